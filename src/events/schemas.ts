@@ -1,0 +1,199 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { TASK_EVENT_TYPES, TASK_STATES } from '../../machines/taskLifecycle.js';
+
+/*
+ * One schema per event type: the `data` of the envelope. The schemas are JSON
+ * Schema (TypeBox), compiled once into fast checks in `validate.ts`.
+ */
+
+const Id = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+const Text = Type.String({ maxLength: 10_000 });
+const Count = Type.Integer({ minimum: 0 });
+const TaskStateSchema = Type.Union(TASK_STATES.map((s) => Type.Literal(s)));
+const TaskEventTypeSchema = Type.Union(TASK_EVENT_TYPES.map((s) => Type.Literal(s)));
+
+export const SessionStartedData = Type.Object(
+  {
+    sessionId: Id,
+    title: Type.Optional(Text),
+    agent: Id,
+    model: Type.String({ minLength: 1, maxLength: 200 }),
+  },
+  { additionalProperties: false },
+);
+
+export const SessionResumedData = Type.Object(
+  { agent: Id, reason: Type.Optional(Text) },
+  { additionalProperties: false },
+);
+
+export const SessionForkedData = Type.Object(
+  {
+    sessionId: Id,
+    parentSessionId: Id,
+    parentVersion: Type.Integer({ minimum: 1 }),
+    agent: Id,
+    model: Type.String({ minLength: 1, maxLength: 200 }),
+    title: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+
+export const SessionEndedData = Type.Object({ reason: Type.Optional(Text) }, { additionalProperties: false });
+
+export const ModelSwitchedData = Type.Object(
+  { from: Type.String({ minLength: 1 }), to: Type.String({ minLength: 1 }), reason: Type.Optional(Text) },
+  { additionalProperties: false },
+);
+
+export const TaskAddedData = Type.Object(
+  {
+    taskId: Id,
+    title: Type.String({ minLength: 1, maxLength: 1000 }),
+    phase: Type.Optional(Type.String({ maxLength: 200 })),
+    assignee: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+
+export const TaskTransitionedData = Type.Object(
+  {
+    taskId: Id,
+    event: TaskEventTypeSchema,
+    from: TaskStateSchema,
+    to: TaskStateSchema,
+    reason: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 2 of `TokenUsageRecorded`: the API's four usage counters, normalised. */
+export const TokenUsageRecordedData = Type.Object(
+  {
+    model: Type.String({ minLength: 1, maxLength: 200 }),
+    inputTokens: Count,
+    outputTokens: Count,
+    cacheCreationInputTokens: Count,
+    cacheReadInputTokens: Count,
+    /** False for a sidechain call (a subagent): it spends but does not fill the main context. */
+    main: Type.Boolean(),
+    requestId: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 1 of `TokenUsageRecorded`, as early logs wrote it: one input and one output count. */
+export const TokenUsageRecordedDataV1 = Type.Object(
+  { model: Type.String({ minLength: 1 }), tokens: Type.Object({ input: Count, output: Count }) },
+  { additionalProperties: false },
+);
+
+export const BudgetThresholdCrossedData = Type.Object(
+  {
+    level: Type.Union([Type.Literal('monitor'), Type.Literal('warning'), Type.Literal('emergency')]),
+    percent: Type.Number({ minimum: 0 }),
+    contextTokens: Count,
+    contextWindow: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ContextCompactedData = Type.Object(
+  { tokensBefore: Count, tokensAfter: Count, trigger: Type.Optional(Type.String()), summary: Type.Optional(Text) },
+  { additionalProperties: false },
+);
+
+export const CheckpointCreatedData = Type.Object(
+  {
+    checkpointId: Id,
+    reason: Type.String({ minLength: 1, maxLength: 200 }),
+    position: Count,
+    version: Count,
+    checksum: Type.String({ minLength: 1 }),
+  },
+  { additionalProperties: false },
+);
+
+export const CheckpointArchivedData = Type.Object(
+  { checkpointId: Id, reason: Type.Optional(Text) },
+  { additionalProperties: false },
+);
+
+export const HandoffRequestedData = Type.Object(
+  { handoffId: Id, fromAgent: Id, toAgent: Id, package: Type.Record(Type.String(), Type.Unknown()) },
+  { additionalProperties: false },
+);
+
+export const HandoffAcceptedData = Type.Object({ handoffId: Id, agent: Id }, { additionalProperties: false });
+
+export const HandoffRejectedData = Type.Object(
+  { handoffId: Id, agent: Type.Optional(Id), reason: Text },
+  { additionalProperties: false },
+);
+
+export const RecoveryStartedData = Type.Object(
+  { recoveryId: Id, strategy: Type.String({ minLength: 1 }), checkpointId: Type.Optional(Id) },
+  { additionalProperties: false },
+);
+
+export const RecoveryCompletedData = Type.Object(
+  { recoveryId: Id, summary: Text, openTasks: Type.Array(Id) },
+  { additionalProperties: false },
+);
+
+/** The current schema of every event type, by type name. */
+export const EVENT_DATA_SCHEMAS = {
+  SessionStarted: SessionStartedData,
+  SessionResumed: SessionResumedData,
+  SessionForked: SessionForkedData,
+  SessionEnded: SessionEndedData,
+  ModelSwitched: ModelSwitchedData,
+  TaskAdded: TaskAddedData,
+  TaskTransitioned: TaskTransitionedData,
+  TokenUsageRecorded: TokenUsageRecordedData,
+  BudgetThresholdCrossed: BudgetThresholdCrossedData,
+  ContextCompacted: ContextCompactedData,
+  CheckpointCreated: CheckpointCreatedData,
+  CheckpointArchived: CheckpointArchivedData,
+  HandoffRequested: HandoffRequestedData,
+  HandoffAccepted: HandoffAcceptedData,
+  HandoffRejected: HandoffRejectedData,
+  RecoveryStarted: RecoveryStartedData,
+  RecoveryCompleted: RecoveryCompletedData,
+} as const satisfies Record<string, TSchema>;
+
+/** The current schema version of each event type; older versions are upcast on read. */
+export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
+  SessionStarted: 1,
+  SessionResumed: 1,
+  SessionForked: 1,
+  SessionEnded: 1,
+  ModelSwitched: 1,
+  TaskAdded: 1,
+  TaskTransitioned: 1,
+  TokenUsageRecorded: 2,
+  BudgetThresholdCrossed: 1,
+  ContextCompacted: 1,
+  CheckpointCreated: 1,
+  CheckpointArchived: 1,
+  HandoffRequested: 1,
+  HandoffAccepted: 1,
+  HandoffRejected: 1,
+  RecoveryStarted: 1,
+  RecoveryCompleted: 1,
+};
+
+/** The name of an event type. */
+export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
+
+/** Every event type, in the order the design lists them. */
+export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
+
+/** The `data` of an event of type `T`. */
+export type EventData<T extends EventType> = Static<(typeof EVENT_DATA_SCHEMAS)[T]>;
+
+/** A stream's event before it is stored: its type and data. */
+export type SessionEventBody = { [K in EventType]: { type: K; data: EventData<K> } }[EventType];
+
+/** True when `type` names a known event type. */
+export const isEventType = (type: string): type is EventType => Object.hasOwn(EVENT_DATA_SCHEMAS, type);

@@ -1,0 +1,116 @@
+import { Type } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { InvalidEventError } from '../errors.js';
+import type { NewEvent, StoredEvent } from './envelope.js';
+import { STREAM_NAME_PATTERN } from './envelope.js';
+import { CURRENT_SCHEMA_VERSIONS, EVENT_DATA_SCHEMAS, isEventType, type EventType } from './schemas.js';
+import { UpcasterRegistry } from './upcasters.js';
+
+const MetaSchema = Type.Object(
+  {
+    at: Type.String({ minLength: 1 }),
+    agent: Type.Optional(Type.String()),
+    causationId: Type.Optional(Type.String()),
+    correlationId: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+const StoredEnvelopeSchema = Type.Object(
+  {
+    position: Type.Integer({ minimum: 1 }),
+    stream: Type.String({ pattern: STREAM_NAME_PATTERN.source }),
+    version: Type.Integer({ minimum: 1 }),
+    id: Type.String({ minLength: 1 }),
+    type: Type.String({ minLength: 1 }),
+    schemaVersion: Type.Integer({ minimum: 1 }),
+    meta: MetaSchema,
+    data: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
+const NewEnvelopeSchema = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 200 }),
+    type: Type.String({ minLength: 1 }),
+    schemaVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+    meta: MetaSchema,
+    data: Type.Unknown(),
+  },
+  { additionalProperties: false },
+);
+
+const storedEnvelopeCheck = TypeCompiler.Compile(StoredEnvelopeSchema);
+const newEnvelopeCheck = TypeCompiler.Compile(NewEnvelopeSchema);
+const dataChecks = new Map<string, TypeCheck<never>>(
+  Object.entries(EVENT_DATA_SCHEMAS).map(([type, schema]) => [type, TypeCompiler.Compile(schema) as TypeCheck<never>]),
+);
+
+function firstError(check: TypeCheck<never>, value: unknown, prefix: string): string {
+  const error = check.Errors(value).First();
+  if (error === undefined) return 'does not match its schema';
+  const path = `${prefix}${error.path}` || '(root)';
+  return `${path}: ${error.message} (got ${JSON.stringify(error.value) ?? 'undefined'})`;
+}
+
+function checkData(type: string, data: unknown, where: string): asserts type is EventType {
+  if (!isEventType(type)) {
+    throw new InvalidEventError(where, `unknown event type ${JSON.stringify(type)}`);
+  }
+  const check = dataChecks.get(type)!;
+  if (!check.Check(data)) throw new InvalidEventError(where, `${type} ${firstError(check, data, 'data')}`);
+}
+
+const defaultRegistry = new UpcasterRegistry();
+
+/**
+ * Validate an event read back from a store and upcast it to the current schema.
+ * `where` names the place (file and line, table row) for the error message.
+ */
+export function parseStoredEvent(
+  value: unknown,
+  where: string,
+  upcasters: UpcasterRegistry = defaultRegistry,
+): StoredEvent {
+  if (!storedEnvelopeCheck.Check(value)) {
+    throw new InvalidEventError(where, `envelope ${firstError(storedEnvelopeCheck as TypeCheck<never>, value, '')}`);
+  }
+  const event = value as StoredEvent;
+  const type: string = event.type;
+  if (!isEventType(type)) throw new InvalidEventError(where, `unknown event type ${JSON.stringify(type)}`);
+  if (event.schemaVersion !== CURRENT_SCHEMA_VERSIONS[type]) {
+    const result = upcasters.upcast(type, event.schemaVersion, event.data);
+    if ('error' in result) throw new InvalidEventError(where, result.error);
+    (event as { data: unknown }).data = result.data;
+    (event as { schemaVersion: number }).schemaVersion = CURRENT_SCHEMA_VERSIONS[type];
+  }
+  checkData(type, event.data, where);
+  return event;
+}
+
+/**
+ * Validate events about to be appended, so a bad event is refused before
+ * anything is written. Returns them with their schema version filled in.
+ */
+export function validateNewEvents(stream: string, events: readonly NewEvent[]): NewEvent[] {
+  if (!STREAM_NAME_PATTERN.test(stream)) {
+    throw new InvalidEventError(
+      `stream ${JSON.stringify(stream)}`,
+      'a stream name is 1 to 200 letters, digits, dots, colons, underscores or dashes, starting with a letter or digit',
+    );
+  }
+  return events.map((event, index) => {
+    const where = `${stream} (event ${index + 1} of the append)`;
+    if (!newEnvelopeCheck.Check(event)) {
+      throw new InvalidEventError(where, `envelope ${firstError(newEnvelopeCheck as TypeCheck<never>, event, '')}`);
+    }
+    const type: string = event.type;
+    checkData(type, event.data, where);
+    const current = CURRENT_SCHEMA_VERSIONS[type];
+    if (event.schemaVersion !== undefined && event.schemaVersion !== current) {
+      throw new InvalidEventError(where, `${type} is written at schema version ${current}, not ${event.schemaVersion}`);
+    }
+    return { ...event, schemaVersion: current };
+  });
+}

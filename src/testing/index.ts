@@ -1,0 +1,1 @@
+export { describeEventStoreContract, sampleEvent, type EventStoreContractFactory } from './storeContract.js';
