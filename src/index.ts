@@ -80,3 +80,10 @@ export type {
   StreamInfo,
 } from './store/eventStore.js';
 export { createMemoryEventStore } from './store/memoryEventStore.js';
+export {
+  openFileEventStore,
+  type FileEventStore,
+  type FileEventStoreOptions,
+  type Durability,
+  type StoreWarning,
+} from './store/fileEventStore.js';

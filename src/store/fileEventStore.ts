@@ -1,0 +1,658 @@
+import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { lock } from 'proper-lockfile';
+import { Subject, type Observable } from 'rxjs';
+import type { NewEvent, StoredEvent } from '../events/envelope.js';
+import { UpcasterRegistry } from '../events/upcasters.js';
+import { parseStoredEvent, validateNewEvents } from '../events/validate.js';
+import { CorruptLogError, InvalidArgumentError, LogLockedError, StorageError, StoreClosedError } from '../errors.js';
+import { deepFreeze } from '../util/deepFreeze.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  EventStore,
+  ExpectedVersion,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamInfo,
+  SubscribeOptions,
+} from './eventStore.js';
+import { checkExpectedVersion } from './expectedVersion.js';
+import { decodeLine, encodeLine, forEachLine, readLineHeader } from './lineCodec.js';
+import { LogIndex } from './logIndex.js';
+import { catchUpThenFollow } from './subscription.js';
+
+/**
+ * When an append is acknowledged:
+ * - `always`: after its own write and fsync;
+ * - `batch` (default): after an fsync shared with the appends that arrived meanwhile (group commit);
+ * - `none`: after the write, without fsync (a crash of the machine may lose the last appends).
+ */
+export type Durability = 'always' | 'batch' | 'none';
+
+/** Something the store repaired or noticed on open, reported instead of thrown. */
+export interface StoreWarning {
+  code: 'TORN_TAIL_REPAIRED' | 'LOCK_COMPROMISED';
+  message: string;
+  file?: string;
+  line?: number;
+}
+
+/** Options of {@link openFileEventStore}. */
+export interface FileEventStoreOptions {
+  /** The folder of the log, e.g. `.moai/events`. Created if missing (unless read-only). */
+  dir: string;
+  /** Defaults to `batch`. */
+  durability?: Durability;
+  /**
+   * Open without the writer lock, for inspection while another process writes.
+   * A read-only store sees that process's appends on each read; it never repairs.
+   */
+  readOnly?: boolean;
+  /** Start a new segment file when the current one would pass this size. Defaults to 64 MiB. */
+  maxSegmentBytes?: number;
+  /** How long to wait for another writer to release the lock; defaults to 0 (fail at once). */
+  lockWaitMs?: number;
+  /** Upcasters for events stored at older schema versions. */
+  upcasters?: UpcasterRegistry;
+  /** Called for each repair or warning, as well as kept in `warnings`. */
+  onWarning?: (warning: StoreWarning) => void;
+}
+
+/** The file store: an {@link EventStore} with what it repaired and where it lives. */
+export interface FileEventStore extends EventStore {
+  readonly dir: string;
+  readonly durability: Durability;
+  readonly readOnly: boolean;
+  /** What was repaired or noticed since open (a torn last line cut off, a lost lock). */
+  readonly warnings: readonly StoreWarning[];
+}
+
+interface Segment {
+  number: number;
+  name: string;
+  path: string;
+  firstPosition: number;
+  /** Bytes of complete, indexed lines. */
+  size: number;
+}
+
+interface PendingAppend {
+  stream: string;
+  events: NewEvent[];
+  expectedVersion: ExpectedVersion;
+  resolve: (result: AppendResult) => void;
+  reject: (error: unknown) => void;
+}
+
+const SEGMENT_PATTERN = /^segment-(\d{6,})\.jsonl$/;
+const LOCK_NAME = 'writer.lock';
+const OWNER_NAME = 'writer.json';
+const READ_CHUNK_BYTES = 1 << 20;
+const MAX_BATCH_BYTES = 8 << 20;
+
+const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.jsonl`;
+
+/**
+ * Open (or create) the append-only JSONL event log in `dir`: the default store.
+ *
+ * One event a line with a CRC-32 checksum, in numbered segment files. One
+ * writer process at a time holds `writer.lock`; a second one gets
+ * {@link LogLockedError} naming the holder. On open, a torn last line (a crash
+ * mid-write) is cut off and reported in `warnings`; a corrupt line anywhere
+ * else is a {@link CorruptLogError} naming the file and line.
+ *
+ * @example
+ * const store = await openFileEventStore({ dir: '.moai/events' });
+ */
+export async function openFileEventStore(options: FileEventStoreOptions): Promise<FileEventStore> {
+  const store = new FileStore(options);
+  await store.open();
+  return store;
+}
+
+class FileStore implements FileEventStore {
+  readonly dir: string;
+  readonly durability: Durability;
+  readonly readOnly: boolean;
+  readonly warnings: StoreWarning[] = [];
+
+  private readonly maxSegmentBytes: number;
+  private readonly upcasters: UpcasterRegistry;
+  private readonly index = new LogIndex();
+  private readonly segments: Segment[] = [];
+  private readonly live = new Subject<StoredEvent>();
+  private readonly queue: PendingAppend[] = [];
+  private writeHandle: FileHandle | undefined;
+  private releaseLock: (() => Promise<void>) | undefined;
+  private flushing = false;
+  private flushScheduled = false;
+  private idle: Promise<void> = Promise.resolve();
+  private markIdle: () => void = () => {};
+  private closed = false;
+  private broken: Error | undefined;
+
+  constructor(private readonly options: FileEventStoreOptions) {
+    this.dir = options.dir;
+    this.durability = options.durability ?? 'batch';
+    this.readOnly = options.readOnly ?? false;
+    this.maxSegmentBytes = options.maxSegmentBytes ?? 64 << 20;
+    this.upcasters = options.upcasters ?? new UpcasterRegistry();
+    if (!['always', 'batch', 'none'].includes(this.durability)) {
+      throw new InvalidArgumentError(`durability must be always, batch or none, not ${JSON.stringify(this.durability)}`);
+    }
+  }
+
+  // ---------------------------------------------------------------- open
+
+  async open(): Promise<void> {
+    if (!this.readOnly) {
+      await mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
+        throw new StorageError(`Cannot create the event log folder ${this.dir}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      });
+      await this.acquireLock();
+    }
+    try {
+      await this.scanSegments();
+      if (!this.readOnly && this.segments.length > 0) {
+        this.writeHandle = await open(this.segments.at(-1)!.path, 'a');
+      }
+    } catch (error) {
+      await this.release();
+      throw error;
+    }
+  }
+
+  private async acquireLock(): Promise<void> {
+    const waitMs = this.options.lockWaitMs ?? 0;
+    try {
+      this.releaseLock = await lock(this.dir, {
+        lockfilePath: join(this.dir, LOCK_NAME),
+        stale: 10_000,
+        update: 2_000,
+        retries: waitMs > 0 ? { retries: Math.ceil(waitMs / 100), minTimeout: 100, maxTimeout: 100, factor: 1 } : 0,
+        onCompromised: (error) => {
+          this.broken = new StorageError(`Lost the writer lock of ${this.dir}: ${error.message}`);
+          this.warn({ code: 'LOCK_COMPROMISED', message: this.broken.message });
+        },
+      });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+        throw new LogLockedError(this.dir, await this.describeOwner());
+      }
+      throw new StorageError(`Cannot lock the event log in ${this.dir}: ${(error as Error).message}`, { cause: error });
+    }
+    const owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+    await writeFile(join(this.dir, OWNER_NAME), `${JSON.stringify(owner)}\n`);
+  }
+
+  private async describeOwner(): Promise<string> {
+    try {
+      const owner = JSON.parse(await readFile(join(this.dir, OWNER_NAME), 'utf8')) as Record<string, unknown>;
+      return `pid ${String(owner.pid)} on ${String(owner.host)}, since ${String(owner.since)}`;
+    } catch {
+      return 'owner unknown';
+    }
+  }
+
+  private async scanSegments(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && this.readOnly) return;
+      throw new StorageError(`Cannot read the event log folder ${this.dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const numbers = names
+      .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
+      .filter((n): n is string => n !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+    for (const [i, number] of numbers.entries()) {
+      const name = segmentName(number);
+      const segment: Segment = { number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0 };
+      this.segments.push(segment);
+      await this.scanFrom(this.segments.length - 1, i === numbers.length - 1);
+    }
+  }
+
+  /**
+   * Index the lines of a segment from its indexed size on. In the last
+   * segment, a bad or partial last line is a torn write: a writer cuts it off,
+   * a reader leaves it for later. Anywhere else it is corruption.
+   */
+  private async scanFrom(segmentIndex: number, isLast: boolean): Promise<void> {
+    const segment = this.segments[segmentIndex]!;
+    const handle = await open(segment.path, 'r').catch((error: unknown) => {
+      throw new StorageError(`Cannot read ${segment.path}: ${(error as Error).message}`, { cause: error });
+    });
+    let carry = Buffer.alloc(0);
+    let fileOffset = segment.size; // file offset of carry[0]
+    let bad: { line: number; offset: number; reason: string } | undefined;
+    try {
+      for (;;) {
+        const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+        const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK_BYTES, fileOffset + carry.length);
+        if (bytesRead === 0) break;
+        const buffer = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        const consumed = forEachLine(buffer, 0, buffer.length, (start, end) => {
+          const line = this.index.count - segment.firstPosition + 2;
+          if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
+          const reason = this.indexLine(buffer, start, end, segmentIndex, fileOffset + start);
+          if (reason !== undefined) bad = { line, offset: fileOffset + start, reason };
+        });
+        carry = buffer.subarray(consumed);
+        fileOffset += consumed;
+      }
+    } finally {
+      await handle.close();
+    }
+    if (bad === undefined && isLast && segment.size > 0) {
+      // The last line is where a crash tears: check all of it, not only its header.
+      const last = this.index.count;
+      const decoded = await this.readLine(last);
+      if (!decoded.ok) {
+        bad = { line: last - segment.firstPosition + 1, offset: this.index.offset(last), reason: decoded.reason };
+        this.index.truncate(last - 1);
+        segment.size = bad.offset;
+      }
+    }
+    const tornBytes = carry.length;
+    if (bad !== undefined && !isLast) throw new CorruptLogError(segment.path, bad.line, bad.reason);
+    if (tornBytes > 0 && !isLast) {
+      throw new CorruptLogError(segment.path, this.index.count - segment.firstPosition + 2, 'the line has no end');
+    }
+    if (bad === undefined && tornBytes === 0) return;
+    if (this.readOnly) return; // a writer may be finishing that line right now
+    const cutAt = bad?.offset ?? segment.size;
+    const line = bad?.line ?? this.index.count - segment.firstPosition + 2;
+    const handleForRepair = await open(segment.path, 'r+');
+    try {
+      await handleForRepair.truncate(cutAt);
+      await handleForRepair.sync();
+    } finally {
+      await handleForRepair.close();
+    }
+    segment.size = cutAt;
+    this.warn({
+      code: 'TORN_TAIL_REPAIRED',
+      file: segment.path,
+      line,
+      message:
+        `Cut off a torn last line at ${segment.path}:${line} ` +
+        `(${bad?.reason ?? 'no line end'}; likely a crash mid-write, the event was never acknowledged).`,
+    });
+  }
+
+  /** Index one line; returns why it cannot be indexed, or undefined. */
+  private indexLine(buffer: Buffer, start: number, end: number, segmentIndex: number, fileOffset: number): string | undefined {
+    const header = readLineHeader(buffer, start, end);
+    if (header === undefined) return 'not a moai-session event line';
+    const expectedPosition = this.index.count + 1;
+    if (header.position !== expectedPosition) return `position ${header.position} where ${expectedPosition} was expected`;
+    const expectedVersion = this.index.versionOf(header.stream) + 1;
+    if (header.version !== expectedVersion) {
+      return `${header.stream} version ${header.version} where ${expectedVersion} was expected`;
+    }
+    this.index.add(header.stream, segmentIndex, fileOffset, end - start);
+    this.segments[segmentIndex]!.size = fileOffset + (end - start) + 1;
+    return undefined;
+  }
+
+  private async readLine(position: number): Promise<ReturnType<typeof decodeLine>> {
+    const segment = this.segments[this.index.segment(position)]!;
+    const length = this.index.length(position);
+    const handle = await open(segment.path, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(length);
+      await handle.read(buffer, 0, length, this.index.offset(position));
+      return decodeLine(buffer, 0, length);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** A read-only store picks up what the writer process appended since the last look. */
+  private async refresh(): Promise<void> {
+    if (!this.readOnly) return;
+    if (this.segments.length > 0) await this.scanFrom(this.segments.length - 1, true);
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch {
+      return;
+    }
+    const known = this.segments.at(-1)?.number ?? 0;
+    const newer = names
+      .map((name) => Number(SEGMENT_PATTERN.exec(name)?.[1]))
+      .filter((n) => Number.isInteger(n) && n > known)
+      .sort((a, b) => a - b);
+    for (const number of newer) {
+      const name = segmentName(number);
+      this.segments.push({ number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0 });
+      await this.scanFrom(this.segments.length - 1, true);
+    }
+  }
+
+  private warn(warning: StoreWarning): void {
+    this.warnings.push(warning);
+    this.options.onWarning?.(warning);
+  }
+
+  // ---------------------------------------------------------------- append
+
+  append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      this.ensureWritable();
+      const valid = validateNewEvents(stream, events);
+      return new Promise<AppendResult>((resolve, reject) => {
+        this.queue.push({ stream, events: valid, expectedVersion: options.expectedVersion ?? 'any', resolve, reject });
+        this.scheduleFlush();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  private ensureWritable(): void {
+    if (this.closed) throw new StoreClosedError();
+    if (this.readOnly) throw new StorageError(`The event log in ${this.dir} was opened read-only; it cannot be appended to.`);
+    if (this.broken !== undefined) throw this.broken;
+  }
+
+  // Appends that arrive in the same turn of the event loop (and all that arrive
+  // during an fsync) share one write and one fsync.
+  private scheduleFlush(): void {
+    if (this.flushing || this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.idle = new Promise((resolve) => (this.markIdle = resolve));
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.durability === 'always' ? this.queue.splice(0, 1) : this.takeBatch();
+        await this.writeBatch(batch);
+      }
+    } finally {
+      this.flushing = false;
+      this.markIdle();
+    }
+  }
+
+  private takeBatch(): PendingAppend[] {
+    let bytes = 0;
+    let count = 0;
+    while (count < this.queue.length && (count === 0 || bytes < MAX_BATCH_BYTES)) {
+      bytes += this.queue[count]!.events.length * 512;
+      count++;
+    }
+    return this.queue.splice(0, count);
+  }
+
+  private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    // Decide every append of the batch against the versions as they will be,
+    // so two appends in one batch with the same expected version conflict.
+    const versions = new Map<string, number>();
+    let position = this.index.count;
+    const accepted: { pending: PendingAppend; stored: StoredEvent[]; lines: string[] }[] = [];
+    for (const pending of batch) {
+      const current = versions.get(pending.stream) ?? this.index.versionOf(pending.stream);
+      try {
+        checkExpectedVersion(pending.stream, pending.expectedVersion, current);
+      } catch (error) {
+        pending.reject(error);
+        continue;
+      }
+      const stored: StoredEvent[] = [];
+      const lines: string[] = [];
+      for (const [i, event] of pending.events.entries()) {
+        const line = encodeLine({
+          position: ++position,
+          stream: pending.stream,
+          version: current + i + 1,
+          id: event.id,
+          type: event.type,
+          schemaVersion: event.schemaVersion!,
+          meta: event.meta,
+          data: event.data,
+        } as StoredEvent);
+        lines.push(line);
+        // The stored copy is parsed back from the line: exactly what a reader will see.
+        stored.push(deepFreeze(JSON.parse(line.slice(9)) as StoredEvent));
+      }
+      versions.set(pending.stream, current + pending.events.length);
+      accepted.push({ pending, stored, lines });
+    }
+    if (accepted.length === 0) return;
+
+    const text = accepted.flatMap((a) => a.lines).join('');
+    const buffer = Buffer.from(text, 'utf8');
+    const countBefore = this.index.count;
+    try {
+      const segmentIndex = await this.segmentFor(buffer.length);
+      const segment = this.segments[segmentIndex]!;
+      const handle = this.writeHandle!;
+      let written = 0;
+      while (written < buffer.length) {
+        const { bytesWritten } = await handle.write(buffer, written, buffer.length - written);
+        written += bytesWritten;
+      }
+      if (this.durability !== 'none') await handle.datasync();
+      // Index the lines now that they are durable.
+      let offset = segment.size;
+      for (const { stored, lines } of accepted) {
+        for (const [i, event] of stored.entries()) {
+          const length = Buffer.byteLength(lines[i]!) - 1;
+          this.index.add(event.stream, segmentIndex, offset, length);
+          offset += length + 1;
+        }
+      }
+      segment.size = offset;
+    } catch (error) {
+      await this.rollBack(countBefore);
+      const failure = new StorageError(`Cannot append to the event log in ${this.dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
+      for (const { pending } of accepted) pending.reject(failure);
+      return;
+    }
+    for (const { pending, stored } of accepted) {
+      pending.resolve({ stream: pending.stream, nextExpectedVersion: stored.at(-1)!.version, events: stored });
+    }
+    for (const { stored } of accepted) for (const event of stored) this.live.next(event);
+  }
+
+  /** After a failed write, cut the segment back to its last good line. */
+  private async rollBack(count: number): Promise<void> {
+    this.index.truncate(count);
+    const segment = this.segments.at(-1);
+    if (segment === undefined || this.writeHandle === undefined) return;
+    try {
+      await this.writeHandle.truncate(segment.size);
+    } catch (error) {
+      this.broken = new StorageError(
+        `The event log in ${this.dir} could not be rolled back after a failed write (${(error as Error).message}); ` +
+          'reopen it to repair the tail.',
+      );
+    }
+  }
+
+  /** The segment the next `bytes` go to, starting a new one when the current one is full. */
+  private async segmentFor(bytes: number): Promise<number> {
+    const current = this.segments.at(-1);
+    if (current !== undefined && (current.size === 0 || current.size + bytes <= this.maxSegmentBytes)) {
+      return this.segments.length - 1;
+    }
+    if (this.writeHandle !== undefined) {
+      await this.writeHandle.sync();
+      await this.writeHandle.close();
+      this.writeHandle = undefined;
+    }
+    const number = (current?.number ?? 0) + 1;
+    const name = segmentName(number);
+    const segment: Segment = { number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0 };
+    this.writeHandle = await open(segment.path, 'a');
+    await syncDirectory(this.dir);
+    this.segments.push(segment);
+    return this.segments.length - 1;
+  }
+
+  // ---------------------------------------------------------------- read
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    this.ensureOpen();
+    await this.refresh();
+    const positions = this.index.streams.get(stream)?.positions ?? [];
+    const from = Math.max(1, options.fromVersion ?? 1);
+    const to = Math.min(positions.length, options.toVersion ?? positions.length);
+    if (from > to) return;
+    yield* this.readPositions(to - from + 1, (i) => positions[from - 1 + i]!);
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    this.ensureOpen();
+    await this.refresh();
+    const from = Math.max(1, options.fromPosition ?? 1);
+    const to = Math.min(this.index.count, options.toPosition ?? this.index.count);
+    if (from > to) return;
+    yield* this.readPositions(to - from + 1, (i) => from + i);
+  }
+
+  /**
+   * Read the events at `positionAt(0 .. count - 1)`, in that order. Neighbouring
+   * lines are read together, up to a megabyte at a time.
+   */
+  private async *readPositions(count: number, positionAt: (i: number) => number): AsyncIterable<StoredEvent> {
+    let i = 0;
+    while (i < count) {
+      const first = positionAt(i);
+      const segmentIndex = this.index.segment(first);
+      const start = this.index.offset(first);
+      let end = start + this.index.length(first) + 1;
+      let j = i + 1;
+      while (j < count) {
+        const next = positionAt(j);
+        const nextEnd = this.index.offset(next) + this.index.length(next) + 1;
+        if (this.index.segment(next) !== segmentIndex || nextEnd - start > READ_CHUNK_BYTES) break;
+        end = nextEnd;
+        j++;
+      }
+      const segment = this.segments[segmentIndex]!;
+      const buffer = await this.readRange(segment, start, end);
+      const events: StoredEvent[] = [];
+      for (let k = i; k < j; k++) {
+        const position = positionAt(k);
+        const offset = this.index.offset(position) - start;
+        events.push(this.decodeAt(segment, position, buffer, offset, offset + this.index.length(position)));
+      }
+      i = j;
+      yield* events;
+    }
+  }
+
+  private async readRange(segment: Segment, start: number, end: number): Promise<Buffer> {
+    const handle = await open(segment.path, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(end - start);
+      let read = 0;
+      while (read < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
+        if (bytesRead === 0) throw new CorruptLogError(segment.path, 0, 'the file is shorter than its index');
+        read += bytesRead;
+      }
+      return buffer;
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private decodeAt(segment: Segment, position: number, buffer: Buffer, start: number, end: number): StoredEvent {
+    const line = position - segment.firstPosition + 1;
+    const decoded = decodeLine(buffer, start, end);
+    if (!decoded.ok) throw new CorruptLogError(segment.path, line, decoded.reason);
+    const event = parseStoredEvent(decoded.value, `${segment.path}:${line}`, this.upcasters);
+    if (event.position !== position) {
+      throw new CorruptLogError(segment.path, line, `holds position ${event.position} where ${position} was indexed`);
+    }
+    return deepFreeze(event);
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  async streamVersion(stream: string): Promise<number> {
+    this.ensureOpen();
+    await this.refresh();
+    return this.index.versionOf(stream);
+  }
+
+  async listStreams(): Promise<StreamInfo[]> {
+    this.ensureOpen();
+    await this.refresh();
+    return [...this.index.streams]
+      .map(([stream, { positions }]) => ({
+        stream,
+        version: positions.length,
+        firstPosition: positions[0]!,
+        lastPosition: positions.at(-1)!,
+      }))
+      .sort((a, b) => a.firstPosition - b.firstPosition);
+  }
+
+  async headPosition(): Promise<number> {
+    this.ensureOpen();
+    await this.refresh();
+    return this.index.count;
+  }
+
+  subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
+    this.ensureOpen();
+    return catchUpThenFollow(options, (o) => this.readAll(o), this.live);
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  // ---------------------------------------------------------------- close
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    while (this.flushing || this.flushScheduled || this.queue.length > 0) await this.idle;
+    this.closed = true;
+    this.live.complete();
+    await this.release();
+  }
+
+  private async release(): Promise<void> {
+    if (this.writeHandle !== undefined) {
+      await this.writeHandle.close();
+      this.writeHandle = undefined;
+    }
+    if (this.releaseLock !== undefined) {
+      await rm(join(this.dir, OWNER_NAME), { force: true });
+      await this.releaseLock().catch(() => {});
+      this.releaseLock = undefined;
+    }
+  }
+}
+
+/** fsync a folder, so a new file's name survives a crash. */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

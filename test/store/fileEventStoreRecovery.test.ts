@@ -1,0 +1,208 @@
+import { spawn } from 'node:child_process';
+import { appendFile, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  isCorruptLogError,
+  isInvalidEventError,
+  isLogLockedError,
+  openFileEventStore,
+  type EventStore,
+  type StoredEvent,
+} from '../../src/index.js';
+import { sampleEvent } from '../../src/testing/index.js';
+
+const stores: EventStore[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+
+async function freshDir(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'moai-recovery-')), 'events');
+}
+
+async function openStore(dir: string, readOnly = false) {
+  const store = await openFileEventStore({ dir, readOnly });
+  stores.push(store);
+  return store;
+}
+
+async function collect(iterable: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const event of iterable) events.push(event);
+  return events;
+}
+
+async function writeThreeEvents(dir: string): Promise<string> {
+  const store = await openFileEventStore({ dir });
+  await store.append('session-a', [sampleEvent('t1'), sampleEvent('t2'), sampleEvent('t3')]);
+  await store.close();
+  return join(dir, 'segment-000001.jsonl');
+}
+
+function checksummed(json: string): string {
+  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+describe('file store on disk', () => {
+  it('writes one checksummed JSON event a line', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    const [checksum, ...rest] = lines[0]!.split(' ');
+    const json = rest.join(' ');
+    expect(Number.parseInt(checksum!, 16)).toBe(crc32(json));
+    expect(JSON.parse(json)).toMatchObject({ position: 1, stream: 'session-a', version: 1, type: 'TaskAdded' });
+  });
+
+  it('cuts off a torn last line on open and reports it', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    await appendFile(file, '1234abcd {"position":4,"stream":"session-a","vers');
+    const store = await openStore(dir);
+    expect(store.warnings).toHaveLength(1);
+    expect(store.warnings[0]).toMatchObject({ code: 'TORN_TAIL_REPAIRED', file, line: 4 });
+    expect((await collect(store.readAll())).map((e) => e.position)).toEqual([1, 2, 3]);
+    const next = await store.append('session-a', [sampleEvent('t4')], { expectedVersion: 3 });
+    expect(next.events[0]!.position).toBe(4);
+    expect((await readFile(file, 'utf8')).trimEnd().split('\n')).toHaveLength(4);
+  });
+
+  it('cuts off a complete last line whose checksum fails', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace(/"t3"/, '"t9"'));
+    const store = await openStore(dir);
+    expect(store.warnings[0]).toMatchObject({ code: 'TORN_TAIL_REPAIRED', line: 3 });
+    expect(await store.headPosition()).toBe(2);
+  });
+
+  it('reports a corrupt line inside the log with its file and line, and changes nothing', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const before = await readFile(file, 'utf8');
+    const damaged = before.replace(/"t2"/, '"tX"');
+    await writeFile(file, damaged);
+    const store = await openStore(dir);
+    const error = await collect(store.readAll()).catch((e: unknown) => e);
+    expect(isCorruptLogError(error)).toBe(true);
+    expect((error as Error).message).toContain(`${file}:2`);
+    expect((error as Error).message).toContain('checksum mismatch');
+    expect(await readFile(file, 'utf8')).toBe(damaged);
+  });
+
+  it('refuses to open a log whose middle line is not an event line', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[1] = 'garbage';
+    await writeFile(file, lines.join('\n'));
+    const error = await openFileEventStore({ dir }).catch((e: unknown) => e);
+    expect(isCorruptLogError(error)).toBe(true);
+    expect((error as Error).message).toContain(`${file}:2`);
+    expect(await readFile(file, 'utf8')).toBe(lines.join('\n'));
+  });
+
+  it('names the file and line of an event of an unknown type', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    const event = JSON.parse(lines[1]!.slice(9)) as Record<string, unknown>;
+    event.type = 'TaskTeleported';
+    lines[1] = checksummed(JSON.stringify(event)).trimEnd();
+    await writeFile(file, `${lines.join('\n')}\n`);
+    const store = await openStore(dir);
+    const error = await collect(store.readAll()).catch((e: unknown) => e);
+    expect(isInvalidEventError(error)).toBe(true);
+    expect((error as Error).message).toContain(`${file}:2`);
+    expect((error as Error).message).toContain('unknown event type "TaskTeleported"');
+  });
+
+  it('upcasts a version 1 TokenUsageRecorded event when it reads it', async () => {
+    const dir = await freshDir();
+    await writeThreeEvents(dir);
+    const v1 = {
+      position: 4,
+      stream: 'session-a',
+      version: 4,
+      id: 'old-usage',
+      type: 'TokenUsageRecorded',
+      schemaVersion: 1,
+      meta: { at: '2025-06-01T00:00:00.000Z' },
+      data: { model: 'claude-sonnet-4-5', tokens: { input: 1200, output: 300 } },
+    };
+    await appendFile(join(dir, 'segment-000001.jsonl'), checksummed(JSON.stringify(v1)));
+    const store = await openStore(dir);
+    const [event] = await collect(store.readStream('session-a', { fromVersion: 4 }));
+    expect(event).toMatchObject({
+      type: 'TokenUsageRecorded',
+      schemaVersion: 2,
+      data: {
+        model: 'claude-sonnet-4-5',
+        inputTokens: 1200,
+        outputTokens: 300,
+        cacheCreationInputTokens: 0,
+        cacheReadInputTokens: 0,
+        main: true,
+      },
+    });
+  });
+
+  it('rolls over to a new segment when the current one is full, and reads across them', async () => {
+    const dir = await freshDir();
+    const store = await openFileEventStore({ dir, maxSegmentBytes: 1000 });
+    stores.push(store);
+    for (let i = 0; i < 20; i++) await store.append('session-a', [sampleEvent(`t${i}`)]);
+    const segments = (await readdir(dir)).filter((name) => name.endsWith('.jsonl'));
+    expect(segments.length).toBeGreaterThan(3);
+    expect((await collect(store.readStream('session-a', { fromVersion: 5, toVersion: 15 }))).map((e) => e.version)).toEqual(
+      [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
+    );
+  });
+});
+
+describe('file store writer lock', () => {
+  it('refuses a second writer in the same process with a clear message', async () => {
+    const dir = await freshDir();
+    await openStore(dir);
+    const error = await openFileEventStore({ dir }).catch((e: unknown) => e);
+    expect(isLogLockedError(error)).toBe(true);
+    expect((error as Error).message).toMatch(new RegExp(`being written by another process \\(pid ${process.pid} on `));
+  });
+
+  it('refuses a writer while another process holds the lock, and lets it in once released', async () => {
+    const dir = await freshDir();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../fixtures/holdWriterLock.ts'), dir], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+      child.on('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
+    });
+    const error = await openFileEventStore({ dir }).catch((e: unknown) => e);
+    expect(isLogLockedError(error)).toBe(true);
+    expect((error as Error).message).toContain(`pid ${child.pid}`);
+
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.stdin.end();
+    await exited;
+    const store = await openStore(dir);
+    await store.append('session-a', [sampleEvent()]);
+    expect(await store.headPosition()).toBe(1);
+  });
+
+  it('lets a read-only store follow a writer without taking the lock', async () => {
+    const dir = await freshDir();
+    const writer = await openStore(dir);
+    await writer.append('session-a', [sampleEvent()]);
+    const reader = await openStore(dir, true);
+    expect(await reader.headPosition()).toBe(1);
+    await writer.append('session-a', [sampleEvent(), sampleEvent()]);
+    expect((await collect(reader.readStream('session-a'))).map((e) => e.version)).toEqual([1, 2, 3]);
+    await expect(reader.append('session-a', [sampleEvent()])).rejects.toThrow(/read-only/);
+  });
+});
