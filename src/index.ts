@@ -87,3 +87,92 @@ export {
   type Durability,
   type StoreWarning,
 } from './store/fileEventStore.js';
+
+// Projections
+export {
+  AppendOnlyList,
+  fold,
+  sessionSummaryProjection,
+  tasksProjection,
+  tokenHistoryProjection,
+  checkpointsProjection,
+  sessionViewProjection,
+  tasksInOrder,
+  type Projection,
+  type SessionSummary,
+  type TaskView,
+  type TasksState,
+  type TokenUsageEntry,
+  type TokenSpend,
+  type BudgetMark,
+  type TokenHistory,
+  type CheckpointRef,
+  type CheckpointsState,
+  type SessionView,
+} from './projections/index.js';
+
+// Engine
+export {
+  createEngine,
+  type Engine,
+  type EngineOptions,
+  type StartSessionOptions,
+  type ResumeSessionOptions,
+  type SessionStateOptions,
+} from './engine/createEngine.js';
+export {
+  SessionHandle,
+  loadSessionView,
+  type AddTaskInput,
+  type RecordUsageOptions,
+  type TaskCommandOptions,
+} from './engine/sessionHandle.js';
+export { decide, type DecideContext } from './engine/decide.js';
+export type {
+  SessionCommand,
+  StartSession,
+  ResumeSession,
+  AddTask,
+  SendTaskEvent,
+  RecordTokenUsage,
+  EndSession,
+} from './engine/commands.js';
+export { transitionTableFor, type TransitionTable } from './engine/transitionTable.js';
+export { replay, type ReplayOptions, type ReplayReport, type Divergence } from './engine/replay.js';
+
+// Token budget
+export {
+  CONTEXT_WINDOWS,
+  DEFAULT_CONTEXT_WINDOW,
+  EXTENDED_CONTEXT_WINDOW,
+  contextWindowFor,
+  InvalidUsageError,
+  isInvalidUsageError,
+  normaliseUsage,
+  contextTokensOf,
+  totalTokensOf,
+  sumUsage,
+  ZERO_USAGE,
+  percentOfWindow,
+  type TokenUsage,
+  THRESHOLD_LEVELS,
+  DEFAULT_THRESHOLDS,
+  ALL_ARMED,
+  crossThresholds,
+  levelOf,
+  validateThresholds,
+  type ThresholdLevel,
+  type BudgetLevel,
+  type BudgetThresholds,
+  type ThresholdArming,
+  type ThresholdCrossingResult,
+  ALLOCATION_SHARE_NAMES,
+  DEFAULT_ALLOCATION_SHARES,
+  DEFAULT_RESERVE_TOKENS,
+  computeAllocation,
+  type AllocationShareName,
+  type AllocationShares,
+  type AllocationOptions,
+  type AllocationShare,
+  type AllocationReport,
+} from './budget/index.js';

@@ -1,0 +1,36 @@
+import type { StoredEvent } from '../events/envelope.js';
+import { AppendOnlyList } from './appendOnlyList.js';
+import type { Projection } from './projection.js';
+
+/** A checkpoint as the log records it. */
+export interface CheckpointRef {
+  checkpointId: string;
+  reason: string;
+  /** The store position and stream version the checkpoint captured. */
+  position: number;
+  version: number;
+  checksum: string;
+  at: string;
+}
+
+/** The checkpoints of a session, and which of them were archived. */
+export interface CheckpointsState {
+  all: AppendOnlyList<CheckpointRef>;
+  archived: ReadonlySet<string>;
+}
+
+/** The checkpoints-list projection. */
+export const checkpointsProjection: Projection<CheckpointsState> = {
+  name: 'checkpoints',
+  initialState: () => ({ all: AppendOnlyList.empty(), archived: new Set() }),
+  evolve(state, event: StoredEvent) {
+    switch (event.type) {
+      case 'CheckpointCreated':
+        return { ...state, all: state.all.append({ ...event.data, at: event.meta.at }) };
+      case 'CheckpointArchived':
+        return { ...state, archived: new Set([...state.archived, event.data.checkpointId]) };
+      default:
+        return state;
+    }
+  },
+};

@@ -1,0 +1,7 @@
+export * from './appendOnlyList.js';
+export * from './projection.js';
+export * from './sessionSummary.js';
+export * from './tasks.js';
+export * from './tokenHistory.js';
+export * from './checkpoints.js';
+export * from './sessionView.js';
