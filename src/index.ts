@@ -176,3 +176,40 @@ export {
   type AllocationShare,
   type AllocationReport,
 } from './budget/index.js';
+
+// Configuration
+export {
+  ConfigError,
+  isConfigError,
+  type ConfigIssue,
+  CONFIG_FILE,
+  CONFIG_SCHEMA_FILE,
+  configFilePath,
+  configSchemaFilePath,
+  MoaiConfigSchema,
+  MoaiConfigFileSchema,
+  DEFAULT_CONFIG,
+  RECOVERY_STRATEGIES,
+  STORE_KINDS,
+  STORE_DURABILITIES,
+  type MoaiConfig,
+  type MoaiConfigFile,
+  type RecoveryStrategy,
+  type StoreKind,
+  type StoreDurability,
+  parseConfig,
+  loadConfig,
+  STORE_URL_ENV,
+  type LoadConfigOptions,
+  type LoadedConfig,
+  configJsonSchema,
+  JSON_SCHEMA_DIALECT,
+  writeDefaultConfig,
+  defaultConfigText,
+  type WriteDefaultConfigResult,
+} from './config/index.js';
+
+// Command line
+export { runCli } from './cli/program.js';
+export { EXIT, exitCodeFor } from './cli/exitCodes.js';
+export type { CliIo, GlobalOptions } from './cli/io.js';

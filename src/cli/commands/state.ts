@@ -1,0 +1,37 @@
+import { sessionStream } from '../../events/envelope.js';
+import { InvalidArgumentError, UnknownSessionError } from '../../errors.js';
+import { loadSessionView } from '../../engine/sessionHandle.js';
+import { EXIT } from '../exitCodes.js';
+import { formatSessionView, viewToJson } from '../format.js';
+import type { CliIo, GlobalOptions } from '../io.js';
+import { parsePositiveInteger } from '../parse.js';
+import { openLogForReading } from '../stateFolder.js';
+
+/** Options of `moai-session state`. */
+export interface StateCommandOptions extends GlobalOptions {
+  sessionId: string;
+  /** The version to show, as typed. */
+  at?: string;
+}
+
+/** `moai-session state <sessionId>`: the projected session state, now or at a version. */
+export async function stateCommand(options: StateCommandOptions, io: CliIo): Promise<number> {
+  const at = parsePositiveInteger('--at', options.at);
+  const store = await openLogForReading(options, io);
+  try {
+    const stream = sessionStream(options.sessionId);
+    const latest = await store.streamVersion(stream);
+    if (latest === 0) {
+      const known = (await store.listStreams()).map((s) => s.stream.replace(/^session-/, ''));
+      throw new UnknownSessionError(options.sessionId, known);
+    }
+    if (at !== undefined && at > latest) {
+      throw new InvalidArgumentError(`Session ${options.sessionId} has ${latest} events; --at ${at} does not exist yet.`);
+    }
+    const view = (await loadSessionView(store, stream, options.sessionId, at))!;
+    io.stdout(options.json ? `${JSON.stringify(viewToJson(view), null, 2)}\n` : `${formatSessionView(view)}\n`);
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
+}

@@ -1,0 +1,126 @@
+import { contextWindowFor } from '../budget/contextWindows.js';
+import { percentOfWindow } from '../budget/usage.js';
+import type { StoredEvent } from '../events/envelope.js';
+import type { SessionView } from '../projections/sessionView.js';
+import { tasksInOrder } from '../projections/sessionView.js';
+
+/** A short, readable description of an event's data. */
+export function describeEvent(event: StoredEvent): string {
+  switch (event.type) {
+    case 'SessionStarted':
+      return `${event.data.sessionId} by ${event.data.agent} on ${event.data.model}${event.data.title ? `: ${event.data.title}` : ''}`;
+    case 'SessionResumed':
+      return `by ${event.data.agent}${event.data.reason ? ` (${event.data.reason})` : ''}`;
+    case 'SessionForked':
+      return `from ${event.data.parentSessionId} at v${event.data.parentVersion}`;
+    case 'SessionEnded':
+      return event.data.reason ?? '';
+    case 'ModelSwitched':
+      return `${event.data.from} -> ${event.data.to}`;
+    case 'TaskAdded':
+      return `${event.data.taskId}: ${event.data.title}${event.data.phase ? ` [${event.data.phase}]` : ''}`;
+    case 'TaskTransitioned':
+      return `${event.data.taskId} ${event.data.event}: ${event.data.from} -> ${event.data.to}${event.data.reason ? ` (${event.data.reason})` : ''}`;
+    case 'TokenUsageRecorded': {
+      const u = event.data;
+      return `${u.model}${u.main ? '' : ' (sidechain)'} in ${u.inputTokens} out ${u.outputTokens} cache+ ${u.cacheCreationInputTokens} cache> ${u.cacheReadInputTokens}`;
+    }
+    case 'BudgetThresholdCrossed':
+      return `${event.data.level} at ${event.data.percent.toFixed(1)}% (${event.data.contextTokens}/${event.data.contextWindow})`;
+    case 'ContextCompacted':
+      return `${event.data.tokensBefore} -> ${event.data.tokensAfter} tokens`;
+    case 'CheckpointCreated':
+      return `${event.data.checkpointId} (${event.data.reason}) at v${event.data.version}`;
+    case 'CheckpointArchived':
+      return event.data.checkpointId;
+    case 'HandoffRequested':
+      return `${event.data.handoffId}: ${event.data.fromAgent} -> ${event.data.toAgent}`;
+    case 'HandoffAccepted':
+      return `${event.data.handoffId} by ${event.data.agent}`;
+    case 'HandoffRejected':
+      return `${event.data.handoffId}: ${event.data.reason}`;
+    case 'RecoveryStarted':
+      return `${event.data.recoveryId} (${event.data.strategy})`;
+    case 'RecoveryCompleted':
+      return `${event.data.recoveryId}: ${event.data.summary}`;
+  }
+}
+
+/** One event as one line: position, stream and version, time, type, what happened. */
+export function formatEventLine(event: StoredEvent): string {
+  return [
+    String(event.position).padStart(6),
+    `${event.stream} v${event.version}`.padEnd(24),
+    event.meta.at,
+    event.type.padEnd(22),
+    describeEvent(event),
+  ].join('  ');
+}
+
+/** Lay out rows as aligned columns. */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** The context window of a model, or undefined for a model the table does not know. */
+function knownWindow(model: string): number | undefined {
+  try {
+    return contextWindowFor(model);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A session view as a readable block of text. */
+export function formatSessionView(view: SessionView): string {
+  const s = view.session;
+  const lines = [
+    `Session ${s.sessionId}${s.title ? `: ${s.title}` : ''}`,
+    `  status    ${s.status}`,
+    `  agent     ${s.agent} (agents: ${s.agents.join(', ')})`,
+    `  model     ${s.model}`,
+    `  version   ${s.version} (log position ${s.position})`,
+    `  started   ${s.startedAt}${s.resumes > 0 ? `, resumed ${s.resumes} time${s.resumes === 1 ? '' : 's'}` : ''}`,
+  ];
+  if (s.parent) lines.push(`  forked    from ${s.parent.sessionId} at v${s.parent.version}`);
+  if (s.endedAt) lines.push(`  ended     ${s.endedAt}${s.endReason ? ` (${s.endReason})` : ''}`);
+  const tasks = tasksInOrder(view);
+  lines.push('', `Tasks (${tasks.length})`);
+  if (tasks.length > 0) {
+    lines.push(
+      table([
+        ['  id', 'state', 'moves', 'title'],
+        ...tasks.map((t) => [`  ${t.taskId}`, t.state, String(t.transitions), t.title + (t.lastReason ? ` (${t.lastReason})` : '')]),
+      ]),
+    );
+  }
+  const tokens = view.tokens;
+  const window = knownWindow(s.model);
+  lines.push(
+    '',
+    'Tokens',
+    `  context in use  ${tokens.contextTokens.toLocaleString('en-US')}` +
+      (window === undefined
+        ? ` (no known context window for ${s.model})`
+        : ` of ${window.toLocaleString('en-US')} (${percentOfWindow(tokens.contextTokens, window).toFixed(1)}% of ${s.model}'s window)`),
+    `  spent           ${tokens.spend.totalTokens.toLocaleString('en-US')} over ${tokens.entries.length} call${tokens.entries.length === 1 ? '' : 's'}` +
+      ` (in ${tokens.spend.inputTokens.toLocaleString('en-US')}, out ${tokens.spend.outputTokens.toLocaleString('en-US')},` +
+      ` cache write ${tokens.spend.cacheCreationInputTokens.toLocaleString('en-US')}, cache read ${tokens.spend.cacheReadInputTokens.toLocaleString('en-US')})`,
+  );
+  if (view.checkpoints.all.length > 0) {
+    lines.push('', `Checkpoints (${view.checkpoints.all.length})`);
+    for (const c of view.checkpoints.all) {
+      lines.push(`  ${c.checkpointId}  v${c.version}  ${c.reason}${view.checkpoints.archived.has(c.checkpointId) ? '  (archived)' : ''}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** JSON for a view: the append-only lists become arrays and sets become arrays. */
+export function viewToJson(view: SessionView): unknown {
+  return JSON.parse(
+    JSON.stringify(view, (_key, value: unknown) => (value instanceof Set ? [...(value as Set<unknown>)] : value)),
+  );
+}

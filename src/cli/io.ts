@@ -1,0 +1,23 @@
+/** Where a CLI command reads and writes: the real process, or a test's buffers. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The options every command takes. */
+export interface GlobalOptions {
+  /** The state folder; defaults to `.moai` in `cwd`. */
+  dir: string;
+  json: boolean;
+  debug: boolean;
+}
+
+/** The real process's IO. */
+export const processIo = (): CliIo => ({
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  cwd: process.cwd(),
+  env: process.env,
+});

@@ -1,0 +1,27 @@
+/*
+ * Key paths as a user reads them: `session.context_budget.reserve_tokens`,
+ * `models.context_windows["claude-sonnet-4.5"]`, `session.handoff.compatible_agents.planner[0]`.
+ * Internal to the config module.
+ */
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** Join key segments into a readable path; segments that are not identifiers are quoted in brackets. */
+export function formatKeyPath(segments: readonly (string | number)[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (IDENTIFIER.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** Split a JSON Pointer (`/a/b~1c`, as TypeBox reports paths) into its segments. */
+export function pointerSegments(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+}

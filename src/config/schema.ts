@@ -1,0 +1,235 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { deepFreeze } from '../util/deepFreeze.js';
+
+/*
+ * The one definition of `.moai/config/config.json`. Validation (`parseConfig`),
+ * the defaults (`DEFAULT_CONFIG`) and the JSON Schema for editors
+ * (`configJsonSchema`) are all derived from it, so they cannot drift apart.
+ * Keys are snake_case, exactly as they appear in the file.
+ */
+
+/** The recovery strategies `session.recovery_strategy` accepts. */
+export const RECOVERY_STRATEGIES = ['progressive_summarization', 'checkpoint_only', 'full_replay'] as const;
+
+/** The event stores `store.kind` accepts. */
+export const STORE_KINDS = ['file', 'postgres'] as const;
+
+/** How often the store forces its writes to disk, the values `store.durability` accepts. */
+export const STORE_DURABILITIES = ['always', 'batch', 'none'] as const;
+
+/** Agent names as the events spell them (the `agent` of `SessionStarted`). */
+const AGENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$';
+/** Model ids: up to 200 characters without whitespace. */
+const MODEL_ID_PATTERN = '^\\S{1,200}$';
+/** `store.url`: the full check (a host, a parsable URL) is in the loader. */
+const POSTGRES_URL_PATTERN = '^postgres(ql)?://';
+
+const thresholdPercent = (description: string, defaultValue: number) =>
+  Type.Integer({ minimum: 1, maximum: 100, default: defaultValue, description });
+
+const share = (description: string, defaultValue: number) =>
+  Type.Number({ minimum: 0, maximum: 100, default: defaultValue, description });
+
+const AgentName = Type.String({
+  pattern: AGENT_NAME_PATTERN,
+  description: 'An agent name, as sessions and handoffs name it.',
+});
+
+const AllocationSchema = Type.Object(
+  {
+    system: share('Percent of the context window for the system prompt and tool definitions.', 7.5),
+    conversation: share('Percent of the context window for the conversation.', 40),
+    reference: share('Percent of the context window for reference material (files, documents).', 25),
+    reserve: share('Percent of the context window kept free for the answer and for compaction.', 27.5),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'How the context window is shared out, in percent; the allocation report compares use against it. The four shares must add up to 100.',
+  },
+);
+
+const ContextBudgetSchema = Type.Object(
+  {
+    monitor_threshold_percent: thresholdPercent(
+      'Context use (percent of the window) at which BudgetThresholdCrossed "monitor" fires. Must be below the warning threshold.',
+      60,
+    ),
+    warning_threshold_percent: thresholdPercent(
+      'Context use (percent of the window) at which in-progress tasks move to token_warning and a checkpoint is taken. Must be below the emergency threshold.',
+      75,
+    ),
+    emergency_threshold_percent: thresholdPercent(
+      'Context use (percent of the window) at which a compaction is requested from the summariser.',
+      85,
+    ),
+    reserve_tokens: Type.Integer({
+      minimum: 0,
+      default: 55_000,
+      description: 'Tokens to keep free in the context window; the allocation report warns when use eats into them.',
+    }),
+    allocation: AllocationSchema,
+  },
+  { additionalProperties: false, description: 'Token budget: thresholds, reserve and allocation of the context window.' },
+);
+
+const HandoffSchema = Type.Object(
+  {
+    min_available_tokens: Type.Integer({
+      minimum: 0,
+      default: 30_000,
+      description: 'Tokens the receiving context must have free for a handoff; below this a compaction is requested first.',
+    }),
+    compatible_agents: Type.Record(
+      Type.String({ pattern: AGENT_NAME_PATTERN }),
+      Type.Array(AgentName, { uniqueItems: true, description: 'The agents this agent may hand off to.' }),
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          'Which agents may hand off to which: agent name -> the agents it may hand to. An agent that is not a key may hand to any agent; empty (the default) means any agent may hand to any.',
+      },
+    ),
+  },
+  { additionalProperties: false, description: 'Handoffs between agents.' },
+);
+
+const SessionSchema = Type.Object(
+  {
+    persistence_enabled: Type.Boolean({
+      default: true,
+      description: 'Keep the memory files under .moai/sessions/ in sync with the event log.',
+    }),
+    auto_checkpoint: Type.Boolean({
+      default: true,
+      description:
+        'Take checkpoints automatically: at phase boundaries, handoffs, budget thresholds, failures, the interval and session end.',
+    }),
+    checkpoint_interval_minutes: Type.Integer({
+      minimum: 1,
+      default: 10,
+      description: 'Minutes between interval checkpoints of an active session (when auto_checkpoint is on).',
+    }),
+    recovery_strategy: Type.Union(
+      RECOVERY_STRATEGIES.map((strategy) => Type.Literal(strategy)),
+      {
+        default: 'progressive_summarization',
+        description:
+          'How a session is recovered: progressive_summarization (checkpoint, replay and summarise what came after), checkpoint_only (restore the last valid checkpoint), full_replay (replay the whole log).',
+      },
+    ),
+    context_budget: ContextBudgetSchema,
+    forking_enabled: Type.Boolean({ default: true, description: 'Allow sessions to be forked.' }),
+    max_parallel_sessions: Type.Integer({
+      minimum: 1,
+      default: 3,
+      description: 'The most sessions that may be active at once; starting one more is refused.',
+    }),
+    handoff: HandoffSchema,
+    checkpoint_retention_days: Type.Integer({
+      minimum: 1,
+      default: 7,
+      description:
+        'Days to keep a checkpoint before it moves to .moai/sessions/archive/ (the newest valid checkpoint of an active session is always kept).',
+    }),
+  },
+  { additionalProperties: false, description: 'Sessions: persistence, checkpoints, recovery, budget, forks and handoffs.' },
+);
+
+const ModelsSchema = Type.Object(
+  {
+    context_windows: Type.Record(
+      Type.String({ pattern: MODEL_ID_PATTERN }),
+      Type.Integer({ minimum: 1000, description: 'The context window of this model, in tokens.' }),
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          "Context windows by model id, in tokens. These override the engine's built-in table and add models it does not know.",
+      },
+    ),
+  },
+  { additionalProperties: false, description: 'Models.' },
+);
+
+const StoreSchema = Type.Object(
+  {
+    kind: Type.Union(
+      STORE_KINDS.map((kind) => Type.Literal(kind)),
+      {
+        default: 'file',
+        description:
+          'Where the event log lives: file (under .moai/events/) or postgres (needs url). MOAI_STORE_URL overrides both kind and url.',
+      },
+    ),
+    url: Type.Optional(
+      Type.String({
+        pattern: POSTGRES_URL_PATTERN,
+        description:
+          'The PostgreSQL connection URL (postgres://user:password@host:5432/db) when kind is postgres. Prefer MOAI_STORE_URL to keep passwords out of the repository.',
+      }),
+    ),
+    durability: Type.Union(
+      STORE_DURABILITIES.map((durability) => Type.Literal(durability)),
+      {
+        default: 'batch',
+        description:
+          'When appends reach the disk: always (fsync every append), batch (fsync a group of appends together), none (leave it to the operating system).',
+      },
+    ),
+  },
+  { additionalProperties: false, description: 'The event store.' },
+);
+
+/** The TypeBox schema of the effective configuration: every key present, snake_case as in the file. */
+export const MoaiConfigSchema = Type.Object(
+  { session: SessionSchema, models: ModelsSchema, store: StoreSchema },
+  {
+    additionalProperties: false,
+    title: 'moai-session configuration',
+    description: 'Settings of moai-session (.moai/config/config.json). Every key is optional; missing keys take their defaults.',
+  },
+);
+
+/**
+ * The TypeBox schema of the file itself: the configuration plus an optional
+ * `$schema` key that points editors at the generated JSON Schema.
+ */
+export const MoaiConfigFileSchema = Type.Object(
+  {
+    $schema: Type.Optional(
+      Type.String({ description: 'The JSON Schema this file follows, for editors (./config.schema.json).' }),
+    ),
+    ...MoaiConfigSchema.properties,
+  },
+  {
+    additionalProperties: false,
+    title: 'moai-session configuration',
+    description: 'Settings of moai-session (.moai/config/config.json). Every key is optional; missing keys take their defaults.',
+  },
+);
+
+/** The effective configuration, every key present (see `.moai/config/config.json`). */
+export type MoaiConfig = Static<typeof MoaiConfigSchema>;
+
+/** The contents of `.moai/config/config.json` once merged over the defaults. */
+export type MoaiConfigFile = Static<typeof MoaiConfigFileSchema>;
+
+/** One of {@link RECOVERY_STRATEGIES}. */
+export type RecoveryStrategy = (typeof RECOVERY_STRATEGIES)[number];
+
+/** One of {@link STORE_KINDS}. */
+export type StoreKind = (typeof STORE_KINDS)[number];
+
+/** One of {@link STORE_DURABILITIES}. */
+export type StoreDurability = (typeof STORE_DURABILITIES)[number];
+
+/**
+ * The defaults of every key, built from the schema's `default`s. Frozen: copy
+ * it (`structuredClone(DEFAULT_CONFIG)`) to change a value.
+ *
+ * @example
+ * DEFAULT_CONFIG.session.context_budget.warning_threshold_percent; // 75
+ */
+export const DEFAULT_CONFIG: MoaiConfig = deepFreeze(Value.Create(MoaiConfigSchema));
