@@ -81,7 +81,7 @@ export function formatSessionView(view: SessionView): string {
     `  status    ${s.status}`,
     `  agent     ${s.agent} (agents: ${s.agents.join(', ')})`,
     `  model     ${s.model}`,
-    `  version   ${s.version} (log position ${s.position})`,
+    `  version   ${view.version} (log position ${view.position})`,
     `  started   ${s.startedAt}${s.resumes > 0 ? `, resumed ${s.resumes} time${s.resumes === 1 ? '' : 's'}` : ''}`,
   ];
   if (s.parent) lines.push(`  forked    from ${s.parent.sessionId} at v${s.parent.version}`);

@@ -50,9 +50,9 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
   if (command.type === 'StartSession') {
     checkId('Session id', command.sessionId);
     checkId('Agent', command.agent);
-    if (view !== undefined && view.session.version > 0) {
+    if (view !== undefined && view.version > 0) {
       throw new CommandRejectedError(
-        `Session ${command.sessionId} already exists (version ${view.session.version}); resume it instead of starting it again.`,
+        `Session ${command.sessionId} already exists (version ${view.version}); resume it instead of starting it again.`,
       );
     }
     const data: SessionEventBody & { type: 'SessionStarted' } = {
@@ -62,7 +62,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     if (command.title !== undefined) data.data.title = command.title;
     return [data];
   }
-  if (view === undefined || view.session.version === 0) throw new UnknownSessionError('(this stream)');
+  if (view === undefined || view.version === 0) throw new UnknownSessionError('(this stream)');
   const sessionId = view.session.sessionId;
   if (view.session.status === 'ended') {
     throw new CommandRejectedError(`Session ${sessionId} has ended; fork it or start a new session to keep working.`);
@@ -77,7 +77,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     }
     case 'AddTask': {
       checkId('Task id', command.taskId);
-      if (view.tasks.byId[command.taskId] !== undefined) {
+      if (view.tasks.byId.get(command.taskId) !== undefined) {
         throw new CommandRejectedError(`Session ${sessionId} already has a task ${command.taskId}; pick another id.`);
       }
       if (command.title.trim() === '') throw new InvalidArgumentError(`Task ${command.taskId} needs a title.`);
@@ -90,9 +90,9 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [body];
     }
     case 'SendTaskEvent': {
-      const task = view.tasks.byId[command.taskId];
+      const task = view.tasks.byId.get(command.taskId);
       if (task === undefined) {
-        const known = view.tasks.order;
+        const known = view.tasks.order.toArray();
         throw new CommandRejectedError(
           `Session ${sessionId} has no task ${JSON.stringify(command.taskId)}` +
             (known.length > 0 ? `; its tasks are ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.` : '; add it first.'),

@@ -66,7 +66,7 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
     const before = sessions.get(sessionId) ?? sessionViewProjection.initialState();
     if (event.type === 'TaskTransitioned') {
       const { taskId, event: machineEvent, from, to } = event.data;
-      const projectedFrom = before.tasks.byId[taskId]?.state;
+      const projectedFrom = before.tasks.byId.get(taskId)?.state;
       const machineTo = projectedFrom === undefined ? undefined : table.next(projectedFrom, machineEvent);
       if (projectedFrom !== from || machineTo !== to) {
         const why =

@@ -79,7 +79,7 @@ export class SessionHandle {
 
   /** A task of the session, or undefined. */
   task(taskId: string): TaskView | undefined {
-    return this.state.tasks.byId[taskId];
+    return this.state.tasks.byId.get(taskId);
   }
 
   /** Add a task, in `pending`. */
@@ -155,7 +155,7 @@ export class SessionHandle {
         return event;
       });
       try {
-        const result = await store.append(this.stream, events, { expectedVersion: view.session.version });
+        const result = await store.append(this.stream, events, { expectedVersion: view.version });
         this.apply(result.events);
         return result;
       } catch (error) {
@@ -167,7 +167,7 @@ export class SessionHandle {
 
   private async catchUp(): Promise<SessionView> {
     const fresh: StoredEvent[] = [];
-    for await (const event of this.context.store.readStream(this.stream, { fromVersion: this.state.session.version + 1 })) {
+    for await (const event of this.context.store.readStream(this.stream, { fromVersion: this.state.version + 1 })) {
       fresh.push(event);
     }
     this.apply(fresh);
@@ -198,7 +198,7 @@ export async function loadSessionView(
   let view = sessionViewProjection.initialState();
   const options = toVersion === undefined ? {} : { toVersion };
   for await (const event of store.readStream(stream, options)) view = sessionViewProjection.evolve(view, event);
-  if (view.session.version === 0) return undefined;
+  if (view.version === 0) return undefined;
   if (view.session.sessionId !== sessionId) {
     throw new UnknownSessionError(sessionId);
   }

@@ -1,3 +1,4 @@
+import { Set as ImmutableSet } from 'immutable';
 import type { StoredEvent } from '../events/envelope.js';
 import { AppendOnlyList } from './appendOnlyList.js';
 import type { Projection } from './projection.js';
@@ -16,19 +17,19 @@ export interface CheckpointRef {
 /** The checkpoints of a session, and which of them were archived. */
 export interface CheckpointsState {
   all: AppendOnlyList<CheckpointRef>;
-  archived: ReadonlySet<string>;
+  archived: ImmutableSet<string>;
 }
 
 /** The checkpoints-list projection. */
 export const checkpointsProjection: Projection<CheckpointsState> = {
   name: 'checkpoints',
-  initialState: () => ({ all: AppendOnlyList.empty(), archived: new Set() }),
+  initialState: () => ({ all: AppendOnlyList.empty(), archived: ImmutableSet() }),
   evolve(state, event: StoredEvent) {
     switch (event.type) {
       case 'CheckpointCreated':
         return { ...state, all: state.all.append({ ...event.data, at: event.meta.at }) };
       case 'CheckpointArchived':
-        return { ...state, archived: new Set([...state.archived, event.data.checkpointId]) };
+        return { ...state, archived: state.archived.add(event.data.checkpointId) };
       default:
         return state;
     }

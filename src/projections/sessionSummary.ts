@@ -17,7 +17,6 @@ export interface SessionSummary {
   /** For a fork: the session and version it branched from. */
   parent?: { sessionId: string; version: number };
   startedAt: string;
-  updatedAt: string;
   endedAt?: string;
   endReason?: string;
   /** How many times the session was resumed. */
@@ -26,15 +25,16 @@ export interface SessionSummary {
   pendingHandoffId?: string;
   /** The recovery in progress, when `status` is `recovering`. */
   recoveryId?: string;
-  /** The stream version and store position of the last event folded in. */
-  version: number;
-  position: number;
 }
 
 const addAgent = (agents: readonly string[], agent: string | undefined): readonly string[] =>
   agent === undefined || agents.includes(agent) ? agents : [...agents, agent];
 
-/** The session-state projection: status, agents, model, lineage. */
+/**
+ * The session-state projection: status, agents, model, lineage. It changes
+ * only on session-level events (and the first event of a new agent), so the
+ * many task and usage events leave it as it is.
+ */
 export const sessionSummaryProjection: Projection<SessionSummary> = {
   name: 'session',
   initialState: () => ({
@@ -45,19 +45,15 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
     agents: [],
     model: '',
     startedAt: '',
-    updatedAt: '',
     resumes: 0,
-    version: 0,
-    position: 0,
   }),
   evolve(state, event: StoredEvent) {
-    const base = { ...state, version: event.version, position: event.position, updatedAt: event.meta.at };
     switch (event.type) {
       case 'SessionStarted':
       case 'SessionForked': {
         const { sessionId, agent, model, title } = event.data;
         const next: SessionSummary = {
-          ...base,
+          ...state,
           sessionId,
           stream: event.stream,
           status: 'active',
@@ -73,32 +69,34 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
         return next;
       }
       case 'SessionResumed':
-        return { ...base, agent: event.data.agent, agents: addAgent(state.agents, event.data.agent), resumes: state.resumes + 1 };
+        return { ...state, agent: event.data.agent, agents: addAgent(state.agents, event.data.agent), resumes: state.resumes + 1 };
       case 'SessionEnded': {
-        const next: SessionSummary = { ...base, status: 'ended', endedAt: event.meta.at };
+        const next: SessionSummary = { ...state, status: 'ended', endedAt: event.meta.at };
         if (event.data.reason !== undefined) next.endReason = event.data.reason;
         return next;
       }
       case 'ModelSwitched':
-        return { ...base, model: event.data.to };
+        return { ...state, model: event.data.to };
       case 'HandoffRequested':
-        return { ...base, status: 'handing_off', pendingHandoffId: event.data.handoffId };
+        return { ...state, status: 'handing_off', pendingHandoffId: event.data.handoffId };
       case 'HandoffAccepted': {
-        const { pendingHandoffId: _, ...rest } = base;
+        const { pendingHandoffId: _, ...rest } = state;
         return { ...rest, status: 'active', agent: event.data.agent, agents: addAgent(state.agents, event.data.agent) };
       }
       case 'HandoffRejected': {
-        const { pendingHandoffId: _, ...rest } = base;
+        const { pendingHandoffId: _, ...rest } = state;
         return { ...rest, status: 'active' };
       }
       case 'RecoveryStarted':
-        return { ...base, status: 'recovering', recoveryId: event.data.recoveryId };
+        return { ...state, status: 'recovering', recoveryId: event.data.recoveryId };
       case 'RecoveryCompleted': {
-        const { recoveryId: _, ...rest } = base;
+        const { recoveryId: _, ...rest } = state;
         return { ...rest, status: 'active' };
       }
-      default:
-        return { ...base, agents: addAgent(state.agents, event.meta.agent) };
+      default: {
+        const agent = event.meta.agent;
+        return agent === undefined || state.agents.includes(agent) ? state : { ...state, agents: [...state.agents, agent] };
+      }
     }
   },
 };

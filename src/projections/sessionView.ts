@@ -7,6 +7,12 @@ import { tokenHistoryProjection, type TokenHistory } from './tokenHistory.js';
 
 /** Everything the log says about one session: every projection, side by side. */
 export interface SessionView {
+  /** The stream version of the last event folded in; 0 before the first. */
+  version: number;
+  /** The store position of that event. */
+  position: number;
+  /** When that event happened. */
+  updatedAt: string;
   session: SessionSummary;
   tasks: TasksState;
   tokens: TokenHistory;
@@ -17,6 +23,9 @@ export interface SessionView {
 export const sessionViewProjection: Projection<SessionView> = {
   name: 'sessionView',
   initialState: () => ({
+    version: 0,
+    position: 0,
+    updatedAt: '',
     session: sessionSummaryProjection.initialState(),
     tasks: tasksProjection.initialState(),
     tokens: tokenHistoryProjection.initialState(),
@@ -24,6 +33,9 @@ export const sessionViewProjection: Projection<SessionView> = {
   }),
   evolve(state, event: StoredEvent) {
     return {
+      version: event.version,
+      position: event.position,
+      updatedAt: event.meta.at,
       session: sessionSummaryProjection.evolve(state.session, event),
       tasks: tasksProjection.evolve(state.tasks, event),
       tokens: tokenHistoryProjection.evolve(state.tokens, event),
@@ -33,4 +45,4 @@ export const sessionViewProjection: Projection<SessionView> = {
 };
 
 /** The tasks of a view in the order they were added. */
-export const tasksInOrder = (view: SessionView) => view.tasks.order.map((id) => view.tasks.byId[id]!);
+export const tasksInOrder = (view: SessionView) => view.tasks.order.toArray().map((id) => view.tasks.byId.get(id)!);

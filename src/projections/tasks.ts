@@ -1,5 +1,7 @@
+import { Map as ImmutableMap } from 'immutable';
 import type { TaskEventType, TaskState } from '../../machines/taskLifecycle.js';
 import type { StoredEvent } from '../events/envelope.js';
+import { AppendOnlyList } from './appendOnlyList.js';
 import type { Projection } from './projection.js';
 
 /** One task as the log tells it. */
@@ -19,16 +21,20 @@ export interface TaskView {
   version: number;
 }
 
-/** The tasks of a session, by id and in the order they were added. */
+/**
+ * The tasks of a session, by id and in the order they were added. `byId` is a
+ * persistent map (Immutable.js): changing one task costs O(log n), never a
+ * copy of every task, and every older view stays as it was.
+ */
 export interface TasksState {
-  byId: Readonly<Record<string, TaskView>>;
-  order: readonly string[];
+  byId: ImmutableMap<string, TaskView>;
+  order: AppendOnlyList<string>;
 }
 
 /** The tasks projection: each task's lifecycle state and what moved it. */
 export const tasksProjection: Projection<TasksState> = {
   name: 'tasks',
-  initialState: () => ({ byId: {}, order: [] }),
+  initialState: () => ({ byId: ImmutableMap(), order: AppendOnlyList.empty() }),
   evolve(state, event: StoredEvent) {
     switch (event.type) {
       case 'TaskAdded': {
@@ -44,10 +50,11 @@ export const tasksProjection: Projection<TasksState> = {
         };
         if (phase !== undefined) task.phase = phase;
         if (assignee !== undefined) task.assignee = assignee;
-        return { byId: { ...state.byId, [taskId]: task }, order: [...state.order, taskId] };
+        if (state.byId.has(taskId)) return state;
+        return { byId: state.byId.set(taskId, task), order: state.order.append(taskId) };
       }
       case 'TaskTransitioned': {
-        const previous = state.byId[event.data.taskId];
+        const previous = state.byId.get(event.data.taskId);
         if (previous === undefined) return state;
         const task: TaskView = {
           ...previous,
@@ -58,7 +65,7 @@ export const tasksProjection: Projection<TasksState> = {
           version: event.version,
         };
         if (event.data.reason !== undefined) task.lastReason = event.data.reason;
-        return { byId: { ...state.byId, [task.taskId]: task }, order: state.order };
+        return { byId: state.byId.set(task.taskId, task), order: state.order };
       }
       default:
         return state;

@@ -10,19 +10,46 @@ import type { StoredEvent } from '../events/envelope.js';
 const HEX = 8;
 const NEWLINE = 0x0a;
 
-/** Serialise a stored event as one log line, checksum included. */
+const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
+const PLACEHOLDER = '00000000';
+
+/** Write `crc` as 8 lowercase hex digits into `buffer` at `at`. */
+function writeHex(buffer: Buffer, at: number, crc: number): void {
+  for (let i = 0; i < HEX; i++) buffer[at + i] = HEX_CODES[(crc >>> (28 - 4 * i)) & 15]!;
+}
+
+/** Lines encoded together: the bytes to write and each line's length without its newline. */
+export interface EncodedBatch {
+  buffer: Buffer;
+  lengths: number[];
+}
+
+/**
+ * Serialise stored events as log lines, one buffer for the lot. Each event must
+ * have its keys in log order (position, stream, version first), as
+ * `toStoredEvent` builds it: the open scan reads those three without a parse.
+ * The JSON is encoded to UTF-8 once; each checksum is computed over those bytes
+ * and written into the line's place for it.
+ */
+export function encodeLines(events: readonly StoredEvent[]): EncodedBatch {
+  let text = '';
+  for (const event of events) text += `${PLACEHOLDER} ${JSON.stringify(event)}\n`;
+  const buffer = Buffer.from(text, 'utf8');
+  const lengths: number[] = [];
+  let start = 0;
+  for (let i = 0; i < events.length; i++) {
+    // JSON escapes newlines inside strings, so every newline byte ends a line.
+    const end = buffer.indexOf(NEWLINE, start);
+    writeHex(buffer, start, crc32(buffer.subarray(start + HEX + 1, end)));
+    lengths.push(end - start);
+    start = end + 1;
+  }
+  return { buffer, lengths };
+}
+
+/** One event as one log line (see {@link encodeLines}). */
 export function encodeLine(event: StoredEvent): string {
-  const json = JSON.stringify({
-    position: event.position,
-    stream: event.stream,
-    version: event.version,
-    id: event.id,
-    type: event.type,
-    schemaVersion: event.schemaVersion,
-    meta: event.meta,
-    data: event.data,
-  });
-  return `${crc32(json).toString(16).padStart(HEX, '0')} ${json}\n`;
+  return encodeLines([event]).buffer.toString('utf8');
 }
 
 /** Why a line could not be decoded, or the JSON value it holds. */

@@ -2,7 +2,7 @@ import { Subject, type Observable } from 'rxjs';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { validateNewEvents } from '../events/validate.js';
 import { StoreClosedError } from '../errors.js';
-import { deepFreeze } from '../util/deepFreeze.js';
+import { toStoredEvent } from './toStoredEvent.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -17,7 +17,8 @@ import { catchUpThenFollow } from './subscription.js';
 
 /**
  * An {@link EventStore} in memory: for tests and short-lived embedding.
- * Events are copied in and frozen, so callers can never change what is stored.
+ * Like every store, it takes ownership of the events it is given and freezes
+ * them, so what is stored can never change afterwards.
  *
  * @example
  * const store = createMemoryEventStore();
@@ -36,25 +37,11 @@ export function createMemoryEventStore(): EventStore {
   return {
     async append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
       ensureOpen();
-      const valid = validateNewEvents(stream, events);
+      validateNewEvents(stream, events);
       const existing = streams.get(stream);
       const version = existing?.events.length ?? 0;
       checkExpectedVersion(stream, options.expectedVersion ?? 'any', version);
-      // Copied once and frozen: readers share the stored objects and cannot change them.
-      const stored = valid.map((event, index) =>
-        deepFreeze(
-          structuredClone({
-            position: all.length + index + 1,
-            stream,
-            version: version + index + 1,
-            id: event.id,
-            type: event.type,
-            schemaVersion: event.schemaVersion,
-            meta: event.meta,
-            data: event.data,
-          }) as StoredEvent,
-        ),
-      );
+      const stored = events.map((event, index) => toStoredEvent(event, stream, version + index + 1, all.length + index + 1));
       if (stored.length === 0) return { stream, nextExpectedVersion: version, events: [] };
       const entry = existing ?? { events: [], first: stored[0]!.position };
       if (existing === undefined) streams.set(stream, entry);

@@ -173,13 +173,19 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
       expect(await store.headPosition()).toBe(0);
     });
 
-    it('keeps what it stored even when the caller changes its objects afterwards', async () => {
+    it('takes ownership of appended events: they are frozen, and what it stored never changes', async () => {
       store = await create();
       const event = sampleEvent('t1', 'original');
-      await store.append('session-a', [event]);
-      (event.data as { title: string }).title = 'changed';
+      const result = await store.append('session-a', [event]);
+      expect(() => {
+        (event.data as { title: string }).title = 'changed';
+      }).toThrow(TypeError);
+      expect(() => {
+        (result.events[0]!.data as { title: string }).title = 'changed';
+      }).toThrow(TypeError);
       const [read] = await collect(store.readStream('session-a'));
       expect((read!.data as { title: string }).title).toBe('original');
+      expect(Object.isFrozen(read!.data)).toBe(true);
     });
 
     it('subscribes: catches up on stored events, then follows live appends, each once', async () => {

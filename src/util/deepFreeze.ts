@@ -2,7 +2,11 @@
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+    // for-in over a plain JSON object: no key array allocated, on the append hot path.
+    for (const key in value) {
+      const child = value[key];
+      if (typeof child === 'object' && child !== null) deepFreeze(child);
+    }
   }
   return value;
 }

@@ -100,8 +100,8 @@ describe('moai-session events, state and replay', () => {
     expect(now.code).toBe(0);
     expect(now.stdout).toMatch(/t\s+blocked\s+2\s+T/);
     const earlier = await runBinary(['state', 'h', '--at', '3', '--json'], cwd);
-    const view = JSON.parse(earlier.stdout) as { session: { version: number }; tasks: { byId: Record<string, { state: string }> } };
-    expect(view.session.version).toBe(3);
+    const view = JSON.parse(earlier.stdout) as { version: number; tasks: { byId: Record<string, { state: string }> } };
+    expect(view.version).toBe(3);
     expect(view.tasks.byId.t!.state).toBe('in_progress');
   });
 

@@ -41,7 +41,8 @@ describe('sessions and tasks', () => {
     await session.sendTask('spec', 'UNBLOCK');
     const task = await session.sendTask('spec', 'COMPLETE');
     expect(task).toMatchObject({ state: 'completed', transitions: 4, lastEvent: 'COMPLETE', phase: 'design' });
-    expect(session.state.session).toMatchObject({ sessionId: 's1', status: 'active', agent: 'planner', version: 6, title: 'Plan' });
+    expect(session.state.session).toMatchObject({ sessionId: 's1', status: 'active', agent: 'planner', title: 'Plan' });
+    expect(session.state.version).toBe(6);
     const events = await allEvents(engine.store);
     expect(events.map((e) => e.type)).toEqual([
       'SessionStarted',
@@ -171,9 +172,9 @@ describe('resume and time travel', () => {
     await session.addTask({ taskId: 't', title: 'T' });
     await session.sendTask('t', 'START');
     await session.sendTask('t', 'BLOCK');
-    expect((await engine.sessionState('s1', { atVersion: 2 })).tasks.byId.t!.state).toBe('pending');
-    expect((await engine.sessionState('s1', { atVersion: 3 })).tasks.byId.t!.state).toBe('in_progress');
-    expect((await engine.sessionState('s1')).tasks.byId.t!.state).toBe('blocked');
+    expect((await engine.sessionState('s1', { atVersion: 2 })).tasks.byId.get('t')!.state).toBe('pending');
+    expect((await engine.sessionState('s1', { atVersion: 3 })).tasks.byId.get('t')!.state).toBe('in_progress');
+    expect((await engine.sessionState('s1')).tasks.byId.get('t')!.state).toBe('blocked');
     await expect(engine.sessionState('s1', { atVersion: 9 })).rejects.toThrow('Session s1 has 4 events; version 9 does not exist yet.');
     await expect(engine.sessionState('s1', { atVersion: 0 })).rejects.toThrow(/whole number from 1/);
   });
@@ -190,9 +191,9 @@ describe('concurrency', () => {
     const b = await two.openSession('s1');
     await Promise.all([a.sendTask('t1', 'START'), b.sendTask('t2', 'START')]);
     const final = await one.sessionState('s1');
-    expect(final.tasks.byId.t1!.state).toBe('in_progress');
-    expect(final.tasks.byId.t2!.state).toBe('in_progress');
-    expect(final.session.version).toBe(5);
+    expect(final.tasks.byId.get('t1')!.state).toBe('in_progress');
+    expect(final.tasks.byId.get('t2')!.state).toBe('in_progress');
+    expect(final.version).toBe(5);
   });
 
   it('refuses a command that is no longer legal once the other write is seen', async () => {
@@ -229,6 +230,6 @@ describe('observables', () => {
     await session.addTask({ taskId: 't', title: 'T' });
     await session.sendTask('t', 'START');
     expect((await events).map((e) => e.type)).toEqual(['SessionStarted', 'TaskAdded', 'TaskTransitioned']);
-    expect((await views).map((v) => v.session.version)).toEqual([1, 2, 3]);
+    expect((await views).map((v) => v.version)).toEqual([1, 2, 3]);
   });
 });

@@ -62,7 +62,7 @@ describe('replay', () => {
           } catch {
             // Refused commands append nothing; the property covers them too.
           }
-          liveViews.set(session.state.session.version, plain(session.state));
+          liveViews.set(session.state.version, plain(session.state));
         }
         const full = await replay(store);
         expect(full.ok).toBe(true);
@@ -113,7 +113,7 @@ describe('replay', () => {
     });
     expect(report.divergences[0]!.message).toContain('the machine does not accept FAIL in blocked');
     // The projections still follow the log as recorded.
-    expect(report.sessions.get('s')!.tasks.byId['blocked-one']!.state).toBe('failed');
+    expect(report.sessions.get('s')!.tasks.byId.get('blocked-one')!.state).toBe('failed');
     expect((await replay(store)).ok).toBe(true);
     await engine.close();
   });

@@ -47,10 +47,10 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
       say(`Started session ${sessionId} in ${dir}.`);
     }
     await finishInterruptedWork(session, say);
-    const round = 1 + session.state.tasks.order.filter((id) => id.endsWith('-spec')).length;
+    const round = 1 + session.state.tasks.order.toArray().filter((id) => id.endsWith('-spec')).length;
     await runRound(session, round, say);
     const view = session.state;
-    const added = view.session.version - versionBefore;
+    const added = view.version - versionBefore;
 
     if (options.json) {
       io.stdout(`${JSON.stringify({ resumed: existing, round, eventsAppended: added, state: viewToJson(view) }, null, 2)}\n`);
@@ -63,7 +63,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
     for await (const event of engine.store.readStream(view.session.stream)) {
       counts.set(event.type, (counts.get(event.type) ?? 0) + 1);
       total++;
-      if (event.version > view.session.version - 6) recent.push(formatEventLine(event));
+      if (event.version > view.version - 6) recent.push(formatEventLine(event));
     }
     io.stdout(
       [
@@ -99,7 +99,7 @@ const TOWARDS_DONE: Partial<Record<string, TaskEventType>> = {
  * log. Finish them first, from whatever state the log says they are in.
  */
 async function finishInterruptedWork(session: SessionHandle, say: (line: string) => void): Promise<void> {
-  const open = session.state.tasks.order.map((id) => session.task(id)!).filter((task) => task.state !== 'completed');
+  const open = session.state.tasks.order.toArray().map((id) => session.task(id)!).filter((task) => task.state !== 'completed');
   if (open.length === 0) return;
   say(`The last run stopped part-way: finishing ${open.map((t) => `${t.taskId} (${t.state})`).join(', ')}`);
   for (const task of open) {

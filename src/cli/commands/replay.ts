@@ -45,11 +45,11 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
       for (const [id, view] of report.sessions) {
         const states = new Map<string, number>();
         for (const taskId of view.tasks.order) {
-          const state = view.tasks.byId[taskId]!.state;
+          const state = view.tasks.byId.get(taskId)!.state;
           states.set(state, (states.get(state) ?? 0) + 1);
         }
         const summary = [...states].map(([state, n]) => `${n} ${state}`).join(', ') || 'no tasks';
-        lines.push(`  ${id}: ${view.session.status} at v${view.session.version}; tasks: ${summary}`);
+        lines.push(`  ${id}: ${view.session.status} at v${view.version}; tasks: ${summary}`);
       }
       if (report.ok) {
         lines.push('Every recorded task transition agrees with the task machine.');

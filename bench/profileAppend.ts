@@ -1,0 +1,11 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openFileEventStore } from '../src/index.js';
+import { transitionEvent } from './events.js';
+const dir = await mkdtemp(join(tmpdir(), 'moai-bench-'));
+const store = await openFileEventStore({ dir: join(dir, 'events'), durability: (process.argv[2] ?? 'batch') as 'batch' });
+const started = performance.now();
+await Promise.all(Array.from({ length: 64 }, async (_, a) => { for (let i = 0; i < 3125; i++) await store.append(`session-bench-${a}`, [transitionEvent()]); }));
+const el = performance.now() - started; console.log(200000 / (el / 1000), "sync ms", (globalThis as any).__sync, "total ms", el, "batches", (globalThis as any).__batches);
+await store.close();

@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, report } from './report.js';
+import { writeReplayLog } from './replayLog.js';
+
+const EVENTS = 1_000_000;
+const ROUNDS = 3;
+const child = join(dirname(fileURLToPath(import.meta.url)), 'replayChild.ts');
+
+interface ChildResult {
+  ms: number;
+  events: number;
+  maxRssMB: number;
+}
+
+function run(mode: 'moai' | 'raw', dir: string): ChildResult {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', child, mode, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return JSON.parse(out) as ChildResult;
+}
+
+/** Replay of a 1,000,000-event log into every projection vs raw line split + JSON.parse. */
+export async function benchReplay(): Promise<boolean> {
+  const dir = await writeReplayLog(EVENTS);
+  const ours: ChildResult[] = [];
+  const raw: ChildResult[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ours.push(run('moai', dir));
+    raw.push(run('raw', dir));
+  }
+  await rm(dirname(dir), { recursive: true, force: true });
+  const events = ours[0]!.events;
+  const oursRate = events / (median(ours.map((r) => r.ms)) / 1000);
+  const rawRate = raw[0]!.events / (median(raw.map((r) => r.ms)) / 1000);
+  const peak = Math.max(...ours.map((r) => r.maxRssMB));
+  const rawPeak = Math.max(...raw.map((r) => r.maxRssMB));
+  const rateOk = report(
+    `Replay of a ${events.toLocaleString('en-US')}-event log into every projection, with verification (open + replay, median of ${ROUNDS})`,
+    oursRate,
+    'events/s',
+    [{ baseline: 'raw line split + JSON.parse of the same files', baselineValue: rawRate, ratio: oursRate / rawRate, target: { min: 0.6, label: '>= 0.6x' } }],
+  );
+  const rssOk = report('  Peak RSS of that replay', peak, 'MB', [
+    { baseline: 'the raw parse', baselineValue: rawPeak, ratio: rawPeak / peak },
+  ]);
+  console.log(`  target < 300 MB: ${peak < 300 ? 'met' : 'NOT MET'}`);
+  return rateOk && rssOk && peak < 300;
+}

@@ -1,0 +1,35 @@
+/** One benchmark figure and what it is compared with, measured in the same run. */
+export interface Comparison {
+  baseline: string;
+  baselineValue: number;
+  /** ours / baseline for rates; baseline / ours for times and memory. */
+  ratio: number;
+  target?: { min: number; label: string };
+}
+
+/** Print a figure, each baseline and the ratio against it, with the target it must reach. */
+export function report(title: string, value: number, unit: string, comparisons: Comparison[], absoluteTarget?: { min: number; label: string }): boolean {
+  let ok = true;
+  const fmt = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+  console.log(`\n${title}`);
+  console.log(`  moai-session: ${fmt(value)} ${unit}${absoluteTarget ? `   target ${absoluteTarget.label}: ${verdict(value >= absoluteTarget.min)}` : ''}`);
+  if (absoluteTarget && value < absoluteTarget.min) ok = false;
+  for (const c of comparisons) {
+    const pass = c.target === undefined || c.ratio >= c.target.min;
+    if (!pass) ok = false;
+    console.log(
+      `  vs ${c.baseline}: ${fmt(c.baselineValue)} ${unit}   ratio ${c.ratio.toFixed(2)}x` +
+        (c.target ? `   target ${c.target.label}: ${verdict(pass)}` : ''),
+    );
+  }
+  return ok;
+}
+
+const verdict = (pass: boolean): string => (pass ? 'met' : 'NOT MET');
+
+/** The median of some numbers. */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
