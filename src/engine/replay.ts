@@ -110,7 +110,7 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
     if (options.untilVersion !== undefined) {
       throw new InvalidArgumentError('A version only means something within one session: give the session id with it.');
     }
-    for await (const event of store.readAll()) visit(event);
+    for await (const batch of store.readAllBatches()) for (const event of batch) visit(event);
   }
   return { sessions, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
 }

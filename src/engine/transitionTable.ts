@@ -28,15 +28,20 @@ export function transitionTableFor(machine: AnyStateMachine): TransitionTable {
 }
 
 function buildTable(machine: AnyStateMachine): TransitionTable {
-  const nextCache = new Map<string, string | null>();
+  // state -> event type -> next state (null: refused); no key strings built per call.
+  const nextCache = new Map<string, Map<string, string | null>>();
   const acceptedCache = new Map<string, readonly string[]>();
   const snapshotOf = (state: string) => machine.resolveState({ value: state, context: {} });
   const stateNames = new Set(Object.keys(machine.root.states));
   const eventTypes = machine.events.filter((type) => !type.startsWith('xstate.'));
 
   const next = (state: string, eventType: string): string | undefined => {
-    const key = `${state}\u0000${eventType}`;
-    let answer = nextCache.get(key);
+    let byEvent = nextCache.get(state);
+    if (byEvent === undefined) {
+      byEvent = new Map();
+      nextCache.set(state, byEvent);
+    }
+    let answer = byEvent.get(eventType);
     if (answer === undefined) {
       answer = null;
       if (stateNames.has(state)) {
@@ -46,7 +51,7 @@ function buildTable(machine: AnyStateMachine): TransitionTable {
           answer = typeof after.value === 'string' ? after.value : JSON.stringify(after.value);
         }
       }
-      nextCache.set(key, answer);
+      byEvent.set(eventType, answer);
     }
     return answer ?? undefined;
   };

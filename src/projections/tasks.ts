@@ -4,19 +4,23 @@ import type { StoredEvent } from '../events/envelope.js';
 import { AppendOnlyList } from './appendOnlyList.js';
 import type { Projection } from './projection.js';
 
-/** One task as the log tells it. */
+/**
+ * One task as the log tells it. Every key is always present (undefined when
+ * not known), so every task view has one shape: updates stay fast.
+ */
 export interface TaskView {
   taskId: string;
   title: string;
-  phase?: string;
-  assignee?: string;
+  phase: string | undefined;
+  assignee: string | undefined;
   state: TaskState;
   addedAt: string;
   updatedAt: string;
   /** How many lifecycle transitions the task has taken. */
   transitions: number;
-  lastEvent?: TaskEventType;
-  lastReason?: string;
+  lastEvent: TaskEventType | undefined;
+  /** The reason given with the last transition that gave one. */
+  lastReason: string | undefined;
   /** The stream version of the task's last change. */
   version: number;
 }
@@ -39,32 +43,38 @@ export const tasksProjection: Projection<TasksState> = {
     switch (event.type) {
       case 'TaskAdded': {
         const { taskId, title, phase, assignee } = event.data;
+        if (state.byId.has(taskId)) return state;
         const task: TaskView = {
           taskId,
           title,
+          phase,
+          assignee,
           state: 'pending',
           addedAt: event.meta.at,
           updatedAt: event.meta.at,
           transitions: 0,
+          lastEvent: undefined,
+          lastReason: undefined,
           version: event.version,
         };
-        if (phase !== undefined) task.phase = phase;
-        if (assignee !== undefined) task.assignee = assignee;
-        if (state.byId.has(taskId)) return state;
         return { byId: state.byId.set(taskId, task), order: state.order.append(taskId) };
       }
       case 'TaskTransitioned': {
         const previous = state.byId.get(event.data.taskId);
         if (previous === undefined) return state;
         const task: TaskView = {
-          ...previous,
+          taskId: previous.taskId,
+          title: previous.title,
+          phase: previous.phase,
+          assignee: previous.assignee,
           state: event.data.to,
+          addedAt: previous.addedAt,
           updatedAt: event.meta.at,
           transitions: previous.transitions + 1,
           lastEvent: event.data.event,
+          lastReason: event.data.reason ?? previous.lastReason,
           version: event.version,
         };
-        if (event.data.reason !== undefined) task.lastReason = event.data.reason;
         return { byId: state.byId.set(task.taskId, task), order: state.order };
       }
       default:

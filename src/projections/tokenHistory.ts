@@ -40,6 +40,18 @@ export interface TokenHistory {
   spend: TokenSpend;
 }
 
+// A long log repeats a handful of model names hundreds of thousands of times:
+// keep one copy of each in the history.
+const modelNames = new Map<string, string>();
+const internModel = (model: string): string => {
+  let interned = modelNames.get(model);
+  if (interned === undefined) {
+    interned = model;
+    if (modelNames.size < 1000) modelNames.set(model, model);
+  }
+  return interned;
+};
+
 /** The token-history projection: every usage record, the context in use, the spend. */
 export const tokenHistoryProjection: Projection<TokenHistory> = {
   name: 'tokens',
@@ -57,7 +69,7 @@ export const tokenHistoryProjection: Projection<TokenHistory> = {
         const entry: TokenUsageEntry = {
           at: event.meta.at,
           version: event.version,
-          model: u.model,
+          model: internModel(u.model),
           inputTokens: u.inputTokens,
           outputTokens: u.outputTokens,
           cacheCreationInputTokens: u.cacheCreationInputTokens,

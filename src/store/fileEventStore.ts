@@ -21,7 +21,8 @@ import type {
   SubscribeOptions,
 } from './eventStore.js';
 import { checkExpectedVersion } from './expectedVersion.js';
-import { decodeLine, encodeLines, forEachLine, readLineHeader } from './lineCodec.js';
+import { decodeLine, encodeLines, readLineHeader } from './lineCodec.js';
+import { readLineChunks } from './segmentLines.js';
 import { LogIndex } from './logIndex.js';
 import { catchUpThenFollow } from './subscription.js';
 
@@ -75,9 +76,22 @@ interface Segment {
   number: number;
   name: string;
   path: string;
+  /** The position of its first line; set when its scan starts. */
   firstPosition: number;
   /** Bytes of complete, indexed lines. */
   size: number;
+  /** True when indexed to the end of the file as last seen. */
+  scanned: boolean;
+}
+
+interface ReadRange {
+  /** The indexes (into the positions being read) this range covers: [from, to). */
+  from: number;
+  to: number;
+  segment: Segment;
+  /** The file offset of `bytes`. */
+  start: number;
+  bytes: Promise<Buffer>;
 }
 
 interface PendingAppend {
@@ -126,6 +140,7 @@ class FileStore implements FileEventStore {
   private readonly segments: Segment[] = [];
   private readonly live = new Subject<StoredEvent>();
   private readonly queue: PendingAppend[] = [];
+  private readonly readHandles = new Map<number, Promise<FileHandle>>();
   private writeHandle: FileHandle | undefined;
   private releaseLock: (() => Promise<void>) | undefined;
   private flushing = false;
@@ -158,7 +173,8 @@ class FileStore implements FileEventStore {
       await this.acquireLock();
     }
     try {
-      await this.scanSegments();
+      await this.discoverSegments();
+      if (!this.readOnly) await this.ensureIndexed();
       if (!this.readOnly && this.segments.length > 0) {
         this.writeHandle = await open(this.segments.at(-1)!.path, 'a');
       }
@@ -200,61 +216,73 @@ class FileStore implements FileEventStore {
     }
   }
 
-  private async scanSegments(): Promise<void> {
+  /** The segment files in the folder, in order; none when a read-only folder does not exist. */
+  private async listSegmentNumbers(): Promise<number[]> {
     let names: string[];
     try {
       names = await readdir(this.dir);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && this.readOnly) return;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && this.readOnly) return [];
       throw new StorageError(`Cannot read the event log folder ${this.dir}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const numbers = names
+    return names
       .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
       .filter((n): n is string => n !== undefined)
       .map(Number)
       .sort((a, b) => a - b);
-    for (const [i, number] of numbers.entries()) {
+  }
+
+  /** Add the segment files not known yet; they are scanned when first needed. */
+  private async discoverSegments(): Promise<void> {
+    const known = this.segments.at(-1)?.number ?? 0;
+    for (const number of await this.listSegmentNumbers()) {
+      if (number <= known) continue;
       const name = segmentName(number);
-      const segment: Segment = { number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0 };
-      this.segments.push(segment);
-      await this.scanFrom(this.segments.length - 1, i === numbers.length - 1);
+      this.segments.push({ number, name, path: join(this.dir, name), firstPosition: 0, size: 0, scanned: false });
+    }
+  }
+
+  /** Index every segment not scanned to its end yet (a reader's last segment may have grown). */
+  private async ensureIndexed(): Promise<void> {
+    for (let i = 0; i < this.segments.length; i++) {
+      if (!this.segments[i]!.scanned) for await (const _ of this.scanSegment(i, false));
     }
   }
 
   /**
-   * Index the lines of a segment from its indexed size on. In the last
-   * segment, a bad or partial last line is a torn write: a writer cuts it off,
-   * a reader leaves it for later. Anywhere else it is corruption.
+   * Scan a segment from its indexed size to its end, indexing each line. With
+   * `decode`, every line is also checked and parsed, and the events are
+   * yielded: a replay reads and indexes in one pass. Without it, only each
+   * line's header is read (and, in the last segment, all of the last line).
+   *
+   * In the last segment, a bad or partial last line is a torn write: a writer
+   * cuts it off, a reader leaves it for later. Anywhere else it is corruption.
    */
-  private async scanFrom(segmentIndex: number, isLast: boolean): Promise<void> {
+  private async *scanSegment(segmentIndex: number, decode: boolean): AsyncGenerator<StoredEvent[]> {
     const segment = this.segments[segmentIndex]!;
-    const handle = await open(segment.path, 'r').catch((error: unknown) => {
-      throw new StorageError(`Cannot read ${segment.path}: ${(error as Error).message}`, { cause: error });
-    });
-    let carry = Buffer.alloc(0);
-    let fileOffset = segment.size; // file offset of carry[0]
+    const isLast = segmentIndex === this.segments.length - 1;
+    if (segment.size === 0) segment.firstPosition = this.index.count + 1;
     let bad: { line: number; offset: number; reason: string } | undefined;
-    try {
-      for (;;) {
-        const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-        const { bytesRead } = await handle.read(chunk, 0, READ_CHUNK_BYTES, fileOffset + carry.length);
-        if (bytesRead === 0) break;
-        const buffer = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-        const consumed = forEachLine(buffer, 0, buffer.length, (start, end) => {
-          const line = this.index.count - segment.firstPosition + 2;
-          if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
-          const reason = this.indexLine(buffer, start, end, segmentIndex, fileOffset + start);
-          if (reason !== undefined) bad = { line, offset: fileOffset + start, reason };
-        });
-        carry = buffer.subarray(consumed);
-        fileOffset += consumed;
+    let partialBytes = 0;
+    for await (const chunk of readLineChunks(segment.path, segment.size)) {
+      partialBytes = chunk.partialBytes;
+      const events: StoredEvent[] = [];
+      for (let i = 0; i < chunk.starts.length; i++) {
+        if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
+        const start = chunk.starts[i]!;
+        const end = chunk.ends[i]!;
+        const offset = chunk.offset + start;
+        const line = this.index.count - segment.firstPosition + 2;
+        const reason = decode
+          ? this.decodeAndIndexLine(chunk.buffer, start, end, segmentIndex, offset, line, events)
+          : this.indexLine(chunk.buffer, start, end, segmentIndex, offset);
+        if (reason !== undefined) bad = { line, offset, reason };
       }
-    } finally {
-      await handle.close();
+      if (events.length > 0) yield events;
     }
-    if (bad === undefined && isLast && segment.size > 0) {
+    if (bad === undefined && !decode && isLast && segment.size > 0 && this.index.count >= segment.firstPosition) {
       // The last line is where a crash tears: check all of it, not only its header.
       const last = this.index.count;
       const decoded = await this.readLine(last);
@@ -264,21 +292,28 @@ class FileStore implements FileEventStore {
         segment.size = bad.offset;
       }
     }
-    const tornBytes = carry.length;
-    if (bad !== undefined && !isLast) throw new CorruptLogError(segment.path, bad.line, bad.reason);
-    if (tornBytes > 0 && !isLast) {
-      throw new CorruptLogError(segment.path, this.index.count - segment.firstPosition + 2, 'the line has no end');
+    if (!isLast) {
+      if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
+      if (partialBytes > 0) {
+        throw new CorruptLogError(segment.path, this.index.count - segment.firstPosition + 2, 'the line has no end');
+      }
     }
-    if (bad === undefined && tornBytes === 0) return;
+    if (bad === undefined && partialBytes === 0) {
+      segment.scanned = !this.readOnly || !isLast; // a reader's last segment may still grow
+      return;
+    }
     if (this.readOnly) return; // a writer may be finishing that line right now
-    const cutAt = bad?.offset ?? segment.size;
-    const line = bad?.line ?? this.index.count - segment.firstPosition + 2;
-    const handleForRepair = await open(segment.path, 'r+');
+    await this.cutTornTail(segment, bad?.offset ?? segment.size, bad?.line ?? this.index.count - segment.firstPosition + 2, bad?.reason);
+    segment.scanned = true;
+  }
+
+  private async cutTornTail(segment: Segment, cutAt: number, line: number, reason: string | undefined): Promise<void> {
+    const handle = await open(segment.path, 'r+');
     try {
-      await handleForRepair.truncate(cutAt);
-      await handleForRepair.sync();
+      await handle.truncate(cutAt);
+      await handle.sync();
     } finally {
-      await handleForRepair.close();
+      await handle.close();
     }
     segment.size = cutAt;
     this.warn({
@@ -287,22 +322,50 @@ class FileStore implements FileEventStore {
       line,
       message:
         `Cut off a torn last line at ${segment.path}:${line} ` +
-        `(${bad?.reason ?? 'no line end'}; likely a crash mid-write, the event was never acknowledged).`,
+        `(${reason ?? 'no line end'}; likely a crash mid-write, the event was never acknowledged).`,
     });
   }
 
-  /** Index one line; returns why it cannot be indexed, or undefined. */
-  private indexLine(buffer: Buffer, start: number, end: number, segmentIndex: number, fileOffset: number): string | undefined {
+  /** Index one line from its header; returns why it cannot be indexed, or undefined. */
+  private indexLine(buffer: Buffer, start: number, end: number, segmentIndex: number, offset: number): string | undefined {
     const header = readLineHeader(buffer, start, end);
     if (header === undefined) return 'not a moai-session event line';
+    return this.indexChecked(header.position, header.stream, header.version, segmentIndex, offset, end - start);
+  }
+
+  /** Decode, check and index one line, adding its event to `events`; returns why it is bad, or undefined. */
+  private decodeAndIndexLine(
+    buffer: Buffer,
+    start: number,
+    end: number,
+    segmentIndex: number,
+    offset: number,
+    line: number,
+    events: StoredEvent[],
+  ): string | undefined {
+    const decoded = decodeLine(buffer, start, end);
+    if (!decoded.ok) return decoded.reason;
+    const event = deepFreeze(parseStoredEvent(decoded.value, `${this.segments[segmentIndex]!.path}:${line}`, this.upcasters));
+    const reason = this.indexChecked(event.position, event.stream, event.version, segmentIndex, offset, end - start);
+    if (reason === undefined) events.push(event);
+    return reason;
+  }
+
+  /** Index a line if it continues the log (next position, next version of its stream). */
+  private indexChecked(
+    position: number,
+    stream: string,
+    version: number,
+    segmentIndex: number,
+    offset: number,
+    length: number,
+  ): string | undefined {
     const expectedPosition = this.index.count + 1;
-    if (header.position !== expectedPosition) return `position ${header.position} where ${expectedPosition} was expected`;
-    const expectedVersion = this.index.versionOf(header.stream) + 1;
-    if (header.version !== expectedVersion) {
-      return `${header.stream} version ${header.version} where ${expectedVersion} was expected`;
-    }
-    this.index.add(header.stream, segmentIndex, fileOffset, end - start);
-    this.segments[segmentIndex]!.size = fileOffset + (end - start) + 1;
+    if (position !== expectedPosition) return `position ${position} where ${expectedPosition} was expected`;
+    const expectedVersion = this.index.versionOf(stream) + 1;
+    if (version !== expectedVersion) return `${stream} version ${version} where ${expectedVersion} was expected`;
+    this.index.add(stream, segmentIndex, offset, length);
+    this.segments[segmentIndex]!.size = offset + length + 1;
     return undefined;
   }
 
@@ -319,26 +382,16 @@ class FileStore implements FileEventStore {
     }
   }
 
-  /** A read-only store picks up what the writer process appended since the last look. */
+  /**
+   * A read-only store notes what the writer process may have appended since
+   * the last look: new segments, and more lines in the last one. Nothing is
+   * read until it is needed.
+   */
   private async refresh(): Promise<void> {
     if (!this.readOnly) return;
-    if (this.segments.length > 0) await this.scanFrom(this.segments.length - 1, true);
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return;
-    }
-    const known = this.segments.at(-1)?.number ?? 0;
-    const newer = names
-      .map((name) => Number(SEGMENT_PATTERN.exec(name)?.[1]))
-      .filter((n) => Number.isInteger(n) && n > known)
-      .sort((a, b) => a - b);
-    for (const number of newer) {
-      const name = segmentName(number);
-      this.segments.push({ number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0 });
-      await this.scanFrom(this.segments.length - 1, true);
-    }
+    const last = this.segments.at(-1);
+    if (last !== undefined) last.scanned = false;
+    await this.discoverSegments();
   }
 
   private warn(warning: StoreWarning): void {
@@ -490,7 +543,7 @@ class FileStore implements FileEventStore {
     }
     const number = (current?.number ?? 0) + 1;
     const name = segmentName(number);
-    const segment: Segment = { number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0 };
+    const segment: Segment = { number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0, scanned: true };
     this.writeHandle = await open(segment.path, 'a');
     await syncDirectory(this.dir);
     this.segments.push(segment);
@@ -502,68 +555,97 @@ class FileStore implements FileEventStore {
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     this.ensureOpen();
     await this.refresh();
-    const positions = this.index.streams.get(stream)?.positions ?? [];
+    await this.ensureIndexed();
+    const positions = this.index.streams.get(stream)?.positions;
+    if (positions === undefined) return;
     const from = Math.max(1, options.fromVersion ?? 1);
     const to = Math.min(positions.length, options.toVersion ?? positions.length);
     if (from > to) return;
-    yield* this.readPositions(to - from + 1, (i) => positions[from - 1 + i]!);
+    for await (const batch of this.readPositions(to - from + 1, (i) => positions.at(from - 1 + i))) yield* batch;
   }
 
   async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    for await (const batch of this.readAllBatches(options)) yield* batch;
+  }
+
+  async *readAllBatches(options: ReadAllOptions = {}): AsyncIterable<readonly StoredEvent[]> {
     this.ensureOpen();
     await this.refresh();
     const from = Math.max(1, options.fromPosition ?? 1);
-    const to = Math.min(this.index.count, options.toPosition ?? this.index.count);
-    if (from > to) return;
-    yield* this.readPositions(to - from + 1, (i) => from + i);
+    const last = options.toPosition ?? Number.POSITIVE_INFINITY;
+    // What is indexed is read by position; what is not (a reader opens lazily)
+    // is read, checked and indexed in one pass.
+    const indexedTo = Math.min(this.index.count, last);
+    if (from <= indexedTo) yield* this.readPositions(indexedTo - from + 1, (i) => from + i);
+    for (let i = 0; i < this.segments.length && this.index.count < last; i++) {
+      if (this.segments[i]!.scanned) continue;
+      for await (const batch of this.scanSegment(i, true)) {
+        const wanted = batch.filter((event) => event.position >= from && event.position <= last);
+        if (wanted.length > 0) yield wanted;
+        if (this.index.count >= last) break;
+      }
+    }
   }
 
   /**
-   * Read the events at `positionAt(0 .. count - 1)`, in that order. Neighbouring
-   * lines are read together, up to a megabyte at a time.
+   * Read the events at `positionAt(0 .. count - 1)`, in that order.
+   * Neighbouring lines are read together, up to a megabyte at a time, and the
+   * next range is read while the current one is decoded.
    */
-  private async *readPositions(count: number, positionAt: (i: number) => number): AsyncIterable<StoredEvent> {
-    let i = 0;
-    while (i < count) {
-      const first = positionAt(i);
+  private async *readPositions(count: number, positionAt: (i: number) => number): AsyncIterable<StoredEvent[]> {
+    const planRange = (from: number): ReadRange => {
+      const first = positionAt(from);
       const segmentIndex = this.index.segment(first);
       const start = this.index.offset(first);
       let end = start + this.index.length(first) + 1;
-      let j = i + 1;
-      while (j < count) {
-        const next = positionAt(j);
+      let to = from + 1;
+      while (to < count) {
+        const next = positionAt(to);
         const nextEnd = this.index.offset(next) + this.index.length(next) + 1;
         if (this.index.segment(next) !== segmentIndex || nextEnd - start > READ_CHUNK_BYTES) break;
         end = nextEnd;
-        j++;
+        to++;
       }
-      const segment = this.segments[segmentIndex]!;
-      const buffer = await this.readRange(segment, start, end);
-      const events: StoredEvent[] = [];
-      for (let k = i; k < j; k++) {
+      const bytes = this.readRange(this.segments[segmentIndex]!, start, end);
+      bytes.catch(() => undefined); // read ahead: a reader that stops early never awaits it
+      return { from, to, segment: this.segments[segmentIndex]!, start, bytes };
+    };
+    let range: ReadRange | undefined = count > 0 ? planRange(0) : undefined;
+    while (range !== undefined) {
+      const buffer = await range.bytes;
+      const current = range;
+      range = current.to < count ? planRange(current.to) : undefined;
+      const events: StoredEvent[] = new Array(current.to - current.from);
+      for (let k = current.from; k < current.to; k++) {
         const position = positionAt(k);
-        const offset = this.index.offset(position) - start;
-        events.push(this.decodeAt(segment, position, buffer, offset, offset + this.index.length(position)));
+        const offset = this.index.offset(position) - current.start;
+        events[k - current.from] = this.decodeAt(current.segment, position, buffer, offset, offset + this.index.length(position));
       }
-      i = j;
-      yield* events;
+      yield events;
     }
   }
 
   private async readRange(segment: Segment, start: number, end: number): Promise<Buffer> {
-    const handle = await open(segment.path, 'r');
-    try {
-      const buffer = Buffer.allocUnsafe(end - start);
-      let read = 0;
-      while (read < buffer.length) {
-        const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
-        if (bytesRead === 0) throw new CorruptLogError(segment.path, 0, 'the file is shorter than its index');
-        read += bytesRead;
-      }
-      return buffer;
-    } finally {
-      await handle.close();
+    const handle = await this.readHandle(segment);
+    const buffer = Buffer.allocUnsafe(end - start);
+    let read = 0;
+    while (read < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
+      if (bytesRead === 0) throw new CorruptLogError(segment.path, 0, 'the file is shorter than its index');
+      read += bytesRead;
     }
+    return buffer;
+  }
+
+  /** A read handle per segment, kept open: segments only ever grow. */
+  private readHandle(segment: Segment): Promise<FileHandle> {
+    let handle = this.readHandles.get(segment.number);
+    if (handle === undefined) {
+      handle = open(segment.path, 'r');
+      this.readHandles.set(segment.number, handle);
+      handle.catch(() => this.readHandles.delete(segment.number));
+    }
+    return handle;
   }
 
   private decodeAt(segment: Segment, position: number, buffer: Buffer, start: number, end: number): StoredEvent {
@@ -582,18 +664,20 @@ class FileStore implements FileEventStore {
   async streamVersion(stream: string): Promise<number> {
     this.ensureOpen();
     await this.refresh();
+    await this.ensureIndexed();
     return this.index.versionOf(stream);
   }
 
   async listStreams(): Promise<StreamInfo[]> {
     this.ensureOpen();
     await this.refresh();
+    await this.ensureIndexed();
     return [...this.index.streams]
       .map(([stream, { positions }]) => ({
         stream,
         version: positions.length,
-        firstPosition: positions[0]!,
-        lastPosition: positions.at(-1)!,
+        firstPosition: positions.at(0),
+        lastPosition: positions.at(positions.length - 1),
       }))
       .sort((a, b) => a.firstPosition - b.firstPosition);
   }
@@ -601,6 +685,7 @@ class FileStore implements FileEventStore {
   async headPosition(): Promise<number> {
     this.ensureOpen();
     await this.refresh();
+    await this.ensureIndexed();
     return this.index.count;
   }
 
@@ -624,6 +709,8 @@ class FileStore implements FileEventStore {
   }
 
   private async release(): Promise<void> {
+    for (const handle of this.readHandles.values()) await handle.then((h) => h.close()).catch(() => {});
+    this.readHandles.clear();
     if (this.writeHandle !== undefined) {
       await this.writeHandle.close();
       this.writeHandle = undefined;

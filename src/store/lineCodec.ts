@@ -18,6 +18,18 @@ function writeHex(buffer: Buffer, at: number, crc: number): void {
   for (let i = 0; i < HEX; i++) buffer[at + i] = HEX_CODES[(crc >>> (28 - 4 * i)) & 15]!;
 }
 
+/** The 8 hex digits at `at` as a number, or -1 when they are not hex digits. */
+function readHex(buffer: Buffer, at: number): number {
+  let value = 0;
+  for (let i = 0; i < HEX; i++) {
+    const c = buffer[at + i]!;
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (digit === -1) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
 /** Lines encoded together: the bytes to write and each line's length without its newline. */
 export interface EncodedBatch {
   buffer: Buffer;
@@ -61,9 +73,9 @@ export type DecodedLine = { ok: true; value: unknown } | { ok: false; reason: st
  */
 export function decodeLine(buffer: Buffer, start: number, end: number): DecodedLine {
   if (end - start < HEX + 3 || buffer[start + HEX] !== 0x20) return { ok: false, reason: 'not a checksummed event line' };
-  const expected = Number.parseInt(buffer.toString('latin1', start, start + HEX), 16);
+  const expected = readHex(buffer, start);
   const body = buffer.subarray(start + HEX + 1, end);
-  if (Number.isNaN(expected) || crc32(body) !== expected) return { ok: false, reason: 'checksum mismatch' };
+  if (expected === -1 || crc32(body) !== expected) return { ok: false, reason: 'checksum mismatch' };
   try {
     return { ok: true, value: JSON.parse(body.toString('utf8')) };
   } catch (error) {
@@ -78,30 +90,45 @@ export interface LineHeader {
   version: number;
 }
 
-const HEADER = /^[0-9a-f]{8} \{"position":(\d+),"stream":"([A-Za-z0-9._:-]+)","version":(\d+),/;
+const POSITION_KEY = Buffer.from(' {"position":', 'latin1');
+const STREAM_KEY = Buffer.from(',"stream":"', 'latin1');
+const VERSION_KEY = Buffer.from('","version":', 'latin1');
+const QUOTE = 0x22;
 
-/** Read the position, stream and version of the line in `buffer[start, end)`, without a full parse. */
-export function readLineHeader(buffer: Buffer, start: number, end: number): LineHeader | undefined {
-  const match = HEADER.exec(buffer.toString('latin1', start, Math.min(end, start + 320)));
-  if (match === null) return undefined;
-  return { position: Number(match[1]), stream: match[2]!, version: Number(match[3]) };
+/** True when `buffer` holds `key` at `at`. */
+function hasKey(buffer: Buffer, at: number, key: Buffer): boolean {
+  for (let i = 0; i < key.length; i++) if (buffer[at + i] !== key[i]) return false;
+  return true;
+}
+
+/** The decimal number at `at`, and where it ends; undefined when there is none. */
+function readNumber(buffer: Buffer, at: number, end: number): { value: number; next: number } | undefined {
+  let value = 0;
+  let i = at;
+  for (; i < end; i++) {
+    const digit = buffer[i]! - 0x30;
+    if (digit < 0 || digit > 9) break;
+    value = value * 10 + digit;
+  }
+  return i === at || i - at > 15 ? undefined : { value, next: i };
 }
 
 /**
- * Call `onLine(start, end)` for each complete line in `buffer[from, to)`;
- * returns the offset just after the last newline (where a partial line starts).
+ * Read the position, stream and version of the line in `buffer[start, end)`
+ * from its bytes, without decoding or parsing it: the open scan does this for
+ * every line of the log.
  */
-export function forEachLine(
-  buffer: Buffer,
-  from: number,
-  to: number,
-  onLine: (start: number, end: number) => void,
-): number {
-  let start = from;
-  for (;;) {
-    const newline = buffer.indexOf(NEWLINE, start);
-    if (newline === -1 || newline >= to) return start;
-    onLine(start, newline);
-    start = newline + 1;
-  }
+export function readLineHeader(buffer: Buffer, start: number, end: number): LineHeader | undefined {
+  let i = start + HEX;
+  if (end - i < 40 || !hasKey(buffer, i, POSITION_KEY)) return undefined;
+  const position = readNumber(buffer, i + POSITION_KEY.length, end);
+  if (position === undefined || !hasKey(buffer, position.next, STREAM_KEY)) return undefined;
+  i = position.next + STREAM_KEY.length;
+  const quote = buffer.indexOf(QUOTE, i);
+  if (quote === -1 || quote >= end || quote - i > 200) return undefined;
+  const stream = buffer.toString('latin1', i, quote);
+  if (!hasKey(buffer, quote, VERSION_KEY)) return undefined;
+  const version = readNumber(buffer, quote + VERSION_KEY.length, end);
+  if (version === undefined || buffer[version.next] !== 0x2c) return undefined;
+  return { position: position.value, stream, version: version.value };
 }

@@ -70,6 +70,13 @@ export function createMemoryEventStore(): EventStore {
       }
     },
 
+    async *readAllBatches(options: ReadAllOptions = {}): AsyncIterable<readonly StoredEvent[]> {
+      ensureOpen();
+      const from = Math.max(1, options.fromPosition ?? 1);
+      const to = Math.min(all.length, options.toPosition ?? all.length);
+      for (let start = from; start <= to; start += 1000) yield all.slice(start - 1, Math.min(to, start + 999));
+    },
+
     async streamVersion(stream: string): Promise<number> {
       ensureOpen();
       return streams.get(stream)?.events.length ?? 0;

@@ -92,6 +92,15 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
       expect(bounded.map((e) => e.position)).toEqual([2, 3]);
     });
 
+    it('hands over the same events in batches as one by one', async () => {
+      store = await create();
+      for (let i = 0; i < 30; i++) await store.append(`session-${i % 4}`, [sampleEvent(), sampleEvent()]);
+      const flat: StoredEvent[] = [];
+      for await (const batch of store.readAllBatches({ fromPosition: 7, toPosition: 55 })) flat.push(...batch);
+      expect(flat.map((e) => e.position)).toEqual(Array.from({ length: 49 }, (_, i) => i + 7));
+      expect(flat).toEqual(await collect(store.readAll({ fromPosition: 7, toPosition: 55 })));
+    });
+
     it('reads nothing from a stream that does not exist', async () => {
       store = await create();
       expect(await collect(store.readStream('session-none'))).toEqual([]);

@@ -1,0 +1,23 @@
+// npm run bench: every figure with the baseline it is compared with, measured
+// in the same run, as a ratio. Exits 1 when a target is not met.
+import { benchAppendConcurrent } from './appendConcurrent.js';
+import { benchAppendSingle } from './appendSingle.js';
+import { benchReplay } from './replay.js';
+import { benchTaskCommands } from './taskCommands.js';
+
+const only = process.argv[2];
+const benches: [string, () => Promise<boolean>][] = [
+  ['append-concurrent', benchAppendConcurrent],
+  ['append-single', benchAppendSingle],
+  ['task-commands', benchTaskCommands],
+  ['replay', benchReplay],
+];
+
+console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);
+const missed: string[] = [];
+for (const [name, bench] of benches) {
+  if (only !== undefined && only !== name) continue;
+  if (!(await bench())) missed.push(name);
+}
+console.log(missed.length === 0 ? '\nEvery target met.' : `\nTargets not met: ${missed.join(', ')}.`);
+process.exitCode = missed.length === 0 ? 0 : 1;
