@@ -213,3 +213,6 @@ export {
 export { runCli } from './cli/program.js';
 export { EXIT, exitCodeFor } from './cli/exitCodes.js';
 export type { CliIo, GlobalOptions } from './cli/io.js';
+
+// Visualisation
+export { toMermaid, machineTransitions, type MachineTransition } from './viz/mermaid.js';

@@ -95,6 +95,30 @@ describe('file store on disk', () => {
     expect(await readFile(file, 'utf8')).toBe(damaged);
   });
 
+  it('reports a corrupt middle line to a read-only reader too, which reads and indexes in one pass', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const damaged = (await readFile(file, 'utf8')).replace(/"t2"/, '"tX"');
+    await writeFile(file, damaged);
+    const reader = await openStore(dir, true);
+    const error = await collect(reader.readAll()).catch((e: unknown) => e);
+    expect(isCorruptLogError(error)).toBe(true);
+    expect((error as Error).message).toContain(`${file}:2: checksum mismatch`);
+    expect(await readFile(file, 'utf8')).toBe(damaged);
+  });
+
+  it('leaves a torn last line alone when read-only: the writer may still be writing it', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    await appendFile(file, '1234abcd {"position":4,"stream":"session-a","vers');
+    const before = await readFile(file, 'utf8');
+    const reader = await openStore(dir, true);
+    expect((await collect(reader.readAll())).map((e) => e.position)).toEqual([1, 2, 3]);
+    expect(await reader.headPosition()).toBe(3);
+    expect(reader.warnings).toEqual([]);
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
+
   it('refuses to open a log whose middle line is not an event line', async () => {
     const dir = await freshDir();
     const file = await writeThreeEvents(dir);
