@@ -2,7 +2,7 @@ import { contextWindowFor } from '../budget/contextWindows.js';
 import { percentOfWindow } from '../budget/usage.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { SessionView } from '../projections/sessionView.js';
-import { tasksInOrder } from '../projections/sessionView.js';
+import { sessionViewToJson, tasksInOrder } from '../projections/sessionView.js';
 
 /** A short, readable description of an event's data. */
 export function describeEvent(event: StoredEvent): string {
@@ -118,9 +118,5 @@ export function formatSessionView(view: SessionView): string {
   return lines.join('\n');
 }
 
-/** JSON for a view: the append-only lists become arrays and sets become arrays. */
-export function viewToJson(view: SessionView): unknown {
-  return JSON.parse(
-    JSON.stringify(view, (_key, value: unknown) => (value instanceof Set ? [...(value as Set<unknown>)] : value)),
-  );
-}
+/** JSON for a view (see `sessionViewToJson`). */
+export const viewToJson = sessionViewToJson;

@@ -46,3 +46,12 @@ export const sessionViewProjection: Projection<SessionView> = {
 
 /** The tasks of a view in the order they were added. */
 export const tasksInOrder = (view: SessionView) => view.tasks.order.toArray().map((id) => view.tasks.byId.get(id)!);
+
+/**
+ * A view as plain JSON data: the persistent lists and maps become arrays and
+ * objects. This is the form written to checkpoints and memory files and
+ * printed by `--json`.
+ */
+export function sessionViewToJson(view: SessionView): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(view)) as Record<string, unknown>;
+}
