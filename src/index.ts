@@ -97,9 +97,13 @@ export {
   tokenHistoryProjection,
   checkpointsProjection,
   sessionViewProjection,
+  sessionViewToJson,
+  sessionViewFromJson,
   tasksInOrder,
   type Projection,
   type SessionSummary,
+  type HandoffRecord,
+  type ThresholdsReached,
   type TaskView,
   type TasksState,
   type TokenUsageEntry,
@@ -116,27 +120,68 @@ export {
   createEngine,
   type Engine,
   type EngineOptions,
+  type BudgetEvent,
   type StartSessionOptions,
   type ResumeSessionOptions,
+  type ForkSessionOptions,
   type SessionStateOptions,
+  type RetentionResult,
 } from './engine/createEngine.js';
 export {
   SessionHandle,
-  loadSessionView,
   type AddTaskInput,
   type RecordUsageOptions,
   type TaskCommandOptions,
+  type BudgetReport,
+  type Summariser,
+  type CompactionRequest,
+  type CompactionResult,
+  type EngineWarning,
 } from './engine/sessionHandle.js';
-export { decide, type DecideContext } from './engine/decide.js';
+export {
+  loadSessionView,
+  forkBase,
+  type LoadSessionViewOptions,
+  type LoadedSessionView,
+  type LoadWarning,
+} from './engine/loadSessionView.js';
+export { settingsFromConfig, type EngineSettings } from './engine/settings.js';
+export { react, type Reaction } from './engine/policies.js';
+export { budgetEvents, windowOf, DEFAULT_BUDGET_SETTINGS, type BudgetSettings } from './engine/decideBudget.js';
+export { decide, taskTransition, tasksIn, type DecideContext } from './engine/decide.js';
+export {
+  buildCheckpointDocument,
+  stateChecksum,
+  isCheckpointIntact,
+  type CheckpointDocument,
+} from './checkpoints/checkpointDocument.js';
+export {
+  createFileCheckpointStore,
+  createMemoryCheckpointStore,
+  type CheckpointStore,
+  type LoadedCheckpoint,
+} from './checkpoints/checkpointStore.js';
 export type {
   SessionCommand,
   StartSession,
+  ForkSession,
   ResumeSession,
   AddTask,
   SendTaskEvent,
   RecordTokenUsage,
+  RecordCompaction,
+  SwitchModel,
+  TakeCheckpoint,
+  ArchiveCheckpoint,
+  RequestHandoff,
+  AcceptHandoff,
+  RejectHandoff,
+  StartRecovery,
+  CompleteRecoveryStep,
+  CompleteRecovery,
   EndSession,
 } from './engine/commands.js';
+
 export { transitionTableFor, type TransitionTable } from './engine/transitionTable.js';
 export { replay, type ReplayOptions, type ReplayReport, type Divergence } from './engine/replay.js';
 

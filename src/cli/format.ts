@@ -27,6 +27,8 @@ export function describeEvent(event: StoredEvent): string {
     }
     case 'BudgetThresholdCrossed':
       return `${event.data.level} at ${event.data.percent.toFixed(1)}% (${event.data.contextTokens}/${event.data.contextWindow})`;
+    case 'BudgetThresholdCleared':
+      return `${event.data.level} cleared at ${event.data.percent.toFixed(1)}% (${event.data.contextTokens}/${event.data.contextWindow})`;
     case 'ContextCompacted':
       return `${event.data.tokensBefore} -> ${event.data.tokensAfter} tokens`;
     case 'CheckpointCreated':
@@ -41,6 +43,8 @@ export function describeEvent(event: StoredEvent): string {
       return `${event.data.handoffId}: ${event.data.reason}`;
     case 'RecoveryStarted':
       return `${event.data.recoveryId} (${event.data.strategy})`;
+    case 'RecoveryStepCompleted':
+      return `${event.data.recoveryId} ${event.data.step}: ${event.data.detail}`;
     case 'RecoveryCompleted':
       return `${event.data.recoveryId}: ${event.data.summary}`;
   }

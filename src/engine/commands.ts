@@ -51,5 +51,111 @@ export interface EndSession {
   reason?: string;
 }
 
+
+/** Start a fork: the first event of a new stream, naming the parent and the version it branches at. */
+export interface ForkSession {
+  type: 'ForkSession';
+  sessionId: string;
+  parentSessionId: string;
+  parentVersion: number;
+  agent: string;
+  model: string;
+  title?: string;
+}
+
+/** Change the model: in-progress tasks pass through `context_switch`, the window changes. */
+export interface SwitchModel {
+  type: 'SwitchModel';
+  model: string;
+  reason?: string;
+}
+
+/** Record a compaction of the context, done by the embedder's summariser. */
+export interface RecordCompaction {
+  type: 'RecordCompaction';
+  tokensAfter: number;
+  trigger: string;
+  summary?: string;
+}
+
+/** Take a checkpoint of the session as it is now. */
+export interface TakeCheckpoint {
+  type: 'TakeCheckpoint';
+  checkpointId: string;
+  reason: string;
+}
+
+/** Move a checkpoint to the archive. */
+export interface ArchiveCheckpoint {
+  type: 'ArchiveCheckpoint';
+  checkpointId: string;
+  reason: string;
+}
+
+/** Offer the session to another agent with a validated handoff package. */
+export interface RequestHandoff {
+  type: 'RequestHandoff';
+  handoffId: string;
+  fromAgent: string;
+  toAgent: string;
+  package: Record<string, unknown>;
+}
+
+/** The receiving agent takes the session over. */
+export interface AcceptHandoff {
+  type: 'AcceptHandoff';
+  handoffId: string;
+  agent: string;
+}
+
+/** The handoff does not happen, and the log says why. */
+export interface RejectHandoff {
+  type: 'RejectHandoff';
+  handoffId: string;
+  agent?: string;
+  reason: string;
+}
+
+/** Begin a recovery. */
+export interface StartRecovery {
+  type: 'StartRecovery';
+  recoveryId: string;
+  strategy: string;
+  checkpointId?: string;
+}
+
+/** One recovery step done. */
+export interface CompleteRecoveryStep {
+  type: 'CompleteRecoveryStep';
+  recoveryId: string;
+  step: 'restore' | 'validate' | 'replay' | 'assess' | 'plan' | 'notify';
+  detail: string;
+}
+
+/** The recovery is over. */
+export interface CompleteRecovery {
+  type: 'CompleteRecovery';
+  recoveryId: string;
+  summary: string;
+  openTasks: string[];
+}
+
 /** Every command a session takes. */
-export type SessionCommand = StartSession | ResumeSession | AddTask | SendTaskEvent | RecordTokenUsage | EndSession;
+export type SessionCommand =
+  | StartSession
+  | ForkSession
+  | ResumeSession
+  | AddTask
+  | SendTaskEvent
+  | RecordTokenUsage
+  | RecordCompaction
+  | SwitchModel
+  | TakeCheckpoint
+  | ArchiveCheckpoint
+  | RequestHandoff
+  | AcceptHandoff
+  | RejectHandoff
+  | StartRecovery
+  | CompleteRecoveryStep
+  | CompleteRecovery
+  | EndSession;

@@ -1,35 +1,58 @@
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { Subject, type Observable } from 'rxjs';
+import { filter, Subject, type Observable } from 'rxjs';
 import type { AnyStateMachine } from 'xstate';
-import { sessionIdOfStream, sessionStream, type StoredEvent } from '../events/envelope.js';
-import { CommandRejectedError, InvalidArgumentError, UnknownSessionError } from '../errors.js';
+import { createFileCheckpointStore, createMemoryCheckpointStore, type CheckpointStore } from '../checkpoints/checkpointStore.js';
+import { loadConfig } from '../config/loadConfig.js';
+import { DEFAULT_CONFIG, type MoaiConfig } from '../config/schema.js';
+import { sessionIdOfStream, sessionStream, type StoredEvent, type StoredEventOf } from '../events/envelope.js';
+import { CommandRejectedError, InvalidArgumentError, StorageError, UnknownSessionError } from '../errors.js';
 import type { SessionSummary } from '../projections/sessionSummary.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import type { EventStore } from '../store/eventStore.js';
 import { openFileEventStore, type Durability } from '../store/fileEventStore.js';
+import { loadSessionView, type LoadedSessionView } from './loadSessionView.js';
 import { replay, type ReplayOptions, type ReplayReport } from './replay.js';
-import { loadSessionView, SessionHandle, type SessionHandleContext } from './sessionHandle.js';
+import { SessionHandle, type EngineWarning, type SessionHandleContext, type Summariser } from './sessionHandle.js';
+import { settingsFromConfig, type EngineSettings } from './settings.js';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
-  /** The store to use. Defaults to the file store in `<dir>/events`. */
+  /** The store to use. Defaults to the file store in `<dir>/events` (or the PostgreSQL URL the config names). */
   store?: EventStore;
-  /** The state folder; defaults to `.moai` in the current folder. Used when no `store` is given. */
+  /**
+   * The state folder; defaults to `.moai` in the current folder. Its
+   * `config/config.json` is read unless `config` is given, and checkpoint
+   * documents go to its `sessions/checkpoints/`.
+   */
   dir?: string;
-  /** Durability of the default file store; defaults to `batch`. */
+  /** The configuration; defaults to `<dir>/config/config.json`, or the defaults when a `store` is given without `dir`. */
+  config?: MoaiConfig;
+  /** Durability of the default file store; defaults to the config's `store.durability`. */
   durability?: Durability;
   /** Wait this long for another process's writer lock; defaults to 0 (fail at once). */
   lockWaitMs?: number;
   /** The clock. Inject one for deterministic tests and replays. Defaults to `() => new Date()`. */
   clock?: () => Date;
-  /** The id source for events and generated session ids. Defaults to random UUIDs. */
+  /** The id source for events, checkpoints and generated session ids. Defaults to random UUIDs. */
   ids?: () => string;
   /** The task lifecycle machine; defaults to `taskLifecycleMachine`. */
   taskMachine?: AnyStateMachine;
   /** How often a command is decided again after an expected-version conflict. Defaults to 3. */
   maxConflictRetries?: number;
+  /** Compacts a session's context when the emergency threshold is crossed. */
+  summariser?: Summariser;
+  /** Where checkpoint documents are kept; defaults to files under `<dir>`, or memory for a `store` without `dir`. */
+  checkpoints?: CheckpointStore;
+  /** Called with each budget event (threshold crossed or cleared, compaction), as `budget$` emits it. */
+  onBudgetEvent?: (event: BudgetEvent) => void;
 }
+
+/** The budget events `budget$` emits. */
+export type BudgetEvent =
+  | StoredEventOf<'BudgetThresholdCrossed'>
+  | StoredEventOf<'BudgetThresholdCleared'>
+  | StoredEventOf<'ContextCompacted'>;
 
 /** Options of {@link Engine.startSession}. */
 export interface StartSessionOptions {
@@ -47,39 +70,70 @@ export interface ResumeSessionOptions {
   reason?: string;
 }
 
+/** Options of {@link Engine.forkSession}. */
+export interface ForkSessionOptions {
+  /** The fork's id; defaults to a new id. */
+  sessionId?: string;
+  /** The parent's version to branch at; defaults to its current version. */
+  atVersion?: number;
+  /** The fork's agent and model; default to the parent's at that version. */
+  agent?: string;
+  model?: string;
+  title?: string;
+}
+
 /** Options of {@link Engine.sessionState}. */
 export interface SessionStateOptions {
   /** The version to stop at (time travel); defaults to the newest. */
   atVersion?: number;
 }
 
+/** What {@link Engine.applyRetention} archived. */
+export interface RetentionResult {
+  archived: { sessionId: string; checkpointId: string }[];
+}
+
 /** The engine: sessions on an event store, with live Observables. */
 export interface Engine {
   /** The store the engine writes to. */
   readonly store: EventStore;
+  /** The settings in force (from the config). */
+  readonly settings: EngineSettings;
+  /** Where checkpoint documents are kept. */
+  readonly checkpoints: CheckpointStore;
   /** Every event appended to the store from now on, as it is appended. */
   readonly events$: Observable<StoredEvent>;
   /** Every new view of every session handled by this engine. */
   readonly state$: Observable<SessionView>;
-  /** Start a new session; refused when the id is taken. */
+  /** Thresholds crossed and cleared, and compactions, as they are appended. */
+  readonly budget$: Observable<BudgetEvent>;
+  /** What the engine noticed but did not throw: a policy skipped, a checkpoint skipped, no summariser. */
+  readonly warnings$: Observable<EngineWarning>;
+  /** Start a new session; refused when the id is taken or `max_parallel_sessions` are active. */
   startSession(options: StartSessionOptions): Promise<SessionHandle>;
-  /** Load a session from the log and record that it was resumed. */
+  /** Load a session from its newest valid checkpoint and the log after it, and record that it was resumed. */
   resumeSession(sessionId: string, options?: ResumeSessionOptions): Promise<SessionHandle>;
-  /** Load a session from the log without appending anything. */
+  /** Load a session without appending anything. */
   openSession(sessionId: string): Promise<SessionHandle>;
+  /** Branch a session at its current version or an earlier one into a new session. */
+  forkSession(parentSessionId: string, options?: ForkSessionOptions): Promise<SessionHandle>;
   /** Every session in the log, as the session projection sees it. */
   listSessions(): Promise<SessionSummary[]>;
-  /** A session's view now, or at any earlier version. */
+  /** The ids of the sessions that have not ended. */
+  activeSessionIds(): Promise<string[]>;
+  /** A session's view now, or at any earlier version (from the log alone). */
   sessionState(sessionId: string, options?: SessionStateOptions): Promise<SessionView>;
   /** Rebuild every projection from the log and verify every transition against the task machine. */
-  replay(options?: Omit<ReplayOptions, 'taskMachine'> & { taskMachine?: AnyStateMachine }): Promise<ReplayReport>;
+  replay(options?: ReplayOptions): Promise<ReplayReport>;
+  /** Archive checkpoints older than the retention, keeping the newest of each active session. */
+  applyRetention(): Promise<RetentionResult>;
   /** Complete the Observables and close the store if the engine opened it. */
   close(): Promise<void>;
 }
 
 /**
  * Create an engine. With no options it keeps its log in `.moai/events` under
- * the current folder.
+ * the current folder and reads `.moai/config/config.json`.
  *
  * @example
  * const engine = await createEngine({ store: createMemoryEventStore() });
@@ -89,64 +143,124 @@ export interface Engine {
  * await engine.close();
  */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
+  const dir = options.dir === undefined && options.store !== undefined ? undefined : resolve(options.dir ?? '.moai');
+  const config = options.config ?? (dir === undefined ? DEFAULT_CONFIG : (await loadConfig({ dir })).config);
+  const settings = settingsFromConfig(config);
   const ownsStore = options.store === undefined;
-  const store =
-    options.store ??
-    (await openFileEventStore({
-      dir: join(resolve(options.dir ?? '.moai'), 'events'),
-      durability: options.durability ?? 'batch',
+  let store = options.store;
+  if (store === undefined) {
+    if (config.store.kind === 'postgres') {
+      throw new StorageError(
+        'The config names a PostgreSQL store, which this version of moai-session does not have yet; use the file store (store.kind "file").',
+      );
+    }
+    store = await openFileEventStore({
+      dir: join(dir!, 'events'),
+      durability: options.durability ?? config.store.durability,
       lockWaitMs: options.lockWaitMs ?? 0,
-    }));
+    });
+  }
   const maxConflictRetries = options.maxConflictRetries ?? 3;
   if (!Number.isInteger(maxConflictRetries) || maxConflictRetries < 0) {
     throw new InvalidArgumentError(`maxConflictRetries must be a whole number, 0 or more; got ${maxConflictRetries}.`);
   }
+  const checkpoints =
+    options.checkpoints ?? (dir === undefined ? createMemoryCheckpointStore() : createFileCheckpointStore(dir));
   const stateSubject = new Subject<SessionView>();
+  const warnings = new Subject<EngineWarning>();
   const handles = new Set<SessionHandle>();
   const context: SessionHandleContext = {
     store,
     now: options.clock ?? (() => new Date()),
     newId: options.ids ?? randomUUID,
     maxConflictRetries,
+    settings,
+    checkpoints,
+    budget: settings.budget,
     onState: (view) => stateSubject.next(view),
+    onWarning: (warning) => warnings.next(warning),
   };
   if (options.taskMachine !== undefined) context.taskMachine = options.taskMachine;
+  if (options.summariser !== undefined) context.summariser = options.summariser;
+
+  const events$ = store.subscribe({ fromPosition: 'end' });
+  const budget$ = events$.pipe(
+    filter(
+      (event): event is BudgetEvent =>
+        event.type === 'BudgetThresholdCrossed' || event.type === 'BudgetThresholdCleared' || event.type === 'ContextCompacted',
+    ),
+  );
+  const budgetCallback = options.onBudgetEvent === undefined ? undefined : budget$.subscribe(options.onBudgetEvent);
 
   const track = (handle: SessionHandle): SessionHandle => {
     handles.add(handle);
     return handle;
   };
 
-  const load = async (sessionId: string): Promise<SessionView> => {
-    const view = await loadSessionView(store, sessionStream(sessionId), sessionId);
-    if (view === undefined) throw new UnknownSessionError(sessionId, await knownSessionIds());
-    return view;
-  };
-
   const knownSessionIds = async (): Promise<string[]> =>
     (await store.listStreams()).map((s) => sessionIdOfStream(s.stream)).filter((id): id is string => id !== undefined);
 
+  const load = async (sessionId: string, useCheckpoints: boolean): Promise<LoadedSessionView> => {
+    const loaded = await loadSessionView(store, sessionId, {
+      ...(useCheckpoints ? { checkpoints } : {}),
+      onWarning: (warning) => warnings.next({ ...warning, sessionId }),
+    });
+    if (loaded === undefined) throw new UnknownSessionError(sessionId, await knownSessionIds());
+    return loaded;
+  };
+
+  const activeSessionIds = async (): Promise<string[]> => {
+    const active: string[] = [];
+    for (const info of await store.listStreams()) {
+      const sessionId = sessionIdOfStream(info.stream);
+      if (sessionId === undefined) continue;
+      // Nothing follows SessionEnded in a stream: the last event tells.
+      for await (const last of store.readStream(info.stream, { fromVersion: info.version })) {
+        if (last.type !== 'SessionEnded') active.push(sessionId);
+      }
+    }
+    return active;
+  };
+
+  const checkRoomForOneMore = async (): Promise<void> => {
+    const active = await activeSessionIds();
+    if (active.length >= settings.maxParallelSessions) {
+      throw new CommandRejectedError(
+        `${active.length} sessions are active (${active.join(', ')}), the most session.max_parallel_sessions allows: ` +
+          'end one first, or raise the limit in .moai/config/config.json.',
+      );
+    }
+  };
+
+  const newHandle = (sessionId: string): SessionHandle => {
+    const empty = sessionViewProjection.initialState();
+    return new SessionHandle(sessionId, { ...empty, session: { ...empty.session, stream: sessionStream(sessionId) } }, context);
+  };
+
   const engine: Engine = {
     store,
-    events$: store.subscribe({ fromPosition: 'end' }),
+    settings,
+    checkpoints,
+    events$,
     state$: stateSubject.asObservable(),
+    budget$,
+    warnings$: warnings.asObservable(),
 
     async startSession(start) {
       const sessionId = start.sessionId ?? context.newId();
-      const stream = sessionStream(sessionId);
-      if ((await store.streamVersion(stream)) > 0) {
+      if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
         throw new CommandRejectedError(`Session ${sessionId} already exists; resume it instead of starting it again.`);
       }
-      const empty = sessionViewProjection.initialState();
-      const handle = new SessionHandle(sessionId, { ...empty, session: { ...empty.session, stream } }, context);
-      // An id already taken is caught by decide after the conflict's catch-up.
+      await checkRoomForOneMore();
+      const handle = newHandle(sessionId);
+      // An id taken meanwhile is caught by decide after the conflict's catch-up.
       const command = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
       await handle.execute(start.title === undefined ? command : { ...command, title: start.title }, start.agent);
       return track(handle);
     },
 
     async resumeSession(sessionId, resume = {}) {
-      const view = await load(sessionId);
+      const { view } = await load(sessionId, true);
       const handle = new SessionHandle(sessionId, view, context);
       const command = { type: 'ResumeSession' as const, agent: resume.agent ?? view.session.agent };
       await handle.execute(resume.reason === undefined ? command : { ...command, reason: resume.reason }, command.agent);
@@ -154,18 +268,50 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
 
     async openSession(sessionId) {
-      return track(new SessionHandle(sessionId, await load(sessionId), context));
+      return track(new SessionHandle(sessionId, (await load(sessionId, true)).view, context));
+    },
+
+    async forkSession(parentSessionId, fork = {}) {
+      if (!settings.forkingEnabled) {
+        throw new CommandRejectedError('Forking is disabled (session.forking_enabled is false in .moai/config/config.json).');
+      }
+      const latest = await store.streamVersion(sessionStream(parentSessionId));
+      if (latest === 0) throw new UnknownSessionError(parentSessionId, await knownSessionIds());
+      const atVersion = fork.atVersion ?? latest;
+      if (!Number.isInteger(atVersion) || atVersion < 1 || atVersion > latest) {
+        throw new InvalidArgumentError(`Session ${parentSessionId} has versions 1 to ${latest}; cannot fork at ${String(atVersion)}.`);
+      }
+      const sessionId = fork.sessionId ?? context.newId();
+      if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
+        throw new CommandRejectedError(`Session ${sessionId} already exists; pick another id for the fork.`);
+      }
+      await checkRoomForOneMore();
+      const parent = (await loadSessionView(store, parentSessionId, { toVersion: atVersion }))!.view;
+      const handle = new SessionHandle(sessionId, { ...parent, version: 0, session: { ...parent.session, stream: sessionStream(sessionId) } }, context);
+      const command = {
+        type: 'ForkSession' as const,
+        sessionId,
+        parentSessionId,
+        parentVersion: atVersion,
+        agent: fork.agent ?? parent.session.agent,
+        model: fork.model ?? parent.session.model,
+      };
+      const title = fork.title ?? parent.session.title;
+      await handle.execute(title === undefined ? command : { ...command, title }, command.agent);
+      return track(handle);
     },
 
     async listSessions() {
       const summaries: SessionSummary[] = [];
-      for (const sessionId of await knownSessionIds()) summaries.push((await load(sessionId)).session);
+      for (const sessionId of await knownSessionIds()) summaries.push((await load(sessionId, false)).view.session);
       return summaries;
     },
 
+    activeSessionIds,
+
     async sessionState(sessionId, stateOptions = {}) {
       const { atVersion } = stateOptions;
-      if (atVersion === undefined) return load(sessionId);
+      if (atVersion === undefined) return (await load(sessionId, false)).view;
       if (!Number.isInteger(atVersion) || atVersion < 1) {
         throw new InvalidArgumentError(`A version is a whole number from 1; got ${String(atVersion)}.`);
       }
@@ -174,7 +320,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if (atVersion > latest) {
         throw new InvalidArgumentError(`Session ${sessionId} has ${latest} events; version ${atVersion} does not exist yet.`);
       }
-      return (await loadSessionView(store, sessionStream(sessionId), sessionId, atVersion))!;
+      return (await loadSessionView(store, sessionId, { toVersion: atVersion }))!.view;
     },
 
     replay(replayOptions = {}) {
@@ -182,10 +328,38 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       return replay(store, taskMachine === undefined ? replayOptions : { ...replayOptions, taskMachine });
     },
 
+    async applyRetention() {
+      const archived: RetentionResult['archived'] = [];
+      const cutoff = context.now().getTime() - settings.checkpointRetentionDays * 86_400_000;
+      const active = new Set(await activeSessionIds());
+      for (const sessionId of await knownSessionIds()) {
+        const handle = new SessionHandle(sessionId, (await load(sessionId, false)).view, context);
+        const live = handle.state.checkpoints.all.toArray().filter((c) => !handle.state.checkpoints.archived.has(c.checkpointId));
+        const newest = live.at(-1);
+        for (const checkpoint of live) {
+          if (Date.parse(checkpoint.at) >= cutoff) continue;
+          if (checkpoint === newest && active.has(sessionId)) continue; // an active session keeps its newest
+          await handle.serialise(() =>
+            handle.executeNow({
+              type: 'ArchiveCheckpoint',
+              checkpointId: checkpoint.checkpointId,
+              reason: `older than ${settings.checkpointRetentionDays} days`,
+            }),
+          );
+          await checkpoints.archive(checkpoint.checkpointId);
+          archived.push({ sessionId, checkpointId: checkpoint.checkpointId });
+        }
+        handle.complete();
+      }
+      return { archived };
+    },
+
     async close() {
+      budgetCallback?.unsubscribe();
       for (const handle of handles) handle.complete();
       handles.clear();
       stateSubject.complete();
+      warnings.complete();
       if (ownsStore) await store.close();
     },
   };

@@ -1,15 +1,18 @@
 import type { AnyStateMachine } from 'xstate';
 import { sessionMachine } from '../../machines/session.js';
-import { taskLifecycleMachine } from '../../machines/taskLifecycle.js';
+import { taskLifecycleMachine, type TaskEventType, type TaskState } from '../../machines/taskLifecycle.js';
+import { stateChecksum } from '../checkpoints/checkpointDocument.js';
 import type { SessionEventBody } from '../events/schemas.js';
 import { CommandRejectedError, InvalidArgumentError, InvalidTransitionError, UnknownSessionError } from '../errors.js';
-import type { SessionView } from '../projections/sessionView.js';
+import { sessionViewToJson, type SessionView } from '../projections/sessionView.js';
 import type { SessionCommand } from './commands.js';
+import { budgetEvents, type BudgetSettings } from './decideBudget.js';
 import { transitionTableFor } from './transitionTable.js';
 
-/** The machines `decide` checks commands against. */
+/** What `decide` checks commands against: the task machine and the budget settings. */
 export interface DecideContext {
   taskMachine?: AnyStateMachine;
+  budget?: BudgetSettings;
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
@@ -28,45 +31,88 @@ function checkCount(field: string, value: number): void {
   }
 }
 
-/** The session machine's answer to `type` in the view's state, or a refusal. */
+/** Refuse unless the session machine accepts `type` in the session's state. */
 function sessionStep(view: SessionView, type: string, what: string): void {
-  const table = transitionTableFor(sessionMachine);
   const status = view.session.status;
-  if (table.next(status, type) === undefined) {
+  if (transitionTableFor(sessionMachine).next(status, type) === undefined) {
+    const why =
+      status === 'handing_off'
+        ? ` while handoff ${view.session.pendingHandoff?.handoffId ?? ''} waits for ${view.session.pendingHandoff?.toAgent ?? 'its receiver'}`
+        : status === 'recovering'
+          ? ` while recovery ${view.session.recoveryId ?? ''} runs`
+          : '';
+    throw new CommandRejectedError(`Session ${view.session.sessionId} is ${status} and cannot ${what}${why}.`);
+  }
+}
+
+/** A task lifecycle event for one task, refused with the machine's reasons when illegal. */
+export function taskTransition(
+  view: SessionView,
+  taskId: string,
+  event: TaskEventType,
+  reason: string | undefined,
+  taskMachine: AnyStateMachine = taskLifecycleMachine,
+): SessionEventBody {
+  const sessionId = view.session.sessionId;
+  const task = view.tasks.byId.get(taskId);
+  if (task === undefined) {
+    const known = view.tasks.order.toArray();
     throw new CommandRejectedError(
-      `Session ${view.session.sessionId} is ${status} and cannot ${what}` +
-        (status === 'ended' ? '; it has ended. Fork it or start a new session.' : '.'),
+      `Session ${sessionId} has no task ${JSON.stringify(taskId)}` +
+        (known.length > 0 ? `; its tasks are ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.` : '; add it first.'),
     );
   }
+  const table = transitionTableFor(taskMachine);
+  const to = table.next(task.state, event);
+  if (to === undefined) throw new InvalidTransitionError(sessionId, task.taskId, task.state, event, table.accepted(task.state));
+  const body: SessionEventBody & { type: 'TaskTransitioned' } = {
+    type: 'TaskTransitioned',
+    data: { taskId: task.taskId, event, from: task.state, to: to as TaskState },
+  };
+  if (reason !== undefined) body.data.reason = reason;
+  return body;
+}
+
+/** The tasks in one of `states`, in the order they were added. */
+export function tasksIn(view: SessionView, states: readonly TaskState[]): string[] {
+  return view.tasks.order.toArray().filter((id) => states.includes(view.tasks.byId.get(id)!.state));
 }
 
 /**
  * Decide which events a command produces against a session's current view
- * (undefined, or a view at version 0, for a session not started yet),
- * or refuse it with an error that says why. Pure: no clock, no ids, no I/O;
- * the engine wraps the bodies into envelopes and appends them.
+ * (undefined, or a view at version 0, for a session not started yet), or
+ * refuse it with an error that says why. Pure: no clock, no ids, no I/O; the
+ * engine wraps the bodies into envelopes and appends them.
  */
 export function decide(view: SessionView | undefined, command: SessionCommand, context: DecideContext = {}): SessionEventBody[] {
-  if (command.type === 'StartSession') {
+  const exists = view !== undefined && view.version > 0;
+  if (command.type === 'StartSession' || command.type === 'ForkSession') {
     checkId('Session id', command.sessionId);
     checkId('Agent', command.agent);
-    if (view !== undefined && view.version > 0) {
+    if (exists) {
       throw new CommandRejectedError(
         `Session ${command.sessionId} already exists (version ${view.version}); resume it instead of starting it again.`,
       );
     }
-    const data: SessionEventBody & { type: 'SessionStarted' } = {
-      type: 'SessionStarted',
-      data: { sessionId: command.sessionId, agent: command.agent, model: command.model },
-    };
-    if (command.title !== undefined) data.data.title = command.title;
-    return [data];
+    if (command.model.trim() === '') throw new InvalidArgumentError('A session needs the model it runs on.');
+    if (command.type === 'StartSession') {
+      const body: SessionEventBody & { type: 'SessionStarted' } = {
+        type: 'SessionStarted',
+        data: { sessionId: command.sessionId, agent: command.agent, model: command.model },
+      };
+      if (command.title !== undefined) body.data.title = command.title;
+      return [body];
+    }
+    const { type: _, ...data } = command;
+    return [{ type: 'SessionForked', data }];
   }
-  if (view === undefined || view.version === 0) throw new UnknownSessionError('(this stream)');
+  if (!exists) throw new UnknownSessionError('(this stream)');
   const sessionId = view.session.sessionId;
-  if (view.session.status === 'ended') {
+  // Archiving old checkpoints is housekeeping: it may follow the end of a session.
+  if (view.session.status === 'ended' && command.type !== 'ArchiveCheckpoint') {
     throw new CommandRejectedError(`Session ${sessionId} has ended; fork it or start a new session to keep working.`);
   }
+  const taskMachine = context.taskMachine ?? taskLifecycleMachine;
 
   switch (command.type) {
     case 'ResumeSession': {
@@ -77,7 +123,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     }
     case 'AddTask': {
       checkId('Task id', command.taskId);
-      if (view.tasks.byId.get(command.taskId) !== undefined) {
+      if (view.tasks.byId.has(command.taskId)) {
         throw new CommandRejectedError(`Session ${sessionId} already has a task ${command.taskId}; pick another id.`);
       }
       if (command.title.trim() === '') throw new InvalidArgumentError(`Task ${command.taskId} needs a title.`);
@@ -89,27 +135,8 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       if (command.assignee !== undefined) body.data.assignee = command.assignee;
       return [body];
     }
-    case 'SendTaskEvent': {
-      const task = view.tasks.byId.get(command.taskId);
-      if (task === undefined) {
-        const known = view.tasks.order.toArray();
-        throw new CommandRejectedError(
-          `Session ${sessionId} has no task ${JSON.stringify(command.taskId)}` +
-            (known.length > 0 ? `; its tasks are ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.` : '; add it first.'),
-        );
-      }
-      const table = transitionTableFor(context.taskMachine ?? taskLifecycleMachine);
-      const to = table.next(task.state, command.event);
-      if (to === undefined) {
-        throw new InvalidTransitionError(sessionId, task.taskId, task.state, command.event, table.accepted(task.state));
-      }
-      const body: SessionEventBody & { type: 'TaskTransitioned' } = {
-        type: 'TaskTransitioned',
-        data: { taskId: task.taskId, event: command.event, from: task.state, to: to as typeof task.state },
-      };
-      if (command.reason !== undefined) body.data.reason = command.reason;
-      return [body];
-    }
+    case 'SendTaskEvent':
+      return [taskTransition(view, command.taskId, command.event, command.reason, taskMachine)];
     case 'RecordTokenUsage': {
       checkCount('inputTokens', command.inputTokens);
       checkCount('outputTokens', command.outputTokens);
@@ -117,7 +144,130 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       checkCount('cacheReadInputTokens', command.cacheReadInputTokens);
       if (command.model.trim() === '') throw new InvalidArgumentError('Token usage needs the model that spent it.');
       const { type: _, ...data } = command;
-      return [{ type: 'TokenUsageRecorded', data }];
+      const recorded: SessionEventBody = { type: 'TokenUsageRecorded', data };
+      if (!command.main) return [recorded];
+      const contextTokens = command.inputTokens + command.cacheCreationInputTokens + command.cacheReadInputTokens;
+      return [recorded, ...budgetEvents(view, view.session.model, contextTokens, context.budget)];
+    }
+    case 'RecordCompaction': {
+      checkCount('tokensAfter', command.tokensAfter);
+      const body: SessionEventBody & { type: 'ContextCompacted' } = {
+        type: 'ContextCompacted',
+        data: { tokensBefore: view.tokens.contextTokens, tokensAfter: command.tokensAfter, trigger: command.trigger },
+      };
+      if (command.summary !== undefined) body.data.summary = command.summary;
+      return [body, ...budgetEvents(view, view.session.model, command.tokensAfter, context.budget)];
+    }
+    case 'SwitchModel': {
+      if (command.model.trim() === '') throw new InvalidArgumentError('Name the model to switch to.');
+      if (command.model === view.session.model) {
+        throw new CommandRejectedError(`Session ${sessionId} already runs on ${command.model}.`);
+      }
+      // Working tasks pass through context_switch while the model changes under them.
+      const working = tasksIn(view, ['in_progress', 'token_warning']);
+      const reason = `model ${view.session.model} -> ${command.model}`;
+      const switched: SessionEventBody & { type: 'ModelSwitched' } = {
+        type: 'ModelSwitched',
+        data: { from: view.session.model, to: command.model },
+      };
+      if (command.reason !== undefined) switched.data.reason = command.reason;
+      return [
+        ...working.map((id) => taskTransition(view, id, 'SWITCH_CONTEXT', reason, taskMachine)),
+        switched,
+        ...budgetEvents(view, command.model, view.tokens.contextTokens, context.budget),
+        ...working.map((id) => ({
+          type: 'TaskTransitioned' as const,
+          data: { taskId: id, event: 'SWITCH_DONE' as const, from: 'context_switch' as const, to: 'in_progress' as const, reason },
+        })),
+      ];
+    }
+    case 'TakeCheckpoint': {
+      checkId('Checkpoint id', command.checkpointId);
+      if (view.checkpoints.all.toArray().some((c) => c.checkpointId === command.checkpointId)) {
+        throw new CommandRejectedError(`Session ${sessionId} already has a checkpoint ${command.checkpointId}.`);
+      }
+      return [
+        {
+          type: 'CheckpointCreated',
+          data: {
+            checkpointId: command.checkpointId,
+            reason: command.reason,
+            position: view.position,
+            version: view.version,
+            checksum: stateChecksum(sessionViewToJson(view)),
+          },
+        },
+      ];
+    }
+    case 'ArchiveCheckpoint': {
+      if (!view.checkpoints.all.toArray().some((c) => c.checkpointId === command.checkpointId)) {
+        throw new CommandRejectedError(`Session ${sessionId} has no checkpoint ${command.checkpointId}.`);
+      }
+      if (view.checkpoints.archived.has(command.checkpointId)) {
+        throw new CommandRejectedError(`Checkpoint ${command.checkpointId} is already archived.`);
+      }
+      return [{ type: 'CheckpointArchived', data: { checkpointId: command.checkpointId, reason: command.reason } }];
+    }
+    case 'RequestHandoff': {
+      checkId('Handoff id', command.handoffId);
+      sessionStep(view, 'REQUEST_HANDOFF', 'hand off');
+      if (view.session.handoffs[command.handoffId] !== undefined) {
+        throw new CommandRejectedError(`Session ${sessionId} already has a handoff ${command.handoffId}.`);
+      }
+      const { type: _, ...data } = command;
+      return [{ type: 'HandoffRequested', data }];
+    }
+    case 'AcceptHandoff': {
+      const pending = view.session.pendingHandoff;
+      const record = view.session.handoffs[command.handoffId];
+      if (record === undefined) throw new CommandRejectedError(`Session ${sessionId} has no handoff ${command.handoffId}.`);
+      if (pending?.handoffId !== command.handoffId) {
+        throw new CommandRejectedError(
+          `Handoff ${command.handoffId} of session ${sessionId} was already ${record.status}` +
+            `${record.by ? ` by ${record.by}` : ''}; it can be accepted only once.`,
+        );
+      }
+      if (command.agent !== pending.toAgent) {
+        throw new CommandRejectedError(
+          `Handoff ${command.handoffId} is for ${pending.toAgent}, not ${command.agent}.`,
+        );
+      }
+      sessionStep(view, 'ACCEPT_HANDOFF', 'accept a handoff');
+      return [{ type: 'HandoffAccepted', data: { handoffId: command.handoffId, agent: command.agent } }];
+    }
+    case 'RejectHandoff': {
+      if (view.session.pendingHandoff?.handoffId !== command.handoffId) {
+        throw new CommandRejectedError(`Session ${sessionId} has no pending handoff ${command.handoffId}.`);
+      }
+      sessionStep(view, 'REJECT_HANDOFF', 'reject a handoff');
+      const body: SessionEventBody & { type: 'HandoffRejected' } = {
+        type: 'HandoffRejected',
+        data: { handoffId: command.handoffId, reason: command.reason },
+      };
+      if (command.agent !== undefined) body.data.agent = command.agent;
+      return [body];
+    }
+    case 'StartRecovery': {
+      checkId('Recovery id', command.recoveryId);
+      sessionStep(view, 'START_RECOVERY', 'start a recovery');
+      const body: SessionEventBody & { type: 'RecoveryStarted' } = {
+        type: 'RecoveryStarted',
+        data: { recoveryId: command.recoveryId, strategy: command.strategy },
+      };
+      if (command.checkpointId !== undefined) body.data.checkpointId = command.checkpointId;
+      return [body];
+    }
+    case 'CompleteRecoveryStep':
+    case 'CompleteRecovery': {
+      if (view.session.status !== 'recovering' || view.session.recoveryId !== command.recoveryId) {
+        throw new CommandRejectedError(`Session ${sessionId} is not running recovery ${command.recoveryId}.`);
+      }
+      if (command.type === 'CompleteRecoveryStep') {
+        const { type: _, ...data } = command;
+        return [{ type: 'RecoveryStepCompleted', data }];
+      }
+      const { type: _, ...data } = command;
+      return [{ type: 'RecoveryCompleted', data }];
     }
     case 'EndSession': {
       sessionStep(view, 'END', 'end');

@@ -4,6 +4,7 @@ import { sessionIdOfStream, sessionStream, type StoredEvent } from '../events/en
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import type { EventStore } from '../store/eventStore.js';
+import { forkBase } from './loadSessionView.js';
 import { transitionTableFor } from './transitionTable.js';
 
 /** Options of {@link replay}. */
@@ -97,6 +98,16 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
     lastPosition = event.position;
   };
 
+  // A fork starts from its parent's view at the version it branched at.
+  const visitAll = async (batch: readonly StoredEvent[]): Promise<void> => {
+    for (const event of batch) {
+      if (event.type === 'SessionForked' && event.version === 1) {
+        sessions.set(sessionIdOfStream(event.stream) ?? event.stream, await forkBase(store, event));
+      }
+      visit(event);
+    }
+  };
+
   if (options.sessionId !== undefined) {
     const stream = sessionStream(options.sessionId);
     const version = await store.streamVersion(stream);
@@ -105,12 +116,15 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
     if (until !== undefined && (!Number.isInteger(until) || until < 1)) {
       throw new InvalidArgumentError(`--until is a stream version, a whole number from 1; got ${String(until)}.`);
     }
-    for await (const event of store.readStream(stream, until === undefined ? {} : { toVersion: until })) visit(event);
+    for await (const event of store.readStream(stream, until === undefined ? {} : { toVersion: until })) await visitAll([event]);
   } else {
     if (options.untilVersion !== undefined) {
       throw new InvalidArgumentError('A version only means something within one session: give the session id with it.');
     }
-    for await (const batch of store.readAllBatches()) for (const event of batch) visit(event);
+    for await (const batch of store.readAllBatches()) {
+      if (batch.some((event) => event.type === 'SessionForked')) await visitAll(batch);
+      else for (const event of batch) visit(event);
+    }
   }
   return { sessions, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
 }

@@ -1,13 +1,45 @@
 import { BehaviorSubject, type Observable } from 'rxjs';
 import type { TaskEvent, TaskEventType } from '../../machines/taskLifecycle.js';
+import { computeAllocation, type AllocationReport } from '../budget/allocation.js';
+import { levelOf, type BudgetLevel } from '../budget/thresholds.js';
 import { normaliseUsage } from '../budget/usage.js';
+import { buildCheckpointDocument, type CheckpointDocument } from '../checkpoints/checkpointDocument.js';
+import type { CheckpointStore } from '../checkpoints/checkpointStore.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
-import { isExpectedVersionConflictError, UnknownSessionError } from '../errors.js';
+import { isCommandRejectedError, isExpectedVersionConflictError, isInvalidTransitionError } from '../errors.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import type { TaskView } from '../projections/tasks.js';
 import type { AppendResult, EventStore } from '../store/eventStore.js';
 import type { SessionCommand } from './commands.js';
 import { decide, type DecideContext } from './decide.js';
+import { windowOf } from './decideBudget.js';
+import { react } from './policies.js';
+import type { EngineSettings } from './settings.js';
+
+/** What a summariser is asked to compact. */
+export interface CompactionRequest {
+  sessionId: string;
+  view: SessionView;
+  contextTokens: number;
+  contextWindow: number | undefined;
+  trigger: string;
+}
+
+/** What a summariser did: the context left after compaction, and what it kept. */
+export interface CompactionResult {
+  tokensAfter: number;
+  summary?: string;
+}
+
+/** The embedder's summariser: compacts a session's context when the emergency threshold is crossed. */
+export type Summariser = (request: CompactionRequest) => Promise<CompactionResult>;
+
+/** A warning from the engine: a policy that could not act, a checkpoint skipped. */
+export interface EngineWarning {
+  code: string;
+  message: string;
+  sessionId?: string;
+}
 
 /** What a session handle needs from its engine. */
 export interface SessionHandleContext extends DecideContext {
@@ -15,8 +47,12 @@ export interface SessionHandleContext extends DecideContext {
   now: () => Date;
   newId: () => string;
   maxConflictRetries: number;
+  settings: EngineSettings;
+  checkpoints: CheckpointStore;
+  summariser?: Summariser;
   /** Called with every new view, for the engine's `state$`. */
   onState: (view: SessionView) => void;
+  onWarning: (warning: EngineWarning) => void;
 }
 
 /** Options of {@link SessionHandle.recordUsage}. */
@@ -45,11 +81,25 @@ export interface AddTaskInput {
   assignee?: string;
 }
 
+/** The token budget of a session now. */
+export interface BudgetReport {
+  model: string;
+  /** Undefined for a model neither the table nor the config knows. */
+  contextWindow: number | undefined;
+  contextTokens: number;
+  percent: number | undefined;
+  level: BudgetLevel | undefined;
+  thresholds: EngineSettings['budget']['thresholds'];
+  spend: SessionView['tokens']['spend'];
+  allocation: AllocationReport | undefined;
+}
+
 /**
  * One session, live: its current view, an Observable of every change, and the
  * commands that change it. Commands through one handle run one at a time; a
  * write by someone else to the same stream is caught up with and the command
- * decided again, a bounded number of times.
+ * decided again, a bounded number of times. After each command the policies
+ * run (thresholds, checkpoints, compaction).
  */
 export class SessionHandle {
   /** The stream's name: `session-<sessionId>`. */
@@ -57,7 +107,7 @@ export class SessionHandle {
   private readonly subject: BehaviorSubject<SessionView>;
   private queue: Promise<unknown> = Promise.resolve();
 
-  /** @internal Use `engine.startSession` or `engine.resumeSession`. */
+  /** @internal Use `engine.startSession`, `engine.resumeSession` or `engine.forkSession`. */
   constructor(
     readonly sessionId: string,
     view: SessionView,
@@ -105,7 +155,8 @@ export class SessionHandle {
   /**
    * Record one API call's token usage: the `usage` object of a Messages API
    * response (`input_tokens`, `output_tokens`, `cache_creation_input_tokens`,
-   * `cache_read_input_tokens`).
+   * `cache_read_input_tokens`). Crossing a threshold is recorded with it and
+   * sets the policies off.
    */
   async recordUsage(usage: unknown, options: RecordUsageOptions = {}): Promise<void> {
     const normalised = normaliseUsage(usage, `usage for session ${this.sessionId}`);
@@ -119,9 +170,71 @@ export class SessionHandle {
     await this.execute(command, options.agent);
   }
 
-  /** End the session. */
+  /** Switch the model: working tasks pass through `context_switch`; the context window changes. */
+  async switchModel(model: string, reason?: string, agent?: string): Promise<void> {
+    await this.execute(reason === undefined ? { type: 'SwitchModel', model } : { type: 'SwitchModel', model, reason }, agent);
+  }
+
+  /** Compact the context now with the engine's summariser (or record one done elsewhere with `tokensAfter`). */
+  async compact(trigger = 'requested', result?: CompactionResult): Promise<void> {
+    await this.serialise(async () => {
+      const appended = await this.compactNow(trigger, result);
+      await this.runReactions(react(this.state, appended, this.context.settings, this.context.now()), 1);
+    });
+  }
+
+  /** Take a checkpoint now; returns its document. */
+  async checkpoint(reason = 'requested', agent?: string): Promise<CheckpointDocument> {
+    return this.serialise(() => this.checkpointNow(reason, agent));
+  }
+
+  /** Take an interval checkpoint if the interval has passed (by the engine's clock). */
+  async checkpointIfDue(): Promise<CheckpointDocument | undefined> {
+    return this.serialise(async () => {
+      const last = this.state.checkpoints.all.last()?.at ?? this.state.session.startedAt;
+      const due = this.context.now().getTime() - Date.parse(last) >= this.context.settings.checkpointIntervalMinutes * 60_000;
+      return due && this.context.settings.autoCheckpoint && this.state.session.status !== 'ended'
+        ? this.checkpointNow('interval')
+        : undefined;
+    });
+  }
+
+  /** End the session, with a checkpoint first when auto_checkpoint is on. */
   async end(reason?: string, agent?: string): Promise<void> {
-    await this.execute(reason === undefined ? { type: 'EndSession' } : { type: 'EndSession', reason }, agent);
+    await this.serialise(async () => {
+      if (this.context.settings.autoCheckpoint && this.state.session.status !== 'ended') {
+        await this.checkpointNow('session-end', agent);
+      }
+      await this.executeNow(reason === undefined ? { type: 'EndSession' } : { type: 'EndSession', reason }, agent);
+    });
+  }
+
+  /** The token budget now: the context in use against the window, the thresholds, the allocation. */
+  budget(): BudgetReport {
+    const view = this.state;
+    const { settings } = this.context;
+    const model = view.session.model;
+    const contextWindow = windowOf(model, settings.budget);
+    const contextTokens = view.tokens.contextTokens;
+    const percent = contextWindow === undefined ? undefined : (contextTokens / contextWindow) * 100;
+    return {
+      model,
+      contextWindow,
+      contextTokens,
+      percent,
+      level: percent === undefined ? undefined : levelOf(percent, settings.budget.thresholds),
+      thresholds: settings.budget.thresholds,
+      spend: view.tokens.spend,
+      allocation:
+        contextWindow === undefined
+          ? undefined
+          : computeAllocation({
+              contextWindow,
+              usedTokens: contextTokens,
+              shares: settings.allocation,
+              reserveTokens: settings.reserveTokens,
+            }),
+    };
   }
 
   /** Catch up with events appended to this stream by anyone else. */
@@ -129,18 +242,24 @@ export class SessionHandle {
     return this.serialise(() => this.catchUp());
   }
 
-  /** Run a command: decide against the current view, append, evolve. */
+  /** Run a command: decide against the current view, append, evolve, then let the policies react. */
   async execute(command: SessionCommand, agent?: string): Promise<AppendResult> {
-    return this.serialise(() => this.executeNow(command, agent));
+    return this.serialise(async () => {
+      const result = await this.executeNow(command, agent);
+      await this.runReactions(react(this.state, result.events, this.context.settings, this.context.now()), 1);
+      return result;
+    });
   }
 
-  private serialise<T>(work: () => Promise<T>): Promise<T> {
+  /** @internal Run `work` after every command already queued on this handle. */
+  serialise<T>(work: () => Promise<T>): Promise<T> {
     const result = this.queue.then(work, work);
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private async executeNow(command: SessionCommand, agent: string | undefined): Promise<AppendResult> {
+  /** @internal Decide, append and evolve one command now (the caller holds the queue). */
+  async executeNow(command: SessionCommand, agent?: string): Promise<AppendResult> {
     const { store, now, newId, maxConflictRetries } = this.context;
     for (let attempt = 0; ; attempt++) {
       const view = this.state;
@@ -157,12 +276,76 @@ export class SessionHandle {
       try {
         const result = await store.append(this.stream, events, { expectedVersion: view.version });
         this.apply(result.events);
+        if (command.type === 'TakeCheckpoint') {
+          // The document holds the state the event's checksum was computed from.
+          await this.context.checkpoints.save(buildCheckpointDocument(command.checkpointId, command.reason, at, view));
+        }
         return result;
       } catch (error) {
         if (!isExpectedVersionConflictError(error) || attempt >= maxConflictRetries) throw error;
         await this.catchUp();
       }
     }
+  }
+
+  /** @internal Take a checkpoint now (the caller holds the queue). */
+  async checkpointNow(reason: string, agent?: string): Promise<CheckpointDocument> {
+    const checkpointId = `cp-${this.context.newId()}`;
+    const before = this.state;
+    await this.executeNow({ type: 'TakeCheckpoint', checkpointId, reason }, agent);
+    return buildCheckpointDocument(checkpointId, reason, this.state.updatedAt, before);
+  }
+
+  /**
+   * Carry out the policies' reactions; what they append is reacted to in turn,
+   * a few rounds deep at most. A reaction the session no longer allows (a
+   * task that moved meanwhile) is skipped with a warning, never thrown.
+   */
+  private async runReactions(reactions: ReturnType<typeof react>, depth: number): Promise<void> {
+    const appended: StoredEvent[] = [];
+    for (const reaction of reactions) {
+      try {
+        if (reaction.kind === 'command') {
+          appended.push(...(await this.executeNow(reaction.command)).events);
+        } else if (reaction.kind === 'checkpoint') {
+          await this.checkpointNow(reaction.reason);
+        } else {
+          appended.push(...(await this.compactNow(reaction.trigger)));
+        }
+      } catch (error) {
+        if (!isCommandRejectedError(error) && !isInvalidTransitionError(error)) throw error;
+        this.context.onWarning({ code: 'POLICY_SKIPPED', message: (error as Error).message, sessionId: this.sessionId });
+      }
+    }
+    if (depth < 3 && appended.length > 0) {
+      await this.runReactions(react(this.state, appended, this.context.settings, this.context.now()), depth + 1);
+    }
+  }
+
+  private async compactNow(trigger: string, given?: CompactionResult): Promise<StoredEvent[]> {
+    let result = given;
+    if (result === undefined) {
+      const summariser = this.context.summariser;
+      if (summariser === undefined) {
+        this.context.onWarning({
+          code: 'NO_SUMMARISER',
+          message: `Session ${this.sessionId} needs a compaction (${trigger}), but no summariser is plugged in: pass one to createEngine.`,
+          sessionId: this.sessionId,
+        });
+        return [];
+      }
+      const view = this.state;
+      result = await summariser({
+        sessionId: this.sessionId,
+        view,
+        contextTokens: view.tokens.contextTokens,
+        contextWindow: windowOf(view.session.model, this.context.settings.budget),
+        trigger,
+      });
+    }
+    const command: SessionCommand = { type: 'RecordCompaction', tokensAfter: result.tokensAfter, trigger };
+    if (result.summary !== undefined) command.summary = result.summary;
+    return (await this.executeNow(command)).events;
   }
 
   private async catchUp(): Promise<SessionView> {
@@ -186,21 +369,4 @@ export class SessionHandle {
   complete(): void {
     this.subject.complete();
   }
-}
-
-/** Load a session's view from the log, optionally only up to a version (time travel). */
-export async function loadSessionView(
-  store: EventStore,
-  stream: string,
-  sessionId: string,
-  toVersion?: number,
-): Promise<SessionView | undefined> {
-  let view = sessionViewProjection.initialState();
-  const options = toVersion === undefined ? {} : { toVersion };
-  for await (const event of store.readStream(stream, options)) view = sessionViewProjection.evolve(view, event);
-  if (view.version === 0) return undefined;
-  if (view.session.sessionId !== sessionId) {
-    throw new UnknownSessionError(sessionId);
-  }
-  return view;
 }

@@ -98,6 +98,17 @@ export const BudgetThresholdCrossedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** Usage fell back below a threshold that had been crossed: it is armed again. */
+export const BudgetThresholdClearedData = Type.Object(
+  {
+    level: Type.Union([Type.Literal('monitor'), Type.Literal('warning'), Type.Literal('emergency')]),
+    percent: Type.Number({ minimum: 0 }),
+    contextTokens: Count,
+    contextWindow: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+
 export const ContextCompactedData = Type.Object(
   { tokensBefore: Count, tokensAfter: Count, trigger: Type.Optional(Type.String()), summary: Type.Optional(Text) },
   { additionalProperties: false },
@@ -136,6 +147,18 @@ export const RecoveryStartedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** One of the six recovery steps, done. */
+export const RecoveryStepCompletedData = Type.Object(
+  {
+    recoveryId: Id,
+    step: Type.Union(
+      ['restore', 'validate', 'replay', 'assess', 'plan', 'notify'].map((step) => Type.Literal(step)),
+    ),
+    detail: Text,
+  },
+  { additionalProperties: false },
+);
+
 export const RecoveryCompletedData = Type.Object(
   { recoveryId: Id, summary: Text, openTasks: Type.Array(Id) },
   { additionalProperties: false },
@@ -152,6 +175,7 @@ export const EVENT_DATA_SCHEMAS = {
   TaskTransitioned: TaskTransitionedData,
   TokenUsageRecorded: TokenUsageRecordedData,
   BudgetThresholdCrossed: BudgetThresholdCrossedData,
+  BudgetThresholdCleared: BudgetThresholdClearedData,
   ContextCompacted: ContextCompactedData,
   CheckpointCreated: CheckpointCreatedData,
   CheckpointArchived: CheckpointArchivedData,
@@ -159,6 +183,7 @@ export const EVENT_DATA_SCHEMAS = {
   HandoffAccepted: HandoffAcceptedData,
   HandoffRejected: HandoffRejectedData,
   RecoveryStarted: RecoveryStartedData,
+  RecoveryStepCompleted: RecoveryStepCompletedData,
   RecoveryCompleted: RecoveryCompletedData,
 } as const satisfies Record<string, TSchema>;
 
@@ -173,6 +198,7 @@ export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   TaskTransitioned: 1,
   TokenUsageRecorded: 2,
   BudgetThresholdCrossed: 1,
+  BudgetThresholdCleared: 1,
   ContextCompacted: 1,
   CheckpointCreated: 1,
   CheckpointArchived: 1,
@@ -180,6 +206,7 @@ export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   HandoffAccepted: 1,
   HandoffRejected: 1,
   RecoveryStarted: 1,
+  RecoveryStepCompleted: 1,
   RecoveryCompleted: 1,
 };
 

@@ -22,9 +22,21 @@ export interface SessionSummary {
   /** How many times the session was resumed. */
   resumes: number;
   /** The handoff waiting for a receiver, when `status` is `handing_off`. */
-  pendingHandoffId?: string;
+  pendingHandoff?: { handoffId: string; fromAgent: string; toAgent: string };
+  /** Every handoff of the session and how it ended. */
+  handoffs: Readonly<Record<string, HandoffRecord>>;
   /** The recovery in progress, when `status` is `recovering`. */
   recoveryId?: string;
+}
+
+/** A handoff and its outcome. */
+export interface HandoffRecord {
+  fromAgent: string;
+  toAgent: string;
+  status: 'pending' | 'accepted' | 'rejected' | 'abandoned';
+  /** The agent that accepted or rejected it. */
+  by?: string;
+  reason?: string;
 }
 
 const addAgent = (agents: readonly string[], agent: string | undefined): readonly string[] =>
@@ -46,6 +58,7 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
     model: '',
     startedAt: '',
     resumes: 0,
+    handoffs: {},
   }),
   evolve(state, event: StoredEvent) {
     switch (event.type) {
@@ -53,7 +66,6 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
       case 'SessionForked': {
         const { sessionId, agent, model, title } = event.data;
         const next: SessionSummary = {
-          ...state,
           sessionId,
           stream: event.stream,
           status: 'active',
@@ -61,6 +73,8 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
           agents: [agent],
           model,
           startedAt: event.meta.at,
+          resumes: 0,
+          handoffs: {},
         };
         if (title !== undefined) next.title = title;
         if (event.type === 'SessionForked') {
@@ -71,21 +85,45 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
       case 'SessionResumed':
         return { ...state, agent: event.data.agent, agents: addAgent(state.agents, event.data.agent), resumes: state.resumes + 1 };
       case 'SessionEnded': {
-        const next: SessionSummary = { ...state, status: 'ended', endedAt: event.meta.at };
+        const { pendingHandoff, ...rest } = state;
+        const next: SessionSummary = { ...rest, status: 'ended', endedAt: event.meta.at };
         if (event.data.reason !== undefined) next.endReason = event.data.reason;
+        const open = pendingHandoff && state.handoffs[pendingHandoff.handoffId];
+        if (pendingHandoff && open) {
+          next.handoffs = { ...state.handoffs, [pendingHandoff.handoffId]: { ...open, status: 'abandoned' } };
+        }
         return next;
       }
       case 'ModelSwitched':
         return { ...state, model: event.data.to };
-      case 'HandoffRequested':
-        return { ...state, status: 'handing_off', pendingHandoffId: event.data.handoffId };
+      case 'HandoffRequested': {
+        const { handoffId, fromAgent, toAgent } = event.data;
+        return {
+          ...state,
+          status: 'handing_off',
+          pendingHandoff: { handoffId, fromAgent, toAgent },
+          handoffs: { ...state.handoffs, [handoffId]: { fromAgent, toAgent, status: 'pending' } },
+        };
+      }
       case 'HandoffAccepted': {
-        const { pendingHandoffId: _, ...rest } = state;
-        return { ...rest, status: 'active', agent: event.data.agent, agents: addAgent(state.agents, event.data.agent) };
+        const { pendingHandoff: _, ...rest } = state;
+        const { handoffId, agent } = event.data;
+        const record = state.handoffs[handoffId];
+        return {
+          ...rest,
+          status: 'active',
+          agent,
+          agents: addAgent(state.agents, agent),
+          handoffs: record ? { ...state.handoffs, [handoffId]: { ...record, status: 'accepted', by: agent } } : state.handoffs,
+        };
       }
       case 'HandoffRejected': {
-        const { pendingHandoffId: _, ...rest } = state;
-        return { ...rest, status: 'active' };
+        const { pendingHandoff: _, ...rest } = state;
+        const { handoffId, agent, reason } = event.data;
+        const record = state.handoffs[handoffId];
+        const rejected: HandoffRecord | undefined = record && { ...record, status: 'rejected', reason };
+        if (rejected && agent !== undefined) rejected.by = agent;
+        return { ...rest, status: 'active', handoffs: rejected ? { ...state.handoffs, [handoffId]: rejected } : state.handoffs };
       }
       case 'RecoveryStarted':
         return { ...state, status: 'recovering', recoveryId: event.data.recoveryId };

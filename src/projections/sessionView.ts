@@ -1,9 +1,16 @@
+import { Map as ImmutableMap, Set as ImmutableSet } from 'immutable';
 import type { StoredEvent } from '../events/envelope.js';
-import { checkpointsProjection, type CheckpointsState } from './checkpoints.js';
+import { AppendOnlyList } from './appendOnlyList.js';
+import { checkpointsProjection, type CheckpointRef, type CheckpointsState } from './checkpoints.js';
 import type { Projection } from './projection.js';
 import { sessionSummaryProjection, type SessionSummary } from './sessionSummary.js';
-import { tasksProjection, type TasksState } from './tasks.js';
-import { tokenHistoryProjection, type TokenHistory } from './tokenHistory.js';
+import { tasksProjection, type TasksState, type TaskView } from './tasks.js';
+import {
+  tokenHistoryProjection,
+  type BudgetMark,
+  type TokenHistory,
+  type TokenUsageEntry,
+} from './tokenHistory.js';
 
 /** Everything the log says about one session: every projection, side by side. */
 export interface SessionView {
@@ -54,4 +61,53 @@ export const tasksInOrder = (view: SessionView) => view.tasks.order.toArray().ma
  */
 export function sessionViewToJson(view: SessionView): Record<string, unknown> {
   return JSON.parse(JSON.stringify(view)) as Record<string, unknown>;
+}
+
+/**
+ * Rebuild a view from its JSON form (a checkpoint's state): the inverse of
+ * {@link sessionViewToJson}. The caller has checked the JSON's checksum.
+ */
+export function sessionViewFromJson(json: Record<string, unknown>): SessionView {
+  const plain = json as unknown as {
+    version: number;
+    position: number;
+    updatedAt: string;
+    session: SessionSummary;
+    tasks: { byId: Record<string, TaskView>; order: string[] };
+    tokens: Omit<TokenHistory, 'entries' | 'marks'> & { entries: TokenUsageEntry[]; marks: BudgetMark[] };
+    checkpoints: { all: CheckpointRef[]; archived: string[] };
+  };
+  const tasks = ImmutableMap<string, TaskView>().withMutations((map) => {
+    for (const id of plain.tasks.order) {
+      const task = plain.tasks.byId[id]!;
+      // JSON drops undefined keys; views keep every key.
+      map.set(id, {
+        taskId: task.taskId,
+        title: task.title,
+        phase: task.phase,
+        assignee: task.assignee,
+        state: task.state,
+        addedAt: task.addedAt,
+        updatedAt: task.updatedAt,
+        transitions: task.transitions,
+        lastEvent: task.lastEvent,
+        lastReason: task.lastReason,
+        version: task.version,
+      });
+    }
+  });
+  return {
+    version: plain.version,
+    position: plain.position,
+    updatedAt: plain.updatedAt,
+    session: plain.session,
+    tasks: { byId: tasks, order: AppendOnlyList.of(plain.tasks.order) },
+    tokens: {
+      ...plain.tokens,
+      model: plain.tokens.model,
+      entries: AppendOnlyList.of(plain.tokens.entries),
+      marks: AppendOnlyList.of(plain.tokens.marks),
+    },
+    checkpoints: { all: AppendOnlyList.of(plain.checkpoints.all), archived: ImmutableSet(plain.checkpoints.archived) },
+  };
 }

@@ -29,16 +29,29 @@ export interface TokenSpend {
 /** A threshold crossing or compaction, as recorded. */
 export type BudgetMark =
   | ({ kind: 'threshold'; at: string; version: number } & EventData<'BudgetThresholdCrossed'>)
+  | ({ kind: 'cleared'; at: string; version: number } & EventData<'BudgetThresholdCleared'>)
   | ({ kind: 'compaction'; at: string; version: number } & EventData<'ContextCompacted'>);
+
+/** Which thresholds usage has crossed and not yet fallen back below (each fires once per crossing). */
+export interface ThresholdsReached {
+  monitor: boolean;
+  warning: boolean;
+  emergency: boolean;
+}
 
 /** The token budget history of a session. */
 export interface TokenHistory {
   entries: AppendOnlyList<TokenUsageEntry>;
   marks: AppendOnlyList<BudgetMark>;
+  /** The model of the latest main call. */
+  model: string | undefined;
   /** The context in use now. */
   contextTokens: number;
   spend: TokenSpend;
+  reached: ThresholdsReached;
 }
+
+const NONE_REACHED: ThresholdsReached = Object.freeze({ monitor: false, warning: false, emergency: false });
 
 // A long log repeats a handful of model names hundreds of thousands of times:
 // keep one copy of each in the history.
@@ -58,8 +71,10 @@ export const tokenHistoryProjection: Projection<TokenHistory> = {
   initialState: () => ({
     entries: AppendOnlyList.empty(),
     marks: AppendOnlyList.empty(),
+    model: undefined,
     contextTokens: 0,
     spend: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, totalTokens: 0 },
+    reached: NONE_REACHED,
   }),
   evolve(state, event: StoredEvent) {
     switch (event.type) {
@@ -81,7 +96,9 @@ export const tokenHistoryProjection: Projection<TokenHistory> = {
         return {
           entries: state.entries.append(entry),
           marks: state.marks,
+          model: u.main ? entry.model : state.model,
           contextTokens,
+          reached: state.reached,
           spend: {
             inputTokens: s.inputTokens + u.inputTokens,
             outputTokens: s.outputTokens + u.outputTokens,
@@ -96,6 +113,13 @@ export const tokenHistoryProjection: Projection<TokenHistory> = {
         return {
           ...state,
           marks: state.marks.append({ kind: 'threshold', at: event.meta.at, version: event.version, ...event.data }),
+          reached: { ...state.reached, [event.data.level]: true },
+        };
+      case 'BudgetThresholdCleared':
+        return {
+          ...state,
+          marks: state.marks.append({ kind: 'cleared', at: event.meta.at, version: event.version, ...event.data }),
+          reached: { ...state.reached, [event.data.level]: false },
         };
       case 'ContextCompacted':
         return {

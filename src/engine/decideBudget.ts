@@ -1,0 +1,48 @@
+import { contextWindowFor } from '../budget/contextWindows.js';
+import { DEFAULT_THRESHOLDS, THRESHOLD_LEVELS, type BudgetThresholds } from '../budget/thresholds.js';
+import type { SessionEventBody } from '../events/schemas.js';
+import type { SessionView } from '../projections/sessionView.js';
+
+/** The budget settings `decide` needs: thresholds and context windows. */
+export interface BudgetSettings {
+  thresholds: BudgetThresholds;
+  /** Context windows by model id, over the built-in table. */
+  contextWindows: Readonly<Record<string, number>>;
+}
+
+/** The defaults: 60 / 75 / 85 percent, the built-in window table. */
+export const DEFAULT_BUDGET_SETTINGS: BudgetSettings = { thresholds: DEFAULT_THRESHOLDS, contextWindows: {} };
+
+/** The context window of `model`, or undefined when neither the table nor the settings know it. */
+export function windowOf(model: string, settings: BudgetSettings = DEFAULT_BUDGET_SETTINGS): number | undefined {
+  try {
+    return contextWindowFor(model, settings.contextWindows);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The threshold events a new context size causes: `BudgetThresholdCrossed`
+ * for each level reached that had not been (once per upward crossing), and
+ * `BudgetThresholdCleared` for each level usage fell back below, which arms it
+ * again (hysteresis). Lowest level first.
+ */
+export function budgetEvents(
+  view: SessionView,
+  model: string,
+  contextTokens: number,
+  settings: BudgetSettings = DEFAULT_BUDGET_SETTINGS,
+): SessionEventBody[] {
+  const contextWindow = windowOf(model, settings);
+  if (contextWindow === undefined) return [];
+  const percent = Math.round((contextTokens / contextWindow) * 100_000) / 1000;
+  const events: SessionEventBody[] = [];
+  for (const level of THRESHOLD_LEVELS) {
+    const reached = view.tokens.reached[level];
+    const above = percent >= settings.thresholds[level];
+    if (above && !reached) events.push({ type: 'BudgetThresholdCrossed', data: { level, percent, contextTokens, contextWindow } });
+    if (!above && reached) events.push({ type: 'BudgetThresholdCleared', data: { level, percent, contextTokens, contextWindow } });
+  }
+  return events;
+}

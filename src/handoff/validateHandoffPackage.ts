@@ -1,0 +1,437 @@
+import type { TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
+import type { MoaiConfig } from '../config/schema.js';
+import { HANDOFF_ID_PATTERN, HandoffPackageSchema, type HandoffPackage } from './handoffPackage.js';
+import { HandoffValidationError } from './handoffValidationError.js';
+
+/** The kinds of problem a handoff package can have. */
+export const HANDOFF_PROBLEM_CODES = [
+  'MISSING_FIELD',
+  'INVALID_FIELD',
+  'NOT_ENOUGH_TOKENS',
+  'INCOMPATIBLE_AGENTS',
+  'NO_CHECKPOINT',
+  'SAME_AGENT',
+] as const;
+
+/** One of {@link HANDOFF_PROBLEM_CODES}. */
+export type HandoffProblemCode = (typeof HANDOFF_PROBLEM_CODES)[number];
+
+/** One thing wrong with a handoff package. */
+export interface HandoffProblem {
+  code: HandoffProblemCode;
+  /** The field, as a readable path: `session_context.tokens_available`, `task_context.open_tasks[0].id`; `''` for the whole package. */
+  path: string;
+  /** What is wrong, where, and what to do, in one sentence or two. */
+  message: string;
+  /** The value found, for a field that is present but wrong. */
+  value?: unknown;
+}
+
+/**
+ * The rules a handoff must follow, from `session.handoff` in the config (see
+ * {@link handoffRulesFromConfig}).
+ */
+export interface HandoffRules {
+  /** The fewest tokens the context must have free; below this a compaction is needed first. */
+  minAvailableTokens: number;
+  /**
+   * Which agents may hand to which: agent -> the agents it may hand to. An
+   * agent that is not a key may hand to any agent; an agent whose list is
+   * empty may hand to none.
+   */
+  compatibleAgents: Readonly<Record<string, readonly string[]>>;
+}
+
+/** What {@link validateHandoffPackage} found. */
+export interface HandoffValidation {
+  /** True when there are no problems: the handoff may proceed. */
+  ok: boolean;
+  /** Every problem, schema problems first (in the package's field order), then the handoff rules. */
+  problems: HandoffProblem[];
+  /** True when too few tokens are available: compact the context, then make the package again. */
+  needsCompaction: boolean;
+}
+
+/** The handoff rules of a loaded configuration: `session.handoff.min_available_tokens` and `compatible_agents`. */
+export function handoffRulesFromConfig(config: MoaiConfig): HandoffRules {
+  return {
+    minAvailableTokens: config.session.handoff.min_available_tokens,
+    compatibleAgents: config.session.handoff.compatible_agents,
+  };
+}
+
+const packageCheck = TypeCompiler.Compile(HandoffPackageSchema);
+
+interface SchemaNode {
+  type?: string;
+  anyOf?: SchemaNode[];
+  const?: unknown;
+  pattern?: string;
+  minLength?: number;
+  maxLength?: number;
+  minimum?: number;
+  maxItems?: number;
+  items?: SchemaNode;
+  properties?: Record<string, SchemaNode>;
+  required?: string[];
+  description?: string;
+}
+
+// JSON Pointer (as TypeBox reports paths) -> `a.b[0].c`.
+function readablePath(pointer: string): string {
+  if (pointer === '') return '';
+  let out = '';
+  for (const raw of pointer.slice(1).split('/')) {
+    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (/^\d+$/.test(segment)) out += `[${segment}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+const fieldName = (path: string): string => (path === '' ? 'The handoff package' : path);
+
+function show(value: unknown): string {
+  if (value === undefined) return 'missing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function fieldList(node: SchemaNode): string {
+  const required = new Set(node.required ?? []);
+  return Object.keys(node.properties ?? {})
+    .map((key) => (required.has(key) ? key : `${key}?`))
+    .join(', ');
+}
+
+/** What a schema allows, in words. */
+function allowed(node: SchemaNode): string {
+  if (node.description !== undefined) return node.description;
+  if (node.anyOf !== undefined) {
+    if (node.anyOf.every((branch) => branch.const !== undefined)) {
+      return `one of ${node.anyOf.map((branch) => String(branch.const)).join(', ')}`;
+    }
+    return node.anyOf.map(allowed).join(' or ');
+  }
+  switch (node.type) {
+    case 'null':
+      return 'null';
+    case 'string': {
+      if (node.pattern === HANDOFF_ID_PATTERN) {
+        return 'an id: 1 to 200 letters, digits, ".", "_", ":" or "-", starting with a letter or digit';
+      }
+      if (node.pattern !== undefined) return `a string matching ${node.pattern}`;
+      const length = node.maxLength === undefined ? '' : ` of at most ${node.maxLength} characters`;
+      return (node.minLength ?? 0) > 0 ? `a non-empty string${length}` : `a string${length}`;
+    }
+    case 'integer':
+      return node.minimum === undefined ? 'a whole number' : `a whole number of at least ${node.minimum}`;
+    case 'number':
+      return 'a number';
+    case 'array': {
+      const most = node.maxItems === undefined ? '' : ` of at most ${node.maxItems} items`;
+      return node.items === undefined ? `a list${most}` : `a list${most}, each ${allowed(node.items)}`;
+    }
+    case 'object':
+      return `an object with the fields { ${fieldList(node)} }`;
+    default:
+      return 'a valid value';
+  }
+}
+
+function levenshtein(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+// The field an unknown key was most likely meant to be (`toAgent` -> `to_agent`), when that is clear.
+function closestField(key: string, fields: readonly string[]): string | undefined {
+  const normal = (text: string) => text.toLowerCase().replace(/[-_\s]/g, '');
+  const same = fields.find((field) => normal(field) === normal(key));
+  if (same !== undefined) return same;
+  const scored = fields.map((field) => ({ field, distance: levenshtein(normal(key), normal(field)) }));
+  scored.sort((x, y) => x.distance - y.distance);
+  const [best, second] = scored;
+  if (best === undefined || best.distance > 2 || (second !== undefined && second.distance === best.distance)) return undefined;
+  return best.field;
+}
+
+function problemOf(error: ValueError, pointer: string): HandoffProblem {
+  const path = readablePath(pointer);
+  const node = error.schema as SchemaNode;
+  if (error.type === ValueErrorType.ObjectRequiredProperty) {
+    return { code: 'MISSING_FIELD', path, message: `${fieldName(path)} is missing; it must be ${allowed(node)}.` };
+  }
+  if (error.type === ValueErrorType.ObjectAdditionalProperties) {
+    const key = pointer.slice(pointer.lastIndexOf('/') + 1).replace(/~1/g, '/').replace(/~0/g, '~');
+    const parent = readablePath(pointer.slice(0, pointer.lastIndexOf('/')));
+    const fields = Object.keys(node.properties ?? {});
+    const suggestion = closestField(key, fields);
+    return {
+      code: 'INVALID_FIELD',
+      path,
+      value: error.value,
+      message:
+        `${path} is not a field of ${parent === '' ? 'a handoff package' : parent}.` +
+        (suggestion === undefined ? '' : ` Did you mean ${suggestion}?`) +
+        ` The fields allowed there are: ${fields.join(', ')}.`,
+    };
+  }
+  return {
+    code: 'INVALID_FIELD',
+    path,
+    value: error.value,
+    message: `${fieldName(path)} is ${show(error.value)}, but it must be ${allowed(node)}.`,
+  };
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+// A nullable object (`current_task`) that is present but wrong: report what is wrong inside it,
+// not only "expected an object or null".
+function objectBranch(error: ValueError): TSchema | undefined {
+  if (error.type !== ValueErrorType.Union || !isPlainObject(error.value)) return undefined;
+  const branches = ((error.schema as SchemaNode).anyOf ?? []).filter((branch) => branch.type === 'object');
+  return branches.length === 1 ? (branches[0] as TSchema) : undefined;
+}
+
+function* located(errors: Iterable<ValueError>, prefix: string): Generator<{ error: ValueError; pointer: string }> {
+  for (const error of errors) {
+    const pointer = prefix + error.path;
+    const branch = objectBranch(error);
+    if (branch !== undefined) yield* located(Value.Errors(branch, error.value), pointer);
+    else yield { error, pointer };
+  }
+}
+
+function schemaProblems(value: unknown): HandoffProblem[] {
+  if (packageCheck.Check(value)) return [];
+  if (!isPlainObject(value)) {
+    return [
+      {
+        code: 'INVALID_FIELD',
+        path: '',
+        value,
+        message:
+          `The handoff package is ${show(value)}, but it must be a JSON object with the fields ` +
+          `{ ${fieldList(HandoffPackageSchema as SchemaNode)} }.`,
+      },
+    ];
+  }
+  const problems: HandoffProblem[] = [];
+  const seen = new Set<string>();
+  // A missing field is reported first by TypeBox, then again as a wrong type: keep the first per path.
+  for (const { error, pointer } of located(packageCheck.Errors(value), '')) {
+    if (seen.has(pointer)) continue;
+    seen.add(pointer);
+    problems.push(problemOf(error, pointer));
+  }
+  return problems;
+}
+
+function field(value: unknown, ...keys: string[]): unknown {
+  let current = value;
+  for (const key of keys) {
+    if (!isPlainObject(current) || !Object.hasOwn(current, key)) return undefined;
+    current = current[key];
+  }
+  return current;
+}
+
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+const isText = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
+function ruleProblems(
+  value: unknown,
+  rules: HandoffRules,
+  flawed: ReadonlySet<string>,
+): { problems: HandoffProblem[]; needsCompaction: boolean } {
+  const problems: HandoffProblem[] = [];
+  const usable = (path: string, candidate: unknown, check: (v: unknown) => boolean) =>
+    !flawed.has(path) && check(candidate);
+
+  let needsCompaction = false;
+  const window = field(value, 'session_context', 'context_window');
+  const used = field(value, 'session_context', 'tokens_used');
+  const declared = field(value, 'session_context', 'tokens_available');
+  if (usable('session_context.tokens_available', declared, isCount)) {
+    let available = declared as number;
+    if (
+      usable('session_context.context_window', window, isCount) &&
+      usable('session_context.tokens_used', used, isCount)
+    ) {
+      const most = Math.max(0, (window as number) - (used as number));
+      if (available > most) {
+        problems.push({
+          code: 'INVALID_FIELD',
+          path: 'session_context.tokens_available',
+          value: available,
+          message:
+            `session_context.tokens_available is ${available}, but a context window of ${String(window)} tokens ` +
+            `with ${String(used)} in use leaves at most ${most}; make the package again from the session's current usage.`,
+        });
+        available = most;
+      }
+    }
+    if (available < rules.minAvailableTokens) {
+      needsCompaction = true;
+      problems.push({
+        code: 'NOT_ENOUGH_TOKENS',
+        path: 'session_context.tokens_available',
+        value: available,
+        message:
+          `session_context.tokens_available: only ${available} tokens of context are free, below the ` +
+          `${rules.minAvailableTokens} a handoff needs ` +
+          `(session.handoff.min_available_tokens): compact the context, then make the package again.`,
+      });
+    }
+  }
+
+  const from = field(value, 'from_agent');
+  const to = field(value, 'to_agent');
+  if (usable('from_agent', from, isText) && usable('to_agent', to, isText)) {
+    const fromAgent = from as string;
+    const toAgent = to as string;
+    if (fromAgent === toAgent) {
+      problems.push({
+        code: 'SAME_AGENT',
+        path: 'to_agent',
+        value: toAgent,
+        message:
+          `from_agent and to_agent are both ${JSON.stringify(fromAgent)}: an agent cannot hand a session to itself. ` +
+          `Name the receiving agent in to_agent.`,
+      });
+    } else if (Object.hasOwn(rules.compatibleAgents, fromAgent)) {
+      const allowedAgents = rules.compatibleAgents[fromAgent] ?? [];
+      if (!allowedAgents.includes(toAgent)) {
+        problems.push({
+          code: 'INCOMPATIBLE_AGENTS',
+          path: 'to_agent',
+          value: toAgent,
+          message:
+            `${fromAgent} may not hand off to ${toAgent}: session.handoff.compatible_agents.${fromAgent} ` +
+            (allowedAgents.length > 0
+              ? `allows only ${allowedAgents.join(', ')}. Hand off to one of those, or add ${toAgent} to that list.`
+              : `is empty, so ${fromAgent} may hand off to no agent. Add ${toAgent} to that list to allow it.`),
+        });
+      }
+    }
+  }
+
+  const checkpoint = field(value, 'recovery_info', 'checkpoint_id');
+  if (!flawed.has('recovery_info.checkpoint_id') && isPlainObject(field(value, 'recovery_info'))) {
+    if (checkpoint === null) {
+      problems.push({
+        code: 'NO_CHECKPOINT',
+        path: 'recovery_info.checkpoint_id',
+        value: null,
+        message:
+          'recovery_info.checkpoint_id is null: no checkpoint was taken for this handoff, so the receiver could not recover. ' +
+          'Take a checkpoint, then make the package again.',
+      });
+    } else if (typeof checkpoint === 'string') {
+      const snapshotCheckpoint = field(value, 'context_snapshot', 'checkpoint_id');
+      if (
+        !flawed.has('context_snapshot.checkpoint_id') &&
+        typeof snapshotCheckpoint === 'string' &&
+        snapshotCheckpoint !== checkpoint
+      ) {
+        problems.push({
+          code: 'INVALID_FIELD',
+          path: 'context_snapshot.checkpoint_id',
+          value: snapshotCheckpoint,
+          message:
+            `context_snapshot.checkpoint_id is ${JSON.stringify(snapshotCheckpoint)}, but recovery_info.checkpoint_id is ` +
+            `${JSON.stringify(checkpoint)}; both must name the same checkpoint (or the snapshot's may be null).`,
+        });
+      }
+    }
+  }
+
+  const resume = field(value, 'recovery_info', 'resume_from_version');
+  const version = field(value, 'session_context', 'session_version');
+  if (
+    usable('recovery_info.resume_from_version', resume, isCount) &&
+    usable('session_context.session_version', version, isCount) &&
+    (resume as number) > (version as number)
+  ) {
+    problems.push({
+      code: 'INVALID_FIELD',
+      path: 'recovery_info.resume_from_version',
+      value: resume,
+      message:
+        `recovery_info.resume_from_version is ${String(resume)}, after the session's version ${String(version)} ` +
+        `(session_context.session_version); it must be at most ${String(version)}.`,
+    });
+  }
+
+  return { problems, needsCompaction };
+}
+
+/**
+ * Check a handoff package: its schema (every missing field and every wrong
+ * value is named, with its path), then the handoff rules:
+ *
+ * - `session_context.tokens_available` at least `rules.minAvailableTokens`
+ *   (and no more than the window minus the tokens used); below it,
+ *   `NOT_ENOUGH_TOKENS` and `needsCompaction: true`.
+ * - `from_agent` and `to_agent` differ (`SAME_AGENT`).
+ * - When `rules.compatibleAgents` has `from_agent` as a key, its list names
+ *   `to_agent` (`INCOMPATIBLE_AGENTS`). An agent that is not a key may hand
+ *   to any agent.
+ * - `recovery_info.checkpoint_id` names a checkpoint (`NO_CHECKPOINT` when null),
+ *   the same one as `context_snapshot.checkpoint_id` when that is not null.
+ * - `recovery_info.resume_from_version` is not after `session_context.session_version`.
+ *
+ * Pure, and never throws for a bad package; see {@link assertValidHandoff} for
+ * the throwing form.
+ *
+ * @example
+ * const result = validateHandoffPackage(JSON.parse(text), handoffRulesFromConfig(config));
+ * if (result.needsCompaction) await compact();
+ * for (const problem of result.problems) console.error(problem.message);
+ */
+export function validateHandoffPackage(value: unknown, rules: HandoffRules): HandoffValidation {
+  const problems = schemaProblems(value);
+  const flawed = new Set(problems.map((problem) => problem.path));
+  const rulesResult = ruleProblems(value, rules, flawed);
+  problems.push(...rulesResult.problems);
+  return { ok: problems.length === 0, problems, needsCompaction: rulesResult.needsCompaction };
+}
+
+/**
+ * Check a handoff package as {@link validateHandoffPackage} does and return it,
+ * typed, when it has no problems.
+ *
+ * @throws HandoffValidationError listing every problem (`needsCompaction` set
+ *   when too few tokens are available).
+ */
+export function assertValidHandoff(value: unknown, rules: HandoffRules): HandoffPackage {
+  const result = validateHandoffPackage(value, rules);
+  if (!result.ok) {
+    const handoffId = field(value, 'handoff_id');
+    throw new HandoffValidationError(result.problems, {
+      needsCompaction: result.needsCompaction,
+      ...(typeof handoffId === 'string' ? { handoffId } : {}),
+    });
+  }
+  return value as HandoffPackage;
+}

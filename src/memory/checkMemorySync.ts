@@ -1,0 +1,405 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isCheckpointIntact, stateChecksum } from '../checkpoints/checkpointDocument.js';
+import type { Engine } from '../engine/createEngine.js';
+import { sessionStream } from '../events/envelope.js';
+import type { CheckpointRef } from '../projections/checkpoints.js';
+import { sessionViewProjection, sessionViewToJson, type SessionView } from '../projections/sessionView.js';
+import {
+  ACTIVE_TASKS_FILE,
+  buildMemoryDocuments,
+  CHECKPOINTS_FOLDER,
+  checkpointFilePath,
+  CONTEXT_CACHE_FILE,
+  MEMORY_FILES,
+  memoryFilesOf,
+  SESSION_STATE_FILE,
+  sessionsInStartOrder,
+  TOKEN_USAGE_LOG_FILE,
+  type MemoryFilesOptions,
+} from './memoryFiles.js';
+
+/** One way a memory file differs from what the log gives. */
+export interface MemoryDifference {
+  /** The file, relative to the `.moai` folder, e.g. `sessions/session-state.json`. */
+  file: string;
+  /** In a JSON file: the JSON path of the field, e.g. `sessions.demo.tokens.contextTokens`. */
+  field?: string;
+  /** In a text file: the 1-based line number. */
+  line?: number;
+  /** What the log gives; absent when the file has something the log does not. */
+  expected?: unknown;
+  /** What the file holds; absent when it is missing. */
+  found?: unknown;
+  /** One readable sentence, starting with the file. */
+  message: string;
+}
+
+/** What {@link checkMemorySync} found. */
+export interface MemorySyncReport {
+  /** True when every memory file is exactly what the log gives. */
+  inSync: boolean;
+  /** Every difference, file by file: the four memory files, then the checkpoints, then unexplained files. */
+  differences: MemoryDifference[];
+}
+
+type PathSegment = string | number;
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** A JSON path as `a.b[2]["odd-key"]`. */
+export function formatJsonPath(path: readonly PathSegment[]): string {
+  let text = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') text += `[${segment}]`;
+    else if (IDENTIFIER.test(segment)) text += text === '' ? segment : `.${segment}`;
+    else text += `[${JSON.stringify(segment)}]`;
+  }
+  return text;
+}
+
+const show = (value: unknown): string => {
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+};
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+interface JsonChange {
+  path: PathSegment[];
+  kind: 'changed' | 'missing' | 'unexpected';
+  expected?: unknown;
+  found?: unknown;
+}
+
+/** Every leaf where `found` differs from `expected`, with its path. */
+function diffJson(expected: unknown, found: unknown, path: PathSegment[], out: JsonChange[]): void {
+  if (Array.isArray(expected) && Array.isArray(found)) {
+    const length = Math.max(expected.length, found.length);
+    for (let i = 0; i < length; i++) {
+      if (i >= found.length) out.push({ path: [...path, i], kind: 'missing', expected: expected[i] });
+      else if (i >= expected.length) out.push({ path: [...path, i], kind: 'unexpected', found: found[i] });
+      else diffJson(expected[i], found[i], [...path, i], out);
+    }
+    return;
+  }
+  if (isRecord(expected) && isRecord(found)) {
+    for (const [key, value] of Object.entries(expected)) {
+      if (!Object.hasOwn(found, key)) out.push({ path: [...path, key], kind: 'missing', expected: value });
+      else diffJson(value, found[key], [...path, key], out);
+    }
+    for (const [key, value] of Object.entries(found)) {
+      if (!Object.hasOwn(expected, key)) out.push({ path: [...path, key], kind: 'unexpected', found: value });
+    }
+    return;
+  }
+  if (expected !== found) out.push({ path, kind: 'changed', expected, found });
+}
+
+function jsonDifference(file: string, change: JsonChange, fieldPrefix: PathSegment[] = []): MemoryDifference {
+  const segments = [...fieldPrefix, ...change.path];
+  const field = formatJsonPath(segments);
+  const difference: MemoryDifference = { file, field, message: '' };
+  if (change.expected !== undefined) difference.expected = change.expected;
+  if (change.found !== undefined) difference.found = change.found;
+  const isSession = fieldPrefix.length === 0 && segments.length === 2 && segments[0] === 'sessions';
+  if (change.kind === 'missing') {
+    difference.message = isSession
+      ? `${file}: ${field}: missing: the log has session ${String(segments[1])} (not ended), the file does not`
+      : `${file}: ${field}: missing, expected ${show(change.expected)}`;
+  } else if (change.kind === 'unexpected') {
+    difference.message = isSession
+      ? `${file}: ${field}: the file has session ${String(segments[1])}, which the log does not have as a session that is not ended`
+      : `${file}: ${field}: not expected, found ${show(change.found)}`;
+  } else {
+    difference.message = `${file}: ${field}: expected ${show(change.expected)}, found ${show(change.found)}`;
+  }
+  return difference;
+}
+
+async function readText(dir: string, file: string, out: MemoryDifference[]): Promise<string | undefined> {
+  try {
+    return await readFile(join(dir, file), 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    out.push({
+      file,
+      message:
+        code === 'ENOENT'
+          ? `${file}: missing; the log gives it (rewrite it with a memory sync)`
+          : `${file}: cannot be read: ${(error as Error).message}`,
+    });
+    return undefined;
+  }
+}
+
+function parseJson(file: string, text: string, out: MemoryDifference[]): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    out.push({ file, message: `${file}: not valid JSON: ${(error as Error).message}` });
+    return undefined;
+  }
+}
+
+function checkJsonFile(file: string, expectedText: string, expected: unknown, text: string, out: MemoryDifference[]): void {
+  const parsed = parseJson(file, text, out);
+  if (parsed === undefined) return;
+  const changes: JsonChange[] = [];
+  diffJson(expected, parsed.value, [], changes);
+  for (const change of changes) out.push(jsonDifference(file, change));
+  if (changes.length === 0 && text !== expectedText) {
+    out.push({
+      file,
+      message: `${file}: the data matches the log but the text is not as written (2-space JSON with a trailing newline)`,
+    });
+  }
+}
+
+const linesOf = (text: string): string[] => {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  return lines;
+};
+
+/**
+ * Line differences: the common head and tail are skipped, and the lines in
+ * between are paired by position, so a stale file (lines missing at the end)
+ * or one edited line gives exactly those lines.
+ */
+function checkTextFile(file: string, expectedText: string, text: string, out: MemoryDifference[]): void {
+  if (text === expectedText) return;
+  const expected = linesOf(expectedText);
+  const found = linesOf(text);
+  let head = 0;
+  while (head < expected.length && head < found.length && expected[head] === found[head]) head++;
+  let tail = 0;
+  while (
+    tail < expected.length - head &&
+    tail < found.length - head &&
+    expected[expected.length - 1 - tail] === found[found.length - 1 - tail]
+  ) {
+    tail++;
+  }
+  const expectedEnd = expected.length - tail;
+  const foundEnd = found.length - tail;
+  const before = out.length;
+  for (let i = head; i < Math.max(expectedEnd, foundEnd); i++) {
+    const line = i + 1;
+    if (i >= foundEnd) {
+      const e = expected[i]!;
+      out.push({ file, line, expected: e, message: `${file}:${line}: missing line, expected ${show(e)}` });
+    } else if (i >= expectedEnd) {
+      const f = found[i]!;
+      out.push({ file, line, found: f, message: `${file}:${line}: line not expected, found ${show(f)}` });
+    } else {
+      const e = expected[i]!;
+      const f = found[i]!;
+      out.push({ file, line, expected: e, found: f, message: `${file}:${line}: expected ${show(e)}, found ${show(f)}` });
+    }
+  }
+  if (out.length === before) {
+    out.push({ file, message: `${file}: the lines match the log but the line endings differ (one \\n after each line)` });
+  }
+}
+
+// A temporary file of an atomic write in progress (ours, lowdb's or the
+// checkpoint store's, all ending in `.tmp`): not a memory file.
+const isTempFile = (name: string): boolean => name.endsWith('.tmp');
+
+async function listFolder(dir: string, folder: string, out: MemoryDifference[]): Promise<string[]> {
+  try {
+    const entries = await readdir(join(dir, folder), { withFileTypes: true });
+    return entries.filter((entry) => !isTempFile(entry.name)).map((entry) => (entry.isDirectory() ? `${entry.name}/` : entry.name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    out.push({ file: folder, message: `${folder}: cannot be listed: ${(error as Error).message}` });
+    return [];
+  }
+}
+
+interface CheckpointToVerify {
+  sessionId: string;
+  view: SessionView;
+  ref: CheckpointRef;
+}
+
+/**
+ * The views of a session at some versions, folded once from the raw stream:
+ * the check must not trust a checkpoint to rebuild the state it is checking.
+ */
+async function viewsAtVersions(engine: Engine, stream: string, versions: ReadonlySet<number>): Promise<Map<number, SessionView>> {
+  const found = new Map<number, SessionView>();
+  const last = Math.max(...versions);
+  if (!Number.isFinite(last) || last < 1) return found;
+  let view = sessionViewProjection.initialState();
+  for await (const event of engine.store.readStream(stream, { toVersion: last })) {
+    view = sessionViewProjection.evolve(view, event);
+    if (versions.has(view.version)) found.set(view.version, view);
+  }
+  return found;
+}
+
+async function checkCheckpoint(
+  dir: string,
+  { sessionId, view, ref }: CheckpointToVerify,
+  logView: SessionView | undefined,
+  out: MemoryDifference[],
+): Promise<void> {
+  const file = checkpointFilePath(ref.checkpointId);
+  const text = await readText(dir, file, out);
+  if (text === undefined) return;
+  const parsed = parseJson(file, text, out);
+  if (parsed === undefined) return;
+  const document = parsed.value;
+  if (!isRecord(document) || !isRecord(document.state) || typeof document.checksum !== 'string') {
+    out.push({ file, message: `${file}: not a checkpoint document (it needs a "state" object and a "checksum" string)` });
+    return;
+  }
+  const recorded: Record<string, unknown> = {
+    checkpointId: ref.checkpointId,
+    sessionId,
+    stream: view.session.stream,
+    reason: ref.reason,
+    version: ref.version,
+    position: ref.position,
+    checksum: ref.checksum,
+  };
+  for (const [field, expected] of Object.entries(recorded)) {
+    const found = document[field];
+    if (found !== expected) {
+      const difference: MemoryDifference = {
+        file,
+        field,
+        expected,
+        message: `${file}: ${field}: expected ${show(expected)} (as the log recorded it), found ${show(found)}`,
+      };
+      if (found !== undefined) difference.found = found;
+      out.push(difference);
+    }
+  }
+  const state = document.state;
+  if (!isCheckpointIntact({ state, checksum: document.checksum })) {
+    out.push({
+      file,
+      field: 'state',
+      expected: document.checksum,
+      found: stateChecksum(state),
+      message: `${file}: state: does not match the document's checksum ${document.checksum}: edited or damaged`,
+    });
+  }
+  if (logView === undefined) {
+    out.push({
+      file,
+      field: 'version',
+      expected: ref.version,
+      message: `${file}: the log records this checkpoint at version ${ref.version} of session ${sessionId}, which the stream does not have`,
+    });
+    return;
+  }
+  const logState = sessionViewToJson(logView);
+  const logChecksum = stateChecksum(logState);
+  if (logChecksum !== ref.checksum) {
+    out.push({
+      file,
+      field: 'checksum',
+      expected: logChecksum,
+      found: ref.checksum,
+      message:
+        `${file}: checksum: the CheckpointCreated event recorded ${ref.checksum}, but the state the log gives at ` +
+        `version ${ref.version} has ${logChecksum}`,
+    });
+  }
+  if (stateChecksum(state) !== logChecksum) {
+    const changes: JsonChange[] = [];
+    diffJson(logState, state, [], changes);
+    for (const change of changes) {
+      const difference = jsonDifference(file, change, ['state']);
+      difference.message += ` (the log's state at version ${ref.version})`;
+      out.push(difference);
+    }
+  }
+}
+
+/**
+ * Check the memory files under `<dir>/sessions/` against the log: rebuild
+ * them in memory from a replay and report every difference. A missing file,
+ * a missing or extra session, each differing JSON field (with its path) and
+ * each differing text line (with its number) is one difference; invalid JSON
+ * is a difference, never a crash. Every checkpoint the log records (and has
+ * not archived) must have its file, intact, with the state the log gives at
+ * its version; a file in `sessions/` or `sessions/checkpoints/` that the log
+ * does not explain is reported too. The `archive/` folder is not checked.
+ *
+ * @example
+ * const report = await checkMemorySync(engine, '.moai');
+ * for (const d of report.differences) console.log(d.message);
+ * // sessions/session-state.json: sessions.demo.tokens.contextTokens: expected 73200, found 70000
+ */
+export async function checkMemorySync(
+  engine: Engine,
+  dir: string,
+  options: MemoryFilesOptions = {},
+): Promise<MemorySyncReport> {
+  const { sessions } = await engine.replay();
+  const documents = buildMemoryDocuments(sessions, options);
+  const expectedText = memoryFilesOf(documents);
+  const differences: MemoryDifference[] = [];
+
+  const jsonData = new Map<string, unknown>([
+    [SESSION_STATE_FILE, documents.sessionState],
+    [CONTEXT_CACHE_FILE, documents.contextCache],
+  ]);
+  for (const file of MEMORY_FILES) {
+    const expected = expectedText.get(file)!;
+    const text = await readText(dir, file, differences);
+    if (text === undefined) continue;
+    if (file === TOKEN_USAGE_LOG_FILE || file === ACTIVE_TASKS_FILE) checkTextFile(file, expected, text, differences);
+    else checkJsonFile(file, expected, jsonData.get(file), text, differences);
+  }
+
+  // Checkpoints, session by session in start order, each in log order.
+  const recorded = new Set<string>();
+  const archived = new Set<string>();
+  for (const [sessionId, view] of sessionsInStartOrder(sessions)) {
+    const toVerify: CheckpointToVerify[] = [];
+    for (const ref of view.checkpoints.all) {
+      if (view.checkpoints.archived.has(ref.checkpointId)) {
+        archived.add(ref.checkpointId);
+        continue;
+      }
+      recorded.add(ref.checkpointId);
+      toVerify.push({ sessionId, view, ref });
+    }
+    if (toVerify.length === 0) continue;
+    const stream = view.session.stream === '' ? sessionStream(sessionId) : view.session.stream;
+    const logViews = await viewsAtVersions(engine, stream, new Set(toVerify.map((c) => c.ref.version)));
+    for (const checkpoint of toVerify) {
+      await checkCheckpoint(dir, checkpoint, logViews.get(checkpoint.ref.version), differences);
+    }
+  }
+
+  // Files the log does not explain.
+  const explained = new Set<string>([...MEMORY_FILES.map((f) => f.slice('sessions/'.length)), 'checkpoints/', 'archive/']);
+  for (const name of (await listFolder(dir, 'sessions', differences)).sort()) {
+    if (!explained.has(name)) {
+      const file = `sessions/${name}`;
+      differences.push({ file, message: `${file}: not a memory file; the log does not explain it` });
+    }
+  }
+  for (const name of (await listFolder(dir, CHECKPOINTS_FOLDER, differences)).sort()) {
+    const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : undefined;
+    if (id !== undefined && recorded.has(id)) continue;
+    const file = `${CHECKPOINTS_FOLDER}/${name}`;
+    differences.push({
+      file,
+      message:
+        id !== undefined && archived.has(id)
+          ? `${file}: checkpoint ${id} was archived in the log; its file belongs in sessions/archive/`
+          : `${file}: no checkpoint ${id ?? name} is recorded in the log; the file is stray`,
+    });
+  }
+
+  return { inSync: differences.length === 0, differences };
+}

@@ -1,0 +1,334 @@
+import { TASK_STATES, type TaskState } from '../../machines/taskLifecycle.js';
+import { contextWindowFor } from '../budget/contextWindows.js';
+import { percentOfWindow } from '../budget/usage.js';
+import type { SessionStatus } from '../../machines/session.js';
+import type { CheckpointRef } from '../projections/checkpoints.js';
+import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
+import type { TokenSpend, TokenUsageEntry } from '../projections/tokenHistory.js';
+
+/*
+ * The memory files are projections of the log written as files under
+ * `.moai/sessions/`. Everything here is pure and deterministic: no clock, no
+ * I/O, sessions in the order they started (then by id), so the same log
+ * always gives the same bytes and `checkMemorySync` can compare them exactly.
+ */
+
+/** The session-state file, relative to the `.moai` folder. */
+export const SESSION_STATE_FILE = 'sessions/session-state.json';
+/** The context-cache file, relative to the `.moai` folder. */
+export const CONTEXT_CACHE_FILE = 'sessions/context-cache.json';
+/** The token-usage log, relative to the `.moai` folder. */
+export const TOKEN_USAGE_LOG_FILE = 'sessions/token-usage.log';
+/** The person-readable task list, relative to the `.moai` folder. */
+export const ACTIVE_TASKS_FILE = 'sessions/active-tasks.md';
+/** The folder of checkpoint documents, relative to the `.moai` folder. */
+export const CHECKPOINTS_FOLDER = 'sessions/checkpoints';
+
+/** Every memory file the builders produce, in the order they are written and checked. */
+export const MEMORY_FILES = [SESSION_STATE_FILE, CONTEXT_CACHE_FILE, TOKEN_USAGE_LOG_FILE, ACTIVE_TASKS_FILE] as const;
+
+/** The relative path of a checkpoint's document: `sessions/checkpoints/<checkpointId>.json`. */
+export const checkpointFilePath = (checkpointId: string): string => `${CHECKPOINTS_FOLDER}/${checkpointId}.json`;
+
+/** Options shared by the memory-file builders, writers and the check. */
+export interface MemoryFilesOptions {
+  /** Per-model context window overrides (as in the config), passed to `contextWindowFor`. */
+  contextWindows?: Readonly<Record<string, number>>;
+}
+
+/** The token budget of a session as the memory files show it. */
+export interface MemoryBudget {
+  /** The context in use now. */
+  contextTokens: number;
+  /** The model's context window; null when the model is not one the table (or the overrides) know. */
+  contextWindow: number | null;
+  /** `contextTokens` as a percent of the window, rounded to 2 decimals; null without a window. */
+  percent: number | null;
+}
+
+/** One session in `session-state.json`. */
+export interface SessionStateEntry {
+  status: SessionStatus;
+  title: string | null;
+  agent: string;
+  agents: string[];
+  model: string;
+  startedAt: string;
+  version: number;
+  position: number;
+  updatedAt: string;
+  /** How many tasks are in each state; `total` is all of them, `open` those not completed. */
+  tasks: { total: number; open: number } & Record<TaskState, number>;
+  tokens: MemoryBudget & { spend: TokenSpend };
+  /** For a fork: the session and version it branched from. */
+  parent: { sessionId: string; version: number } | null;
+  /** The newest checkpoint recorded and not archived, if any. */
+  latestCheckpointId: string | null;
+}
+
+/** The content of `session-state.json`: every session that has not ended, by id. */
+export interface SessionStateDocument {
+  sessions: Record<string, SessionStateEntry>;
+}
+
+/** An open task in `context-cache.json`. */
+export interface ContextCacheTask {
+  id: string;
+  title: string;
+  state: TaskState;
+  phase: string | null;
+  lastReason: string | null;
+}
+
+/** One session in `context-cache.json`: what to re-inject into an agent after a compaction or a restart. */
+export interface ContextCacheEntry {
+  title: string | null;
+  agent: string;
+  model: string;
+  /** The stream version this context was taken at. */
+  version: number;
+  /** Tasks not completed, in the order they were added. */
+  openTasks: ContextCacheTask[];
+  /** The newest checkpoint recorded and not archived, if any. */
+  checkpoint: { id: string; version: number; reason: string } | null;
+  budget: MemoryBudget;
+}
+
+/** The content of `context-cache.json`: every session that has not ended, by id. */
+export interface ContextCacheDocument {
+  sessions: Record<string, ContextCacheEntry>;
+}
+
+/** The memory files as data: the two JSON documents and the two text files. */
+export interface MemoryDocuments {
+  sessionState: SessionStateDocument;
+  contextCache: ContextCacheDocument;
+  tokenUsageLog: string;
+  activeTasks: string;
+}
+
+/** JSON as the memory files hold it: pretty-printed with 2 spaces, with a trailing newline. */
+export const toJsonText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+/** The sessions of a views map that have started, ordered by start time, then id. */
+export function sessionsInStartOrder(views: ReadonlyMap<string, SessionView>): Array<[string, SessionView]> {
+  return [...views]
+    .filter(([, view]) => view.session.status !== 'none')
+    .sort(([idA, a], [idB, b]) => compareStrings(a.session.startedAt, b.session.startedAt) || compareStrings(idA, idB));
+}
+
+const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+const isOpen = (view: SessionView): boolean => view.session.status !== 'ended';
+
+/** The newest checkpoint of a view that was not archived. */
+export function latestCheckpoint(view: SessionView): CheckpointRef | undefined {
+  for (let i = view.checkpoints.all.length - 1; i >= 0; i--) {
+    const ref = view.checkpoints.all.at(i)!;
+    if (!view.checkpoints.archived.has(ref.checkpointId)) return ref;
+  }
+  return undefined;
+}
+
+/** The budget of a view: the context in use, the model's window (null when unknown) and the percent. */
+export function memoryBudget(view: SessionView, options: MemoryFilesOptions = {}): MemoryBudget {
+  const contextTokens = view.tokens.contextTokens;
+  let contextWindow: number | null;
+  try {
+    contextWindow = contextWindowFor(view.session.model, options.contextWindows);
+  } catch {
+    contextWindow = null;
+  }
+  const percent = contextWindow === null ? null : Math.round(percentOfWindow(contextTokens, contextWindow) * 100) / 100;
+  return { contextTokens, contextWindow, percent };
+}
+
+function taskCounts(view: SessionView): SessionStateEntry['tasks'] {
+  const byState = Object.fromEntries(TASK_STATES.map((state) => [state, 0])) as Record<TaskState, number>;
+  let total = 0;
+  for (const task of view.tasks.byId.values()) {
+    byState[task.state]++;
+    total++;
+  }
+  return { total, open: total - byState.completed, ...byState };
+}
+
+const spendOf = (spend: TokenSpend): TokenSpend => ({
+  inputTokens: spend.inputTokens,
+  outputTokens: spend.outputTokens,
+  cacheCreationInputTokens: spend.cacheCreationInputTokens,
+  cacheReadInputTokens: spend.cacheReadInputTokens,
+  totalTokens: spend.totalTokens,
+});
+
+/** The `session-state.json` document: every session not ended, in start order. */
+export function buildSessionState(
+  views: ReadonlyMap<string, SessionView>,
+  options: MemoryFilesOptions = {},
+): SessionStateDocument {
+  const sessions: Record<string, SessionStateEntry> = {};
+  for (const [id, view] of sessionsInStartOrder(views)) {
+    if (!isOpen(view)) continue;
+    const s = view.session;
+    sessions[id] = {
+      status: s.status as SessionStatus,
+      title: s.title ?? null,
+      agent: s.agent,
+      agents: [...s.agents],
+      model: s.model,
+      startedAt: s.startedAt,
+      version: view.version,
+      position: view.position,
+      updatedAt: view.updatedAt,
+      tasks: taskCounts(view),
+      tokens: { ...memoryBudget(view, options), spend: spendOf(view.tokens.spend) },
+      parent: s.parent === undefined ? null : { sessionId: s.parent.sessionId, version: s.parent.version },
+      latestCheckpointId: latestCheckpoint(view)?.checkpointId ?? null,
+    };
+  }
+  return { sessions };
+}
+
+/** The `context-cache.json` document: the critical context of every session not ended, in start order. */
+export function buildContextCache(
+  views: ReadonlyMap<string, SessionView>,
+  options: MemoryFilesOptions = {},
+): ContextCacheDocument {
+  const sessions: Record<string, ContextCacheEntry> = {};
+  for (const [id, view] of sessionsInStartOrder(views)) {
+    if (!isOpen(view)) continue;
+    const checkpoint = latestCheckpoint(view);
+    sessions[id] = {
+      title: view.session.title ?? null,
+      agent: view.session.agent,
+      model: view.session.model,
+      version: view.version,
+      openTasks: tasksInOrder(view)
+        .filter((task) => task.state !== 'completed')
+        .map((task) => ({
+          id: task.taskId,
+          title: task.title,
+          state: task.state,
+          phase: task.phase ?? null,
+          lastReason: task.lastReason ?? null,
+        })),
+      checkpoint:
+        checkpoint === undefined
+          ? null
+          : { id: checkpoint.checkpointId, version: checkpoint.version, reason: checkpoint.reason },
+      budget: memoryBudget(view, options),
+    };
+  }
+  return { sessions };
+}
+
+// A model name is printed bare unless it would break the line's fields.
+const logField = (value: string): string => (/^[^\s="]+$/.test(value) ? value : JSON.stringify(value));
+
+/** One line of `token-usage.log` (without its newline). */
+export function tokenUsageLine(sessionId: string, entry: TokenUsageEntry): string {
+  return (
+    `${entry.at} ${logField(sessionId)} ${logField(entry.model)} ${entry.main ? 'main' : 'side'}` +
+    ` in=${entry.inputTokens} out=${entry.outputTokens}` +
+    ` cache_write=${entry.cacheCreationInputTokens} cache_read=${entry.cacheReadInputTokens}` +
+    ` context=${entry.contextTokens}`
+  );
+}
+
+/**
+ * The `token-usage.log` text: one line per usage record of every session
+ * (ended ones too), in time order; records of the same instant in session
+ * start order, then stream version.
+ */
+export function buildTokenUsageLog(views: ReadonlyMap<string, SessionView>): string {
+  const records: Array<{ at: string; line: string }> = [];
+  for (const [id, view] of sessionsInStartOrder(views)) {
+    for (const entry of view.tokens.entries) records.push({ at: entry.at, line: tokenUsageLine(id, entry) });
+  }
+  // Array.prototype.sort is stable: ties keep session order, then version order.
+  records.sort((a, b) => compareStrings(a.at, b.at));
+  return records.map((r) => `${r.line}\n`).join('');
+}
+
+// One line, and no `|` that would split a table cell.
+const cell = (value: string | undefined): string =>
+  value === undefined ? '' : value.replace(/\s*[\r\n]+\s*/g, ' ').replace(/\\/g, '\\\\').replace(/\|/g, '\\|').trim();
+
+const oneLine = (value: string): string => value.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+
+/**
+ * The `active-tasks.md` text: for each session not ended (newest last), a
+ * heading, one line of facts and a table of its tasks in the order added.
+ */
+export function buildActiveTasks(
+  views: ReadonlyMap<string, SessionView>,
+  options: MemoryFilesOptions = {},
+): string {
+  const lines = ['# Active tasks', ''];
+  const open = sessionsInStartOrder(views).filter(([, view]) => isOpen(view));
+  if (open.length === 0) lines.push('_No active sessions._', '');
+  for (const [id, view] of open) {
+    const s = view.session;
+    const tasks = tasksInOrder(view);
+    const openCount = tasks.filter((task) => task.state !== 'completed').length;
+    const budget = memoryBudget(view, options);
+    lines.push(s.title === undefined ? `## ${id}` : `## ${id}: ${oneLine(s.title)}`, '');
+    lines.push(
+      `Status ${s.status}, agent ${s.agent}, model ${s.model}, version ${view.version}, ` +
+        `${openCount} of ${tasks.length} tasks open, context ${budget.contextTokens} tokens` +
+        (budget.percent === null ? '.' : ` (${budget.percent}% of ${budget.contextWindow}).`),
+      '',
+    );
+    if (tasks.length === 0) {
+      lines.push('_No tasks._', '');
+      continue;
+    }
+    lines.push('| Id | State | Title | Phase | Last reason |', '| --- | --- | --- | --- | --- |');
+    for (const task of tasks) {
+      lines.push(`| ${cell(task.taskId)} | ${task.state} | ${cell(task.title)} | ${cell(task.phase)} | ${cell(task.lastReason)} |`);
+    }
+    lines.push('');
+  }
+  // One trailing newline, no blank line at the end.
+  return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Every memory file as data. */
+export function buildMemoryDocuments(
+  views: ReadonlyMap<string, SessionView>,
+  options: MemoryFilesOptions = {},
+): MemoryDocuments {
+  return {
+    sessionState: buildSessionState(views, options),
+    contextCache: buildContextCache(views, options),
+    tokenUsageLog: buildTokenUsageLog(views),
+    activeTasks: buildActiveTasks(views, options),
+  };
+}
+
+/** The memory files of some documents: relative path to exact content. */
+export function memoryFilesOf(documents: MemoryDocuments): Map<string, string> {
+  return new Map([
+    [SESSION_STATE_FILE, toJsonText(documents.sessionState)],
+    [CONTEXT_CACHE_FILE, toJsonText(documents.contextCache)],
+    [TOKEN_USAGE_LOG_FILE, documents.tokenUsageLog],
+    [ACTIVE_TASKS_FILE, documents.activeTasks],
+  ]);
+}
+
+/**
+ * The memory files of a set of session views (by session id): relative path
+ * (e.g. `sessions/session-state.json`) to the exact content to write. Pure and
+ * deterministic: the same views always give the same bytes.
+ *
+ * @example
+ * const { sessions } = await engine.replay();
+ * const files = buildMemoryFiles(sessions);
+ * files.get('sessions/token-usage.log');
+ */
+export function buildMemoryFiles(
+  views: ReadonlyMap<string, SessionView>,
+  options: MemoryFilesOptions = {},
+): Map<string, string> {
+  return memoryFilesOf(buildMemoryDocuments(views, options));
+}

@@ -1,0 +1,117 @@
+import { debounceTime, Subject } from 'rxjs';
+import type { Engine } from '../engine/createEngine.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { SessionView } from '../projections/sessionView.js';
+import type { MemoryFilesOptions } from './memoryFiles.js';
+import { writeMemoryFiles, type WriteMemoryFilesResult } from './writeMemoryFiles.js';
+
+/** Options of {@link createMemorySync}. */
+export interface MemorySyncOptions extends MemoryFilesOptions {
+  /** The `.moai` folder; the files go to `<dir>/sessions/`. */
+  dir: string;
+  /** How long the views must stay still before the files are rewritten, in ms. Defaults to 200. */
+  debounceMs?: number;
+  /**
+   * Called when a debounced write fails (a `StorageError`). Defaults to
+   * keeping it in {@link MemorySync.lastError}; the append path never sees it.
+   */
+  onError?: (error: unknown) => void;
+  /** Called after each write with what was written; for tests and diagnostics. */
+  onWrite?: (result: WriteMemoryFilesResult) => void;
+}
+
+/** A running memory-file sync; see {@link createMemorySync}. */
+export interface MemorySync {
+  /** Write the files now from the newest views and wait for it; rejects when the write fails. */
+  flush(): Promise<void>;
+  /** Stop following the engine, then write the files one last time. Safe to call twice. */
+  close(): Promise<void>;
+  /** The last debounced write's error, if the last debounced write failed. */
+  readonly lastError: unknown;
+}
+
+/**
+ * Keep the memory files under `<dir>/sessions/` in sync with an engine's
+ * sessions. Loads every session's view once from the log (`engine.replay()`),
+ * then follows `engine.state$`, keeping the newest view of each session, and
+ * rewrites the files once changes have paused for `debounceMs`. An append
+ * only records the new view and schedules a write: it never waits for the
+ * files. Writes run one at a time; each writes the newest views it finds.
+ *
+ * Only sessions changed through this engine are followed live; another
+ * process's appends show up at the next `createMemorySync`.
+ *
+ * @example
+ * const sync = await createMemorySync(engine, { dir: '.moai' });
+ * await session.addTask({ taskId: 'spec', title: 'Write the spec' });
+ * await sync.close(); // the files now match the log
+ */
+export async function createMemorySync(engine: Engine, options: MemorySyncOptions): Promise<MemorySync> {
+  const { dir, debounceMs = 200, onError, onWrite, ...fileOptions } = options;
+  if (!Number.isFinite(debounceMs) || debounceMs < 0) {
+    throw new InvalidArgumentError(`debounceMs is a number of milliseconds, 0 or more; got ${String(debounceMs)}.`);
+  }
+  const views = new Map<string, SessionView>();
+  const keep = (sessionId: string, view: SessionView): void => {
+    const current = views.get(sessionId);
+    if (current === undefined || view.version >= current.version) views.set(sessionId, view);
+  };
+  const changes = new Subject<void>();
+
+  // Follow first, then load: a view published while the log is being read is
+  // kept, and whichever of the two is newer wins.
+  const live = engine.state$.subscribe((view) => {
+    if (view.session.sessionId === '') return;
+    keep(view.session.sessionId, view);
+    changes.next();
+  });
+  try {
+    const { sessions } = await engine.replay();
+    for (const [sessionId, view] of sessions) keep(sessionId, view);
+  } catch (error) {
+    live.unsubscribe();
+    throw error;
+  }
+
+  let lastError: unknown;
+  let queue: Promise<unknown> = Promise.resolve();
+  const write = (): Promise<void> => {
+    const run = queue.then(async () => {
+      const result = await writeMemoryFiles(dir, new Map(views), fileOptions);
+      onWrite?.(result);
+    });
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  const debounced = changes.pipe(debounceTime(debounceMs)).subscribe(() => {
+    write().then(
+      () => {
+        lastError = undefined;
+      },
+      (error: unknown) => {
+        lastError = error;
+        onError?.(error);
+      },
+    );
+  });
+  // The files may predate the log's newest events: bring them up to date.
+  changes.next();
+
+  let closed: Promise<void> | undefined;
+  return {
+    flush: () => write(),
+    close() {
+      closed ??= (async () => {
+        live.unsubscribe();
+        debounced.unsubscribe();
+        changes.complete();
+        await write();
+      })();
+      return closed;
+    },
+    get lastError() {
+      return lastError;
+    },
+  };
+}

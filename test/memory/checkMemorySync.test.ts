@@ -1,0 +1,266 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildCheckpointDocument, type CheckpointDocument } from '../../src/checkpoints/checkpointDocument.js';
+import { newEvent, type Engine } from '../../src/index.js';
+import { checkMemorySync, writeMemoryFiles } from '../../src/memory/index.js';
+import { memoryEngine, runCleanup, smallLog } from './fixture.js';
+
+afterEach(runCleanup);
+
+async function syncMemoryFiles(engine: Engine, dir: string): Promise<void> {
+  await writeMemoryFiles(dir, (await engine.replay()).sessions);
+}
+
+async function editJson(file: string, edit: (value: any) => void): Promise<void> {
+  const value = JSON.parse(await readFile(file, 'utf8'));
+  edit(value);
+  await writeFile(file, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+/**
+ * A checkpoint of `demo` as it is now: its document written where the
+ * checkpoint feature writes it, and its `CheckpointCreated` appended to the log.
+ */
+async function takeCheckpoint(engine: Engine, dir: string, checkpointId: string): Promise<CheckpointDocument> {
+  const view = await engine.sessionState('demo');
+  const document = buildCheckpointDocument(checkpointId, 'manual', '2026-01-01T00:10:00.000Z', view);
+  await mkdir(join(dir, 'sessions', 'checkpoints'), { recursive: true });
+  await writeFile(join(dir, 'sessions', 'checkpoints', `${checkpointId}.json`), `${JSON.stringify(document, null, 2)}\n`);
+  await engine.store.append(
+    'session-demo',
+    [
+      newEvent(
+        'CheckpointCreated',
+        { checkpointId, reason: 'manual', position: view.position, version: view.version, checksum: document.checksum },
+        { at: '2026-01-01T00:10:00.000Z', agent: 'planner' },
+        `evt-${checkpointId}`,
+      ),
+    ],
+    { expectedVersion: view.version },
+  );
+  return document;
+}
+
+describe('checkMemorySync', () => {
+  it('finds the files in sync right after they are written', async () => {
+    const { engine, dir } = await memoryEngine();
+    await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
+  });
+
+  it('reports a hand-edited field with its file, JSON path, expected and found values', async () => {
+    const { engine, dir } = await memoryEngine();
+    await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    await editJson(join(dir, 'sessions/session-state.json'), (doc) => {
+      doc.sessions.demo.tokens.contextTokens = 70_000;
+    });
+    const report = await checkMemorySync(engine, dir);
+    expect(report.inSync).toBe(false);
+    expect(report.differences).toEqual([
+      {
+        file: 'sessions/session-state.json',
+        field: 'sessions.demo.tokens.contextTokens',
+        expected: 22_100,
+        found: 70_000,
+        message: 'sessions/session-state.json: sessions.demo.tokens.contextTokens: expected 22100, found 70000',
+      },
+    ]);
+  });
+
+  it('reports a session the file has and the log does not, and one the file lost', async () => {
+    const { engine, dir } = await memoryEngine();
+    await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    await editJson(join(dir, 'sessions/context-cache.json'), (doc) => {
+      doc.sessions.ghost = doc.sessions.demo;
+      delete doc.sessions.demo;
+    });
+    const { differences } = await checkMemorySync(engine, dir);
+    expect(differences.map((d) => [d.file, d.field])).toEqual([
+      ['sessions/context-cache.json', 'sessions.demo'],
+      ['sessions/context-cache.json', 'sessions.ghost'],
+    ]);
+    expect(differences[0]!.message).toMatch(/missing: the log has session demo/);
+    expect(differences[1]!.message).toMatch(/the file has session ghost, which the log does not have/);
+  });
+
+  it('reports a deleted file', async () => {
+    const { engine, dir } = await memoryEngine();
+    await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    await rm(join(dir, 'sessions/context-cache.json'));
+    const { differences } = await checkMemorySync(engine, dir);
+    expect(differences).toEqual([
+      {
+        file: 'sessions/context-cache.json',
+        message: 'sessions/context-cache.json: missing; the log gives it (rewrite it with a memory sync)',
+      },
+    ]);
+  });
+
+  it('reports stale files: every field and line the newer events change', async () => {
+    const { engine, dir } = await memoryEngine();
+    const { demo } = await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    await demo.recordUsage({ input_tokens: 2000, output_tokens: 50, cache_read_input_tokens: 71_200 }); // :14
+    const { differences } = await checkMemorySync(engine, dir);
+    const fields = differences.filter((d) => d.file === 'sessions/session-state.json').map((d) => d.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'sessions.demo.version',
+        'sessions.demo.position',
+        'sessions.demo.updatedAt',
+        'sessions.demo.tokens.contextTokens',
+        'sessions.demo.tokens.percent',
+        'sessions.demo.tokens.spend.totalTokens',
+      ]),
+    );
+    expect(differences).toContainEqual({
+      file: 'sessions/session-state.json',
+      field: 'sessions.demo.tokens.contextTokens',
+      expected: 73_200,
+      found: 22_100,
+      message: 'sessions/session-state.json: sessions.demo.tokens.contextTokens: expected 73200, found 22100',
+    });
+    expect(differences).toContainEqual(
+      expect.objectContaining({ file: 'sessions/context-cache.json', field: 'sessions.demo.budget.contextTokens' }),
+    );
+    // The log file lacks exactly its last line.
+    const log = differences.filter((d) => d.file === 'sessions/token-usage.log');
+    expect(log).toEqual([
+      {
+        file: 'sessions/token-usage.log',
+        line: 4,
+        expected:
+          '2026-01-01T00:00:14.000Z demo claude-sonnet-4-5 main in=2000 out=50 cache_write=0 cache_read=71200 context=73200',
+        message: expect.stringMatching(/^sessions\/token-usage\.log:4: missing line, expected /),
+      },
+    ]);
+    const tasks = differences.filter((d) => d.file === 'sessions/active-tasks.md');
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({ line: 5 });
+    expect(tasks[0]!.expected).toContain('context 73200 tokens (36.6% of 200000)');
+  });
+
+  it('reports a hand-edited line of a text file with its number', async () => {
+    const { engine, dir } = await memoryEngine();
+    await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    const file = join(dir, 'sessions/active-tasks.md');
+    await writeFile(file, (await readFile(file, 'utf8')).replace('| spec | blocked |', '| spec | completed |'));
+    const { differences } = await checkMemorySync(engine, dir);
+    expect(differences).toEqual([
+      {
+        file: 'sessions/active-tasks.md',
+        line: 9,
+        expected: '| spec | blocked | Write the spec | design | waiting for the API key |',
+        found: '| spec | completed | Write the spec | design | waiting for the API key |',
+        message: expect.stringMatching(/^sessions\/active-tasks\.md:9: expected /),
+      },
+    ]);
+  });
+
+  it('reports a corrupt JSON file with the parse error instead of failing, and still checks the rest', async () => {
+    const { engine, dir } = await memoryEngine();
+    const { demo } = await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    await writeFile(join(dir, 'sessions/session-state.json'), '{ "sessions": { "demo": ');
+    await demo.sendTask('build', 'START');
+    const { inSync, differences } = await checkMemorySync(engine, dir);
+    expect(inSync).toBe(false);
+    expect(differences[0]).toEqual({
+      file: 'sessions/session-state.json',
+      message: expect.stringMatching(/^sessions\/session-state\.json: not valid JSON: /),
+    });
+    expect(differences).toContainEqual(
+      expect.objectContaining({ file: 'sessions/context-cache.json', field: 'sessions.demo.openTasks[1].state', expected: 'in_progress', found: 'pending' }),
+    );
+  });
+
+  it('reports JSON that holds the right data but not in the written form', async () => {
+    const { engine, dir } = await memoryEngine();
+    await smallLog(engine);
+    await syncMemoryFiles(engine, dir);
+    const file = join(dir, 'sessions/session-state.json');
+    await writeFile(file, JSON.stringify(JSON.parse(await readFile(file, 'utf8'))));
+    const { differences } = await checkMemorySync(engine, dir);
+    expect(differences).toEqual([
+      { file: 'sessions/session-state.json', message: expect.stringMatching(/data matches the log but the text is not as written/) },
+    ]);
+  });
+
+  describe('checkpoints', () => {
+    it('accepts a checkpoint file that matches the log', async () => {
+      const { engine, dir } = await memoryEngine();
+      await smallLog(engine);
+      await takeCheckpoint(engine, dir, 'cp-1');
+      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
+      const state = JSON.parse(await readFile(join(dir, 'sessions/session-state.json'), 'utf8'));
+      expect(state.sessions.demo.latestCheckpointId).toBe('cp-1');
+    });
+
+    it('reports a checkpoint whose state was edited, with the field that changed', async () => {
+      const { engine, dir } = await memoryEngine();
+      await smallLog(engine);
+      const document = await takeCheckpoint(engine, dir, 'cp-1');
+      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      await editJson(join(dir, 'sessions/checkpoints/cp-1.json'), (doc) => {
+        doc.state.tokens.contextTokens = 1;
+      });
+      const { differences } = await checkMemorySync(engine, dir);
+      expect(differences.map((d) => [d.file, d.field])).toEqual([
+        ['sessions/checkpoints/cp-1.json', 'state'],
+        ['sessions/checkpoints/cp-1.json', 'state.tokens.contextTokens'],
+      ]);
+      expect(differences[0]!.message).toMatch(/does not match the document's checksum .*: edited or damaged/);
+      expect(differences[0]!.expected).toBe(document.checksum);
+      expect(differences[1]).toMatchObject({ expected: 22_100, found: 1 });
+    });
+
+    it('reports a checkpoint whose state and checksum were both rewritten: the log recorded another checksum', async () => {
+      const { engine, dir } = await memoryEngine();
+      await smallLog(engine);
+      const original = await takeCheckpoint(engine, dir, 'cp-1');
+      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      const view = await engine.sessionState('demo', { atVersion: 2 });
+      const forged = buildCheckpointDocument('cp-1', 'manual', original.createdAt, view);
+      await writeFile(
+        join(dir, 'sessions/checkpoints/cp-1.json'),
+        JSON.stringify({ ...forged, version: original.version, position: original.position }),
+      );
+      const { differences } = await checkMemorySync(engine, dir);
+      expect(differences[0]).toMatchObject({
+        file: 'sessions/checkpoints/cp-1.json',
+        field: 'checksum',
+        expected: original.checksum,
+        found: forged.checksum,
+      });
+      expect(differences.map((d) => d.field)).toEqual(expect.arrayContaining(['state.version', 'state.tasks.order[1]']));
+    });
+
+    it('reports a missing checkpoint file, a corrupt one and a stray one', async () => {
+      const { engine, dir } = await memoryEngine();
+      await smallLog(engine);
+      await takeCheckpoint(engine, dir, 'cp-1');
+      await takeCheckpoint(engine, dir, 'cp-2');
+      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      await rm(join(dir, 'sessions/checkpoints/cp-1.json'));
+      await writeFile(join(dir, 'sessions/checkpoints/cp-2.json'), '{"state":');
+      await writeFile(join(dir, 'sessions/checkpoints/cp-stray.json'), '{}');
+      await writeFile(join(dir, 'sessions/checkpoints/.cp-3.json.tmp'), 'half a write');
+      const { differences } = await checkMemorySync(engine, dir);
+      expect(differences).toEqual([
+        { file: 'sessions/checkpoints/cp-1.json', message: expect.stringMatching(/: missing;/) },
+        { file: 'sessions/checkpoints/cp-2.json', message: expect.stringMatching(/: not valid JSON: /) },
+        {
+          file: 'sessions/checkpoints/cp-stray.json',
+          message: 'sessions/checkpoints/cp-stray.json: no checkpoint cp-stray is recorded in the log; the file is stray',
+        },
+      ]);
+    });
+  });
+});
