@@ -146,6 +146,8 @@ export {
   type LoadWarning,
 } from './engine/loadSessionView.js';
 export { settingsFromConfig, type EngineSettings } from './engine/settings.js';
+export { requestHandoff, type RequestHandoffInput } from './engine/handoffs.js';
+export { recoverSession, type RecoverOptions, type RecoveryReport } from './engine/recovery.js';
 export { react, type Reaction } from './engine/policies.js';
 export { budgetEvents, windowOf, DEFAULT_BUDGET_SETTINGS, type BudgetSettings } from './engine/decideBudget.js';
 export { decide, taskTransition, tasksIn, type DecideContext } from './engine/decide.js';

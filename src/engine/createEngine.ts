@@ -12,6 +12,7 @@ import { sessionViewProjection, type SessionView } from '../projections/sessionV
 import type { EventStore } from '../store/eventStore.js';
 import { openFileEventStore, type Durability } from '../store/fileEventStore.js';
 import { loadSessionView, type LoadedSessionView } from './loadSessionView.js';
+import { recoverSession, type RecoverOptions, type RecoveryReport } from './recovery.js';
 import { replay, type ReplayOptions, type ReplayReport } from './replay.js';
 import { SessionHandle, type EngineWarning, type SessionHandleContext, type Summariser } from './sessionHandle.js';
 import { settingsFromConfig, type EngineSettings } from './settings.js';
@@ -127,6 +128,12 @@ export interface Engine {
   replay(options?: ReplayOptions): Promise<ReplayReport>;
   /** Archive checkpoints older than the retention, keeping the newest of each active session. */
   applyRetention(): Promise<RetentionResult>;
+  /**
+   * Recover a session in six recorded steps (restore the newest valid
+   * checkpoint, validate it, replay what came after, assess, plan, notify);
+   * failed tasks come out `recovered`, ready to resume.
+   */
+  recover(sessionId: string, options?: RecoverOptions): Promise<{ handle: SessionHandle; report: RecoveryReport }>;
   /** Complete the Observables and close the store if the engine opened it. */
   close(): Promise<void>;
 }
@@ -352,6 +359,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         handle.complete();
       }
       return { archived };
+    },
+
+    async recover(sessionId, recoverOptions = {}) {
+      if ((await store.streamVersion(sessionStream(sessionId))) === 0) {
+        throw new UnknownSessionError(sessionId, await knownSessionIds());
+      }
+      const result = await recoverSession(store, context, sessionId, recoverOptions);
+      track(result.handle);
+      return result;
     },
 
     async close() {

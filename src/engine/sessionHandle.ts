@@ -13,6 +13,8 @@ import type { AppendResult, EventStore } from '../store/eventStore.js';
 import type { SessionCommand } from './commands.js';
 import { decide, type DecideContext } from './decide.js';
 import { windowOf } from './decideBudget.js';
+import { requestHandoff, type RequestHandoffInput } from './handoffs.js';
+import type { HandoffPackage } from '../handoff/handoffPackage.js';
 import { react } from './policies.js';
 import type { EngineSettings } from './settings.js';
 
@@ -237,6 +239,30 @@ export class SessionHandle {
     };
   }
 
+  /**
+   * Offer the session to another agent with a validated handoff package (see
+   * `requestHandoff`): a checkpoint first, a compaction if too little context
+   * is free, then `HandoffRequested`.
+   */
+  async requestHandoff(input: RequestHandoffInput): Promise<HandoffPackage> {
+    return requestHandoff(this, this.context, input);
+  }
+
+  /**
+   * Take the session over as the handoff's receiver. Exactly one receiver
+   * wins, even when several try at once: the others are refused.
+   */
+  async acceptHandoff(handoffId: string, agent: string): Promise<void> {
+    await this.execute({ type: 'AcceptHandoff', handoffId, agent }, agent);
+  }
+
+  /** Turn a handoff down; the log records why. */
+  async rejectHandoff(handoffId: string, reason: string, agent?: string): Promise<void> {
+    const command: SessionCommand = { type: 'RejectHandoff', handoffId, reason };
+    if (agent !== undefined) command.agent = agent;
+    await this.execute(command, agent);
+  }
+
   /** Catch up with events appended to this stream by anyone else. */
   async refresh(): Promise<SessionView> {
     return this.serialise(() => this.catchUp());
@@ -322,7 +348,8 @@ export class SessionHandle {
     }
   }
 
-  private async compactNow(trigger: string, given?: CompactionResult): Promise<StoredEvent[]> {
+  /** @internal Compact now with the summariser, or record `given` (the caller holds the queue). */
+  async compactNow(trigger: string, given?: CompactionResult): Promise<StoredEvent[]> {
     let result = given;
     if (result === undefined) {
       const summariser = this.context.summariser;

@@ -1,0 +1,82 @@
+import { buildHandoffPackage } from '../handoff/buildHandoffPackage.js';
+import type { HandoffPackage } from '../handoff/handoffPackage.js';
+import { HandoffValidationError } from '../handoff/handoffValidationError.js';
+import { validateHandoffPackage } from '../handoff/validateHandoffPackage.js';
+import { CommandRejectedError } from '../errors.js';
+import { windowOf } from './decideBudget.js';
+import type { SessionHandle, SessionHandleContext } from './sessionHandle.js';
+
+/** Input of {@link requestHandoff}. */
+export interface RequestHandoffInput {
+  toAgent: string;
+  /** Defaults to the session's current agent. */
+  fromAgent?: string;
+  /** What has happened so far, for the receiving agent. */
+  summary: string;
+  keyDecisions?: readonly string[];
+  files?: readonly string[];
+  instructions?: string;
+  /** Defaults to a new id. */
+  handoffId?: string;
+  currentTaskId?: string;
+}
+
+/**
+ * Offer a session to another agent. A checkpoint is taken first (the package
+ * names it), the package is built from the session and validated: required
+ * fields, agents that may cooperate (`session.handoff.compatible_agents`) and
+ * enough free context (`session.handoff.min_available_tokens`). Too little
+ * free context asks the summariser for a compaction first and tries again. A
+ * package that still fails is refused with `HandoffValidationError` naming
+ * every problem; otherwise `HandoffRequested` records it and the session waits
+ * for the receiver.
+ */
+export async function requestHandoff(
+  handle: SessionHandle,
+  context: SessionHandleContext,
+  input: RequestHandoffInput,
+): Promise<HandoffPackage> {
+  return handle.serialise(async () => {
+    const handoffId = input.handoffId ?? `handoff-${context.newId()}`;
+    const fromAgent = input.fromAgent ?? handle.state.session.agent;
+    const rules = context.settings.handoff;
+    const attempt = async (): Promise<{ handoff: HandoffPackage; validation: ReturnType<typeof validateHandoffPackage> }> => {
+      const checkpoint = await handle.checkpointNow(`handoff:${handoffId}`, fromAgent);
+      const model = handle.state.session.model;
+      const contextWindow = windowOf(model, context.settings.budget);
+      if (contextWindow === undefined) {
+        throw new CommandRejectedError(
+          `No context window is known for model ${model}: add it under models.context_windows in .moai/config/config.json.`,
+        );
+      }
+      const handoff = buildHandoffPackage(handle.state, {
+        handoffId,
+        fromAgent,
+        toAgent: input.toAgent,
+        createdAt: context.now(),
+        summary: input.summary,
+        checkpointId: checkpoint.checkpointId,
+        contextWindow,
+        ...(input.keyDecisions === undefined ? {} : { keyDecisions: input.keyDecisions }),
+        ...(input.files === undefined ? {} : { files: input.files }),
+        ...(input.instructions === undefined ? {} : { instructions: input.instructions }),
+        ...(input.currentTaskId === undefined ? {} : { currentTaskId: input.currentTaskId }),
+      });
+      return { handoff, validation: validateHandoffPackage(handoff, rules) };
+    };
+
+    let { handoff, validation } = await attempt();
+    if (!validation.ok && validation.needsCompaction && validation.problems.every((p) => p.code === 'NOT_ENOUGH_TOKENS')) {
+      await handle.compactNow(`handoff ${handoffId} needs ${rules.minAvailableTokens} free tokens`);
+      ({ handoff, validation } = await attempt());
+    }
+    if (!validation.ok) {
+      throw new HandoffValidationError(validation.problems, { needsCompaction: validation.needsCompaction, handoffId });
+    }
+    await handle.executeNow(
+      { type: 'RequestHandoff', handoffId, fromAgent, toAgent: input.toAgent, package: handoff as unknown as Record<string, unknown> },
+      fromAgent,
+    );
+    return handoff;
+  });
+}

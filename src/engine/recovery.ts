@@ -1,0 +1,164 @@
+import { sessionViewToJson, tasksInOrder, type SessionView } from '../projections/sessionView.js';
+import { stateChecksum } from '../checkpoints/checkpointDocument.js';
+import { UnknownSessionError } from '../errors.js';
+import type { EventStore } from '../store/eventStore.js';
+import { windowOf } from './decideBudget.js';
+import { loadSessionView, type LoadWarning } from './loadSessionView.js';
+import { SessionHandle, type SessionHandleContext } from './sessionHandle.js';
+
+/** Options of a recovery. */
+export interface RecoverOptions {
+  /** The agent that recovers; defaults to the session's agent. */
+  agent?: string;
+  /** Defaults to the config's `session.recovery_strategy`. */
+  strategy?: string;
+}
+
+/** What a recovery found and did, step by step, and the readable report it ends with. */
+export interface RecoveryReport {
+  recoveryId: string;
+  sessionId: string;
+  strategy: string;
+  /** The checkpoint restored, or undefined when none was valid (the log was replayed from the start). */
+  checkpointId: string | undefined;
+  /** Checkpoints skipped on the way, and why. */
+  skipped: string[];
+  eventsReplayed: number;
+  completedTasks: string[];
+  /** Failed tasks moved to `recovered`, ready to resume. */
+  recoveredTasks: string[];
+  openTasks: string[];
+  tokensLeft: number | undefined;
+  /** The readable report, also recorded in `RecoveryCompleted`. */
+  report: string;
+}
+
+/**
+ * Recover a session in the product's six steps, each recorded as a
+ * `RecoveryStepCompleted` event between `RecoveryStarted` and
+ * `RecoveryCompleted`:
+ *
+ * 1. restore the newest valid checkpoint (one whose checksum fails, or that
+ *    the log does not confirm, is skipped with a warning for the one before);
+ * 2. validate it against the log: the state it restores plus the events after
+ *    it must equal the state the whole log gives;
+ * 3. replay what came after it;
+ * 4. assess what was completed;
+ * 5. plan what comes next: failed tasks are recovered (`recovered`, to resume),
+ *    the open tasks and the budget left are listed;
+ * 6. notify: the report, recorded and returned.
+ *
+ * The `full_replay` strategy ignores checkpoints and replays the whole log.
+ */
+export async function recoverSession(
+  store: EventStore,
+  context: SessionHandleContext,
+  sessionId: string,
+  options: RecoverOptions = {},
+): Promise<{ handle: SessionHandle; report: RecoveryReport }> {
+  const strategy = options.strategy ?? context.settings.recoveryStrategy;
+  const skipped: string[] = [];
+  const onWarning = (warning: LoadWarning) => {
+    skipped.push(warning.message);
+    context.onWarning({ ...warning, sessionId });
+  };
+  const fromCheckpoint = await loadSessionView(store, sessionId, {
+    ...(strategy === 'full_replay' ? {} : { checkpoints: context.checkpoints }),
+    onWarning,
+  });
+  const full = await loadSessionView(store, sessionId);
+  if (fromCheckpoint === undefined || full === undefined) throw new UnknownSessionError(sessionId);
+  const agent = options.agent ?? full.view.session.agent;
+  // The checkpoint plus the events after it must give what the whole log gives.
+  const agrees = stateChecksum(sessionViewToJson(fromCheckpoint.view)) === stateChecksum(sessionViewToJson(full.view));
+  const handle = new SessionHandle(sessionId, agrees ? fromCheckpoint.view : full.view, context);
+  const recoveryId = `recovery-${context.newId()}`;
+  const checkpoint = fromCheckpoint.checkpoint;
+
+  const report = await handle.serialise(async () => {
+    const step = (name: 'restore' | 'validate' | 'replay' | 'assess' | 'plan' | 'notify', detail: string) =>
+      handle.executeNow({ type: 'CompleteRecoveryStep', recoveryId, step: name, detail }, agent);
+
+    await handle.executeNow(
+      checkpoint === undefined
+        ? { type: 'StartRecovery', recoveryId, strategy }
+        : { type: 'StartRecovery', recoveryId, strategy, checkpointId: checkpoint.checkpointId },
+      agent,
+    );
+    await step(
+      'restore',
+      checkpoint === undefined
+        ? `no valid checkpoint${skipped.length > 0 ? ` (${skipped.length} skipped)` : ''}: starting from the first event`
+        : `restored checkpoint ${checkpoint.checkpointId} (${checkpoint.reason}) at version ${checkpoint.version}` +
+            (skipped.length > 0 ? `; skipped ${skipped.length} invalid` : ''),
+    );
+    if (!agrees) {
+      context.onWarning({
+        code: 'CHECKPOINT_DISAGREES',
+        message: `Checkpoint ${checkpoint?.checkpointId ?? '(none)'} plus the events after it does not give the state the whole log gives; using the whole log.`,
+        sessionId,
+      });
+    }
+    await step(
+      'validate',
+      checkpoint === undefined
+        ? 'nothing to validate: the log alone was used'
+        : agrees
+          ? `checkpoint ${checkpoint.checkpointId} matches its checksum, the log records it, and with the events after it gives the state the whole log gives`
+          : `checkpoint ${checkpoint.checkpointId} disagrees with the log; the whole log was used instead`,
+    );
+    await step('replay', `replayed ${fromCheckpoint.eventsFolded} events${checkpoint ? ` after version ${checkpoint.version}` : ''}`);
+
+    const view: SessionView = handle.state;
+    const tasks = tasksInOrder(view);
+    const completed = tasks.filter((t) => t.state === 'completed').map((t) => t.taskId);
+    const failed = tasks.filter((t) => t.state === 'failed').map((t) => t.taskId);
+    await step(
+      'assess',
+      `${completed.length} of ${tasks.length} tasks completed${failed.length > 0 ? `; failed: ${failed.join(', ')}` : ''}`,
+    );
+
+    for (const taskId of failed) {
+      await handle.executeNow({ type: 'SendTaskEvent', taskId, event: 'RECOVER', reason: `recovery ${recoveryId}` }, agent);
+    }
+    const after = handle.state;
+    const open = tasksInOrder(after).filter((t) => t.state !== 'completed');
+    const window = windowOf(after.session.model, context.settings.budget);
+    const tokensLeft = window === undefined ? undefined : Math.max(0, window - after.tokens.contextTokens);
+    const plan =
+      (open.length === 0 ? 'no open tasks' : `next: ${open.map((t) => `${t.taskId} (${t.state})`).join(', ')}`) +
+      (failed.length > 0 ? `; recovered ${failed.join(', ')}: RESUME them to continue` : '') +
+      (tokensLeft === undefined ? '' : `; ${tokensLeft.toLocaleString('en-US')} tokens left in the window`);
+    await step('plan', plan);
+
+    const text = [
+      `Recovered session ${sessionId} (${strategy}).`,
+      checkpoint === undefined
+        ? 'No valid checkpoint: the whole log was replayed.'
+        : `Restored checkpoint ${checkpoint.checkpointId} at version ${checkpoint.version} and replayed ${fromCheckpoint.eventsFolded} events after it.`,
+      ...skipped.map((message) => `Warning: ${message}`),
+      `Completed: ${completed.length > 0 ? completed.join(', ') : 'none'}.`,
+      `Open: ${open.length > 0 ? open.map((t) => `${t.taskId} (${t.state})`).join(', ') : 'none'}.`,
+      tokensLeft === undefined ? 'Budget: unknown window.' : `Budget: ${tokensLeft.toLocaleString('en-US')} tokens left.`,
+    ].join('\n');
+    await step('notify', `report of ${text.split('\n').length} lines`);
+    await handle.executeNow(
+      { type: 'CompleteRecovery', recoveryId, summary: text, openTasks: open.map((t) => t.taskId) },
+      agent,
+    );
+    return {
+      recoveryId,
+      sessionId,
+      strategy,
+      checkpointId: checkpoint?.checkpointId,
+      skipped,
+      eventsReplayed: fromCheckpoint.eventsFolded,
+      completedTasks: completed,
+      recoveredTasks: failed,
+      openTasks: open.map((t) => t.taskId),
+      tokensLeft,
+      report: text,
+    } satisfies RecoveryReport;
+  });
+  return { handle, report };
+}
