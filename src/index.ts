@@ -263,3 +263,28 @@ export type { CliIo, GlobalOptions } from './cli/io.js';
 
 // Visualisation
 export { toMermaid, machineTransitions, type MachineTransition } from './viz/mermaid.js';
+
+// Handoffs
+export {
+  HANDOFF_ID_PATTERN,
+  HandoffTaskSchema,
+  HandoffSessionContextSchema,
+  HandoffTaskContextSchema,
+  HandoffContextSnapshotSchema,
+  HandoffRecoveryInfoSchema,
+  HandoffPackageSchema,
+  type HandoffTask,
+  type HandoffPackage,
+  buildHandoffPackage,
+  type BuildHandoffPackageInput,
+  HANDOFF_PROBLEM_CODES,
+  type HandoffProblemCode,
+  type HandoffProblem,
+  type HandoffRules,
+  type HandoffValidation,
+  handoffRulesFromConfig,
+  validateHandoffPackage,
+  assertValidHandoff,
+  HandoffValidationError,
+  isHandoffValidationError,
+} from './handoff/index.js';
