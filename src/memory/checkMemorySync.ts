@@ -13,6 +13,7 @@ import {
   CONTEXT_CACHE_FILE,
   MEMORY_FILES,
   memoryFilesOf,
+  ownCheckpoints,
   SESSION_STATE_FILE,
   sessionsInStartOrder,
   TOKEN_USAGE_LOG_FILE,
@@ -226,8 +227,9 @@ interface CheckpointToVerify {
 }
 
 /**
- * The views of a session at some versions, folded once from the raw stream:
- * the check must not trust a checkpoint to rebuild the state it is checking.
+ * The views of a session at some versions, folded once from the raw stream
+ * (a fork from its parent's state at the fork, as the engine does): the check
+ * must not trust a checkpoint to rebuild the state it is checking.
  */
 async function viewsAtVersions(engine: Engine, stream: string, versions: ReadonlySet<number>): Promise<Map<number, SessionView>> {
   const found = new Map<number, SessionView>();
@@ -235,6 +237,9 @@ async function viewsAtVersions(engine: Engine, stream: string, versions: Readonl
   if (!Number.isFinite(last) || last < 1) return found;
   let view = sessionViewProjection.initialState();
   for await (const event of engine.store.readStream(stream, { toVersion: last })) {
+    if (event.version === 1 && event.type === 'SessionForked') {
+      view = await engine.sessionState(event.data.parentSessionId, { atVersion: event.data.parentVersion });
+    }
     view = sessionViewProjection.evolve(view, event);
     if (versions.has(view.version)) found.set(view.version, view);
   }
@@ -364,7 +369,7 @@ export async function checkMemorySync(
   const archived = new Set<string>();
   for (const [sessionId, view] of sessionsInStartOrder(sessions)) {
     const toVerify: CheckpointToVerify[] = [];
-    for (const ref of view.checkpoints.all) {
+    for (const ref of ownCheckpoints(sessionId, sessions)) {
       if (view.checkpoints.archived.has(ref.checkpointId)) {
         archived.add(ref.checkpointId);
         continue;

@@ -121,13 +121,52 @@ const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1
 
 const isOpen = (view: SessionView): boolean => view.session.status !== 'ended';
 
-/** The newest checkpoint of a view that was not archived. */
-export function latestCheckpoint(view: SessionView): CheckpointRef | undefined {
-  for (let i = view.checkpoints.all.length - 1; i >= 0; i--) {
-    const ref = view.checkpoints.all.at(i)!;
-    if (!view.checkpoints.archived.has(ref.checkpointId)) return ref;
-  }
-  return undefined;
+// A fork's view starts as its parent's view at the fork's version: it holds
+// the parent's usage records and checkpoints up to there. The memory files
+// list a record or a checkpoint under the session whose stream recorded it.
+
+// A guard against a log whose forks name each other in a circle.
+const MAX_FORK_DEPTH = 1_000;
+
+/**
+ * How many of a session's usage entries it inherited from its parent (and
+ * theirs from their parents) when it was forked; 0 for a session that is not
+ * a fork, or whose parent is not among `views`.
+ */
+function inheritedEntryCount(sessionId: string, views: ReadonlyMap<string, SessionView>, depth = 0): number {
+  const parent = views.get(sessionId)?.session.parent;
+  if (parent === undefined || depth > MAX_FORK_DEPTH) return 0;
+  const parentView = views.get(parent.sessionId);
+  if (parentView === undefined) return 0;
+  const entries = parentView.tokens.entries;
+  let count = inheritedEntryCount(parent.sessionId, views, depth + 1);
+  // The parent's own entries follow what it inherited, in version order.
+  while (count < entries.length && entries.at(count)!.version <= parent.version) count++;
+  return count;
+}
+
+/** The usage records a session's own stream recorded (a fork's inherited ones left out), in version order. */
+export function ownUsageEntries(sessionId: string, views: ReadonlyMap<string, SessionView>): TokenUsageEntry[] {
+  const view = views.get(sessionId);
+  if (view === undefined) return [];
+  return view.tokens.entries.toArray().slice(inheritedEntryCount(sessionId, views));
+}
+
+/** The checkpoints a session's own stream recorded (a fork's inherited ones left out), in log order. */
+export function ownCheckpoints(sessionId: string, views: ReadonlyMap<string, SessionView>): CheckpointRef[] {
+  const view = views.get(sessionId);
+  if (view === undefined) return [];
+  const parent = view.session.parent === undefined ? undefined : views.get(view.session.parent.sessionId);
+  const inherited = new Set(parent === undefined ? [] : [...parent.checkpoints.all].map((ref) => ref.checkpointId));
+  return view.checkpoints.all.toArray().filter((ref) => !inherited.has(ref.checkpointId));
+}
+
+/** The newest checkpoint a session recorded itself and has not archived. */
+export function latestCheckpoint(sessionId: string, views: ReadonlyMap<string, SessionView>): CheckpointRef | undefined {
+  const archived = views.get(sessionId)?.checkpoints.archived;
+  return ownCheckpoints(sessionId, views)
+    .reverse()
+    .find((ref) => archived?.has(ref.checkpointId) !== true);
 }
 
 /** The budget of a view: the context in use, the model's window (null when unknown) and the percent. */
@@ -183,7 +222,7 @@ export function buildSessionState(
       tasks: taskCounts(view),
       tokens: { ...memoryBudget(view, options), spend: spendOf(view.tokens.spend) },
       parent: s.parent === undefined ? null : { sessionId: s.parent.sessionId, version: s.parent.version },
-      latestCheckpointId: latestCheckpoint(view)?.checkpointId ?? null,
+      latestCheckpointId: latestCheckpoint(id, views)?.checkpointId ?? null,
     };
   }
   return { sessions };
@@ -197,7 +236,7 @@ export function buildContextCache(
   const sessions: Record<string, ContextCacheEntry> = {};
   for (const [id, view] of sessionsInStartOrder(views)) {
     if (!isOpen(view)) continue;
-    const checkpoint = latestCheckpoint(view);
+    const checkpoint = latestCheckpoint(id, views);
     sessions[id] = {
       title: view.session.title ?? null,
       agent: view.session.agent,
@@ -237,13 +276,14 @@ export function tokenUsageLine(sessionId: string, entry: TokenUsageEntry): strin
 
 /**
  * The `token-usage.log` text: one line per usage record of every session
- * (ended ones too), in time order; records of the same instant in session
- * start order, then stream version.
+ * (ended ones too), under the session whose stream recorded it (a fork does
+ * not repeat its parent's), in time order; records of the same instant in
+ * session start order, then stream version.
  */
 export function buildTokenUsageLog(views: ReadonlyMap<string, SessionView>): string {
   const records: Array<{ at: string; line: string }> = [];
-  for (const [id, view] of sessionsInStartOrder(views)) {
-    for (const entry of view.tokens.entries) records.push({ at: entry.at, line: tokenUsageLine(id, entry) });
+  for (const [id] of sessionsInStartOrder(views)) {
+    for (const entry of ownUsageEntries(id, views)) records.push({ at: entry.at, line: tokenUsageLine(id, entry) });
   }
   // Array.prototype.sort is stable: ties keep session order, then version order.
   records.sort((a, b) => compareStrings(a.at, b.at));

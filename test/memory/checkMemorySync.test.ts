@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildCheckpointDocument, type CheckpointDocument } from '../../src/checkpoints/checkpointDocument.js';
@@ -44,15 +44,17 @@ async function takeCheckpoint(engine: Engine, dir: string, checkpointId: string)
 
 describe('checkMemorySync', () => {
   it('finds the files in sync right after they are written', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
   });
 
   it('reports a hand-edited field with its file, JSON path, expected and found values', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     await editJson(join(dir, 'sessions/session-state.json'), (doc) => {
       doc.sessions.demo.tokens.contextTokens = 70_000;
@@ -71,8 +73,9 @@ describe('checkMemorySync', () => {
   });
 
   it('reports a session the file has and the log does not, and one the file lost', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     await editJson(join(dir, 'sessions/context-cache.json'), (doc) => {
       doc.sessions.ghost = doc.sessions.demo;
@@ -88,8 +91,9 @@ describe('checkMemorySync', () => {
   });
 
   it('reports a deleted file', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     await rm(join(dir, 'sessions/context-cache.json'));
     const { differences } = await checkMemorySync(engine, dir);
@@ -102,8 +106,9 @@ describe('checkMemorySync', () => {
   });
 
   it('reports stale files: every field and line the newer events change', async () => {
-    const { engine, dir } = await memoryEngine();
-    const { demo } = await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     await demo.recordUsage({ input_tokens: 2000, output_tokens: 50, cache_read_input_tokens: 71_200 }); // :14
     const { differences } = await checkMemorySync(engine, dir);
@@ -146,8 +151,9 @@ describe('checkMemorySync', () => {
   });
 
   it('reports a hand-edited line of a text file with its number', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     const file = join(dir, 'sessions/active-tasks.md');
     await writeFile(file, (await readFile(file, 'utf8')).replace('| spec | blocked |', '| spec | completed |'));
@@ -164,8 +170,9 @@ describe('checkMemorySync', () => {
   });
 
   it('reports a corrupt JSON file with the parse error instead of failing, and still checks the rest', async () => {
-    const { engine, dir } = await memoryEngine();
-    const { demo } = await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     await writeFile(join(dir, 'sessions/session-state.json'), '{ "sessions": { "demo": ');
     await demo.sendTask('build', 'START');
@@ -181,8 +188,9 @@ describe('checkMemorySync', () => {
   });
 
   it('reports JSON that holds the right data but not in the written form', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
     await syncMemoryFiles(engine, dir);
     const file = join(dir, 'sessions/session-state.json');
     await writeFile(file, JSON.stringify(JSON.parse(await readFile(file, 'utf8'))));
@@ -193,9 +201,36 @@ describe('checkMemorySync', () => {
   });
 
   describe('checkpoints', () => {
+    it("verifies the engine's own checkpoints, a fork's included, and finds them in sync", async () => {
+      const fixture = await memoryEngine({ autoCheckpoint: true });
+      const { engine, dir, clock } = fixture;
+      const { demo } = await smallLog(fixture); // old's end takes a checkpoint
+      const manual = await demo.checkpoint('before the fork');
+      clock.tick();
+      const fork = await engine.forkSession('demo', { sessionId: 'fork1' });
+      clock.tick();
+      const forkCheckpoint = await fork.checkpoint('fork started');
+      await syncMemoryFiles(engine, dir);
+      // old's session-end checkpoint, demo's and the fork's, written by the engine.
+      expect(await readdir(join(dir, 'sessions/checkpoints'))).toHaveLength(3);
+      expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
+
+      const state = JSON.parse(await readFile(join(dir, 'sessions/session-state.json'), 'utf8'));
+      expect(state.sessions.demo.latestCheckpointId).toBe(manual.checkpointId);
+      expect(state.sessions.fork1.latestCheckpointId).toBe(forkCheckpoint.checkpointId);
+
+      // The fork's checkpoint holds the fork's state, checked against the fork's log.
+      await editJson(join(dir, `sessions/checkpoints/${forkCheckpoint.checkpointId}.json`), (doc) => {
+        doc.state.tasks.byId.spec.state = 'completed';
+      });
+      const { differences } = await checkMemorySync(engine, dir);
+      expect(differences.map((d) => d.field)).toEqual(['state', 'state.tasks.byId.spec.state']);
+    });
+
     it('accepts a checkpoint file that matches the log', async () => {
-      const { engine, dir } = await memoryEngine();
-      await smallLog(engine);
+      const fixture = await memoryEngine();
+      const { engine, dir } = fixture;
+      await smallLog(fixture);
       await takeCheckpoint(engine, dir, 'cp-1');
       await writeMemoryFiles(dir, (await engine.replay()).sessions);
       expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
@@ -204,8 +239,9 @@ describe('checkMemorySync', () => {
     });
 
     it('reports a checkpoint whose state was edited, with the field that changed', async () => {
-      const { engine, dir } = await memoryEngine();
-      await smallLog(engine);
+      const fixture = await memoryEngine();
+      const { engine, dir } = fixture;
+      await smallLog(fixture);
       const document = await takeCheckpoint(engine, dir, 'cp-1');
       await writeMemoryFiles(dir, (await engine.replay()).sessions);
       await editJson(join(dir, 'sessions/checkpoints/cp-1.json'), (doc) => {
@@ -222,8 +258,9 @@ describe('checkMemorySync', () => {
     });
 
     it('reports a checkpoint whose state and checksum were both rewritten: the log recorded another checksum', async () => {
-      const { engine, dir } = await memoryEngine();
-      await smallLog(engine);
+      const fixture = await memoryEngine();
+      const { engine, dir } = fixture;
+      await smallLog(fixture);
       const original = await takeCheckpoint(engine, dir, 'cp-1');
       await writeMemoryFiles(dir, (await engine.replay()).sessions);
       const view = await engine.sessionState('demo', { atVersion: 2 });
@@ -243,8 +280,9 @@ describe('checkMemorySync', () => {
     });
 
     it('reports a missing checkpoint file, a corrupt one and a stray one', async () => {
-      const { engine, dir } = await memoryEngine();
-      await smallLog(engine);
+      const fixture = await memoryEngine();
+      const { engine, dir } = fixture;
+      await smallLog(fixture);
       await takeCheckpoint(engine, dir, 'cp-1');
       await takeCheckpoint(engine, dir, 'cp-2');
       await writeMemoryFiles(dir, (await engine.replay()).sessions);

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { newEvent } from '../../src/index.js';
 import {
   buildMemoryFiles,
   writeMemoryFiles,
@@ -14,8 +13,9 @@ afterEach(runCleanup);
 
 describe('buildMemoryFiles', () => {
   it('builds the four memory files of a small log, with the numbers a user would check', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine } = fixture;
+    await smallLog(fixture);
     const files = buildMemoryFiles((await engine.replay()).sessions);
     expect([...files.keys()]).toEqual([
       'sessions/session-state.json',
@@ -107,36 +107,46 @@ describe('buildMemoryFiles', () => {
     );
   });
 
-  it('gives a fork its parent, a model it does not know a null window, and lists newer sessions last', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
-    await engine.store.append('session-fork1', [
-      newEvent(
-        'SessionForked',
-        { sessionId: 'fork1', parentSessionId: 'demo', parentVersion: 6, agent: 'builder', model: 'gpt-4o' },
-        { at: '2026-01-01T00:01:00.000Z', agent: 'builder' },
-        'fork-evt-1',
-      ),
-    ]);
+  it("gives a fork its parent, a null window for a model it does not know, its own usage only, and lists it last", async () => {
+    const fixture = await memoryEngine();
+    const { engine, clock } = fixture;
+    await smallLog(fixture);
+    // demo's version 6 is its first usage record (:09): the fork inherits it.
+    const fork = await engine.forkSession('demo', { sessionId: 'fork1', atVersion: 6, agent: 'builder', model: 'gpt-4o' }); // :14
+    clock.tick();
+    await fork.recordUsage({ input_tokens: 40, output_tokens: 4 }); // :15
     const files = buildMemoryFiles((await engine.replay()).sessions);
+
     const state = JSON.parse(files.get('sessions/session-state.json')!) as SessionStateDocument;
     expect(Object.keys(state.sessions)).toEqual(['demo', 'fork1']);
     expect(state.sessions.fork1).toMatchObject({
-      title: null,
+      agent: 'builder',
+      model: 'gpt-4o',
       parent: { sessionId: 'demo', version: 6 },
-      tokens: { contextTokens: 0, contextWindow: null, percent: null },
+      tokens: { contextTokens: 40, contextWindow: null, percent: null },
     });
+    // The parent's record is logged once, under the parent.
+    expect(files.get('sessions/token-usage.log')!.split('\n').filter((line) => line !== '')).toEqual([
+      '2026-01-01T00:00:02.000Z old claude-haiku-4-5 main in=10 out=5 cache_write=0 cache_read=0 context=10',
+      '2026-01-01T00:00:09.000Z demo claude-sonnet-4-5 main in=1200 out=300 cache_write=900 cache_read=20000 context=22100',
+      '2026-01-01T00:00:13.000Z demo claude-haiku-4-5 side in=500 out=100 cache_write=0 cache_read=0 context=22100',
+      '2026-01-01T00:00:15.000Z fork1 gpt-4o main in=40 out=4 cache_write=0 cache_read=0 context=40',
+    ]);
     const tasks = files.get('sessions/active-tasks.md')!;
+    const forkSection = tasks.slice(tasks.indexOf('## fork1'));
     expect(tasks.indexOf('## demo: Plan the release')).toBeLessThan(tasks.indexOf('## fork1'));
-    expect(tasks).toContain('## fork1\n\nStatus active, agent builder, model gpt-4o, version 1, 0 of 0 tasks open, context 0 tokens.\n\n_No tasks._\n');
+    expect(forkSection).toContain('Status active, agent builder, model gpt-4o, version 2, 3 of 3 tasks open, context 40 tokens.\n');
+    expect(forkSection).toContain('| spec | in_progress | Write the spec | design |  |');
   });
 
   it('is deterministic: the same log gives the same bytes', async () => {
-    const { engine: first } = await memoryEngine();
-    const { engine: second } = await memoryEngine();
+    const first = await memoryEngine();
+    const second = await memoryEngine();
     await smallLog(first);
     await smallLog(second);
-    expect(buildMemoryFiles((await first.replay()).sessions)).toEqual(buildMemoryFiles((await second.replay()).sessions));
+    expect(buildMemoryFiles((await first.engine.replay()).sessions)).toEqual(
+      buildMemoryFiles((await second.engine.replay()).sessions),
+    );
   });
 
   it('says so when no session is active, and leaves the JSON documents empty', async () => {
@@ -150,8 +160,9 @@ describe('buildMemoryFiles', () => {
 
 describe('writeMemoryFiles', () => {
   it('writes the files under <dir>/sessions and skips the ones that did not change', async () => {
-    const { engine, dir } = await memoryEngine();
-    const { demo } = await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
     const first = await writeMemoryFiles(dir, (await engine.replay()).sessions);
     expect(first.written).toHaveLength(4);
     expect(first.unchanged).toEqual([]);

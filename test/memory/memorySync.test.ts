@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isInvalidArgumentError } from '../../src/index.js';
@@ -11,16 +11,18 @@ const readOrNothing = (file: string): Promise<string | undefined> => readFile(fi
 
 describe('createMemorySync', () => {
   it('writes the sessions already in the log once the debounce has passed', async () => {
-    const { engine, dir } = await memoryEngine();
-    await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
     const sync = await createMemorySync(engine, { dir, debounceMs: 20 });
     await vi.waitFor(async () => expect((await checkMemorySync(engine, dir)).inSync).toBe(true), { timeout: 2_000 });
     await sync.close();
   });
 
   it('is in sync right after a flush', async () => {
-    const { engine, dir } = await memoryEngine();
-    const { demo } = await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
     const sync = await createMemorySync(engine, { dir, debounceMs: 10_000 });
     await demo.sendTask('build', 'START');
     await sync.flush();
@@ -29,10 +31,11 @@ describe('createMemorySync', () => {
   });
 
   it('rewrites the files after the debounce, never before an append resolves, and once for a burst', async () => {
-    const { engine, dir } = await memoryEngine();
-    const { demo } = await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
     const writes: WriteMemoryFilesResult[] = [];
-    const sync = await createMemorySync(engine, { dir, debounceMs: 150, onWrite: (result) => writes.push(result) });
+    const sync = await createMemorySync(engine, { dir, debounceMs: 300, onWrite: (result) => writes.push(result) });
     await sync.flush();
     writes.length = 0;
     const stateFile = join(dir, 'sessions/session-state.json');
@@ -77,11 +80,12 @@ describe('createMemorySync', () => {
   });
 
   it('keeps a failed debounced write away from the append and reports it to onError', async () => {
-    const { engine, dir } = await memoryEngine();
-    const { demo } = await smallLog(engine);
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
     // A file where the folder should be: every write fails.
     const blocked = join(dir, 'not-a-folder');
-    await import('node:fs/promises').then((fs) => fs.writeFile(blocked, 'x'));
+    await writeFile(blocked, 'x');
     const errors: unknown[] = [];
     const sync = await createMemorySync(engine, { dir: blocked, debounceMs: 10, onError: (e) => errors.push(e) });
     await demo.sendTask('build', 'START');
