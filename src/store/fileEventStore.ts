@@ -22,6 +22,7 @@ import type {
 } from './eventStore.js';
 import { checkExpectedVersion } from './expectedVersion.js';
 import { decodeLine, encodeLines, readLineHeader } from './lineCodec.js';
+import { readSegmentIndex, writeSegmentIndex } from './segmentIndexFile.js';
 import { readLineChunks } from './segmentLines.js';
 import { LogIndex } from './logIndex.js';
 import { catchUpThenFollow } from './subscription.js';
@@ -244,11 +245,63 @@ class FileStore implements FileEventStore {
     }
   }
 
-  /** Index every segment not scanned to its end yet (a reader's last segment may have grown). */
+  /**
+   * Index every segment not scanned to its end yet (a reader's last segment
+   * may have grown). A sealed segment is read from its index file when it has
+   * a valid one; a writer that had to scan one writes the index file for next time.
+   */
   private async ensureIndexed(): Promise<void> {
     for (let i = 0; i < this.segments.length; i++) {
-      if (!this.segments[i]!.scanned) for await (const _ of this.scanSegment(i, false));
+      const segment = this.segments[i]!;
+      if (segment.scanned) continue;
+      const sealed = i < this.segments.length - 1;
+      if (sealed && segment.size === 0 && (await this.loadSegmentIndex(i))) continue;
+      for await (const _ of this.scanSegment(i, false));
+      if (sealed && !this.readOnly) await this.saveSegmentIndex(i);
     }
+  }
+
+  /** Index a sealed segment from its index file; false when there is no valid one. */
+  private async loadSegmentIndex(segmentIndex: number): Promise<boolean> {
+    const segment = this.segments[segmentIndex]!;
+    const saved = await readSegmentIndex(segment.path);
+    if (saved === undefined || saved.firstPosition !== this.index.count + 1) return false;
+    segment.firstPosition = saved.firstPosition;
+    for (let i = 0; i < saved.offsets.length; i++) {
+      this.index.add(saved.streams[saved.streamOf[i]!]!, segmentIndex, saved.offsets[i]!, saved.lengths[i]!);
+    }
+    segment.size = saved.segmentSize;
+    segment.scanned = true;
+    return true;
+  }
+
+  /** Write a sealed segment's index file; a failure only costs a scan next time. */
+  private async saveSegmentIndex(segmentIndex: number): Promise<void> {
+    const segment = this.segments[segmentIndex]!;
+    const next = this.segments[segmentIndex + 1];
+    const last = next !== undefined && next.firstPosition > 0 ? next.firstPosition - 1 : this.index.count;
+    const count = last - segment.firstPosition + 1;
+    const streams = new Map<string, number>();
+    const streamOf = new Uint32Array(count);
+    const offsets = new Uint32Array(count);
+    const lengths = new Uint32Array(count);
+    for (let i = 0; i < count; i++) {
+      const position = segment.firstPosition + i;
+      const stream = this.index.stream(position);
+      let id = streams.get(stream);
+      if (id === undefined) streams.set(stream, (id = streams.size));
+      streamOf[i] = id;
+      offsets[i] = this.index.offset(position);
+      lengths[i] = this.index.length(position);
+    }
+    await writeSegmentIndex(segment.path, {
+      segmentSize: segment.size,
+      firstPosition: segment.firstPosition,
+      streams: [...streams.keys()],
+      streamOf,
+      offsets,
+      lengths,
+    }).catch(() => undefined);
   }
 
   /**
@@ -540,6 +593,7 @@ class FileStore implements FileEventStore {
       await this.writeHandle.sync();
       await this.writeHandle.close();
       this.writeHandle = undefined;
+      await this.saveSegmentIndex(this.segments.length - 1); // sealed: index it for the next open
     }
     const number = (current?.number ?? 0) + 1;
     const name = segmentName(number);

@@ -22,7 +22,7 @@ import {
   type BuildHandoffPackageInput,
   type HandoffPackage,
   type HandoffRules,
-} from '../../src/handoff/index.js';
+} from '../../src/index.js';
 import { sequentialIds, steppingClock } from '../helpers.js';
 
 const engines: Engine[] = [];

@@ -189,6 +189,42 @@ describe('file store on disk', () => {
   });
 });
 
+describe('segment index files', () => {
+  async function sealedLog(): Promise<string> {
+    const dir = await freshDir();
+    const store = await openFileEventStore({ dir, maxSegmentBytes: 1000 });
+    for (let i = 0; i < 30; i++) await store.append(`session-${i % 3}`, [sampleEvent(`t${i}`)]);
+    await store.close();
+    return dir;
+  }
+
+  it('keeps an index beside each sealed segment, and reopens from them to the same log', async () => {
+    const dir = await sealedLog();
+    const names = await readdir(dir);
+    const segments = names.filter((n) => n.endsWith('.jsonl')).sort();
+    const indexes = names.filter((n) => n.endsWith('.idx')).sort();
+    expect(indexes).toEqual(segments.slice(0, -1).map((n) => n.replace('.jsonl', '.idx')));
+    const store = await openStore(dir);
+    expect(await store.headPosition()).toBe(30);
+    expect((await collect(store.readStream('session-1'))).map((e) => (e.data as { taskId: string }).taskId)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `t${i * 3 + 1}`),
+    );
+    const next = await store.append('session-2', [sampleEvent()], { expectedVersion: 10 });
+    expect(next.events[0]!.position).toBe(31);
+  });
+
+  it('ignores a damaged index file and scans the segment instead', async () => {
+    const dir = await sealedLog();
+    const index = join(dir, 'segment-000001.idx');
+    const bytes = await readFile(index);
+    bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
+    await writeFile(index, bytes);
+    const store = await openStore(dir);
+    expect((await collect(store.readAll())).map((e) => e.position)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(await store.streamVersion('session-0')).toBe(10);
+  });
+});
+
 describe('file store writer lock', () => {
   it('refuses a second writer in the same process with a clear message', async () => {
     const dir = await freshDir();

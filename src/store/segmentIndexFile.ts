@@ -1,0 +1,100 @@
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
+
+/*
+ * The index of a sealed segment, kept beside it as `segment-NNNNNN.idx` so a
+ * writer opening a long log reads a few megabytes of index instead of
+ * scanning every line. It is only a cache: a missing, damaged or stale index
+ * (the segment's size differs from the one it was made for) is ignored and the
+ * segment scanned as before.
+ *
+ * Layout, little-endian: "MOAIIDX1", u32 format version, f64 segment size,
+ * f64 first position, u32 line count, u32 stream count, then each stream name
+ * (u16 byte length, UTF-8 bytes), then per line a u32 stream number, a u32
+ * offset and a u32 length, then a u32 CRC-32 of everything before it.
+ */
+
+const MAGIC = Buffer.from('MOAIIDX1', 'latin1');
+const FORMAT = 1;
+
+/** The lines of one sealed segment, as its index file holds them. */
+export interface SegmentIndex {
+  segmentSize: number;
+  firstPosition: number;
+  streams: string[];
+  streamOf: Uint32Array;
+  offsets: Uint32Array;
+  lengths: Uint32Array;
+}
+
+/** The index file's path for a segment file's path. */
+export const indexFileOf = (segmentPath: string): string => segmentPath.replace(/\.jsonl$/, '.idx');
+
+/** Write a segment's index next to it (to a temporary file, then renamed into place). */
+export async function writeSegmentIndex(segmentPath: string, index: SegmentIndex): Promise<void> {
+  const count = index.offsets.length;
+  const names = index.streams.map((name) => Buffer.from(name, 'utf8'));
+  const size = MAGIC.length + 4 + 8 + 8 + 4 + 4 + names.reduce((sum, n) => sum + 2 + n.length, 0) + count * 12 + 4;
+  const buffer = Buffer.alloc(size);
+  let at = MAGIC.copy(buffer, 0);
+  at = buffer.writeUInt32LE(FORMAT, at);
+  at = buffer.writeDoubleLE(index.segmentSize, at);
+  at = buffer.writeDoubleLE(index.firstPosition, at);
+  at = buffer.writeUInt32LE(count, at);
+  at = buffer.writeUInt32LE(names.length, at);
+  for (const name of names) {
+    at = buffer.writeUInt16LE(name.length, at);
+    at += name.copy(buffer, at);
+  }
+  for (const array of [index.streamOf, index.offsets, index.lengths]) {
+    for (let i = 0; i < count; i++) at = buffer.writeUInt32LE(array[i]!, at);
+  }
+  buffer.writeUInt32LE(crc32(buffer.subarray(0, at)), at);
+  const path = indexFileOf(segmentPath);
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, buffer);
+  await rename(temporary, path);
+}
+
+/** A segment's index, or undefined when there is none it can trust. */
+export async function readSegmentIndex(segmentPath: string): Promise<SegmentIndex | undefined> {
+  let buffer: Buffer;
+  let segmentSize: number;
+  try {
+    [buffer, { size: segmentSize }] = await Promise.all([readFile(indexFileOf(segmentPath)), stat(segmentPath)]);
+  } catch {
+    return undefined;
+  }
+  try {
+    if (buffer.length < MAGIC.length + 32 || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+    if (crc32(buffer.subarray(0, buffer.length - 4)) !== buffer.readUInt32LE(buffer.length - 4)) return undefined;
+    let at = MAGIC.length;
+    if (buffer.readUInt32LE(at) !== FORMAT) return undefined;
+    at += 4;
+    const indexedSize = buffer.readDoubleLE(at);
+    at += 8;
+    if (indexedSize !== segmentSize) return undefined; // the segment changed since: scan it
+    const firstPosition = buffer.readDoubleLE(at);
+    at += 8;
+    const count = buffer.readUInt32LE(at);
+    at += 4;
+    const streamCount = buffer.readUInt32LE(at);
+    at += 4;
+    const streams: string[] = [];
+    for (let i = 0; i < streamCount; i++) {
+      const length = buffer.readUInt16LE(at);
+      streams.push(buffer.toString('utf8', at + 2, at + 2 + length));
+      at += 2 + length;
+    }
+    const arrays = [new Uint32Array(count), new Uint32Array(count), new Uint32Array(count)] as const;
+    for (const array of arrays) {
+      for (let i = 0; i < count; i++) {
+        array[i] = buffer.readUInt32LE(at);
+        at += 4;
+      }
+    }
+    return { segmentSize, firstPosition, streams, streamOf: arrays[0], offsets: arrays[1], lengths: arrays[2] };
+  } catch {
+    return undefined;
+  }
+}
