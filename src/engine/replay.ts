@@ -3,6 +3,7 @@ import { taskLifecycleMachine } from '../../machines/taskLifecycle.js';
 import { sessionIdOfStream, sessionStream, type StoredEvent } from '../events/envelope.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
+import { tokenHistoryProjection, type TokenHistory } from '../projections/tokenHistory.js';
 import type { EventStore } from '../store/eventStore.js';
 import { forkBase } from './loadSessionView.js';
 import { transitionTableFor } from './transitionTable.js';
@@ -40,6 +41,8 @@ export interface Divergence {
 export interface ReplayReport {
   /** Every replayed session's rebuilt view, by session id. */
   sessions: Map<string, SessionView>;
+  /** Every replayed session's token history (its own stream's records), by session id. */
+  tokenHistories: Map<string, TokenHistory>;
   eventsRead: number;
   /** The last position read; 0 when nothing was read. */
   lastPosition: number;
@@ -47,6 +50,12 @@ export interface ReplayReport {
   /** True when no transition diverged. */
   ok: boolean;
 }
+
+/** A stream's history starts empty, at the context its view had then (a fork's, inherited). */
+const historyStart = (view: SessionView): TokenHistory => ({
+  ...tokenHistoryProjection.initialState(),
+  contextTokens: view.tokens.contextTokens,
+});
 
 /**
  * Rebuild every projection from the log and check each recorded task
@@ -58,6 +67,7 @@ export interface ReplayReport {
 export async function replay(store: EventStore, options: ReplayOptions = {}): Promise<ReplayReport> {
   const table = transitionTableFor(options.taskMachine ?? taskLifecycleMachine);
   const sessions = new Map<string, SessionView>();
+  const tokenHistories = new Map<string, TokenHistory>();
   const divergences: Divergence[] = [];
   let eventsRead = 0;
   let lastPosition = 0;
@@ -94,6 +104,12 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
       }
     }
     sessions.set(sessionId, sessionViewProjection.evolve(before, event));
+    if (event.type === 'TokenUsageRecorded' || event.type === 'ContextCompacted' || event.type.startsWith('BudgetThreshold')) {
+      tokenHistories.set(
+        sessionId,
+        tokenHistoryProjection.evolve(tokenHistories.get(sessionId) ?? historyStart(before), event),
+      );
+    }
     eventsRead++;
     lastPosition = event.position;
   };
@@ -126,5 +142,8 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
       else for (const event of batch) visit(event);
     }
   }
-  return { sessions, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
+  for (const sessionId of sessions.keys()) {
+    if (!tokenHistories.has(sessionId)) tokenHistories.set(sessionId, historyStart(sessions.get(sessionId)!));
+  }
+  return { sessions, tokenHistories, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
 }

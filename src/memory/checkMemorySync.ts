@@ -347,8 +347,9 @@ export async function checkMemorySync(
   dir: string,
   options: MemoryFilesOptions = {},
 ): Promise<MemorySyncReport> {
-  const { sessions } = await engine.replay();
-  const documents = buildMemoryDocuments(sessions, options);
+  const replayed = await engine.replay();
+  const { sessions } = replayed;
+  const documents = buildMemoryDocuments(replayed, options);
   const expectedText = memoryFilesOf(documents);
   const differences: MemoryDifference[] = [];
 

@@ -4,7 +4,8 @@ import { percentOfWindow } from '../budget/usage.js';
 import type { SessionStatus } from '../../machines/session.js';
 import type { CheckpointRef } from '../projections/checkpoints.js';
 import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
-import type { TokenSpend, TokenUsageEntry } from '../projections/tokenHistory.js';
+import type { TokenSpend } from '../projections/tokenBudget.js';
+import type { TokenHistory, TokenUsageEntry } from '../projections/tokenHistory.js';
 
 /*
  * The memory files are projections of the log written as files under
@@ -34,6 +35,16 @@ export const checkpointFilePath = (checkpointId: string): string => `${CHECKPOIN
 export interface MemoryFilesOptions {
   /** Per-model context window overrides (as in the config), passed to `contextWindowFor`. */
   contextWindows?: Readonly<Record<string, number>>;
+}
+
+/**
+ * What the memory files are built from: every session's view and token
+ * history by session id, as `engine.replay()` returns them.
+ */
+export interface MemorySource {
+  sessions: ReadonlyMap<string, SessionView>;
+  /** Each stream's own usage records, for `token-usage.log`. */
+  tokenHistories: ReadonlyMap<string, TokenHistory>;
 }
 
 /** The token budget of a session as the memory files show it. */
@@ -125,31 +136,9 @@ const isOpen = (view: SessionView): boolean => view.session.status !== 'ended';
 // the parent's usage records and checkpoints up to there. The memory files
 // list a record or a checkpoint under the session whose stream recorded it.
 
-// A guard against a log whose forks name each other in a circle.
-const MAX_FORK_DEPTH = 1_000;
-
-/**
- * How many of a session's usage entries it inherited from its parent (and
- * theirs from their parents) when it was forked; 0 for a session that is not
- * a fork, or whose parent is not among `views`.
- */
-function inheritedEntryCount(sessionId: string, views: ReadonlyMap<string, SessionView>, depth = 0): number {
-  const parent = views.get(sessionId)?.session.parent;
-  if (parent === undefined || depth > MAX_FORK_DEPTH) return 0;
-  const parentView = views.get(parent.sessionId);
-  if (parentView === undefined) return 0;
-  const entries = parentView.tokens.entries;
-  let count = inheritedEntryCount(parent.sessionId, views, depth + 1);
-  // The parent's own entries follow what it inherited, in version order.
-  while (count < entries.length && entries.at(count)!.version <= parent.version) count++;
-  return count;
-}
-
-/** The usage records a session's own stream recorded (a fork's inherited ones left out), in version order. */
-export function ownUsageEntries(sessionId: string, views: ReadonlyMap<string, SessionView>): TokenUsageEntry[] {
-  const view = views.get(sessionId);
-  if (view === undefined) return [];
-  return view.tokens.entries.toArray().slice(inheritedEntryCount(sessionId, views));
+/** The usage records a session's own stream recorded (a fork's parent's are in the parent's history), in version order. */
+export function ownUsageEntries(sessionId: string, histories: ReadonlyMap<string, TokenHistory> | undefined): TokenUsageEntry[] {
+  return histories?.get(sessionId)?.entries.toArray() ?? [];
 }
 
 /** The checkpoints a session's own stream recorded (a fork's inherited ones left out), in log order. */
@@ -280,10 +269,13 @@ export function tokenUsageLine(sessionId: string, entry: TokenUsageEntry): strin
  * not repeat its parent's), in time order; records of the same instant in
  * session start order, then stream version.
  */
-export function buildTokenUsageLog(views: ReadonlyMap<string, SessionView>): string {
+export function buildTokenUsageLog(
+  views: ReadonlyMap<string, SessionView>,
+  histories: ReadonlyMap<string, TokenHistory> | undefined,
+): string {
   const records: Array<{ at: string; line: string }> = [];
   for (const [id] of sessionsInStartOrder(views)) {
-    for (const entry of ownUsageEntries(id, views)) records.push({ at: entry.at, line: tokenUsageLine(id, entry) });
+    for (const entry of ownUsageEntries(id, histories)) records.push({ at: entry.at, line: tokenUsageLine(id, entry) });
   }
   // Array.prototype.sort is stable: ties keep session order, then version order.
   records.sort((a, b) => compareStrings(a.at, b.at));
@@ -334,14 +326,12 @@ export function buildActiveTasks(
 }
 
 /** Every memory file as data. */
-export function buildMemoryDocuments(
-  views: ReadonlyMap<string, SessionView>,
-  options: MemoryFilesOptions = {},
-): MemoryDocuments {
+export function buildMemoryDocuments(source: MemorySource, options: MemoryFilesOptions = {}): MemoryDocuments {
+  const views = source.sessions;
   return {
     sessionState: buildSessionState(views, options),
     contextCache: buildContextCache(views, options),
-    tokenUsageLog: buildTokenUsageLog(views),
+    tokenUsageLog: buildTokenUsageLog(views, source.tokenHistories),
     activeTasks: buildActiveTasks(views, options),
   };
 }
@@ -357,18 +347,14 @@ export function memoryFilesOf(documents: MemoryDocuments): Map<string, string> {
 }
 
 /**
- * The memory files of a set of session views (by session id): relative path
+ * The memory files of the sessions' views and token histories: relative path
  * (e.g. `sessions/session-state.json`) to the exact content to write. Pure and
- * deterministic: the same views always give the same bytes.
+ * deterministic: the same source always gives the same bytes.
  *
  * @example
- * const { sessions } = await engine.replay();
- * const files = buildMemoryFiles(sessions);
+ * const files = buildMemoryFiles(await engine.replay());
  * files.get('sessions/token-usage.log');
  */
-export function buildMemoryFiles(
-  views: ReadonlyMap<string, SessionView>,
-  options: MemoryFilesOptions = {},
-): Map<string, string> {
-  return memoryFilesOf(buildMemoryDocuments(views, options));
+export function buildMemoryFiles(source: MemorySource, options: MemoryFilesOptions = {}): Map<string, string> {
+  return memoryFilesOf(buildMemoryDocuments(source, options));
 }

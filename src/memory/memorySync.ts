@@ -1,7 +1,9 @@
 import { debounceTime, Subject } from 'rxjs';
 import type { Engine } from '../engine/createEngine.js';
 import { InvalidArgumentError } from '../errors.js';
+import { sessionIdOfStream, type StoredEvent } from '../events/envelope.js';
 import type { SessionView } from '../projections/sessionView.js';
+import { tokenHistoryProjection, type TokenHistory } from '../projections/tokenHistory.js';
 import type { MemoryFilesOptions } from './memoryFiles.js';
 import { writeMemoryFiles, type WriteMemoryFilesResult } from './writeMemoryFiles.js';
 
@@ -65,11 +67,31 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
     keep(view.session.sessionId, view);
     changes.next();
   });
+  // The token histories follow the events: those that arrive while the log is
+  // read wait, then only the ones the replay did not include are applied.
+  const histories = new Map<string, TokenHistory>();
+  const historyVersion = new Map<string, number>();
+  let waiting: StoredEvent[] | undefined = [];
+  const follow = (event: StoredEvent): void => {
+    const sessionId = sessionIdOfStream(event.stream);
+    if (sessionId === undefined || event.version <= (historyVersion.get(sessionId) ?? 0)) return;
+    historyVersion.set(sessionId, event.version);
+    const history = histories.get(sessionId) ?? tokenHistoryProjection.initialState();
+    histories.set(sessionId, tokenHistoryProjection.evolve(history, event));
+  };
+  const liveEvents = engine.events$.subscribe((event) => (waiting === undefined ? follow(event) : waiting.push(event)));
   try {
-    const { sessions } = await engine.replay();
-    for (const [sessionId, view] of sessions) keep(sessionId, view);
+    const { sessions, tokenHistories } = await engine.replay();
+    for (const [sessionId, view] of sessions) {
+      keep(sessionId, view);
+      histories.set(sessionId, tokenHistories.get(sessionId)!);
+      historyVersion.set(sessionId, view.version);
+    }
+    for (const event of waiting) follow(event);
+    waiting = undefined;
   } catch (error) {
     live.unsubscribe();
+    liveEvents.unsubscribe();
     throw error;
   }
 
@@ -77,7 +99,7 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
   let queue: Promise<unknown> = Promise.resolve();
   const write = (): Promise<void> => {
     const run = queue.then(async () => {
-      const result = await writeMemoryFiles(dir, new Map(views), fileOptions);
+      const result = await writeMemoryFiles(dir, { sessions: new Map(views), tokenHistories: new Map(histories) }, fileOptions);
       onWrite?.(result);
     });
     queue = run.catch(() => undefined);
@@ -104,6 +126,7 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
     close() {
       closed ??= (async () => {
         live.unsubscribe();
+        liveEvents.unsubscribe();
         debounced.unsubscribe();
         changes.complete();
         await write();

@@ -3,8 +3,8 @@ import { basename, dirname, join } from 'node:path';
 import { Low } from 'lowdb';
 import { DataFile } from 'lowdb/node';
 import { StorageError } from '../errors.js';
-import type { SessionView } from '../projections/sessionView.js';
 import {
+  type MemorySource,
   ACTIVE_TASKS_FILE,
   buildMemoryDocuments,
   CONTEXT_CACHE_FILE,
@@ -58,7 +58,7 @@ async function readIfExists(file: string): Promise<string | undefined> {
 }
 
 /**
- * Write the memory files of some session views (by session id) under `dir`,
+ * Write the memory files of the sessions (views and token histories) under `dir`,
  * the `.moai` folder: `sessions/session-state.json` and
  * `sessions/context-cache.json` through lowdb, `sessions/token-usage.log` and
  * `sessions/active-tasks.md` directly; each atomically. A file already holding
@@ -66,15 +66,14 @@ async function readIfExists(file: string): Promise<string | undefined> {
  *
  * @throws StorageError naming the file when a file cannot be read or written.
  * @example
- * const { sessions } = await engine.replay();
- * await writeMemoryFiles('.moai', sessions);
+ * await writeMemoryFiles('.moai', await engine.replay());
  */
 export async function writeMemoryFiles(
   dir: string,
-  views: ReadonlyMap<string, SessionView>,
+  source: MemorySource,
   options: MemoryFilesOptions = {},
 ): Promise<WriteMemoryFilesResult> {
-  const documents = buildMemoryDocuments(views, options);
+  const documents = buildMemoryDocuments(source, options);
   const contents = memoryFilesOf(documents);
   const data: ReadonlyMap<string, object> = new Map<string, object>([
     [SESSION_STATE_FILE, documents.sessionState],

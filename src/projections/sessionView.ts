@@ -5,12 +5,7 @@ import { checkpointsProjection, type CheckpointRef, type CheckpointsState } from
 import type { Projection } from './projection.js';
 import { sessionSummaryProjection, type SessionSummary } from './sessionSummary.js';
 import { tasksProjection, type TasksState, type TaskView } from './tasks.js';
-import {
-  tokenHistoryProjection,
-  type BudgetMark,
-  type TokenHistory,
-  type TokenUsageEntry,
-} from './tokenHistory.js';
+import { tokenBudgetProjection, type TokenBudget } from './tokenBudget.js';
 
 /** Everything the log says about one session: every projection, side by side. */
 export interface SessionView {
@@ -22,7 +17,8 @@ export interface SessionView {
   updatedAt: string;
   session: SessionSummary;
   tasks: TasksState;
-  tokens: TokenHistory;
+  /** Where the token budget stands (bounded); the call-by-call history is `tokenHistoryProjection`. */
+  tokens: TokenBudget;
   checkpoints: CheckpointsState;
 }
 
@@ -35,7 +31,7 @@ export const sessionViewProjection: Projection<SessionView> = {
     updatedAt: '',
     session: sessionSummaryProjection.initialState(),
     tasks: tasksProjection.initialState(),
-    tokens: tokenHistoryProjection.initialState(),
+    tokens: tokenBudgetProjection.initialState(),
     checkpoints: checkpointsProjection.initialState(),
   }),
   evolve(state, event: StoredEvent) {
@@ -45,7 +41,7 @@ export const sessionViewProjection: Projection<SessionView> = {
       updatedAt: event.meta.at,
       session: sessionSummaryProjection.evolve(state.session, event),
       tasks: tasksProjection.evolve(state.tasks, event),
-      tokens: tokenHistoryProjection.evolve(state.tokens, event),
+      tokens: tokenBudgetProjection.evolve(state.tokens, event),
       checkpoints: checkpointsProjection.evolve(state.checkpoints, event),
     };
   },
@@ -74,7 +70,7 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
     updatedAt: string;
     session: SessionSummary;
     tasks: { byId: Record<string, TaskView>; order: string[] };
-    tokens: Omit<TokenHistory, 'entries' | 'marks'> & { entries: TokenUsageEntry[]; marks: BudgetMark[] };
+    tokens: TokenBudget;
     checkpoints: { all: CheckpointRef[]; archived: string[] };
   };
   const tasks = ImmutableMap<string, TaskView>().withMutations((map) => {
@@ -102,12 +98,8 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
     updatedAt: plain.updatedAt,
     session: plain.session,
     tasks: { byId: tasks, order: AppendOnlyList.of(plain.tasks.order) },
-    tokens: {
-      ...plain.tokens,
-      model: plain.tokens.model,
-      entries: AppendOnlyList.of(plain.tokens.entries),
-      marks: AppendOnlyList.of(plain.tokens.marks),
-    },
+    // JSON drops undefined keys; views keep every key.
+    tokens: { ...plain.tokens, model: plain.tokens.model, lastCallAt: plain.tokens.lastCallAt },
     checkpoints: { all: AppendOnlyList.of(plain.checkpoints.all), archived: ImmutableSet(plain.checkpoints.archived) },
   };
 }

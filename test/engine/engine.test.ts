@@ -136,7 +136,9 @@ describe('sessions and tasks', () => {
       cacheReadInputTokens: 1000,
       totalTokens: 2445,
     });
-    expect(tokens.entries.toArray().map((e) => [e.model, e.main, e.contextTokens])).toEqual([
+    expect(tokens.calls).toBe(3);
+    const history = (await engine.replay()).tokenHistories.get('s1')!;
+    expect(history.entries.toArray().map((e) => [e.model, e.main, e.contextTokens])).toEqual([
       ['claude-sonnet-4-5', true, 1100],
       ['claude-haiku-4-5', false, 1100],
       ['claude-sonnet-4-5', true, 1200],

@@ -9,7 +9,7 @@ import { memoryEngine, runCleanup, smallLog } from './fixture.js';
 afterEach(runCleanup);
 
 async function syncMemoryFiles(engine: Engine, dir: string): Promise<void> {
-  await writeMemoryFiles(dir, (await engine.replay()).sessions);
+  await writeMemoryFiles(dir, await engine.replay());
 }
 
 async function editJson(file: string, edit: (value: any) => void): Promise<void> {
@@ -232,7 +232,7 @@ describe('checkMemorySync', () => {
       const { engine, dir } = fixture;
       await smallLog(fixture);
       await takeCheckpoint(engine, dir, 'cp-1');
-      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      await writeMemoryFiles(dir, await engine.replay());
       expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
       const state = JSON.parse(await readFile(join(dir, 'sessions/session-state.json'), 'utf8'));
       expect(state.sessions.demo.latestCheckpointId).toBe('cp-1');
@@ -243,7 +243,7 @@ describe('checkMemorySync', () => {
       const { engine, dir } = fixture;
       await smallLog(fixture);
       const document = await takeCheckpoint(engine, dir, 'cp-1');
-      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      await writeMemoryFiles(dir, await engine.replay());
       await editJson(join(dir, 'sessions/checkpoints/cp-1.json'), (doc) => {
         doc.state.tokens.contextTokens = 1;
       });
@@ -262,7 +262,7 @@ describe('checkMemorySync', () => {
       const { engine, dir } = fixture;
       await smallLog(fixture);
       const original = await takeCheckpoint(engine, dir, 'cp-1');
-      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      await writeMemoryFiles(dir, await engine.replay());
       const view = await engine.sessionState('demo', { atVersion: 2 });
       const forged = buildCheckpointDocument('cp-1', 'manual', original.createdAt, view);
       await writeFile(
@@ -285,7 +285,7 @@ describe('checkMemorySync', () => {
       await smallLog(fixture);
       await takeCheckpoint(engine, dir, 'cp-1');
       await takeCheckpoint(engine, dir, 'cp-2');
-      await writeMemoryFiles(dir, (await engine.replay()).sessions);
+      await writeMemoryFiles(dir, await engine.replay());
       await rm(join(dir, 'sessions/checkpoints/cp-1.json'));
       await writeFile(join(dir, 'sessions/checkpoints/cp-2.json'), '{"state":');
       await writeFile(join(dir, 'sessions/checkpoints/cp-stray.json'), '{}');

@@ -16,7 +16,7 @@ describe('buildMemoryFiles', () => {
     const fixture = await memoryEngine();
     const { engine } = fixture;
     await smallLog(fixture);
-    const files = buildMemoryFiles((await engine.replay()).sessions);
+    const files = buildMemoryFiles(await engine.replay());
     expect([...files.keys()]).toEqual([
       'sessions/session-state.json',
       'sessions/context-cache.json',
@@ -115,7 +115,7 @@ describe('buildMemoryFiles', () => {
     const fork = await engine.forkSession('demo', { sessionId: 'fork1', atVersion: 6, agent: 'builder', model: 'gpt-4o' }); // :14
     clock.tick();
     await fork.recordUsage({ input_tokens: 40, output_tokens: 4 }); // :15
-    const files = buildMemoryFiles((await engine.replay()).sessions);
+    const files = buildMemoryFiles(await engine.replay());
 
     const state = JSON.parse(files.get('sessions/session-state.json')!) as SessionStateDocument;
     expect(Object.keys(state.sessions)).toEqual(['demo', 'fork1']);
@@ -144,13 +144,11 @@ describe('buildMemoryFiles', () => {
     const second = await memoryEngine();
     await smallLog(first);
     await smallLog(second);
-    expect(buildMemoryFiles((await first.engine.replay()).sessions)).toEqual(
-      buildMemoryFiles((await second.engine.replay()).sessions),
-    );
+    expect(buildMemoryFiles(await first.engine.replay())).toEqual(buildMemoryFiles(await second.engine.replay()));
   });
 
   it('says so when no session is active, and leaves the JSON documents empty', async () => {
-    const files = buildMemoryFiles(new Map());
+    const files = buildMemoryFiles({ sessions: new Map(), tokenHistories: new Map() });
     expect(files.get('sessions/session-state.json')).toBe('{\n  "sessions": {}\n}\n');
     expect(files.get('sessions/context-cache.json')).toBe('{\n  "sessions": {}\n}\n');
     expect(files.get('sessions/token-usage.log')).toBe('');
@@ -163,20 +161,20 @@ describe('writeMemoryFiles', () => {
     const fixture = await memoryEngine();
     const { engine, dir } = fixture;
     const { demo } = await smallLog(fixture);
-    const first = await writeMemoryFiles(dir, (await engine.replay()).sessions);
+    const first = await writeMemoryFiles(dir, await engine.replay());
     expect(first.written).toHaveLength(4);
     expect(first.unchanged).toEqual([]);
-    const expected = buildMemoryFiles((await engine.replay()).sessions);
+    const expected = buildMemoryFiles(await engine.replay());
     for (const [path, content] of expected) expect(await readFile(join(dir, path), 'utf8')).toBe(content);
 
     // A task event leaves the token-usage log as it was.
     await demo.sendTask('spec', 'UNBLOCK');
-    const second = await writeMemoryFiles(dir, (await engine.replay()).sessions);
+    const second = await writeMemoryFiles(dir, await engine.replay());
     expect(second.written).toEqual(['sessions/session-state.json', 'sessions/context-cache.json', 'sessions/active-tasks.md']);
     expect(second.unchanged).toEqual(['sessions/token-usage.log']);
     expect(await readFile(join(dir, 'sessions/active-tasks.md'), 'utf8')).toContain('| spec | in_progress | Write the spec | design | waiting for the API key |');
 
-    const third = await writeMemoryFiles(dir, (await engine.replay()).sessions);
+    const third = await writeMemoryFiles(dir, await engine.replay());
     expect(third.written).toEqual([]);
     expect(third.unchanged).toHaveLength(4);
   });

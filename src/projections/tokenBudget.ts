@@ -1,0 +1,82 @@
+import type { StoredEvent } from '../events/envelope.js';
+import type { Projection } from './projection.js';
+
+/** Tokens spent so far, each call counted once. */
+export interface TokenSpend {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+  totalTokens: number;
+}
+
+/** Which thresholds usage has crossed and not yet fallen back below (each fires once per crossing). */
+export interface ThresholdsReached {
+  monitor: boolean;
+  warning: boolean;
+  emergency: boolean;
+}
+
+/**
+ * Where a session's token budget stands: the context in use, the spend, the
+ * thresholds reached. Bounded whatever the history length, so it belongs in
+ * the session's state and its checkpoints; the call-by-call history is the
+ * token-history projection.
+ */
+export interface TokenBudget {
+  /** The model of the latest main call. */
+  model: string | undefined;
+  /** The context in use now: input + cache creation + cache read of the latest main call, or what a compaction left. */
+  contextTokens: number;
+  spend: TokenSpend;
+  reached: ThresholdsReached;
+  /** How many calls were recorded. */
+  calls: number;
+  /** When the latest was. */
+  lastCallAt: string | undefined;
+}
+
+const NONE_REACHED: ThresholdsReached = Object.freeze({ monitor: false, warning: false, emergency: false });
+
+/** The token-budget projection. */
+export const tokenBudgetProjection: Projection<TokenBudget> = {
+  name: 'tokenBudget',
+  initialState: () => ({
+    model: undefined,
+    contextTokens: 0,
+    spend: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, totalTokens: 0 },
+    reached: NONE_REACHED,
+    calls: 0,
+    lastCallAt: undefined,
+  }),
+  evolve(state, event: StoredEvent) {
+    switch (event.type) {
+      case 'TokenUsageRecorded': {
+        const u = event.data;
+        const s = state.spend;
+        return {
+          model: u.main ? u.model : state.model,
+          contextTokens: u.main ? u.inputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens : state.contextTokens,
+          spend: {
+            inputTokens: s.inputTokens + u.inputTokens,
+            outputTokens: s.outputTokens + u.outputTokens,
+            cacheCreationInputTokens: s.cacheCreationInputTokens + u.cacheCreationInputTokens,
+            cacheReadInputTokens: s.cacheReadInputTokens + u.cacheReadInputTokens,
+            totalTokens: s.totalTokens + u.inputTokens + u.outputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens,
+          },
+          reached: state.reached,
+          calls: state.calls + 1,
+          lastCallAt: event.meta.at,
+        };
+      }
+      case 'BudgetThresholdCrossed':
+        return { ...state, reached: { ...state.reached, [event.data.level]: true } };
+      case 'BudgetThresholdCleared':
+        return { ...state, reached: { ...state.reached, [event.data.level]: false } };
+      case 'ContextCompacted':
+        return { ...state, contextTokens: event.data.tokensAfter };
+      default:
+        return state;
+    }
+  },
+};
