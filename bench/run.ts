@@ -3,6 +3,7 @@
 import { benchAppendConcurrent } from './appendConcurrent.js';
 import { benchAppendSingle } from './appendSingle.js';
 import { benchReplay } from './replay.js';
+import { benchResume } from './resume.js';
 import { benchTaskCommands } from './taskCommands.js';
 
 const only = process.argv[2];
@@ -11,6 +12,7 @@ const benches: [string, () => Promise<boolean>][] = [
   ['append-single', benchAppendSingle],
   ['task-commands', benchTaskCommands],
   ['replay', benchReplay],
+  ['resume', benchResume],
 ];
 
 console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);

@@ -255,23 +255,30 @@ class FileStore implements FileEventStore {
       const segment = this.segments[i]!;
       if (segment.scanned) continue;
       const sealed = i < this.segments.length - 1;
-      if (sealed && segment.size === 0 && (await this.loadSegmentIndex(i))) continue;
+      // The active segment's index may cover only its start: the rest is scanned.
+      if (segment.size === 0 && (await this.loadSegmentIndex(i, !sealed)) && sealed) continue;
       for await (const _ of this.scanSegment(i, false));
       if (sealed && !this.readOnly) await this.saveSegmentIndex(i);
     }
   }
 
-  /** Index a sealed segment from its index file; false when there is no valid one. */
-  private async loadSegmentIndex(segmentIndex: number): Promise<boolean> {
+  /** Index a segment from its index file (all of it, or with `prefix` its start); false when there is no valid one. */
+  private async loadSegmentIndex(segmentIndex: number, prefix: boolean): Promise<boolean> {
     const segment = this.segments[segmentIndex]!;
-    const saved = await readSegmentIndex(segment.path);
+    const saved = await readSegmentIndex(segment.path, prefix);
     if (saved === undefined || saved.firstPosition !== this.index.count + 1) return false;
-    segment.firstPosition = saved.firstPosition;
-    for (let i = 0; i < saved.offsets.length; i++) {
-      this.index.add(saved.streams[saved.streamOf[i]!]!, segmentIndex, saved.offsets[i]!, saved.lengths[i]!);
+    // The file must still hold, where the index says, the last line it indexed.
+    const lastAt = saved.offsets.length - 1;
+    if (lastAt >= 0) {
+      const length = saved.lengths[lastAt]!;
+      const bytes = await this.readRange(segment, saved.offsets[lastAt]!, saved.offsets[lastAt]! + length + 1).catch(() => undefined);
+      const header = bytes && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
+      if (header?.position !== saved.firstPosition + lastAt) return false;
     }
+    segment.firstPosition = saved.firstPosition;
+    this.index.addRun(segmentIndex, saved.streams, saved.streamOf, saved.offsets, saved.lengths);
     segment.size = saved.segmentSize;
-    segment.scanned = true;
+    segment.scanned = !prefix;
     return true;
   }
 
@@ -763,6 +770,10 @@ class FileStore implements FileEventStore {
   }
 
   private async release(): Promise<void> {
+    const active = this.segments.length - 1;
+    if (this.writeHandle !== undefined && active >= 0 && this.broken === undefined && this.segments[active]!.size > 0) {
+      await this.saveSegmentIndex(active); // the next open scans only what is appended after this
+    }
     for (const handle of this.readHandles.values()) await handle.then((h) => h.close()).catch(() => {});
     this.readHandles.clear();
     if (this.writeHandle !== undefined) {

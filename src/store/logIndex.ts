@@ -74,6 +74,36 @@ export class LogIndex {
     entry.positions.push(i + 1);
   }
 
+  /**
+   * Index a run of lines of one segment at once (from its index file):
+   * `streamOf[i]` numbers a name in `streams`.
+   */
+  addRun(segment: number, streams: readonly string[], streamOf: Uint32Array, offsets: Uint32Array, lengths: Uint32Array): void {
+    const count = offsets.length;
+    while (this.count + count > this.segmentOf.length) this.grow();
+    const first = this.count;
+    this.segmentOf.fill(segment, first, first + count);
+    this.offsetOf.set(offsets, first);
+    this.lengthOf.set(lengths, first);
+    const ids = streams.map((stream) => {
+      let id = this.streamIds.get(stream);
+      if (id === undefined) {
+        id = this.streamNames.length;
+        this.streamNames.push(stream);
+        this.streamIds.set(stream, id);
+        this.streams.set(stream, { positions: new PositionList() });
+      }
+      return id;
+    });
+    const lists = streams.map((stream) => this.streams.get(stream)!.positions);
+    for (let i = 0; i < count; i++) {
+      const local = streamOf[i]!;
+      this.streamOf[first + i] = ids[local]!;
+      lists[local]!.push(first + i + 1);
+    }
+    this.count += count;
+  }
+
   /** The stream of the event at `position`. */
   stream(position: number): string {
     return this.streamNames[this.streamOf[position - 1]!]!;
