@@ -104,7 +104,8 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
       }
     }
     sessions.set(sessionId, sessionViewProjection.evolve(before, event));
-    if (event.type === 'TokenUsageRecorded' || event.type === 'ContextCompacted' || event.type.startsWith('BudgetThreshold')) {
+    const type = event.type;
+    if (type === 'TokenUsageRecorded' || type === 'ContextCompacted' || type === 'BudgetThresholdCrossed' || type === 'BudgetThresholdCleared') {
       tokenHistories.set(
         sessionId,
         tokenHistoryProjection.evolve(tokenHistories.get(sessionId) ?? historyStart(before), event),

@@ -405,7 +405,8 @@ class FileStore implements FileEventStore {
   ): string | undefined {
     const decoded = decodeLine(buffer, start, end);
     if (!decoded.ok) return decoded.reason;
-    const event = deepFreeze(parseStoredEvent(decoded.value, `${this.segments[segmentIndex]!.path}:${line}`, this.upcasters));
+    // Parsed afresh for this reader alone: no need to freeze what nobody shares.
+    const event = parseStoredEvent(decoded.value, `${this.segments[segmentIndex]!.path}:${line}`, this.upcasters);
     const reason = this.indexChecked(event.position, event.stream, event.version, segmentIndex, offset, end - start);
     if (reason === undefined) events.push(event);
     return reason;
@@ -717,7 +718,7 @@ class FileStore implements FileEventStore {
     if (event.position !== position) {
       throw new CorruptLogError(segment.path, line, `holds position ${event.position} where ${position} was indexed`);
     }
-    return deepFreeze(event);
+    return event;
   }
 
   // ---------------------------------------------------------------- queries
