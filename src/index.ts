@@ -82,6 +82,7 @@ export type {
 export { createMemoryEventStore } from './store/memoryEventStore.js';
 export {
   openFileEventStore,
+  isFileEventStore,
   type FileEventStore,
   type FileEventStoreOptions,
   type Durability,
@@ -187,7 +188,7 @@ export type {
 } from './engine/commands.js';
 
 export { transitionTableFor, type TransitionTable } from './engine/transitionTable.js';
-export { replay, type ReplayOptions, type ReplayReport, type Divergence } from './engine/replay.js';
+export { replay, ReplayFold, type ReplayOptions, type ReplayReport, type Divergence } from './engine/replay.js';
 
 // Token budget
 export {

@@ -1,12 +1,12 @@
 import type { AnyStateMachine } from 'xstate';
 import { taskLifecycleMachine } from '../../machines/taskLifecycle.js';
-import { sessionIdOfStream, sessionStream, type StoredEvent } from '../events/envelope.js';
+import { sessionIdOfStream, sessionStream, type StoredEvent, type StoredEventOf } from '../events/envelope.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import { tokenHistoryProjection, type TokenHistory } from '../projections/tokenHistory.js';
 import type { EventStore } from '../store/eventStore.js';
 import { forkBase } from './loadSessionView.js';
-import { transitionTableFor } from './transitionTable.js';
+import { transitionTableFor, type TransitionTable } from './transitionTable.js';
 
 /** Options of {@link replay}. */
 export interface ReplayOptions {
@@ -58,6 +58,104 @@ const historyStart = (view: SessionView): TokenHistory => ({
 });
 
 /**
+ * The fold at the heart of a replay: every projection of every session it
+ * sees, and the check of each recorded transition against the machine.
+ */
+export class ReplayFold {
+  readonly sessions = new Map<string, SessionView>();
+  readonly tokenHistories = new Map<string, TokenHistory>();
+  readonly divergences: Divergence[] = [];
+  eventsRead = 0;
+  lastPosition = 0;
+  private readonly table: TransitionTable;
+
+  constructor(
+    private readonly store: EventStore,
+    taskMachine: AnyStateMachine = taskLifecycleMachine,
+  ) {
+    this.table = transitionTableFor(taskMachine);
+  }
+
+  /** Fold a batch of events, in log order. */
+  async visitBatch(batch: readonly StoredEvent[]): Promise<void> {
+    for (const event of batch) {
+      // A fork starts from its parent's view at the version it branched at.
+      if (event.type === 'SessionForked' && event.version === 1) {
+        this.sessions.set(sessionIdOfStream(event.stream) ?? event.stream, await forkBase(this.store, event));
+      }
+      this.visit(event);
+    }
+  }
+
+  /** Fold one stream from its first event (a partition of a parallel replay). */
+  async visitStream(stream: string, toVersion?: number): Promise<void> {
+    const range = toVersion === undefined ? {} : { toVersion };
+    let batch: StoredEvent[] = [];
+    for await (const event of this.store.readStream(stream, range)) {
+      batch.push(event);
+      if (batch.length === 1_000) {
+        await this.visitBatch(batch);
+        batch = [];
+      }
+    }
+    await this.visitBatch(batch);
+  }
+
+  /** The report of what was folded. */
+  report(): ReplayReport {
+    for (const [sessionId, view] of this.sessions) {
+      if (!this.tokenHistories.has(sessionId)) this.tokenHistories.set(sessionId, historyStart(view));
+    }
+    const { sessions, tokenHistories, divergences, eventsRead, lastPosition } = this;
+    return { sessions, tokenHistories, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
+  }
+
+  private visit(event: StoredEvent): void {
+    const sessionId = sessionIdOfStream(event.stream) ?? event.stream;
+    const before = this.sessions.get(sessionId) ?? sessionViewProjection.initialState();
+    if (event.type === 'TaskTransitioned') this.verify(sessionId, before, event);
+    this.sessions.set(sessionId, sessionViewProjection.evolve(before, event));
+    const type = event.type;
+    if (type === 'TokenUsageRecorded' || type === 'ContextCompacted' || type === 'BudgetThresholdCrossed' || type === 'BudgetThresholdCleared') {
+      this.tokenHistories.set(
+        sessionId,
+        tokenHistoryProjection.evolve(this.tokenHistories.get(sessionId) ?? historyStart(before), event),
+      );
+    }
+    this.eventsRead++;
+    if (event.position > this.lastPosition) this.lastPosition = event.position;
+  }
+
+  private verify(sessionId: string, before: SessionView, event: StoredEventOf<'TaskTransitioned'>): void {
+    const { taskId, event: machineEvent, from, to } = event.data;
+    const projectedFrom = before.tasks.byId.get(taskId)?.state;
+    const machineTo = projectedFrom === undefined ? undefined : this.table.next(projectedFrom, machineEvent);
+    if (projectedFrom === from && machineTo === to) return;
+    const why =
+      projectedFrom === undefined
+        ? `task ${taskId} was never added`
+        : projectedFrom !== from
+          ? `the task was ${projectedFrom} by then, not ${from}`
+          : machineTo === undefined
+            ? `the machine does not accept ${machineEvent} in ${from}`
+            : `the machine now takes ${from} on ${machineEvent} to ${machineTo}`;
+    this.divergences.push({
+      sessionId,
+      stream: event.stream,
+      version: event.version,
+      position: event.position,
+      eventId: event.id,
+      taskId,
+      event: machineEvent,
+      recorded: { from, to },
+      projectedFrom,
+      machineTo,
+      message: `${event.stream} v${event.version} (position ${event.position}): task ${taskId} recorded ${from} -${machineEvent}-> ${to}, but ${why}.`,
+    });
+  }
+}
+
+/**
  * Rebuild every projection from the log and check each recorded task
  * transition: the task must have been in the recorded `from` state, and the
  * task machine must take that state to the recorded `to` state on the
@@ -65,66 +163,6 @@ const historyStart = (view: SessionView): TokenHistory => ({
  * event that diverged; the projections still follow the log as recorded.
  */
 export async function replay(store: EventStore, options: ReplayOptions = {}): Promise<ReplayReport> {
-  const table = transitionTableFor(options.taskMachine ?? taskLifecycleMachine);
-  const sessions = new Map<string, SessionView>();
-  const tokenHistories = new Map<string, TokenHistory>();
-  const divergences: Divergence[] = [];
-  let eventsRead = 0;
-  let lastPosition = 0;
-
-  const visit = (event: StoredEvent): void => {
-    const sessionId = sessionIdOfStream(event.stream) ?? event.stream;
-    const before = sessions.get(sessionId) ?? sessionViewProjection.initialState();
-    if (event.type === 'TaskTransitioned') {
-      const { taskId, event: machineEvent, from, to } = event.data;
-      const projectedFrom = before.tasks.byId.get(taskId)?.state;
-      const machineTo = projectedFrom === undefined ? undefined : table.next(projectedFrom, machineEvent);
-      if (projectedFrom !== from || machineTo !== to) {
-        const why =
-          projectedFrom === undefined
-            ? `task ${taskId} was never added`
-            : projectedFrom !== from
-              ? `the task was ${projectedFrom} by then, not ${from}`
-              : machineTo === undefined
-                ? `the machine does not accept ${machineEvent} in ${from}`
-                : `the machine now takes ${from} on ${machineEvent} to ${machineTo}`;
-        divergences.push({
-          sessionId,
-          stream: event.stream,
-          version: event.version,
-          position: event.position,
-          eventId: event.id,
-          taskId,
-          event: machineEvent,
-          recorded: { from, to },
-          projectedFrom,
-          machineTo,
-          message: `${event.stream} v${event.version} (position ${event.position}): task ${taskId} recorded ${from} -${machineEvent}-> ${to}, but ${why}.`,
-        });
-      }
-    }
-    sessions.set(sessionId, sessionViewProjection.evolve(before, event));
-    const type = event.type;
-    if (type === 'TokenUsageRecorded' || type === 'ContextCompacted' || type === 'BudgetThresholdCrossed' || type === 'BudgetThresholdCleared') {
-      tokenHistories.set(
-        sessionId,
-        tokenHistoryProjection.evolve(tokenHistories.get(sessionId) ?? historyStart(before), event),
-      );
-    }
-    eventsRead++;
-    lastPosition = event.position;
-  };
-
-  // A fork starts from its parent's view at the version it branched at.
-  const visitAll = async (batch: readonly StoredEvent[]): Promise<void> => {
-    for (const event of batch) {
-      if (event.type === 'SessionForked' && event.version === 1) {
-        sessions.set(sessionIdOfStream(event.stream) ?? event.stream, await forkBase(store, event));
-      }
-      visit(event);
-    }
-  };
-
   if (options.sessionId !== undefined) {
     const stream = sessionStream(options.sessionId);
     const version = await store.streamVersion(stream);
@@ -133,18 +171,14 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
     if (until !== undefined && (!Number.isInteger(until) || until < 1)) {
       throw new InvalidArgumentError(`--until is a stream version, a whole number from 1; got ${String(until)}.`);
     }
-    for await (const event of store.readStream(stream, until === undefined ? {} : { toVersion: until })) await visitAll([event]);
-  } else {
-    if (options.untilVersion !== undefined) {
-      throw new InvalidArgumentError('A version only means something within one session: give the session id with it.');
-    }
-    for await (const batch of store.readAllBatches()) {
-      if (batch.some((event) => event.type === 'SessionForked')) await visitAll(batch);
-      else for (const event of batch) visit(event);
-    }
+    const fold = new ReplayFold(store, options.taskMachine);
+    await fold.visitStream(stream, until);
+    return fold.report();
   }
-  for (const sessionId of sessions.keys()) {
-    if (!tokenHistories.has(sessionId)) tokenHistories.set(sessionId, historyStart(sessions.get(sessionId)!));
+  if (options.untilVersion !== undefined) {
+    throw new InvalidArgumentError('A version only means something within one session: give the session id with it.');
   }
-  return { sessions, tokenHistories, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
+  const fold = new ReplayFold(store, options.taskMachine);
+  for await (const batch of store.readAllBatches()) await fold.visitBatch(batch);
+  return fold.report();
 }

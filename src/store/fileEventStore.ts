@@ -69,6 +69,8 @@ export interface FileEventStore extends EventStore {
   readonly dir: string;
   readonly durability: Durability;
   readonly readOnly: boolean;
+  /** Whether old schema versions are upcast by the built-in upcasters or by ones the embedder gave. */
+  readonly upcasting: 'built-in' | 'custom';
   /** What was repaired or noticed since open (a torn last line cut off, a lost lock). */
   readonly warnings: readonly StoreWarning[];
 }
@@ -111,6 +113,9 @@ const MAX_BATCH_BYTES = 8 << 20;
 
 const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.jsonl`;
 
+/** True when `store` is a file store. */
+export const isFileEventStore = (store: EventStore): store is FileEventStore => store instanceof FileStore;
+
 /**
  * Open (or create) the append-only JSONL event log in `dir`: the default store.
  *
@@ -133,6 +138,7 @@ class FileStore implements FileEventStore {
   readonly dir: string;
   readonly durability: Durability;
   readonly readOnly: boolean;
+  readonly upcasting: 'built-in' | 'custom';
   readonly warnings: StoreWarning[] = [];
 
   private readonly maxSegmentBytes: number;
@@ -157,6 +163,7 @@ class FileStore implements FileEventStore {
     this.readOnly = options.readOnly ?? false;
     this.maxSegmentBytes = options.maxSegmentBytes ?? 64 << 20;
     this.upcasters = options.upcasters ?? new UpcasterRegistry();
+    this.upcasting = options.upcasters === undefined ? 'built-in' : 'custom';
     if (!['always', 'batch', 'none'].includes(this.durability)) {
       throw new InvalidArgumentError(`durability must be always, batch or none, not ${JSON.stringify(this.durability)}`);
     }
