@@ -21,7 +21,7 @@ import type {
   SubscribeOptions,
 } from './eventStore.js';
 import { checkExpectedVersion } from './expectedVersion.js';
-import { decodeLine, encodeLines, readLineHeader } from './lineCodec.js';
+import { decodeLine, encodeLines, readLineHeader, type LineHeader } from './lineCodec.js';
 import { readSegmentIndex, writeSegmentIndex } from './segmentIndexFile.js';
 import { readLineChunks } from './segmentLines.js';
 import { LogIndex } from './logIndex.js';
@@ -282,6 +282,8 @@ class FileStore implements FileEventStore {
       const header = bytes && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
       if (header?.position !== saved.firstPosition + lastAt) return false;
     }
+    // Another read may have indexed this segment while the file was read.
+    if (saved.firstPosition !== this.index.count + 1 || segment.size !== 0) return false;
     segment.firstPosition = saved.firstPosition;
     this.index.addRun(segmentIndex, saved.streams, saved.streamOf, saved.offsets, saved.lengths);
     segment.size = saved.segmentSize;
@@ -324,15 +326,24 @@ class FileStore implements FileEventStore {
    * yielded: a replay reads and indexes in one pass. Without it, only each
    * line's header is read (and, in the last segment, all of the last line).
    *
-   * In the last segment, a bad or partial last line is a torn write: a writer
-   * cuts it off, a reader leaves it for later. Anywhere else it is corruption.
+   * In the last segment, a bad or partial last line is a torn write, and an
+   * append whose last line is missing was cut short: a writer cuts them off, a
+   * reader leaves them for later (the writer may be finishing them). Anywhere
+   * else they are corruption. Scans may overlap (two readers of one store): a
+   * line another scan indexed first is checked against the index, not added twice.
    */
   private async *scanSegment(segmentIndex: number, decode: boolean): AsyncGenerator<StoredEvent[]> {
     const segment = this.segments[segmentIndex]!;
     const isLast = segmentIndex === this.segments.length - 1;
     if (segment.size === 0) segment.firstPosition = this.index.count + 1;
+    let line = this.index.count - segment.firstPosition + 1; // lines before where this scan starts
     let bad: { line: number; offset: number; reason: string } | undefined;
     let partialBytes = 0;
+    // The append still open after the lines read so far (its first line's offset and position),
+    // and as it was before the last line read.
+    let openAppend: { offset: number; position: number } | undefined;
+    let openBeforeLast: typeof openAppend;
+    let pending: StoredEvent[] = []; // decoded events of the open append, held back until it closes
     for await (const chunk of readLineChunks(segment.path, segment.size)) {
       partialBytes = chunk.partialBytes;
       const events: StoredEvent[] = [];
@@ -341,36 +352,63 @@ class FileStore implements FileEventStore {
         const start = chunk.starts[i]!;
         const end = chunk.ends[i]!;
         const offset = chunk.offset + start;
-        const line = this.index.count - segment.firstPosition + 2;
-        const reason = decode
-          ? this.decodeAndIndexLine(chunk.buffer, start, end, segmentIndex, offset, line, events)
-          : this.indexLine(chunk.buffer, start, end, segmentIndex, offset);
-        if (reason !== undefined) bad = { line, offset, reason };
+        line++;
+        const read = decode
+          ? this.decodeLineAt(chunk.buffer, start, end, segment.path, line)
+          : this.headerAt(chunk.buffer, start, end);
+        const reason = 'reason' in read ? read.reason : this.indexChecked(read.position, read.stream, read.version, segmentIndex, offset, end - start);
+        if (reason !== undefined) {
+          bad = { line, offset, reason };
+          continue;
+        }
+        const { continues, position } = read as { continues: boolean; position: number };
+        openBeforeLast = openAppend;
+        if (continues) openAppend ??= { offset, position };
+        else openAppend = undefined;
+        if (decode) {
+          pending.push((read as unknown as { event: StoredEvent }).event);
+          if (!continues) {
+            events.push(...pending);
+            pending = [];
+          }
+        }
       }
       if (events.length > 0) yield events;
     }
+    let cut: { offset: number; position: number; line: number; reason: string } | undefined;
+    if (bad !== undefined) cut = { offset: bad.offset, position: this.index.count + 1, line: bad.line, reason: bad.reason };
     if (bad === undefined && !decode && isLast && segment.size > 0 && this.index.count >= segment.firstPosition) {
       // The last line is where a crash tears: check all of it, not only its header.
       const last = this.index.count;
       const decoded = await this.readLine(last);
       if (!decoded.ok) {
-        bad = { line: last - segment.firstPosition + 1, offset: this.index.offset(last), reason: decoded.reason };
-        this.index.truncate(last - 1);
-        segment.size = bad.offset;
+        cut = { offset: this.index.offset(last), position: last, line: last - segment.firstPosition + 1, reason: decoded.reason };
+        openAppend = openBeforeLast;
       }
+    }
+    if (openAppend !== undefined && (cut === undefined || openAppend.offset < cut.offset)) {
+      cut = {
+        offset: openAppend.offset,
+        position: openAppend.position,
+        line: openAppend.position - segment.firstPosition + 1,
+        reason: 'an append whose last line is missing (cut short by a crash)',
+      };
     }
     if (!isLast) {
-      if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
-      if (partialBytes > 0) {
-        throw new CorruptLogError(segment.path, this.index.count - segment.firstPosition + 2, 'the line has no end');
-      }
+      if (cut !== undefined) throw new CorruptLogError(segment.path, cut.line, cut.reason);
+      if (partialBytes > 0) throw new CorruptLogError(segment.path, line + 1, 'the line has no end');
     }
-    if (bad === undefined && partialBytes === 0) {
+    if (cut === undefined && partialBytes === 0) {
       segment.scanned = !this.readOnly || !isLast; // a reader's last segment may still grow
       return;
     }
-    if (this.readOnly) return; // a writer may be finishing that line right now
-    await this.cutTornTail(segment, bad?.offset ?? segment.size, bad?.line ?? this.index.count - segment.firstPosition + 2, bad?.reason);
+    // What follows the cut is not part of the log (yet): forget it.
+    if (cut !== undefined) {
+      this.index.truncate(cut.position - 1);
+      segment.size = cut.offset;
+    }
+    if (this.readOnly) return; // a writer may be finishing it right now
+    await this.cutTornTail(segment, cut?.offset ?? segment.size, cut?.line ?? line + 1, cut?.reason);
     segment.scanned = true;
   }
 
@@ -393,33 +431,31 @@ class FileStore implements FileEventStore {
     });
   }
 
-  /** Index one line from its header; returns why it cannot be indexed, or undefined. */
-  private indexLine(buffer: Buffer, start: number, end: number, segmentIndex: number, offset: number): string | undefined {
-    const header = readLineHeader(buffer, start, end);
-    if (header === undefined) return 'not a moai-session event line';
-    return this.indexChecked(header.position, header.stream, header.version, segmentIndex, offset, end - start);
+  /** A line's header, or why it is not an event line. */
+  private headerAt(buffer: Buffer, start: number, end: number): LineHeader | { reason: string } {
+    return readLineHeader(buffer, start, end) ?? { reason: 'not a moai-session event line' };
   }
 
-  /** Decode, check and index one line, adding its event to `events`; returns why it is bad, or undefined. */
-  private decodeAndIndexLine(
+  /** A line decoded, checked and parsed, or why it cannot be. */
+  private decodeLineAt(
     buffer: Buffer,
     start: number,
     end: number,
-    segmentIndex: number,
-    offset: number,
+    file: string,
     line: number,
-    events: StoredEvent[],
-  ): string | undefined {
+  ): (LineHeader & { event: StoredEvent }) | { reason: string } {
     const decoded = decodeLine(buffer, start, end);
-    if (!decoded.ok) return decoded.reason;
+    if (!decoded.ok) return { reason: decoded.reason };
     // Parsed afresh for this reader alone: no need to freeze what nobody shares.
-    const event = parseStoredEvent(decoded.value, `${this.segments[segmentIndex]!.path}:${line}`, this.upcasters);
-    const reason = this.indexChecked(event.position, event.stream, event.version, segmentIndex, offset, end - start);
-    if (reason === undefined) events.push(event);
-    return reason;
+    const event = parseStoredEvent(decoded.value, `${file}:${line}`, this.upcasters);
+    return { position: event.position, stream: event.stream, version: event.version, continues: decoded.continues, event };
   }
 
-  /** Index a line if it continues the log (next position, next version of its stream). */
+  /**
+   * Index a line if it continues the log (next position, next version of its
+   * stream). A line another scan has indexed already must be where the index
+   * has it. Returns why the line is bad, or undefined.
+   */
   private indexChecked(
     position: number,
     stream: string,
@@ -428,6 +464,10 @@ class FileStore implements FileEventStore {
     offset: number,
     length: number,
   ): string | undefined {
+    if (position <= this.index.count) {
+      const same = this.index.segment(position) === segmentIndex && this.index.offset(position) === offset && this.index.stream(position) === stream;
+      return same ? undefined : `position ${position} appears twice in the log`;
+    }
     const expectedPosition = this.index.count + 1;
     if (position !== expectedPosition) return `position ${position} where ${expectedPosition} was expected`;
     const expectedVersion = this.index.versionOf(stream) + 1;
@@ -551,7 +591,10 @@ class FileStore implements FileEventStore {
     }
     if (accepted.length === 0) return;
 
-    const { buffer, lengths } = encodeLines(all);
+    const lastOfAppend = new Set<number>();
+    let seen = 0;
+    for (const { stored } of accepted) lastOfAppend.add((seen += stored.length) - 1);
+    const { buffer, lengths } = encodeLines(all, (i) => lastOfAppend.has(i));
     const countBefore = this.index.count;
     try {
       const segmentIndex = await this.segmentFor(buffer.length);

@@ -2,13 +2,18 @@ import { crc32 } from 'node:zlib';
 import type { StoredEvent } from '../events/envelope.js';
 
 /*
- * One event a line: `<crc32 of the JSON, 8 hex digits> <JSON envelope>\n`.
- * The envelope's keys come in a fixed order (position, stream, version first)
- * so the open scan can index a line without parsing all of it.
+ * One event a line: `<crc32 of the JSON, 8 hex digits><mark><JSON envelope>\n`.
+ * The mark is a space on the last line of an append and `+` on the lines
+ * before it, so an append cut short by a crash is recognised and dropped
+ * whole: an append is all of its events or none. The envelope's keys come in a
+ * fixed order (position, stream, version first) so the open scan can index a
+ * line without parsing all of it.
  */
 
 const HEX = 8;
 const NEWLINE = 0x0a;
+const LAST_OF_APPEND = 0x20; // ' '
+const MORE_OF_APPEND = 0x2b; // '+'
 
 const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
 const PLACEHOLDER = '00000000';
@@ -43,9 +48,11 @@ export interface EncodedBatch {
  * The JSON is encoded to UTF-8 once; each checksum is computed over those bytes
  * and written into the line's place for it.
  */
-export function encodeLines(events: readonly StoredEvent[]): EncodedBatch {
+export function encodeLines(events: readonly StoredEvent[], lastOfAppend: (index: number) => boolean = () => true): EncodedBatch {
   let text = '';
-  for (const event of events) text += `${PLACEHOLDER} ${JSON.stringify(event)}\n`;
+  for (let i = 0; i < events.length; i++) {
+    text += `${PLACEHOLDER}${lastOfAppend(i) ? ' ' : '+'}${JSON.stringify(events[i])}\n`;
+  }
   const buffer = Buffer.from(text, 'utf8');
   const lengths: number[] = [];
   let start = 0;
@@ -64,20 +71,23 @@ export function encodeLine(event: StoredEvent): string {
   return encodeLines([event]).buffer.toString('utf8');
 }
 
-/** Why a line could not be decoded, or the JSON value it holds. */
-export type DecodedLine = { ok: true; value: unknown } | { ok: false; reason: string };
+/** Why a line could not be decoded, or the JSON value it holds and whether its append goes on. */
+export type DecodedLine = { ok: true; value: unknown; continues: boolean } | { ok: false; reason: string };
 
 /**
  * Decode the line in `buffer[start, end)` (without its newline): check the
  * checksum, then parse the JSON.
  */
 export function decodeLine(buffer: Buffer, start: number, end: number): DecodedLine {
-  if (end - start < HEX + 3 || buffer[start + HEX] !== 0x20) return { ok: false, reason: 'not a checksummed event line' };
+  const mark = buffer[start + HEX];
+  if (end - start < HEX + 3 || (mark !== LAST_OF_APPEND && mark !== MORE_OF_APPEND)) {
+    return { ok: false, reason: 'not a checksummed event line' };
+  }
   const expected = readHex(buffer, start);
   const body = buffer.subarray(start + HEX + 1, end);
   if (expected === -1 || crc32(body) !== expected) return { ok: false, reason: 'checksum mismatch' };
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')) };
+    return { ok: true, value: JSON.parse(body.toString('utf8')), continues: mark === MORE_OF_APPEND };
   } catch (error) {
     return { ok: false, reason: `invalid JSON (${(error as Error).message})` };
   }
@@ -88,9 +98,11 @@ export interface LineHeader {
   position: number;
   stream: string;
   version: number;
+  /** True when more lines of the same append follow this one. */
+  continues: boolean;
 }
 
-const POSITION_KEY = Buffer.from(' {"position":', 'latin1');
+const POSITION_KEY = Buffer.from('{"position":', 'latin1');
 const STREAM_KEY = Buffer.from(',"stream":"', 'latin1');
 const VERSION_KEY = Buffer.from('","version":', 'latin1');
 const QUOTE = 0x22;
@@ -119,7 +131,9 @@ function readNumber(buffer: Buffer, at: number, end: number): { value: number; n
  * every line of the log.
  */
 export function readLineHeader(buffer: Buffer, start: number, end: number): LineHeader | undefined {
-  let i = start + HEX;
+  const mark = buffer[start + HEX];
+  if (mark !== LAST_OF_APPEND && mark !== MORE_OF_APPEND) return undefined;
+  let i = start + HEX + 1;
   if (end - i < 40 || !hasKey(buffer, i, POSITION_KEY)) return undefined;
   const position = readNumber(buffer, i + POSITION_KEY.length, end);
   if (position === undefined || !hasKey(buffer, position.next, STREAM_KEY)) return undefined;
@@ -130,5 +144,5 @@ export function readLineHeader(buffer: Buffer, start: number, end: number): Line
   if (!hasKey(buffer, quote, VERSION_KEY)) return undefined;
   const version = readNumber(buffer, quote + VERSION_KEY.length, end);
   if (version === undefined || buffer[version.next] !== 0x2c) return undefined;
-  return { position: position.value, stream, version: version.value };
+  return { position: position.value, stream, version: version.value, continues: mark === MORE_OF_APPEND };
 }

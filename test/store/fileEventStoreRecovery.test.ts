@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -35,9 +35,10 @@ async function collect(iterable: AsyncIterable<StoredEvent>): Promise<StoredEven
   return events;
 }
 
+/** Three appends of one event each. */
 async function writeThreeEvents(dir: string): Promise<string> {
   const store = await openFileEventStore({ dir });
-  await store.append('session-a', [sampleEvent('t1'), sampleEvent('t2'), sampleEvent('t3')]);
+  for (const taskId of ['t1', 't2', 't3']) await store.append('session-a', [sampleEvent(taskId)]);
   await store.close();
   return join(dir, 'segment-000001.jsonl');
 }
@@ -52,10 +53,31 @@ describe('file store on disk', () => {
     const file = await writeThreeEvents(dir);
     const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
     expect(lines).toHaveLength(3);
-    const [checksum, ...rest] = lines[0]!.split(' ');
-    const json = rest.join(' ');
+    const checksum = lines[0]!.slice(0, 8);
+    expect(lines[0]![8]).toBe(' ');
+    const json = lines[0]!.slice(9);
     expect(Number.parseInt(checksum!, 16)).toBe(crc32(json));
     expect(JSON.parse(json)).toMatchObject({ position: 1, stream: 'session-a', version: 1, type: 'TaskAdded' });
+  });
+
+  it('marks every line but the last of an append, so an append cut short is dropped whole', async () => {
+    const dir = await freshDir();
+    const store = await openFileEventStore({ dir });
+    await store.append('session-a', [sampleEvent('before')]);
+    await store.append('session-a', [sampleEvent('x1'), sampleEvent('x2'), sampleEvent('x3')]);
+    await store.close();
+    const file = join(dir, 'segment-000001.jsonl');
+    const text = await readFile(file, 'utf8');
+    expect(text.trimEnd().split('\n').map((line) => line[8])).toEqual([' ', '+', '+', ' ']);
+    // A crash before the fsync lost the append's last line (its first two made it to disk).
+    await writeFile(file, text.slice(0, text.lastIndexOf('{"position":4')));
+    const reader = await openStore(dir, true);
+    expect((await collect(reader.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['before']);
+    const writer = await openStore(dir);
+    expect(writer.warnings[0]).toMatchObject({ code: 'TORN_TAIL_REPAIRED', line: 2 });
+    expect(writer.warnings[0]!.message).toContain('an append whose last line is missing');
+    expect(await writer.headPosition()).toBe(1);
+    expect((await readFile(file, 'utf8')).trimEnd().split('\n')).toHaveLength(1);
   });
 
   it('cuts off a torn last line on open and reports it', async () => {
@@ -278,6 +300,26 @@ describe('file store writer lock', () => {
     const store = await openStore(dir);
     await store.append('session-a', [sampleEvent()]);
     expect(await store.headPosition()).toBe(1);
+  });
+
+  it('gives a read-only store the same answers when several reads index it at once', async () => {
+    const dir = await freshDir();
+    const writer = await openFileEventStore({ dir, maxSegmentBytes: 50_000 });
+    for (let i = 0; i < 600; i++) await writer.append(`session-${i % 3}`, [sampleEvent(`t${i}`)]);
+    await writer.close();
+    // Index files would spare the scans: without them every read scans.
+    for (const name of await readdir(dir)) if (name.endsWith('.idx')) await rm(join(dir, name));
+    const reader = await openStore(dir, true);
+    const [all, v0, v1, stream2, head] = await Promise.all([
+      collect(reader.readAll()),
+      reader.streamVersion('session-0'),
+      reader.streamVersion('session-1'),
+      collect(reader.readStream('session-2')),
+      reader.headPosition(),
+    ]);
+    expect(all.map((e) => e.position)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    expect([v0, v1, stream2.length, head]).toEqual([200, 200, 200, 600]);
+    expect(await reader.streamVersion('session-2')).toBe(200);
   });
 
   it('lets a read-only store follow a writer without taking the lock', async () => {
