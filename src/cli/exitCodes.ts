@@ -1,4 +1,11 @@
-import { isMoaiError } from '../errors.js';
+import { isMoaiError, MoaiError } from '../errors.js';
+
+/** A command line that does not say what to do: a missing option, options that exclude each other. Exit 2. */
+export class CliUsageError extends MoaiError {
+  constructor(message: string) {
+    super('CLI_USAGE', message);
+  }
+}
 
 /**
  * The exit codes of `moai-session`:
@@ -18,6 +25,7 @@ export const EXIT = {
 /** The exit code for an error a command threw. */
 export function exitCodeFor(error: unknown): number {
   if (!isMoaiError(error)) return EXIT.internal;
+  if (error.code === 'CLI_USAGE') return EXIT.usage;
   if (error.code === 'CORRUPT_LOG') return EXIT.corruptLog;
   if (error.code === 'INVALID_EVENT' && /:\d+$/.test((error as { where?: string }).where ?? '')) return EXIT.corruptLog;
   return EXIT.userError;

@@ -46,7 +46,7 @@ export function describeEvent(event: StoredEvent): string {
     case 'RecoveryStepCompleted':
       return `${event.data.recoveryId} ${event.data.step}: ${event.data.detail}`;
     case 'RecoveryCompleted':
-      return `${event.data.recoveryId}: ${event.data.summary}`;
+      return `${event.data.recoveryId}: ${event.data.summary.replace(/\s*\n\s*/g, ' ')}`;
   }
 }
 
@@ -109,7 +109,7 @@ export function formatSessionView(view: SessionView): string {
       (window === undefined
         ? ` (no known context window for ${s.model})`
         : ` of ${window.toLocaleString('en-US')} (${percentOfWindow(tokens.contextTokens, window).toFixed(1)}% of ${s.model}'s window)`),
-    `  spent           ${tokens.spend.totalTokens.toLocaleString('en-US')} over ${tokens.entries.length} call${tokens.entries.length === 1 ? '' : 's'}` +
+    `  spent           ${tokens.spend.totalTokens.toLocaleString('en-US')} over ${tokens.calls} call${tokens.calls === 1 ? '' : 's'}` +
       ` (in ${tokens.spend.inputTokens.toLocaleString('en-US')}, out ${tokens.spend.outputTokens.toLocaleString('en-US')},` +
       ` cache write ${tokens.spend.cacheCreationInputTokens.toLocaleString('en-US')}, cache read ${tokens.spend.cacheReadInputTokens.toLocaleString('en-US')})`,
   );
@@ -124,3 +124,96 @@ export function formatSessionView(view: SessionView): string {
 
 /** JSON for a view (see `sessionViewToJson`). */
 export const viewToJson = sessionViewToJson;
+
+/** A whole number with thousands separators: 150,000. */
+export const tokens = (n: number): string => n.toLocaleString('en-US');
+
+/** A percent with one decimal: 75.0%. */
+export const percent = (n: number): string => `${n.toFixed(1)}%`;
+
+/**
+ * Events a command appended, one indented line each: session and version,
+ * type, what happened. Empty when there were none.
+ */
+export function formatAppended(events: readonly StoredEvent[]): string[] {
+  const where = events.map((event) => `${event.stream.replace(/^session-/, '')} v${event.version}`);
+  const width = Math.max(0, ...where.map((w) => w.length));
+  return events.map((event, i) => `  ${where[i]!.padEnd(width)}  ${event.type.padEnd(22)}  ${describeEvent(event)}`);
+}
+
+/** The budget report of `SessionHandle.budget()` and the settings it was measured against. */
+export interface BudgetReportInput {
+  sessionId: string;
+  model: string;
+  contextWindow: number | undefined;
+  contextTokens: number;
+  percent: number | undefined;
+  level: string | undefined;
+  thresholds: { monitor: number; warning: number; emergency: number };
+  spend: { inputTokens: number; outputTokens: number; cacheCreationInputTokens: number; cacheReadInputTokens: number; totalTokens: number };
+  allocation:
+    | {
+        contextWindow: number;
+        shares: Readonly<Record<string, { percent: number; tokens: number }>>;
+        reserveBudgetTokens: number;
+        availableTokens: number;
+        remainingBeforeReserveTokens: number;
+        reserveInUse: boolean;
+        reserveEatenTokens: number;
+        warnings: readonly string[];
+      }
+    | undefined;
+}
+
+/** A session's token budget as a readable block: context against the window, the level, the allocation, the warnings. */
+export function formatBudgetReport(report: BudgetReportInput): string {
+  const { thresholds: t } = report;
+  const lines = [`Token budget of session ${report.sessionId} (${report.model})`];
+  if (report.contextWindow === undefined || report.percent === undefined) {
+    lines.push(
+      `  context    ${tokens(report.contextTokens)} tokens; no context window is known for ${report.model}`,
+      `             (add it under models.context_windows in the config to get thresholds and an allocation)`,
+    );
+  } else {
+    lines.push(
+      `  context    ${tokens(report.contextTokens)} of ${tokens(report.contextWindow)} tokens (${percent(report.percent)} of the window)`,
+      `  level      ${report.level ?? 'unknown'} (monitor ${t.monitor}%, warning ${t.warning}%, emergency ${t.emergency}%)`,
+    );
+    const next = (['monitor', 'warning', 'emergency'] as const).find((level) => report.percent! < t[level]);
+    if (next !== undefined) {
+      const at = Math.ceil((report.contextWindow * t[next]) / 100);
+      lines.push(`  next       ${next} at ${tokens(at)} tokens, ${tokens(Math.max(0, at - report.contextTokens))} from here`);
+    }
+  }
+  const s = report.spend;
+  lines.push(
+    `  spent      ${tokens(s.totalTokens)} (in ${tokens(s.inputTokens)}, out ${tokens(s.outputTokens)}, cache write ${tokens(s.cacheCreationInputTokens)}, cache read ${tokens(s.cacheReadInputTokens)})`,
+  );
+  const a = report.allocation;
+  if (a !== undefined) {
+    lines.push('', `Allocation of the ${tokens(a.contextWindow)}-token window`);
+    lines.push(
+      table([
+        ['  share', 'percent', 'tokens'],
+        ...Object.entries(a.shares).map(([name, share]) => [`  ${name}`, `${share.percent}%`, tokens(share.tokens)]),
+      ]),
+    );
+    lines.push(
+      `  reserve held back         ${tokens(a.reserveBudgetTokens)} tokens`,
+      `  available before reserve  ${tokens(a.availableTokens)} tokens, ${tokens(a.remainingBeforeReserveTokens)} still free`,
+      `  reserve in use            ${a.reserveInUse ? `yes, ${tokens(a.reserveEatenTokens)} tokens` : 'no'}`,
+    );
+    if (a.warnings.length > 0) lines.push('', 'Warnings', ...a.warnings.map((w) => `  ${w}`));
+  }
+  return lines.join('\n');
+}
+
+/** A configuration (or any JSON object) as `key.path  value` lines, one a leaf; an empty object or list is one leaf. */
+export function flattenForDisplay(value: unknown, prefix = ''): [string, string][] {
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length > 0) {
+    return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) =>
+      flattenForDisplay(child, prefix === '' ? key : `${prefix}.${key}`),
+    );
+  }
+  return [[prefix, JSON.stringify(value) ?? 'undefined']];
+}

@@ -8,3 +8,21 @@ export function parsePositiveInteger(option: string, value: string | undefined):
   }
   return Number(value);
 }
+
+/** Parse a token count (a whole number, 0 or more) given on the command line, or say which option was wrong. */
+export function parseTokenCount(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(Number(value))) {
+    throw new InvalidArgumentError(`${option} takes a number of tokens, a whole number 0 or more, not ${JSON.stringify(value)}.`);
+  }
+  return Number(value);
+}
+
+/** Parse JSON given on the command line or in a file, or say where it is broken. */
+export function parseJsonArgument(what: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InvalidArgumentError(`${what} is not valid JSON: ${(error as Error).message}.`);
+  }
+}

@@ -47,21 +47,39 @@ describe('moai-session demo', () => {
     expect(first.stdout).toMatch(/implementer\s+r1-impl\s+BLOCK\s+-> blocked/);
     expect(first.stdout).toMatch(/implementer\s+r1-tests\s+FAIL\s+-> failed/);
     expect(first.stdout).toMatch(/implementer\s+r1-tests\s+RECOVER\s+-> recovered/);
-    expect(first.stdout).toContain('agent     spec-writer (agents: spec-writer, implementer)');
-    expect(first.stdout).toContain('Log: 24 events');
+    // The session's capabilities, one line each: a threshold crossing, a compaction, a handoff, a fork, a recovery.
+    expect(first.stdout).toMatch(/budget\s+crossed warning at 80\.0% \(160,000 of 200,000 tokens\)/);
+    expect(first.stdout).toMatch(/policy\s+r1-review TOKEN_WARNING -> token_warning/);
+    expect(first.stdout).toMatch(/checkpoint\s+cp-\S+ \(budget-warning\)/);
+    expect(first.stdout).toMatch(/compaction\s+176,000 -> 52,800 tokens by the summariser/);
+    expect(first.stdout).toMatch(/policy\s+r1-review BUDGET_OK -> in_progress/);
+    expect(first.stdout).toMatch(/requested\s+r1-handoff: checkpoint cp-\S+, 147,200 tokens free/);
+    expect(first.stdout).toMatch(/accepted\s+by implementer/);
+    expect(first.stdout).toContain('Fork: demo-r1-alt branches from demo at v46');
+    expect(first.stdout).toMatch(/ended\s+demo-r1-alt at v5; demo is still at v46/);
+    expect(first.stdout).toMatch(/recovered\s+recovery-\S+: restored cp-\S+, replayed 1 event\(s\) after it; r1-review -> recovered/);
+    expect(first.stdout).toMatch(/implementer\s+r1-review\s+COMPLETE\s+-> completed/);
+    expect(first.stdout).toContain('agent     implementer (agents: spec-writer, implementer)');
+    expect(first.stdout).toContain('Log: 61 events of session demo');
 
     const second = await runBinary(['demo'], cwd);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('Resumed session demo from the log');
-    expect(second.stdout).toContain('at version 24');
-    expect(second.stdout).toContain('Tasks (8)');
+    expect(second.stdout).toContain('at version 61');
+    expect(second.stdout).toContain('Tasks (10)');
     expect(second.stdout).toMatch(/r1-spec\s+completed/);
-    expect(second.stdout).toContain('Log: 48 events');
+    expect(second.stdout).toContain('Fork: demo-r2-alt branches from demo');
+    expect(second.stdout).toMatch(/r2-review\s+completed/);
+    expect(second.stdout).toContain('Log: 122 events of session demo');
 
     const replay = await runBinary(['replay'], cwd);
     expect(replay.code).toBe(0);
-    expect(replay.stdout).toContain('Replayed 48 events of 1 session(s)');
+    // The demo session and its two ended forks of five events each.
+    expect(replay.stdout).toContain('Replayed 132 events of 3 session(s)');
+    expect(replay.stdout).toContain('demo-r2-alt: ended at v5');
     expect(replay.stdout).toContain('Every recorded task transition agrees with the task machine.');
+    // Each run leaves the memory files as the log gives them.
+    expect(await runBinary(['debug', '--check-memory-sync'], cwd)).toMatchObject({ code: 0, stderr: '' });
   });
 
   it('refuses to run while another process writes the same log', async () => {
@@ -87,11 +105,12 @@ describe('moai-session events, state and replay', () => {
     const text = await runBinary(['events'], cwd);
     expect(text.code).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(24);
+    expect(lines).toHaveLength(66); // the demo session's 61 and its fork's 5
     expect(lines[0]).toMatch(/^\s+1\s+session-demo v1\s+\S+\s+SessionStarted\s+demo by spec-writer on claude-sonnet-4-5/);
-    const json = await runBinary(['events', '--json', '--session', 'demo', '--from', '20'], cwd);
+    const json = await runBinary(['events', '--json', '--session', 'demo', '--from', '57'], cwd);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { version: number; type: string });
-    expect(events.map((e) => e.version)).toEqual([20, 21, 22, 23, 24]);
+    expect(events.map((e) => e.version)).toEqual([57, 58, 59, 60, 61]);
+    expect(events[0]!.type).toBe('RecoveryCompleted');
   });
 
   it('shows a session now and at an earlier version', async () => {
@@ -189,10 +208,12 @@ describe('bad input', () => {
       expect(result.stderr).toContain('unknown event type "TaskVanished"');
     }
     expect(await readFile(segment, 'utf8')).toBe(before);
-    // Other sessions can still be written; what was stored stays byte for byte.
+    // A new session needs to know how many are active (max_parallel_sessions),
+    // which reads the damaged event: it is refused the same way, and nothing is stored.
     const demo = await runBinary(['demo', '--session', 'other'], cwd);
-    expect(demo.code).toBe(0);
-    expect((await readFile(segment, 'utf8')).startsWith(before)).toBe(true);
+    expect(demo.code).toBe(4);
+    expect(demo.stderr).toContain(`${segment}:5`);
+    expect(await readFile(segment, 'utf8')).toBe(before);
   });
 
   it('prints --help for every command and exits 0', async () => {
@@ -200,10 +221,18 @@ describe('bad input', () => {
     const top = await runBinary(['--help'], cwd);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Exit codes:');
-    for (const command of ['demo', 'events', 'state', 'replay']) {
-      const help = await runBinary([command, '--help'], cwd);
-      expect(help.code).toBe(0);
-      expect(help.stdout).toContain(`Usage: moai-session ${command}`);
+    const commands = [
+      ...['demo', 'events', 'state', 'replay', 'init', 'config show', 'config schema', 'start', 'end', 'resume'],
+      ...['task add', 'task send', 'usage', 'checkpoint', 'fork', 'recover', 'debug'],
+      ...['handoff create', 'handoff validate', 'handoff accept', 'handoff reject'],
+    ];
+    for (const command of ['init', 'config', 'start', 'task', 'usage', 'fork', 'handoff', 'recover', 'debug']) {
+      expect(top.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
+    const helps = await Promise.all(commands.map((command) => runBinary([...command.split(' '), '--help'], cwd)));
+    helps.forEach((help, i) => {
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: moai-session ${commands[i]!}`);
+    });
   });
 });

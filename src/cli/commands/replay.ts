@@ -1,15 +1,19 @@
+import { loadConfig } from '../../config/loadConfig.js';
 import { replay } from '../../engine/replay.js';
-import { EXIT } from '../exitCodes.js';
+import { writeMemoryFiles } from '../../memory/writeMemoryFiles.js';
+import { CliUsageError, EXIT } from '../exitCodes.js';
 import { viewToJson } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
-import { openLogForReading } from '../stateFolder.js';
+import { openLogForReading, stateFolder } from '../stateFolder.js';
 
 /** Options of `moai-session replay`. */
 export interface ReplayCommandOptions extends GlobalOptions {
   session?: string;
   /** The version to stop at, as typed; needs `session`. */
   until?: string;
+  /** Rewrite the memory files under `<dir>/sessions/` from this replay. */
+  writeMemoryFiles?: boolean;
 }
 
 /**
@@ -18,6 +22,9 @@ export interface ReplayCommandOptions extends GlobalOptions {
  */
 export async function replayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
   const until = parsePositiveInteger('--until', options.until);
+  if (options.writeMemoryFiles === true && (options.session !== undefined || until !== undefined)) {
+    throw new CliUsageError('--write-memory-files rebuilds the files from the whole log: leave out --session and --until.');
+  }
   const store = await openLogForReading(options, io);
   try {
     const started = performance.now();
@@ -26,6 +33,12 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
     if (until !== undefined) replayOptions.untilVersion = until;
     const report = await replay(store, replayOptions);
     const ms = performance.now() - started;
+    let written: string[] | undefined;
+    if (options.writeMemoryFiles === true) {
+      const dir = stateFolder(options, io);
+      const { config } = await loadConfig({ dir, env: io.env });
+      written = (await writeMemoryFiles(dir, report, { contextWindows: config.models.context_windows })).written;
+    }
     if (options.json) {
       io.stdout(
         `${JSON.stringify(
@@ -34,6 +47,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
             eventsRead: report.eventsRead,
             lastPosition: report.lastPosition,
             divergences: report.divergences,
+            ...(written === undefined ? {} : { memoryFilesWritten: written }),
             sessions: Object.fromEntries([...report.sessions].map(([id, view]) => [id, viewToJson(view)])),
           },
           null,
@@ -56,6 +70,9 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
       } else {
         lines.push(`${report.divergences.length} divergence(s): the machine no longer explains this history.`);
         for (const divergence of report.divergences) lines.push(`  ${divergence.message}`);
+      }
+      if (written !== undefined) {
+        lines.push(written.length === 0 ? 'The memory files already matched the log.' : `Rewrote ${written.join(', ')} from the log.`);
       }
       io.stdout(`${lines.join('\n')}\n`);
     }

@@ -1,0 +1,48 @@
+import { join, relative } from 'node:path';
+import { EXIT } from '../exitCodes.js';
+import type { CliIo, GlobalOptions } from '../io.js';
+import { printWrite } from '../output.js';
+import { withEngine } from '../stateFolder.js';
+
+/** Options of `moai-session checkpoint`. */
+export interface CheckpointCommandOptions extends GlobalOptions {
+  sessionId: string;
+  /** Why; defaults to `requested`. */
+  reason?: string;
+  agent?: string;
+}
+
+/**
+ * `moai-session checkpoint <sessionId>`: take a checkpoint now: a
+ * `CheckpointCreated` event with the state's checksum, and the state itself in
+ * `sessions/checkpoints/<id>.json`.
+ */
+export async function checkpointCommand(options: CheckpointCommandOptions, io: CliIo): Promise<number> {
+  return withEngine(
+    options,
+    io,
+    async (run) => {
+      const session = await run.engine.openSession(options.sessionId);
+      const document = await session.checkpoint(options.reason ?? 'requested', options.agent);
+      const file = join(run.engine.checkpoints.location, `${document.checkpointId}.json`);
+      printWrite(
+        options,
+        io,
+        run,
+        `Checkpoint ${document.checkpointId} of session ${options.sessionId} at version ${document.version} (${document.reason}): ` +
+          `${relative(io.cwd, file) || file}, ${document.checksum}.`,
+        {
+          sessionId: options.sessionId,
+          checkpointId: document.checkpointId,
+          reason: document.reason,
+          version: document.version,
+          position: document.position,
+          checksum: document.checksum,
+          file,
+        },
+      );
+      return EXIT.ok;
+    },
+    { requireExisting: true },
+  );
+}

@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadConfig } from '../../config/loadConfig.js';
+import { windowOf } from '../../engine/decideBudget.js';
+import type { SessionHandle } from '../../engine/sessionHandle.js';
+import { CommandRejectedError, StorageError } from '../../errors.js';
+import { buildHandoffPackage } from '../../handoff/buildHandoffPackage.js';
+import { HandoffValidationError } from '../../handoff/handoffValidationError.js';
+import { handoffRulesFromConfig, validateHandoffPackage } from '../../handoff/validateHandoffPackage.js';
+import type { EngineSettings } from '../../engine/settings.js';
+import { EXIT } from '../exitCodes.js';
+import { tokens } from '../format.js';
+import type { CliIo, GlobalOptions } from '../io.js';
+import { printWrite } from '../output.js';
+import { parseJsonArgument } from '../parse.js';
+import { stateFolder, withEngine } from '../stateFolder.js';
+
+/** Options of `moai-session handoff create`. */
+export interface HandoffCreateCommandOptions extends GlobalOptions {
+  sessionId: string;
+  /** The receiving agent. */
+  to: string;
+  /** The handing agent; defaults to the session's agent. */
+  from?: string;
+  summary: string;
+  decision?: string[];
+  file?: string[];
+  instructions?: string;
+  /** The task being worked on; defaults to the one that moved last. */
+  task?: string;
+  /** The handoff's id; defaults to a new one. */
+  handoffId?: string;
+}
+
+/**
+ * Check the package the session would hand off now, before anything is
+ * appended: the engine takes a checkpoint before it validates, and a refused
+ * handoff should leave the log as it was. The checkpoint id is a stand-in; it
+ * changes nothing the rules look at.
+ */
+function precheck(session: SessionHandle, settings: EngineSettings, options: HandoffCreateCommandOptions, handoffId: string): void {
+  const view = session.state;
+  const s = view.session;
+  if (s.status !== 'active') {
+    const why =
+      s.status === 'handing_off' && s.pendingHandoff !== undefined
+        ? `: handoff ${s.pendingHandoff.handoffId} waits for ${s.pendingHandoff.toAgent}; accept or reject it first`
+        : '';
+    throw new CommandRejectedError(`Session ${session.sessionId} is ${s.status} and cannot hand off${why}.`);
+  }
+  const contextWindow = windowOf(s.model, settings.budget);
+  if (contextWindow === undefined) return; // the engine says what to do about an unknown model
+  const draft = buildHandoffPackage(view, {
+    handoffId,
+    fromAgent: options.from ?? s.agent,
+    toAgent: options.to,
+    createdAt: new Date(),
+    summary: options.summary,
+    checkpointId: 'checkpoint-to-be-taken',
+    contextWindow,
+    keyDecisions: options.decision ?? [],
+    ...(options.file === undefined ? {} : { files: options.file }),
+    ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
+    ...(options.task === undefined ? {} : { currentTaskId: options.task }),
+  });
+  const validation = validateHandoffPackage(draft, settings.handoff);
+  if (!validation.ok) {
+    throw new HandoffValidationError(validation.problems, {
+      needsCompaction: validation.needsCompaction,
+      // A generated id means nothing to the user yet.
+      ...(options.handoffId === undefined ? {} : { handoffId }),
+    });
+  }
+}
+
+/**
+ * `moai-session handoff create <sessionId> --to AGENT --summary TEXT`: take a
+ * checkpoint, make and validate the handoff package, record `HandoffRequested`
+ * and print the package. A package with problems exits 1 naming every one,
+ * and nothing is appended.
+ */
+export async function handoffCreateCommand(options: HandoffCreateCommandOptions, io: CliIo): Promise<number> {
+  return withEngine(
+    options,
+    io,
+    async (run) => {
+      const session = await run.engine.openSession(options.sessionId);
+      const handoffId = options.handoffId ?? `handoff-${randomUUID()}`;
+      precheck(session, run.engine.settings, options, handoffId);
+      const handoff = await session.requestHandoff({
+        handoffId,
+        toAgent: options.to,
+        summary: options.summary,
+        keyDecisions: options.decision ?? [],
+        ...(options.from === undefined ? {} : { fromAgent: options.from }),
+        ...(options.file === undefined ? {} : { files: options.file }),
+        ...(options.instructions === undefined ? {} : { instructions: options.instructions }),
+        ...(options.task === undefined ? {} : { currentTaskId: options.task }),
+      });
+      if (options.json) {
+        io.stdout(`${JSON.stringify(handoff, null, 2)}\n`);
+        return EXIT.ok;
+      }
+      printWrite(
+        options,
+        io,
+        run,
+        [
+          `Handoff ${handoff.handoff_id} requested in session ${options.sessionId}: ${handoff.from_agent} -> ${handoff.to_agent} ` +
+            `(checkpoint ${handoff.recovery_info.checkpoint_id ?? 'none'}, ${tokens(handoff.session_context.tokens_available)} tokens free).`,
+          `${handoff.to_agent} takes it with \`moai-session handoff accept ${options.sessionId} ${handoff.handoff_id} --agent ${handoff.to_agent}\`.`,
+          '',
+          JSON.stringify(handoff, null, 2),
+          '',
+        ],
+        {},
+      );
+      return EXIT.ok;
+    },
+    { requireExisting: true },
+  );
+}
+
+/** Options of `moai-session handoff validate`. */
+export interface HandoffValidateCommandOptions extends GlobalOptions {
+  /** A package file, or `-` for stdin. */
+  file: string;
+  /** Reads stdin; the process's by default. */
+  readStdin?: () => Promise<string>;
+}
+
+async function readAllStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * `moai-session handoff validate <file|->`: check a handoff package against
+ * its schema and the handoff rules of the state folder's config. Exit 0 when
+ * valid; exit 1 listing every problem.
+ */
+export async function handoffValidateCommand(options: HandoffValidateCommandOptions, io: CliIo): Promise<number> {
+  const fromStdin = options.file === '-';
+  const name = fromStdin ? 'stdin' : options.file;
+  let text: string;
+  try {
+    text = fromStdin ? await (options.readStdin ?? readAllStdin)() : await readFile(resolve(io.cwd, options.file), 'utf8');
+  } catch (error) {
+    throw new StorageError(`Cannot read the handoff package ${name}: ${(error as Error).message}.`, { cause: error });
+  }
+  const value = parseJsonArgument(`The handoff package in ${name}`, text);
+  const { config } = await loadConfig({ dir: stateFolder(options, io), env: io.env });
+  const result = validateHandoffPackage(value, handoffRulesFromConfig(config));
+  const handoffId =
+    typeof value === 'object' && value !== null && typeof (value as { handoff_id?: unknown }).handoff_id === 'string'
+      ? (value as { handoff_id: string }).handoff_id
+      : undefined;
+  const subject = handoffId === undefined ? `The handoff package in ${name}` : `Handoff ${handoffId} (${name})`;
+  if (options.json) {
+    io.stdout(`${JSON.stringify({ file: name, ...result }, null, 2)}\n`);
+  } else if (result.ok) {
+    io.stdout(`${subject} is valid.\n`);
+  } else {
+    io.stdout(
+      [
+        `${subject} has ${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}:`,
+        ...result.problems.map((problem) => `  - ${problem.message}`),
+        ...(result.needsCompaction ? ['Compact the context of the session, then make the package again.'] : []),
+        '',
+      ].join('\n'),
+    );
+  }
+  if (result.ok) return EXIT.ok;
+  io.stderr(
+    `moai-session: ${subject} is not valid (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}: ` +
+      `${result.problems.map((p) => p.path || 'package').join(', ')}).\n`,
+  );
+  return EXIT.userError;
+}
+
+/** Options of `moai-session handoff accept`. */
+export interface HandoffAcceptCommandOptions extends GlobalOptions {
+  sessionId: string;
+  handoffId: string;
+  /** The receiving agent, as the package names it. */
+  agent: string;
+}
+
+/** `moai-session handoff accept <sessionId> <handoffId> --agent A`: take the session over; only one receiver ever wins. */
+export async function handoffAcceptCommand(options: HandoffAcceptCommandOptions, io: CliIo): Promise<number> {
+  return withEngine(
+    options,
+    io,
+    async (run) => {
+      const session = await run.engine.openSession(options.sessionId);
+      await session.acceptHandoff(options.handoffId, options.agent);
+      printWrite(
+        options,
+        io,
+        run,
+        `${options.agent} accepted handoff ${options.handoffId} and now works session ${options.sessionId} (version ${session.state.version}).`,
+        { sessionId: options.sessionId, handoffId: options.handoffId, agent: options.agent, version: session.state.version },
+      );
+      return EXIT.ok;
+    },
+    { requireExisting: true },
+  );
+}
+
+/** Options of `moai-session handoff reject`. */
+export interface HandoffRejectCommandOptions extends GlobalOptions {
+  sessionId: string;
+  handoffId: string;
+  reason: string;
+  agent?: string;
+}
+
+/** `moai-session handoff reject <sessionId> <handoffId> --reason R`: turn a handoff down; the log records why. */
+export async function handoffRejectCommand(options: HandoffRejectCommandOptions, io: CliIo): Promise<number> {
+  return withEngine(
+    options,
+    io,
+    async (run) => {
+      const session = await run.engine.openSession(options.sessionId);
+      await session.rejectHandoff(options.handoffId, options.reason, options.agent);
+      printWrite(
+        options,
+        io,
+        run,
+        `Handoff ${options.handoffId} of session ${options.sessionId} rejected${options.agent === undefined ? '' : ` by ${options.agent}`}: ` +
+          `${options.reason}. The session stays with ${session.state.session.agent}.`,
+        { sessionId: options.sessionId, handoffId: options.handoffId, reason: options.reason, version: session.state.version },
+      );
+      return EXIT.ok;
+    },
+    { requireExisting: true },
+  );
+}

@@ -1,0 +1,40 @@
+import { EXIT } from '../exitCodes.js';
+import { formatSessionView, viewToJson } from '../format.js';
+import type { CliIo, GlobalOptions } from '../io.js';
+import { printWrite } from '../output.js';
+import { withEngine } from '../stateFolder.js';
+
+/** Options of `moai-session resume`. */
+export interface ResumeCommandOptions extends GlobalOptions {
+  sessionId: string;
+  /** The agent picking the session up; defaults to the session's last agent. */
+  agent?: string;
+  reason?: string;
+}
+
+/**
+ * `moai-session resume <sessionId>`: load a session from its newest valid
+ * checkpoint and the log after it, record the resume, and print the state.
+ */
+export async function resumeCommand(options: ResumeCommandOptions, io: CliIo): Promise<number> {
+  return withEngine(
+    options,
+    io,
+    async (run) => {
+      const session = await run.engine.resumeSession(options.sessionId, {
+        ...(options.agent === undefined ? {} : { agent: options.agent }),
+        ...(options.reason === undefined ? {} : { reason: options.reason }),
+      });
+      const view = session.state;
+      printWrite(
+        options,
+        io,
+        run,
+        [`Resumed session ${options.sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view)],
+        { sessionId: options.sessionId, version: view.version, state: viewToJson(view) },
+      );
+      return EXIT.ok;
+    },
+    { requireExisting: true },
+  );
+}
