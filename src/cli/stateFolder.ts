@@ -86,8 +86,14 @@ export async function withEngine<T>(
     try {
       if (engine.settings.persistenceEnabled) await syncMemoryFiles(engine, dir);
     } catch (error) {
-      // A failed command's own error says more than a sync that failed after it.
-      if (succeeded) throw error;
+      // The command's events are in the log: a sync that fails after it is a
+      // warning (the command's own error, if any, says more).
+      if (succeeded) {
+        io.stderr(
+          `moai-session: warning: the memory files under ${dir}/sessions could not be rebuilt (${(error as Error).message}); ` +
+            'the log is unchanged by this: fix what the message names, then run `moai-session replay --write-memory-files`.\n',
+        );
+      }
     } finally {
       appended.unsubscribe();
       warnings.unsubscribe();

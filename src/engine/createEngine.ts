@@ -221,12 +221,26 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     for (const info of await store.listStreams()) {
       const sessionId = sessionIdOfStream(info.stream);
       if (sessionId === undefined) continue;
-      // Nothing follows SessionEnded in a stream: the last event tells.
-      for await (const last of store.readStream(info.stream, { fromVersion: info.version })) {
-        if (last.type !== 'SessionEnded') active.push(sessionId);
+      // Nothing follows SessionEnded in a stream: the last event tells. A last
+      // event that cannot be read is not this question's to report: count the
+      // session as active and let whoever reads it say what is wrong.
+      let ended = false;
+      try {
+        for await (const last of store.readStream(info.stream, { fromVersion: info.version })) ended = last.type === 'SessionEnded';
+      } catch {
+        ended = false;
       }
+      if (!ended) active.push(sessionId);
     }
     return active;
+  };
+
+  // Starting and forking count the active sessions, then add one: one at a time.
+  let admissions: Promise<unknown> = Promise.resolve();
+  const admitOne = <T>(work: () => Promise<T>): Promise<T> => {
+    const result = admissions.then(work, work);
+    admissions = result.catch(() => undefined);
+    return result;
   };
 
   const checkRoomForOneMore = async (): Promise<void> => {
@@ -237,6 +251,19 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           'end one first, or raise the limit in .moai/config/config.json.',
       );
     }
+  };
+
+  const startNow = async (start: StartSessionOptions): Promise<SessionHandle> => {
+    const sessionId = start.sessionId ?? context.newId();
+    if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
+      throw new CommandRejectedError(`Session ${sessionId} already exists; resume it instead of starting it again.`);
+    }
+    await checkRoomForOneMore();
+    const handle = newHandle(sessionId);
+    // An id taken meanwhile is caught by decide after the conflict's catch-up.
+    const command = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
+    await handle.execute(start.title === undefined ? command : { ...command, title: start.title }, start.agent);
+    return track(handle);
   };
 
   const newHandle = (sessionId: string): SessionHandle => {
@@ -253,19 +280,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     budget$,
     warnings$: warnings.asObservable(),
 
-    async startSession(start) {
-      const sessionId = start.sessionId ?? context.newId();
-      if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
-        throw new CommandRejectedError(`Session ${sessionId} already exists; resume it instead of starting it again.`);
-      }
-      await checkRoomForOneMore();
-      const handle = newHandle(sessionId);
-      // An id taken meanwhile is caught by decide after the conflict's catch-up.
-      const command = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
-      await handle.execute(start.title === undefined ? command : { ...command, title: start.title }, start.agent);
-      return track(handle);
+    startSession(start) {
+      return admitOne(() => startNow(start));
     },
-
     async resumeSession(sessionId, resume = {}) {
       const { view } = await load(sessionId, true);
       const handle = new SessionHandle(sessionId, view, context);
@@ -278,34 +295,36 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       return track(new SessionHandle(sessionId, (await load(sessionId, true)).view, context));
     },
 
-    async forkSession(parentSessionId, fork = {}) {
-      if (!settings.forkingEnabled) {
-        throw new CommandRejectedError('Forking is disabled (session.forking_enabled is false in .moai/config/config.json).');
-      }
-      const latest = await store.streamVersion(sessionStream(parentSessionId));
-      if (latest === 0) throw new UnknownSessionError(parentSessionId, await knownSessionIds());
-      const atVersion = fork.atVersion ?? latest;
-      if (!Number.isInteger(atVersion) || atVersion < 1 || atVersion > latest) {
-        throw new InvalidArgumentError(`Session ${parentSessionId} has versions 1 to ${latest}; cannot fork at ${String(atVersion)}.`);
-      }
-      const sessionId = fork.sessionId ?? context.newId();
-      if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
-        throw new CommandRejectedError(`Session ${sessionId} already exists; pick another id for the fork.`);
-      }
-      await checkRoomForOneMore();
-      const parent = (await loadSessionView(store, parentSessionId, { toVersion: atVersion }))!.view;
-      const handle = new SessionHandle(sessionId, { ...parent, version: 0, session: { ...parent.session, stream: sessionStream(sessionId) } }, context);
-      const command = {
-        type: 'ForkSession' as const,
-        sessionId,
-        parentSessionId,
-        parentVersion: atVersion,
-        agent: fork.agent ?? parent.session.agent,
-        model: fork.model ?? parent.session.model,
-      };
-      const title = fork.title ?? parent.session.title;
-      await handle.execute(title === undefined ? command : { ...command, title }, command.agent);
-      return track(handle);
+    forkSession(parentSessionId, fork = {}) {
+      return admitOne(async () => {
+        if (!settings.forkingEnabled) {
+          throw new CommandRejectedError('Forking is disabled (session.forking_enabled is false in .moai/config/config.json).');
+        }
+        const latest = await store.streamVersion(sessionStream(parentSessionId));
+        if (latest === 0) throw new UnknownSessionError(parentSessionId, await knownSessionIds());
+        const atVersion = fork.atVersion ?? latest;
+        if (!Number.isInteger(atVersion) || atVersion < 1 || atVersion > latest) {
+          throw new InvalidArgumentError(`Session ${parentSessionId} has versions 1 to ${latest}; cannot fork at ${String(atVersion)}.`);
+        }
+        const sessionId = fork.sessionId ?? context.newId();
+        if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
+          throw new CommandRejectedError(`Session ${sessionId} already exists; pick another id for the fork.`);
+        }
+        await checkRoomForOneMore();
+        const parent = (await loadSessionView(store, parentSessionId, { toVersion: atVersion }))!.view;
+        const handle = new SessionHandle(sessionId, { ...parent, version: 0, session: { ...parent.session, stream: sessionStream(sessionId) } }, context);
+        const command = {
+          type: 'ForkSession' as const,
+          sessionId,
+          parentSessionId,
+          parentVersion: atVersion,
+          agent: fork.agent ?? parent.session.agent,
+          model: fork.model ?? parent.session.model,
+        };
+        const title = fork.title ?? parent.session.title;
+        await handle.execute(title === undefined ? command : { ...command, title }, command.agent);
+        return track(handle);
+      });
     },
 
     async listSessions() {
@@ -372,6 +391,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
     async close() {
       budgetCallback?.unsubscribe();
+      // Commands already queued on a session (and their policies) finish first.
+      await Promise.all([...handles].map((handle) => handle.idle()));
+      await admissions;
       for (const handle of handles) handle.complete();
       handles.clear();
       stateSubject.complete();

@@ -22,14 +22,14 @@ export interface RequestHandoffInput {
 }
 
 /**
- * Offer a session to another agent. A checkpoint is taken first (the package
- * names it), the package is built from the session and validated: required
- * fields, agents that may cooperate (`session.handoff.compatible_agents`) and
- * enough free context (`session.handoff.min_available_tokens`). Too little
- * free context asks the summariser for a compaction first and tries again. A
- * package that still fails is refused with `HandoffValidationError` naming
- * every problem; otherwise `HandoffRequested` records it and the session waits
- * for the receiver.
+ * Offer a session to another agent. The package is built from the session
+ * and validated: required fields, agents that may cooperate
+ * (`session.handoff.compatible_agents`) and enough free context
+ * (`session.handoff.min_available_tokens`). Too little free context asks the
+ * summariser for a compaction first and checks again. A package that still
+ * fails is refused with `HandoffValidationError` naming every problem, and
+ * nothing is recorded; otherwise a checkpoint is taken (the package names it)
+ * and `HandoffRequested` records the package. The session then waits for the receiver.
  */
 export async function requestHandoff(
   handle: SessionHandle,
@@ -40,8 +40,8 @@ export async function requestHandoff(
     const handoffId = input.handoffId ?? `handoff-${context.newId()}`;
     const fromAgent = input.fromAgent ?? handle.state.session.agent;
     const rules = context.settings.handoff;
-    const attempt = async (): Promise<{ handoff: HandoffPackage; validation: ReturnType<typeof validateHandoffPackage> }> => {
-      const checkpoint = await handle.checkpointNow(`handoff:${handoffId}`, fromAgent);
+    // The package is checked before anything is recorded: a refused handoff leaves no trace.
+    const build = (checkpointId: string): HandoffPackage => {
       const model = handle.state.session.model;
       const contextWindow = windowOf(model, context.settings.budget);
       if (contextWindow === undefined) {
@@ -49,30 +49,31 @@ export async function requestHandoff(
           `No context window is known for model ${model}: add it under models.context_windows in .moai/config/config.json.`,
         );
       }
-      const handoff = buildHandoffPackage(handle.state, {
+      return buildHandoffPackage(handle.state, {
         handoffId,
         fromAgent,
         toAgent: input.toAgent,
         createdAt: context.now(),
         summary: input.summary,
-        checkpointId: checkpoint.checkpointId,
+        checkpointId,
         contextWindow,
         ...(input.keyDecisions === undefined ? {} : { keyDecisions: input.keyDecisions }),
         ...(input.files === undefined ? {} : { files: input.files }),
         ...(input.instructions === undefined ? {} : { instructions: input.instructions }),
         ...(input.currentTaskId === undefined ? {} : { currentTaskId: input.currentTaskId }),
       });
-      return { handoff, validation: validateHandoffPackage(handoff, rules) };
     };
-
-    let { handoff, validation } = await attempt();
+    const checkpointId = `cp-${context.newId()}`;
+    let validation = validateHandoffPackage(build(checkpointId), rules);
     if (!validation.ok && validation.needsCompaction && validation.problems.every((p) => p.code === 'NOT_ENOUGH_TOKENS')) {
       await handle.compactNow(`handoff ${handoffId} needs ${rules.minAvailableTokens} free tokens`);
-      ({ handoff, validation } = await attempt());
+      validation = validateHandoffPackage(build(checkpointId), rules);
     }
     if (!validation.ok) {
       throw new HandoffValidationError(validation.problems, { needsCompaction: validation.needsCompaction, handoffId });
     }
+    await handle.checkpointNow(`handoff:${handoffId}`, fromAgent, checkpointId);
+    const handoff = build(checkpointId);
     await handle.executeNow(
       { type: 'RequestHandoff', handoffId, fromAgent, toAgent: input.toAgent, package: handoff as unknown as Record<string, unknown> },
       fromAgent,

@@ -16,7 +16,8 @@ export type Reaction =
  *
  * - warning crossed: in-progress tasks go to `token_warning`, and a checkpoint is taken;
  * - warning cleared (usage fell back): tasks in `token_warning` return to `in_progress`;
- * - emergency crossed: a checkpoint, then a compaction by the embedder's summariser;
+ * - emergency crossed: a checkpoint, then a compaction by the embedder's summariser
+ *   (asked again with each usage record until one is recorded);
  * - a task failed, or the last open task of a phase completed: a checkpoint;
  * - the checkpoint interval has passed since the last checkpoint (or the start): a checkpoint.
  *
@@ -42,6 +43,12 @@ export function react(view: SessionView, appended: readonly StoredEvent[], setti
         }
         break;
       }
+      case 'TokenUsageRecorded':
+        // An emergency compaction that failed (or had no summariser) is asked for again.
+        if (event.data.main && view.tokens.compactionPending && !appended.some((e) => e.type === 'BudgetThresholdCrossed')) {
+          reactions.push({ kind: 'compact', trigger: 'emergency threshold (still waiting for a compaction)' });
+        }
+        break;
       case 'BudgetThresholdCleared':
         if (event.data.level === 'warning') {
           for (const taskId of tasksIn(view, ['token_warning'])) {

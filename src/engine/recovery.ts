@@ -1,6 +1,7 @@
 import { sessionViewToJson, tasksInOrder, type SessionView } from '../projections/sessionView.js';
 import { stateChecksum } from '../checkpoints/checkpointDocument.js';
-import { UnknownSessionError } from '../errors.js';
+import { RECOVERY_STRATEGIES } from '../config/schema.js';
+import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import type { EventStore } from '../store/eventStore.js';
 import { windowOf } from './decideBudget.js';
 import { loadSessionView, type LoadWarning } from './loadSessionView.js';
@@ -48,7 +49,9 @@ export interface RecoveryReport {
  *    the open tasks and the budget left are listed;
  * 6. notify: the report, recorded and returned.
  *
- * The `full_replay` strategy ignores checkpoints and replays the whole log.
+ * The `full_replay` strategy ignores checkpoints and replays the whole log. A
+ * recovery interrupted by a crash (the session still `recovering`) is finished
+ * under its own id when recover runs again.
  */
 export async function recoverSession(
   store: EventStore,
@@ -57,6 +60,9 @@ export async function recoverSession(
   options: RecoverOptions = {},
 ): Promise<{ handle: SessionHandle; report: RecoveryReport }> {
   const strategy = options.strategy ?? context.settings.recoveryStrategy;
+  if (!(RECOVERY_STRATEGIES as readonly string[]).includes(strategy)) {
+    throw new InvalidArgumentError(`Recovery strategy ${JSON.stringify(strategy)} is not one of ${RECOVERY_STRATEGIES.join(', ')}.`);
+  }
   const skipped: string[] = [];
   const onWarning = (warning: LoadWarning) => {
     skipped.push(warning.message);
@@ -72,19 +78,23 @@ export async function recoverSession(
   // The checkpoint plus the events after it must give what the whole log gives.
   const agrees = stateChecksum(sessionViewToJson(fromCheckpoint.view)) === stateChecksum(sessionViewToJson(full.view));
   const handle = new SessionHandle(sessionId, agrees ? fromCheckpoint.view : full.view, context);
-  const recoveryId = `recovery-${context.newId()}`;
+  // A recovery interrupted by a crash is finished, not started again (the session is still `recovering`).
+  const interrupted = full.view.session.status === 'recovering' ? full.view.session.recoveryId : undefined;
+  const recoveryId = interrupted ?? `recovery-${context.newId()}`;
   const checkpoint = fromCheckpoint.checkpoint;
 
   const report = await handle.serialise(async () => {
     const step = (name: 'restore' | 'validate' | 'replay' | 'assess' | 'plan' | 'notify', detail: string) =>
       handle.executeNow({ type: 'CompleteRecoveryStep', recoveryId, step: name, detail }, agent);
 
-    await handle.executeNow(
-      checkpoint === undefined
-        ? { type: 'StartRecovery', recoveryId, strategy }
-        : { type: 'StartRecovery', recoveryId, strategy, checkpointId: checkpoint.checkpointId },
-      agent,
-    );
+    if (interrupted === undefined) {
+      await handle.executeNow(
+        checkpoint === undefined
+          ? { type: 'StartRecovery', recoveryId, strategy }
+          : { type: 'StartRecovery', recoveryId, strategy, checkpointId: checkpoint.checkpointId },
+        agent,
+      );
+    }
     await step(
       'restore',
       checkpoint === undefined

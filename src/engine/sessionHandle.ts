@@ -181,7 +181,7 @@ export class SessionHandle {
   async compact(trigger = 'requested', result?: CompactionResult): Promise<void> {
     await this.serialise(async () => {
       const appended = await this.compactNow(trigger, result);
-      await this.runReactions(react(this.state, appended, this.context.settings, this.context.now()), 1);
+      await this.runReactionsSafely(appended);
     });
   }
 
@@ -272,7 +272,7 @@ export class SessionHandle {
   async execute(command: SessionCommand, agent?: string): Promise<AppendResult> {
     return this.serialise(async () => {
       const result = await this.executeNow(command, agent);
-      await this.runReactions(react(this.state, result.events, this.context.settings, this.context.now()), 1);
+      await this.runReactionsSafely(result.events);
       return result;
     });
   }
@@ -285,7 +285,7 @@ export class SessionHandle {
   }
 
   /** @internal Decide, append and evolve one command now (the caller holds the queue). */
-  async executeNow(command: SessionCommand, agent?: string): Promise<AppendResult> {
+  async executeNow(command: SessionCommand, agent?: string): Promise<AppendResult & { checkpoint?: CheckpointDocument }> {
     const { store, now, newId, maxConflictRetries } = this.context;
     for (let attempt = 0; ; attempt++) {
       const view = this.state;
@@ -304,7 +304,9 @@ export class SessionHandle {
         this.apply(result.events);
         if (command.type === 'TakeCheckpoint') {
           // The document holds the state the event's checksum was computed from.
-          await this.context.checkpoints.save(buildCheckpointDocument(command.checkpointId, command.reason, at, view));
+          const document = buildCheckpointDocument(command.checkpointId, command.reason, at, view);
+          await this.context.checkpoints.save(document);
+          return { ...result, checkpoint: document };
         }
         return result;
       } catch (error) {
@@ -315,11 +317,30 @@ export class SessionHandle {
   }
 
   /** @internal Take a checkpoint now (the caller holds the queue). */
-  async checkpointNow(reason: string, agent?: string): Promise<CheckpointDocument> {
-    const checkpointId = `cp-${this.context.newId()}`;
-    const before = this.state;
-    await this.executeNow({ type: 'TakeCheckpoint', checkpointId, reason }, agent);
-    return buildCheckpointDocument(checkpointId, reason, this.state.updatedAt, before);
+  async checkpointNow(reason: string, agent?: string, checkpointId = `cp-${this.context.newId()}`): Promise<CheckpointDocument> {
+    return (await this.executeNow({ type: 'TakeCheckpoint', checkpointId, reason }, agent)).checkpoint!;
+  }
+
+  /** @internal Resolves once every command queued so far has run. */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined);
+  }
+
+  /**
+   * The command is in the log whatever its reactions do: a reaction that fails
+   * (a summariser that throws, a checkpoint file that cannot be written) is a
+   * warning, never the command's error, so nobody retries what was recorded.
+   */
+  private async runReactionsSafely(appended: readonly StoredEvent[]): Promise<void> {
+    try {
+      await this.runReactions(react(this.state, appended, this.context.settings, this.context.now()), 1);
+    } catch (error) {
+      this.context.onWarning({
+        code: 'POLICY_FAILED',
+        message: `A policy reacting to session ${this.sessionId} failed: ${(error as Error).message}. The command itself was recorded.`,
+        sessionId: this.sessionId,
+      });
+    }
   }
 
   /**

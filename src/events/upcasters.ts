@@ -16,7 +16,10 @@ const tokenUsageV1ToV2: Upcaster = {
   type: 'TokenUsageRecorded',
   fromVersion: 1,
   upcast(data) {
-    const v1 = data as { model: string; tokens: { input: number; output: number } };
+    const v1 = data as { model: string; tokens?: { input: number; output: number } };
+    if (typeof v1 !== 'object' || v1 === null || typeof v1.tokens !== 'object' || v1.tokens === null) {
+      throw new Error('version 1 data needs { model, tokens: { input, output } }');
+    }
     return {
       model: v1.model,
       inputTokens: v1.tokens.input,

@@ -106,7 +106,12 @@ export function parseStoredEvent(
   const type: string = event.type;
   if (!isEventType(type)) throw new InvalidEventError(where, `unknown event type ${JSON.stringify(type)}`);
   if (event.schemaVersion !== CURRENT_SCHEMA_VERSIONS[type]) {
-    const result = upcasters.upcast(type, event.schemaVersion, event.data);
+    let result: ReturnType<UpcasterRegistry['upcast']>;
+    try {
+      result = upcasters.upcast(type, event.schemaVersion, event.data);
+    } catch (error) {
+      throw new InvalidEventError(where, `upcasting ${type} from schema version ${event.schemaVersion} failed: ${(error as Error).message}`);
+    }
     if ('error' in result) throw new InvalidEventError(where, result.error);
     (event as { data: unknown }).data = result.data;
     (event as { schemaVersion: number }).schemaVersion = CURRENT_SCHEMA_VERSIONS[type];

@@ -28,6 +28,9 @@ export const checkpointsProjection: Projection<CheckpointsState> = {
     switch (event.type) {
       case 'CheckpointCreated':
         return { ...state, all: state.all.append({ ...event.data, at: event.meta.at }) };
+      case 'SessionForked':
+        // A fork's checkpoints are its own: its parent's stay the parent's.
+        return checkpointsProjection.initialState();
       case 'CheckpointArchived':
         return { ...state, archived: state.archived.add(event.data.checkpointId) };
       default:

@@ -30,6 +30,8 @@ export interface TokenBudget {
   contextTokens: number;
   spend: TokenSpend;
   reached: ThresholdsReached;
+  /** True from an emergency crossing until a compaction is recorded: the policy asks again until one is. */
+  compactionPending: boolean;
   /** How many calls were recorded. */
   calls: number;
   /** When the latest was. */
@@ -46,6 +48,7 @@ export const tokenBudgetProjection: Projection<TokenBudget> = {
     contextTokens: 0,
     spend: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, totalTokens: 0 },
     reached: NONE_REACHED,
+    compactionPending: false,
     calls: 0,
     lastCallAt: undefined,
   }),
@@ -65,16 +68,21 @@ export const tokenBudgetProjection: Projection<TokenBudget> = {
             totalTokens: s.totalTokens + u.inputTokens + u.outputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens,
           },
           reached: state.reached,
+          compactionPending: state.compactionPending,
           calls: state.calls + 1,
           lastCallAt: event.meta.at,
         };
       }
       case 'BudgetThresholdCrossed':
-        return { ...state, reached: { ...state.reached, [event.data.level]: true } };
+        return {
+          ...state,
+          reached: { ...state.reached, [event.data.level]: true },
+          compactionPending: state.compactionPending || event.data.level === 'emergency',
+        };
       case 'BudgetThresholdCleared':
         return { ...state, reached: { ...state.reached, [event.data.level]: false } };
       case 'ContextCompacted':
-        return { ...state, contextTokens: event.data.tokensAfter };
+        return { ...state, contextTokens: event.data.tokensAfter, compactionPending: false };
       default:
         return state;
     }

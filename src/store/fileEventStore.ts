@@ -547,7 +547,12 @@ class FileStore implements FileEventStore {
     try {
       while (this.queue.length > 0) {
         const batch = this.durability === 'always' ? this.queue.splice(0, 1) : this.takeBatch();
-        await this.writeBatch(batch);
+        try {
+          await this.writeBatch(batch);
+        } catch (error) {
+          // writeBatch settles every append it accepts; this is a bug's last line of defence.
+          for (const pending of batch) pending.reject(error);
+        }
       }
     } finally {
       this.flushing = false;
@@ -566,6 +571,10 @@ class FileStore implements FileEventStore {
   }
 
   private async writeBatch(batch: PendingAppend[]): Promise<void> {
+    if (this.broken !== undefined) {
+      for (const pending of batch) pending.reject(this.broken);
+      return;
+    }
     // Decide every append of the batch against the versions as they will be,
     // so two appends in one batch with the same expected version conflict.
     const versions = new Map<string, number>();
@@ -578,6 +587,10 @@ class FileStore implements FileEventStore {
         checkExpectedVersion(pending.stream, pending.expectedVersion, current);
       } catch (error) {
         pending.reject(error);
+        continue;
+      }
+      if (pending.events.length === 0) {
+        pending.resolve({ stream: pending.stream, nextExpectedVersion: current, events: [] });
         continue;
       }
       const stored: StoredEvent[] = [];
@@ -657,8 +670,9 @@ class FileStore implements FileEventStore {
     const name = segmentName(number);
     const segment: Segment = { number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0, scanned: true };
     this.writeHandle = await open(segment.path, 'a');
-    await syncDirectory(this.dir);
+    // Known before anything can fail, so a rollback truncates this segment, not the one before.
     this.segments.push(segment);
+    await syncDirectory(this.dir);
     return this.segments.length - 1;
   }
 
@@ -751,6 +765,7 @@ class FileStore implements FileEventStore {
 
   /** A read handle per segment, kept open: segments only ever grow. */
   private readHandle(segment: Segment): Promise<FileHandle> {
+    if (this.closed) return Promise.reject(new StoreClosedError());
     let handle = this.readHandles.get(segment.number);
     if (handle === undefined) {
       handle = open(segment.path, 'r');

@@ -101,6 +101,15 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
       expect(flat).toEqual(await collect(store.readAll({ fromPosition: 7, toPosition: 55 })));
     });
 
+    it('takes an empty append as a no-op that still checks the expected version', async () => {
+      store = await create();
+      await store.append('session-a', [sampleEvent()]);
+      expect(await store.append('session-a', [], { expectedVersion: 1 })).toEqual({ stream: 'session-a', nextExpectedVersion: 1, events: [] });
+      await expect(store.append('session-a', [], { expectedVersion: 0 })).rejects.toThrow(/is at version 1/);
+      await store.append('session-a', [sampleEvent()], { expectedVersion: 1 });
+      expect(await store.headPosition()).toBe(2);
+    });
+
     it('reads nothing from a stream that does not exist', async () => {
       store = await create();
       expect(await collect(store.readStream('session-none'))).toEqual([]);

@@ -208,12 +208,12 @@ describe('bad input', () => {
       expect(result.stderr).toContain('unknown event type "TaskVanished"');
     }
     expect(await readFile(segment, 'utf8')).toBe(before);
-    // A new session needs to know how many are active (max_parallel_sessions),
-    // which reads the damaged event: it is refused the same way, and nothing is stored.
+    // Other sessions can still be written; what was stored stays byte for byte.
     const demo = await runBinary(['demo', '--session', 'other'], cwd);
-    expect(demo.code).toBe(4);
-    expect(demo.stderr).toContain(`${segment}:5`);
-    expect(await readFile(segment, 'utf8')).toBe(before);
+    expect(demo.code).toBe(0);
+    expect(demo.stderr).toContain('warning: the memory files');
+    expect(demo.stderr).toContain('unknown event type "TaskVanished"');
+    expect((await readFile(segment, 'utf8')).startsWith(before)).toBe(true);
   });
 
   it('prints --help for every command and exits 0', async () => {
