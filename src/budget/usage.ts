@@ -1,3 +1,4 @@
+import { describeValue } from '../util/describeValue.js';
 import { InvalidArgumentError, MoaiError } from '../errors.js';
 
 /** The four token counters of one API call, normalised: every count a non-negative whole number. */
@@ -25,7 +26,7 @@ export class InvalidUsageError extends MoaiError {
   ) {
     super(
       'INVALID_USAGE',
-      `Invalid token usage at ${where}: ${field} is ${describe(value)}, but ${reason}. ` +
+      `Invalid token usage at ${where}: ${field} is ${describeValue(value)}, but ${reason}. ` +
         `Pass the API response's usage object unchanged; nothing was recorded.`,
     );
   }
@@ -34,17 +35,6 @@ export class InvalidUsageError extends MoaiError {
 /** True when `error` is an {@link InvalidUsageError}. */
 export const isInvalidUsageError = (error: unknown): error is InvalidUsageError => error instanceof InvalidUsageError;
 
-function describe(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 const COUNT_REASON = 'it must be a whole number of tokens, 0 or more';
 

@@ -1,3 +1,4 @@
+import { closestName } from '../util/suggest.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { ConfigError, type ConfigIssue } from './configError.js';
@@ -164,32 +165,9 @@ function show(value: unknown): string {
   return /^(-?\d+(\.\d+)?|true|false)$/.test(value) ? `${quoted} (text in quotes)` : quoted;
 }
 
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
 /** The allowed key an unknown key was most likely meant to be, when that is clear. */
 function closestKey(key: string, candidates: readonly string[]): string | undefined {
-  const normal = (text: string) => text.toLowerCase().replace(/[-_\s]/g, '');
-  const same = candidates.find((candidate) => normal(candidate) === normal(key));
-  if (same !== undefined) return same;
-  const limit = key.length < 8 ? 1 : Math.min(4, Math.floor(key.length / 5));
-  const scored = candidates
-    .map((candidate) => ({ candidate, distance: levenshtein(key.toLowerCase(), candidate.toLowerCase()) }))
-    .sort((x, y) => x.distance - y.distance);
-  const [best, second] = scored;
-  if (best === undefined || best.distance > limit) return undefined;
-  if (second !== undefined && second.distance === best.distance) return undefined;
-  return best.candidate;
+  return closestName(key, candidates, key.length < 8 ? 1 : Math.min(4, Math.floor(key.length / 5)));
 }
 
 /** Every object key of the schema with its parent path, to say where a key in the wrong place belongs. */

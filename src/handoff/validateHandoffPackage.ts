@@ -1,4 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
+import { describeValue } from '../util/describeValue.js';
+import { closestName } from '../util/suggest.js';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
@@ -95,16 +97,6 @@ function readablePath(pointer: string): string {
 
 const fieldName = (path: string): string => (path === '' ? 'The handoff package' : path);
 
-function show(value: unknown): string {
-  if (value === undefined) return 'missing';
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
 
 function fieldList(node: SchemaNode): string {
   const required = new Set(node.required ?? []);
@@ -148,30 +140,8 @@ function allowed(node: SchemaNode): string {
   }
 }
 
-function levenshtein(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
 // The field an unknown key was most likely meant to be (`toAgent` -> `to_agent`), when that is clear.
-function closestField(key: string, fields: readonly string[]): string | undefined {
-  const normal = (text: string) => text.toLowerCase().replace(/[-_\s]/g, '');
-  const same = fields.find((field) => normal(field) === normal(key));
-  if (same !== undefined) return same;
-  const scored = fields.map((field) => ({ field, distance: levenshtein(normal(key), normal(field)) }));
-  scored.sort((x, y) => x.distance - y.distance);
-  const [best, second] = scored;
-  if (best === undefined || best.distance > 2 || (second !== undefined && second.distance === best.distance)) return undefined;
-  return best.field;
-}
+const closestField = (key: string, fields: readonly string[]): string | undefined => closestName(key, fields, 2);
 
 function problemOf(error: ValueError, pointer: string): HandoffProblem {
   const path = readablePath(pointer);
@@ -198,7 +168,7 @@ function problemOf(error: ValueError, pointer: string): HandoffProblem {
     code: 'INVALID_FIELD',
     path,
     value: error.value,
-    message: `${fieldName(path)} is ${show(error.value)}, but it must be ${allowed(node)}.`,
+    message: `${fieldName(path)} is ${describeValue(error.value)}, but it must be ${allowed(node)}.`,
   };
 }
 
@@ -231,7 +201,7 @@ function schemaProblems(value: unknown): HandoffProblem[] {
         path: '',
         value,
         message:
-          `The handoff package is ${show(value)}, but it must be a JSON object with the fields ` +
+          `The handoff package is ${describeValue(value)}, but it must be a JSON object with the fields ` +
           `{ ${fieldList(HandoffPackageSchema as SchemaNode)} }.`,
       },
     ];

@@ -5,12 +5,10 @@ import { DataFile } from 'lowdb/node';
 import { StorageError } from '../errors.js';
 import {
   type MemorySource,
-  ACTIVE_TASKS_FILE,
   buildMemoryDocuments,
   CONTEXT_CACHE_FILE,
   memoryFilesOf,
   SESSION_STATE_FILE,
-  TOKEN_USAGE_LOG_FILE,
   toJsonText,
   type MemoryFilesOptions,
 } from './memoryFiles.js';

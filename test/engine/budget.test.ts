@@ -11,21 +11,18 @@ import {
   type MoaiConfig,
   type StoredEvent,
 } from '../../src/index.js';
+import { engineFactory } from '../engineHelpers.js';
 import { sequentialIds, steppingClock } from '../helpers.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
   for (const engine of engines.splice(0)) await engine.close();
 });
+const engineWith = engineFactory();
 
 /** 200,000-token window (claude-sonnet-4-5): 1% is 2,000 tokens. */
 const usageAt = (percent: number) => ({ input_tokens: percent * 2_000, output_tokens: 10 });
 
-async function engineWith(extra: Parameters<typeof createEngine>[0] = {}) {
-  const engine = await createEngine({ store: createMemoryEventStore(), clock: steppingClock(), ids: sequentialIds(), ...extra });
-  engines.push(engine);
-  return engine;
-}
 
 async function eventsOf(engine: Engine): Promise<StoredEvent[]> {
   const all: StoredEvent[] = [];

@@ -4,36 +4,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createEngine,
   createMemoryEventStore,
-  DEFAULT_CONFIG,
   isInvalidEventError,
   parseStoredEvent,
   type Engine,
   type EngineWarning,
-  type MoaiConfig,
-  type StoredEvent,
 } from '../../src/index.js';
-import { sequentialIds, steppingClock, tempDir } from '../helpers.js';
+import { configWith, engineFactory, streamOf } from '../engineHelpers.js';
+import { sequentialIds, tempDir } from '../helpers.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
   for (const engine of engines.splice(0)) await engine.close();
 });
+const engineWith = engineFactory();
 
-function configWith(session: Partial<MoaiConfig['session']>): MoaiConfig {
-  return { ...DEFAULT_CONFIG, session: { ...DEFAULT_CONFIG.session, ...session } } as MoaiConfig;
-}
 
-async function engineWith(extra: Parameters<typeof createEngine>[0] = {}) {
-  const engine = await createEngine({ store: createMemoryEventStore(), clock: steppingClock(), ids: sequentialIds(), ...extra });
-  engines.push(engine);
-  return engine;
-}
 
-async function streamOf(engine: Engine, sessionId: string): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
-  for await (const event of engine.store.readStream(`session-${sessionId}`)) events.push(event);
-  return events;
-}
 
 describe('what the review found', () => {
   it('admits at most max_parallel_sessions even when starts race', async () => {

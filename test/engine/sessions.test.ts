@@ -5,39 +5,24 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   createEngine,
   createMemoryEventStore,
-  DEFAULT_CONFIG,
   isCommandRejectedError,
   isConfigError,
   isHandoffValidationError,
   sessionViewToJson,
   type Engine,
   type EngineWarning,
-  type MoaiConfig,
-  type StoredEvent,
 } from '../../src/index.js';
+import { configWith, engineFactory, streamOf } from '../engineHelpers.js';
 import { sequentialIds, steppingClock, tempDir } from '../helpers.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
   for (const engine of engines.splice(0)) await engine.close();
 });
+const engineWith = engineFactory();
 
-type Session = MoaiConfig['session'];
-function configWith(session: Partial<Session>): MoaiConfig {
-  return { ...DEFAULT_CONFIG, session: { ...DEFAULT_CONFIG.session, ...session } } as MoaiConfig;
-}
 
-async function engineWith(extra: Parameters<typeof createEngine>[0] = {}) {
-  const engine = await createEngine({ store: createMemoryEventStore(), clock: steppingClock(), ids: sequentialIds(), ...extra });
-  engines.push(engine);
-  return engine;
-}
 
-async function streamOf(engine: Engine, sessionId: string): Promise<StoredEvent[]> {
-  const events: StoredEvent[] = [];
-  for await (const event of engine.store.readStream(`session-${sessionId}`)) events.push(event);
-  return events;
-}
 
 /** Each task's state and how many moves it took: what forks must not share. */
 const taskStates = (view: Parameters<typeof sessionViewToJson>[0]) =>
