@@ -7,7 +7,7 @@ import { writeReplayLog } from './replayLog.js';
 
 const EVENTS = 1_000_000;
 const ROUNDS = 3;
-const child = join(dirname(fileURLToPath(import.meta.url)), 'replayChild.ts');
+const child = join(dirname(fileURLToPath(import.meta.url)), 'replayChild.mjs');
 
 interface ChildResult {
   ms: number;
@@ -16,7 +16,7 @@ interface ChildResult {
 }
 
 function run(mode: 'moai' | 'raw', dir: string): ChildResult {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', child, mode, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [child, mode, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out) as ChildResult;
 }
 

@@ -110,8 +110,20 @@ export class ReplayFold {
     return { sessions, tokenHistories, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
   }
 
+  private readonly sessionIds = new Map<string, string>();
+
+  /** The session id of a stream, worked out once per stream rather than once per event. */
+  private sessionIdOf(stream: string): string {
+    let sessionId = this.sessionIds.get(stream);
+    if (sessionId === undefined) {
+      sessionId = sessionIdOfStream(stream) ?? stream;
+      this.sessionIds.set(stream, sessionId);
+    }
+    return sessionId;
+  }
+
   private visit(event: StoredEvent): void {
-    const sessionId = sessionIdOfStream(event.stream) ?? event.stream;
+    const sessionId = this.sessionIdOf(event.stream);
     const before = this.sessions.get(sessionId) ?? sessionViewProjection.initialState();
     if (event.type === 'TaskTransitioned') this.verify(sessionId, before, event);
     this.sessions.set(sessionId, sessionViewProjection.evolve(before, event));
