@@ -88,17 +88,20 @@ const storedEventChecks = new Map<string, TypeCheck<never>>(
 
 /**
  * Validate an event read back from a store and upcast it to the current schema.
- * `where` names the place (file and line, table row) for the error message.
+ * `place` names where it is (file and line, table row) for the error message;
+ * a function is only called when the event is bad.
  */
 export function parseStoredEvent(
   value: unknown,
-  where: string,
+  place: string | (() => string),
   upcasters: UpcasterRegistry = defaultRegistry,
 ): StoredEvent {
   // The fast path: one compiled check of a current-version event, envelope and data.
   if (storedEventChecks.get((value as { type?: unknown } | null)?.type as string)?.Check(value) === true) {
     return value as StoredEvent;
   }
+  // Only an event that fails needs its place spelled out.
+  const where = typeof place === 'string' ? place : place();
   if (!storedEnvelopeCheck.Check(value)) {
     throw new InvalidEventError(where, `envelope ${firstError(storedEnvelopeCheck as TypeCheck<never>, value, '')}`);
   }

@@ -447,7 +447,7 @@ class FileStore implements FileEventStore {
     const decoded = decodeLine(buffer, start, end);
     if (!decoded.ok) return { reason: decoded.reason };
     // Parsed afresh for this reader alone: no need to freeze what nobody shares.
-    const event = parseStoredEvent(decoded.value, `${file}:${line}`, this.upcasters);
+    const event = parseStoredEvent(decoded.value, () => `${file}:${line}`, this.upcasters);
     return { position: event.position, stream: event.stream, version: event.version, continues: decoded.continues, event };
   }
 
@@ -779,7 +779,7 @@ class FileStore implements FileEventStore {
     const line = position - segment.firstPosition + 1;
     const decoded = decodeLine(buffer, start, end);
     if (!decoded.ok) throw new CorruptLogError(segment.path, line, decoded.reason);
-    const event = parseStoredEvent(decoded.value, `${segment.path}:${line}`, this.upcasters);
+    const event = parseStoredEvent(decoded.value, () => `${segment.path}:${line}`, this.upcasters);
     if (event.position !== position) {
       throw new CorruptLogError(segment.path, line, `holds position ${event.position} where ${position} was indexed`);
     }
