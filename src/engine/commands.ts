@@ -1,3 +1,4 @@
+import type { TokenUsage } from '../budget/usage.js';
 import type { TaskEventType } from '../../machines/taskLifecycle.js';
 
 /** Start a new session stream. */
@@ -34,13 +35,9 @@ export interface SendTaskEvent {
 }
 
 /** Record one API call's token usage, already normalised. */
-export interface RecordTokenUsage {
+export interface RecordTokenUsage extends TokenUsage {
   type: 'RecordTokenUsage';
   model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheReadInputTokens: number;
   main: boolean;
   requestId?: string;
 }

@@ -1,17 +1,14 @@
+import type { TokenUsage } from '../budget/usage.js';
 import type { EventData } from '../events/schemas.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { AppendOnlyList } from './appendOnlyList.js';
 import type { Projection } from './projection.js';
 
 /** One usage record, with the context it left in use. */
-export interface TokenUsageEntry {
+export interface TokenUsageEntry extends TokenUsage {
   at: string;
   version: number;
   model: string;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheReadInputTokens: number;
   main: boolean;
   /** The context in use after this call: the latest main call's input + cache creation + cache read. */
   contextTokens: number;
