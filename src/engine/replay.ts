@@ -2,7 +2,11 @@ import type { AnyStateMachine } from 'xstate';
 import { taskLifecycleMachine } from '../../machines/taskLifecycle.js';
 import { sessionIdOfStream, sessionStream, type StoredEvent, type StoredEventOf } from '../events/envelope.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
+import { checkpointsProjection } from '../projections/checkpoints.js';
+import { sessionSummaryProjection } from '../projections/sessionSummary.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
+import { tasksProjection } from '../projections/tasks.js';
+import { tokenBudgetProjection } from '../projections/tokenBudget.js';
 import { tokenHistoryProjection, type TokenHistory } from '../projections/tokenHistory.js';
 import type { EventStore } from '../store/eventStore.js';
 import { forkBase } from './loadSessionView.js';
@@ -57,17 +61,25 @@ const historyStart = (view: SessionView): TokenHistory => ({
   contextTokens: view.tokens.contextTokens,
 });
 
+/** One session as a replay folds it: its view (owned by the fold, changed in place) and its token history. */
+interface Folding {
+  sessionId: string;
+  view: SessionView;
+  history: TokenHistory | undefined;
+}
+
 /**
  * The fold at the heart of a replay: every projection of every session it
- * sees, and the check of each recorded transition against the machine.
+ * sees, and the check of each recorded transition against the machine. Each
+ * projection's evolve is pure; the fold keeps the newest state of each in one
+ * record per session, so a replay allocates no view per event.
  */
 export class ReplayFold {
-  readonly sessions = new Map<string, SessionView>();
-  readonly tokenHistories = new Map<string, TokenHistory>();
   readonly divergences: Divergence[] = [];
   eventsRead = 0;
   lastPosition = 0;
   private readonly table: TransitionTable;
+  private readonly byStream = new Map<string, Folding>();
 
   constructor(
     private readonly store: EventStore,
@@ -81,13 +93,18 @@ export class ReplayFold {
     for (const event of batch) {
       // A fork starts from its parent's view at the version it branched at.
       if (event.type === 'SessionForked' && event.version === 1) {
-        this.sessions.set(sessionIdOfStream(event.stream) ?? event.stream, await forkBase(this.store, event));
+        const base = await forkBase(this.store, event);
+        this.byStream.set(event.stream, {
+          sessionId: sessionIdOfStream(event.stream) ?? event.stream,
+          view: { ...base },
+          history: undefined,
+        });
       }
       this.visit(event);
     }
   }
 
-  /** Fold one stream from its first event (a partition of a parallel replay). */
+  /** Fold one stream from its first event, or up to a version. */
   async visitStream(stream: string, toVersion?: number): Promise<void> {
     const range = toVersion === undefined ? {} : { toVersion };
     let batch: StoredEvent[] = [];
@@ -101,39 +118,38 @@ export class ReplayFold {
     await this.visitBatch(batch);
   }
 
-  /** The report of what was folded. */
+  /** The report of what was folded: each session's view and token history, in the order they first appeared. */
   report(): ReplayReport {
-    for (const [sessionId, view] of this.sessions) {
-      if (!this.tokenHistories.has(sessionId)) this.tokenHistories.set(sessionId, historyStart(view));
+    const sessions = new Map<string, SessionView>();
+    const tokenHistories = new Map<string, TokenHistory>();
+    for (const { sessionId, view, history } of this.byStream.values()) {
+      sessions.set(sessionId, { ...view });
+      tokenHistories.set(sessionId, history ?? historyStart(view));
     }
-    const { sessions, tokenHistories, divergences, eventsRead, lastPosition } = this;
+    const { divergences, eventsRead, lastPosition } = this;
     return { sessions, tokenHistories, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
   }
 
-  private readonly sessionIds = new Map<string, string>();
-
-  /** The session id of a stream, worked out once per stream rather than once per event. */
-  private sessionIdOf(stream: string): string {
-    let sessionId = this.sessionIds.get(stream);
-    if (sessionId === undefined) {
-      sessionId = sessionIdOfStream(stream) ?? stream;
-      this.sessionIds.set(stream, sessionId);
-    }
-    return sessionId;
-  }
-
   private visit(event: StoredEvent): void {
-    const sessionId = this.sessionIdOf(event.stream);
-    const before = this.sessions.get(sessionId) ?? sessionViewProjection.initialState();
-    if (event.type === 'TaskTransitioned') this.verify(sessionId, before, event);
-    this.sessions.set(sessionId, sessionViewProjection.evolve(before, event));
-    const type = event.type;
-    if (type === 'TokenUsageRecorded' || type === 'ContextCompacted' || type === 'BudgetThresholdCrossed' || type === 'BudgetThresholdCleared') {
-      this.tokenHistories.set(
-        sessionId,
-        tokenHistoryProjection.evolve(this.tokenHistories.get(sessionId) ?? historyStart(before), event),
-      );
+    let folding = this.byStream.get(event.stream);
+    if (folding === undefined) {
+      folding = { sessionId: sessionIdOfStream(event.stream) ?? event.stream, view: sessionViewProjection.initialState(), history: undefined };
+      this.byStream.set(event.stream, folding);
     }
+    const view = folding.view;
+    const type = event.type;
+    if (type === 'TaskTransitioned') this.verify(folding.sessionId, view, event);
+    if (type === 'TokenUsageRecorded' || type === 'ContextCompacted' || type === 'BudgetThresholdCrossed' || type === 'BudgetThresholdCleared') {
+      folding.history = tokenHistoryProjection.evolve(folding.history ?? historyStart(view), event);
+    }
+    // What sessionViewProjection.evolve does, into the fold's own record.
+    view.version = event.version;
+    view.position = event.position;
+    view.updatedAt = event.meta.at;
+    view.session = sessionSummaryProjection.evolve(view.session, event);
+    view.tasks = tasksProjection.evolve(view.tasks, event);
+    view.tokens = tokenBudgetProjection.evolve(view.tokens, event);
+    view.checkpoints = checkpointsProjection.evolve(view.checkpoints, event);
     this.eventsRead++;
     if (event.position > this.lastPosition) this.lastPosition = event.position;
   }
