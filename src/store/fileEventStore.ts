@@ -6,10 +6,9 @@ import { lock } from 'proper-lockfile';
 import { Subject, type Observable } from 'rxjs';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { UpcasterRegistry } from '../events/upcasters.js';
-import { parseStoredEvent, validateNewEvents } from '../events/validate.js';
+import { parseStoredEvent } from '../events/validate.js';
 import { CorruptLogError, InvalidArgumentError, LogLockedError, StorageError, StoreClosedError } from '../errors.js';
-import { deepFreeze } from '../util/deepFreeze.js';
-import { toStoredEvent } from './toStoredEvent.js';
+import { acceptNewEvents, toStoredEvent } from './toStoredEvent.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -512,9 +511,8 @@ class FileStore implements FileEventStore {
   append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     try {
       this.ensureWritable();
-      validateNewEvents(stream, events);
-      // Frozen now, so what was validated is what gets written.
-      for (const event of events) deepFreeze(event);
+      // Validated and frozen now, so what was validated is what gets written.
+      acceptNewEvents(stream, events);
       return new Promise<AppendResult>((resolve, reject) => {
         this.queue.push({ stream, events, expectedVersion: options.expectedVersion ?? 'any', resolve, reject });
         this.scheduleFlush();

@@ -1,8 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
-import { validateNewEvents } from '../events/validate.js';
 import { StoreClosedError } from '../errors.js';
-import { toStoredEvent } from './toStoredEvent.js';
+import { acceptNewEvents, toStoredEvent } from './toStoredEvent.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -37,7 +36,7 @@ export function createMemoryEventStore(): EventStore {
   return {
     async append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
       ensureOpen();
-      validateNewEvents(stream, events);
+      acceptNewEvents(stream, events);
       const existing = streams.get(stream);
       const version = existing?.events.length ?? 0;
       checkExpectedVersion(stream, options.expectedVersion ?? 'any', version);

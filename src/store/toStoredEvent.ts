@@ -1,15 +1,24 @@
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { CURRENT_SCHEMA_VERSIONS } from '../events/schemas.js';
+import { validateNewEvents } from '../events/validate.js';
 import { deepFreeze } from '../util/deepFreeze.js';
 
 /**
- * The stored form of a validated new event, frozen. Its keys come in the
- * order the file log writes them. Stores take ownership of appended events:
- * `data` and `meta` are frozen in place rather than copied, so an append
- * costs no deep copy and nobody can change an event once it is stored.
+ * Check the events of an append and take ownership of them: they are
+ * validated, then frozen in place rather than copied, so an append costs no
+ * deep copy and what was validated is what gets stored.
+ */
+export function acceptNewEvents(stream: string, events: readonly NewEvent[]): void {
+  validateNewEvents(stream, events);
+  for (const event of events) deepFreeze(event);
+}
+
+/**
+ * The stored form of an accepted (validated and frozen) new event, frozen.
+ * Its keys come in the order the file log writes them.
  */
 export function toStoredEvent(event: NewEvent, stream: string, version: number, position: number): StoredEvent {
-  return deepFreeze({
+  return Object.freeze({
     position,
     stream,
     version,
