@@ -1,8 +1,8 @@
-import { contextWindowFor } from '../budget/contextWindows.js';
 import { percentOfWindow } from '../budget/usage.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { SessionView } from '../projections/sessionView.js';
-import { sessionViewToJson, tasksInOrder } from '../projections/sessionView.js';
+import { tasksInOrder } from '../projections/sessionView.js';
+import { windowOf } from '../engine/decideBudget.js';
 
 /** A short, readable description of an event's data. */
 export function describeEvent(event: StoredEvent): string {
@@ -68,15 +68,6 @@ export function table(rows: readonly (readonly string[])[]): string {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
-/** The context window of a model, or undefined for a model the table does not know. */
-function knownWindow(model: string): number | undefined {
-  try {
-    return contextWindowFor(model);
-  } catch {
-    return undefined;
-  }
-}
-
 /** A session view as a readable block of text. */
 export function formatSessionView(view: SessionView): string {
   const s = view.session;
@@ -101,7 +92,7 @@ export function formatSessionView(view: SessionView): string {
     );
   }
   const tokens = view.tokens;
-  const window = knownWindow(s.model);
+  const window = windowOf(s.model);
   lines.push(
     '',
     'Tokens',
@@ -122,8 +113,6 @@ export function formatSessionView(view: SessionView): string {
   return lines.join('\n');
 }
 
-/** JSON for a view (see `sessionViewToJson`). */
-export const viewToJson = sessionViewToJson;
 
 /** A whole number with thousands separators: 150,000. */
 export const tokens = (n: number): string => n.toLocaleString('en-US');

@@ -1,5 +1,5 @@
 import { contextWindowFor } from '../budget/contextWindows.js';
-import { DEFAULT_THRESHOLDS, THRESHOLD_LEVELS, type BudgetThresholds } from '../budget/thresholds.js';
+import { crossThresholds, DEFAULT_THRESHOLDS, THRESHOLD_LEVELS, type BudgetThresholds } from '../budget/thresholds.js';
 import type { SessionEventBody } from '../events/schemas.js';
 import type { SessionView } from '../projections/sessionView.js';
 
@@ -37,12 +37,16 @@ export function budgetEvents(
   const contextWindow = windowOf(model, settings);
   if (contextWindow === undefined) return [];
   const percent = Math.round((contextTokens / contextWindow) * 100_000) / 1000;
-  const events: SessionEventBody[] = [];
-  for (const level of THRESHOLD_LEVELS) {
-    const reached = view.tokens.reached[level];
-    const above = percent >= settings.thresholds[level];
-    if (above && !reached) events.push({ type: 'BudgetThresholdCrossed', data: { level, percent, contextTokens, contextWindow } });
-    if (!above && reached) events.push({ type: 'BudgetThresholdCleared', data: { level, percent, contextTokens, contextWindow } });
-  }
-  return events;
+  // The shared crossing rule: a level fires when armed and reached, and is armed
+  // again once usage falls below it. Armed here means not reached in the log.
+  const reached = view.tokens.reached;
+  const armed = { monitor: !reached.monitor, warning: !reached.warning, emergency: !reached.emergency };
+  const result = crossThresholds(armed, percent, settings.thresholds);
+  const data = { percent, contextTokens, contextWindow };
+  return [
+    ...result.crossed.map((level): SessionEventBody => ({ type: 'BudgetThresholdCrossed', data: { level, ...data } })),
+    ...THRESHOLD_LEVELS.filter((level) => !armed[level] && result.armed[level]).map(
+      (level): SessionEventBody => ({ type: 'BudgetThresholdCleared', data: { level, ...data } }),
+    ),
+  ];
 }

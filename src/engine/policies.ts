@@ -4,6 +4,12 @@ import type { SessionCommand } from './commands.js';
 import { tasksIn } from './decide.js';
 import type { EngineSettings } from './settings.js';
 
+/** True when the checkpoint interval has passed since the session's last checkpoint (or its start). */
+export function checkpointDue(view: SessionView, settings: EngineSettings, now: Date): boolean {
+  const last = view.checkpoints.all.last()?.at ?? view.session.startedAt;
+  return now.getTime() - Date.parse(last) >= settings.checkpointIntervalMinutes * 60_000;
+}
+
 /** What the engine does in reaction to events it appended. */
 export type Reaction =
   | { kind: 'command'; command: SessionCommand }
@@ -75,9 +81,8 @@ export function react(view: SessionView, appended: readonly StoredEvent[], setti
         break;
     }
   }
-  if (checkpointReasons.length === 0 && !appended.every((e) => e.type === 'CheckpointCreated')) {
-    const last = view.checkpoints.all.last()?.at ?? view.session.startedAt;
-    if (now.getTime() - Date.parse(last) >= settings.checkpointIntervalMinutes * 60_000) checkpointReasons.push('interval');
+  if (checkpointReasons.length === 0 && !appended.every((e) => e.type === 'CheckpointCreated') && checkpointDue(view, settings, now)) {
+    checkpointReasons.push('interval');
   }
   if (settings.autoCheckpoint && checkpointReasons.length > 0) {
     // The checkpoint goes first: it captures the state the reasons refer to.

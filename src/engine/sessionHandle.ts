@@ -15,7 +15,7 @@ import { decide, type DecideContext } from './decide.js';
 import { windowOf } from './decideBudget.js';
 import { requestHandoff, type RequestHandoffInput } from './handoffs.js';
 import type { HandoffPackage } from '../handoff/handoffPackage.js';
-import { react } from './policies.js';
+import { checkpointDue, react } from './policies.js';
 import type { EngineSettings } from './settings.js';
 
 /** What a summariser is asked to compact. */
@@ -193,8 +193,7 @@ export class SessionHandle {
   /** Take an interval checkpoint if the interval has passed (by the engine's clock). */
   async checkpointIfDue(): Promise<CheckpointDocument | undefined> {
     return this.serialise(async () => {
-      const last = this.state.checkpoints.all.last()?.at ?? this.state.session.startedAt;
-      const due = this.context.now().getTime() - Date.parse(last) >= this.context.settings.checkpointIntervalMinutes * 60_000;
+      const due = checkpointDue(this.state, this.context.settings, this.context.now());
       return due && this.context.settings.autoCheckpoint && this.state.session.status !== 'ended'
         ? this.checkpointNow('interval')
         : undefined;

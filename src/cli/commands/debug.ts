@@ -1,3 +1,4 @@
+import { sessionViewToJson } from '../../projections/sessionView.js';
 import { relative } from 'node:path';
 import type { LoadedCheckpoint } from '../../checkpoints/checkpointStore.js';
 import { isCheckpointIntact } from '../../checkpoints/checkpointDocument.js';
@@ -9,7 +10,7 @@ import { buildTokenUsageLog, ownUsageEntries, tokenUsageLine } from '../../memor
 import type { SessionView } from '../../projections/sessionView.js';
 import { tasksInOrder } from '../../projections/sessionView.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
-import { formatBudgetReport, formatSessionView, percent, table, tokens, viewToJson } from '../format.js';
+import { formatBudgetReport, formatSessionView, percent, table, tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { withReadOnlyEngine } from '../stateFolder.js';
 
@@ -93,7 +94,7 @@ function sessionRow(engine: Engine, sessionId: string, view: SessionView) {
 async function showSessionState(engine: Engine, options: GlobalOptions, io: CliIo, sessionId: string | true): Promise<number> {
   if (sessionId !== true) {
     const view = await engine.sessionState(sessionId);
-    io.stdout(options.json ? json(viewToJson(view)) : `${formatSessionView(view)}\n`);
+    io.stdout(options.json ? json(sessionViewToJson(view)) : `${formatSessionView(view)}\n`);
     return EXIT.ok;
   }
   const rows = [...(await allSessions(engine))].filter(([, view]) => view.version > 0).map(([id, view]) => sessionRow(engine, id, view));

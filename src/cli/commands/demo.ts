@@ -1,3 +1,4 @@
+import { sessionViewToJson } from '../../projections/sessionView.js';
 import { windowOf } from '../../engine/decideBudget.js';
 import type { Engine } from '../../engine/createEngine.js';
 import type { SessionHandle, Summariser } from '../../engine/sessionHandle.js';
@@ -5,7 +6,7 @@ import type { StoredEvent } from '../../events/envelope.js';
 import { isCommandRejectedError } from '../../errors.js';
 import type { TaskEventType } from '../../../machines/taskLifecycle.js';
 import { EXIT } from '../exitCodes.js';
-import { formatEventLine, formatSessionView, tokens, viewToJson } from '../format.js';
+import { formatEventLine, formatSessionView, tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { withEngine, type EngineRun } from '../stateFolder.js';
 
@@ -93,7 +94,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
       const added = view.version - versionBefore;
       if (options.json) {
         io.stdout(
-          `${JSON.stringify({ resumed: existing, round, eventsAppended: added, steps, state: viewToJson(view) }, null, 2)}\n`,
+          `${JSON.stringify({ resumed: existing, round, eventsAppended: added, steps, state: sessionViewToJson(view) }, null, 2)}\n`,
         );
         return EXIT.ok;
       }

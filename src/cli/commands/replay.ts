@@ -1,8 +1,8 @@
+import { sessionViewToJson } from '../../projections/sessionView.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { replay } from '../../engine/replay.js';
 import { writeMemoryFiles } from '../../memory/writeMemoryFiles.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
-import { viewToJson } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
 import { openLogForReading, stateFolder } from '../stateFolder.js';
@@ -48,7 +48,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
             lastPosition: report.lastPosition,
             divergences: report.divergences,
             ...(written === undefined ? {} : { memoryFilesWritten: written }),
-            sessions: Object.fromEntries([...report.sessions].map(([id, view]) => [id, viewToJson(view)])),
+            sessions: Object.fromEntries([...report.sessions].map(([id, view]) => [id, sessionViewToJson(view)])),
           },
           null,
           2,

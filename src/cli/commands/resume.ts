@@ -1,5 +1,6 @@
+import { sessionViewToJson } from '../../projections/sessionView.js';
 import { EXIT } from '../exitCodes.js';
-import { formatSessionView, viewToJson } from '../format.js';
+import { formatSessionView } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
 import { withEngine } from '../stateFolder.js';
@@ -31,7 +32,7 @@ export async function resumeCommand(options: ResumeCommandOptions, io: CliIo): P
         io,
         run,
         [`Resumed session ${options.sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view)],
-        { sessionId: options.sessionId, version: view.version, state: viewToJson(view) },
+        { sessionId: options.sessionId, version: view.version, state: sessionViewToJson(view) },
       );
       return EXIT.ok;
     },

@@ -1,8 +1,9 @@
+import { sessionViewToJson } from '../../projections/sessionView.js';
 import { sessionStream } from '../../events/envelope.js';
 import { InvalidArgumentError, UnknownSessionError } from '../../errors.js';
 import { loadSessionView } from '../../engine/loadSessionView.js';
 import { EXIT } from '../exitCodes.js';
-import { formatSessionView, viewToJson } from '../format.js';
+import { formatSessionView } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
 import { openLogForReading } from '../stateFolder.js';
@@ -29,7 +30,7 @@ export async function stateCommand(options: StateCommandOptions, io: CliIo): Pro
       throw new InvalidArgumentError(`Session ${options.sessionId} has ${latest} events; --at ${at} does not exist yet.`);
     }
     const view = (await loadSessionView(store, options.sessionId, at === undefined ? {} : { toVersion: at }))!.view;
-    io.stdout(options.json ? `${JSON.stringify(viewToJson(view), null, 2)}\n` : `${formatSessionView(view)}\n`);
+    io.stdout(options.json ? `${JSON.stringify(sessionViewToJson(view), null, 2)}\n` : `${formatSessionView(view)}\n`);
     return EXIT.ok;
   } finally {
     await store.close();
