@@ -61,7 +61,19 @@ const historyStart = (view: SessionView): TokenHistory => ({
   contextTokens: view.tokens.contextTokens,
 });
 
-/** One session as a replay folds it: its view (owned by the fold, changed in place) and its token history. */
+/**
+ * A view the fold may change in place: a copy, with a mutable task map.
+ * Immutable.js copies on first write every node the map shares with `view`,
+ * so `view` itself never changes; after that a task's update edits its path in
+ * place instead of allocating a new one per event.
+ */
+const owned = (view: SessionView): SessionView => ({ ...view, tasks: { byId: view.tasks.byId.asMutable(), order: view.tasks.order } });
+
+/**
+ * One session as a replay folds it: its view (owned by the fold, changed in
+ * place, its task map a mutable Immutable.js map no one else sees) and its
+ * token history.
+ */
 interface Folding {
   sessionId: string;
   view: SessionView;
@@ -96,7 +108,7 @@ export class ReplayFold {
         const base = await forkBase(this.store, event);
         this.byStream.set(event.stream, {
           sessionId: sessionIdOfStream(event.stream) ?? event.stream,
-          view: { ...base },
+          view: owned(base),
           history: undefined,
         });
       }
@@ -122,8 +134,11 @@ export class ReplayFold {
   report(): ReplayReport {
     const sessions = new Map<string, SessionView>();
     const tokenHistories = new Map<string, TokenHistory>();
-    for (const { sessionId, view, history } of this.byStream.values()) {
-      sessions.set(sessionId, { ...view });
+    for (const folding of this.byStream.values()) {
+      const { sessionId, view, history } = folding;
+      // Handed out immutable; the fold goes on with a copy-on-write map of its own.
+      sessions.set(sessionId, { ...view, tasks: { byId: view.tasks.byId.asImmutable(), order: view.tasks.order } });
+      folding.view = owned(view);
       tokenHistories.set(sessionId, history ?? historyStart(view));
     }
     const { divergences, eventsRead, lastPosition } = this;
@@ -133,7 +148,7 @@ export class ReplayFold {
   private visit(event: StoredEvent): void {
     let folding = this.byStream.get(event.stream);
     if (folding === undefined) {
-      folding = { sessionId: sessionIdOfStream(event.stream) ?? event.stream, view: sessionViewProjection.initialState(), history: undefined };
+      folding = { sessionId: sessionIdOfStream(event.stream) ?? event.stream, view: owned(sessionViewProjection.initialState()), history: undefined };
       this.byStream.set(event.stream, folding);
     }
     const view = folding.view;

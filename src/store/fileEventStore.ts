@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { crc32 } from 'node:zlib';
 import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,8 @@ import type {
   SubscribeOptions,
 } from './eventStore.js';
 import { checkExpectedVersion } from './expectedVersion.js';
-import { decodeLine, encodeLines, readLineHeader, type LineHeader } from './lineCodec.js';
+import { asciiTextOf, decodeLine, encodeLines, readLineHeader, type LineHeader, type LinesText } from './lineCodec.js';
+import { LineBlocks } from './lineBlocks.js';
 import { readSegmentIndex, writeSegmentIndex } from './segmentIndexFile.js';
 import { readLineChunks } from './segmentLines.js';
 import { LogIndex } from './logIndex.js';
@@ -84,6 +86,8 @@ interface Segment {
   size: number;
   /** True when indexed to the end of the file as last seen. */
   scanned: boolean;
+  /** Checksums of runs of its lines (from its index file, and as its writer appends). */
+  blocks: LineBlocks;
 }
 
 interface ReadRange {
@@ -94,6 +98,8 @@ interface ReadRange {
   /** The file offset of `bytes`. */
   start: number;
   bytes: Promise<Buffer>;
+  /** The checksum of `bytes`, when the range is one whole block. */
+  blockCrc: number | undefined;
 }
 
 interface PendingAppend {
@@ -108,6 +114,12 @@ const SEGMENT_PATTERN = /^segment-(\d{6,})\.jsonl$/;
 const LOCK_NAME = 'writer.lock';
 const OWNER_NAME = 'writer.json';
 const READ_CHUNK_BYTES = 1 << 20;
+/** Events handed to a reader at a time: enough to save the awaits, few enough to die young. */
+const EVENTS_PER_BATCH = 256;
+/** The longest run of lines decoded as one text (see `asciiTextOf`). */
+const MAX_TEXT_SPAN = 96 << 10;
+/** Lines a scan decodes as one text. */
+const TEXT_LINES = 256;
 const MAX_BATCH_BYTES = 8 << 20;
 
 const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.jsonl`;
@@ -247,7 +259,7 @@ class FileStore implements FileEventStore {
     for (const number of await this.listSegmentNumbers()) {
       if (number <= known) continue;
       const name = segmentName(number);
-      this.segments.push({ number, name, path: join(this.dir, name), firstPosition: 0, size: 0, scanned: false });
+      this.segments.push({ number, name, path: join(this.dir, name), firstPosition: 0, size: 0, scanned: false, blocks: new LineBlocks() });
     }
   }
 
@@ -285,6 +297,7 @@ class FileStore implements FileEventStore {
     if (saved.firstPosition !== this.index.count + 1 || segment.size !== 0) return false;
     segment.firstPosition = saved.firstPosition;
     this.index.addRun(segmentIndex, saved.streams, saved.streamOf, saved.offsets, saved.lengths);
+    segment.blocks = new LineBlocks(saved.blocks);
     segment.size = saved.segmentSize;
     segment.scanned = !prefix;
     return true;
@@ -316,6 +329,7 @@ class FileStore implements FileEventStore {
       streamOf,
       offsets,
       lengths,
+      blocks: segment.blocks.all(),
     }).catch(() => undefined);
   }
 
@@ -346,14 +360,19 @@ class FileStore implements FileEventStore {
     for await (const chunk of readLineChunks(segment.path, segment.size)) {
       partialBytes = chunk.partialBytes;
       const events: StoredEvent[] = [];
+      let text: LinesText | undefined;
       for (let i = 0; i < chunk.starts.length; i++) {
         if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
         const start = chunk.starts[i]!;
         const end = chunk.ends[i]!;
         const offset = chunk.offset + start;
         line++;
+        if (decode && i % TEXT_LINES === 0) {
+          const last = Math.min(chunk.starts.length, i + TEXT_LINES) - 1;
+          text = chunk.ends[last]! - start <= MAX_TEXT_SPAN ? asciiTextOf(chunk.buffer, start, chunk.ends[last]!) : undefined;
+        }
         const read = decode
-          ? this.decodeLineAt(chunk.buffer, start, end, segment.path, line)
+          ? this.decodeLineAt(chunk.buffer, text, start, end, segment.path, line)
           : this.headerAt(chunk.buffer, start, end);
         const reason = 'reason' in read ? read.reason : this.indexChecked(read.position, read.stream, read.version, segmentIndex, offset, end - start);
         if (reason !== undefined) {
@@ -404,6 +423,7 @@ class FileStore implements FileEventStore {
     // What follows the cut is not part of the log (yet): forget it.
     if (cut !== undefined) {
       this.index.truncate(cut.position - 1);
+      segment.blocks.truncate(cut.position - segment.firstPosition);
       segment.size = cut.offset;
     }
     if (this.readOnly) return; // a writer may be finishing it right now
@@ -438,12 +458,13 @@ class FileStore implements FileEventStore {
   /** A line decoded, checked and parsed, or why it cannot be. */
   private decodeLineAt(
     buffer: Buffer,
+    text: LinesText | undefined,
     start: number,
     end: number,
     file: string,
     line: number,
   ): (LineHeader & { event: StoredEvent }) | { reason: string } {
-    const decoded = decodeLine(buffer, start, end);
+    const decoded = decodeLine(buffer, start, end, text);
     if (!decoded.ok) return { reason: decoded.reason };
     // Parsed afresh for this reader alone: no need to freeze what nobody shares.
     const event = parseStoredEvent(decoded.value, () => `${file}:${line}`, this.upcasters);
@@ -616,13 +637,14 @@ class FileStore implements FileEventStore {
       let written = 0;
       while (written < buffer.length) written += writeSync(handle.fd, buffer, written, buffer.length - written);
       if (this.durability !== 'none') await handle.datasync();
-      // Index the lines now that they are durable.
+      // Index the lines now that they are durable, and checksum them by the block for readers.
       let offset = segment.size;
       for (let i = 0; i < all.length; i++) {
         this.index.add(all[i]!.stream, segmentIndex, offset, lengths[i]!);
         offset += lengths[i]! + 1;
       }
       segment.size = offset;
+      segment.blocks.add(buffer, lengths, countBefore + 1 - segment.firstPosition);
     } catch (error) {
       await this.rollBack(countBefore);
       const failure = new StorageError(`Cannot append to the event log in ${this.dir}: ${(error as Error).message}`, {
@@ -666,7 +688,15 @@ class FileStore implements FileEventStore {
     }
     const number = (current?.number ?? 0) + 1;
     const name = segmentName(number);
-    const segment: Segment = { number, name, path: join(this.dir, name), firstPosition: this.index.count + 1, size: 0, scanned: true };
+    const segment: Segment = {
+      number,
+      name,
+      path: join(this.dir, name),
+      firstPosition: this.index.count + 1,
+      size: 0,
+      scanned: true,
+      blocks: new LineBlocks(),
+    };
     this.writeHandle = await open(segment.path, 'a');
     // Known before anything can fail, so a rollback truncates this segment, not the one before.
     this.segments.push(segment);
@@ -698,11 +728,27 @@ class FileStore implements FileEventStore {
     const from = Math.max(1, options.fromPosition ?? 1);
     const last = options.toPosition ?? Number.POSITIVE_INFINITY;
     // What is indexed is read by position; what is not (a reader opens lazily)
-    // is read, checked and indexed in one pass.
-    const indexedTo = Math.min(this.index.count, last);
-    if (from <= indexedTo) yield* this.readPositions(indexedTo - from + 1, (i) => from + i);
+    // is indexed from the segment's index file where it has a valid one and
+    // read by position, or else read, checked and indexed in one pass.
+    let next = from; // the first position not handed out yet
+    const readIndexed = (): AsyncIterable<StoredEvent[]> | undefined => {
+      const first = next;
+      const to = Math.min(this.index.count, last);
+      if (first > to) return undefined;
+      next = to + 1;
+      return this.readPositions(to - first + 1, (i) => first + i);
+    };
+    const indexed = readIndexed();
+    if (indexed !== undefined) yield* indexed;
     for (let i = 0; i < this.segments.length && this.index.count < last; i++) {
-      if (this.segments[i]!.scanned) continue;
+      const segment = this.segments[i]!;
+      if (segment.scanned) continue;
+      if (segment.size === 0 && (await this.loadSegmentIndex(i, i === this.segments.length - 1))) {
+        next = Math.max(next, segment.firstPosition);
+        const fromIndex = readIndexed();
+        if (fromIndex !== undefined) yield* fromIndex;
+        if (segment.scanned) continue;
+      }
       for await (const batch of this.scanSegment(i, true)) {
         const wanted = batch.filter((event) => event.position >= from && event.position <= last);
         if (wanted.length > 0) yield wanted;
@@ -714,44 +760,75 @@ class FileStore implements FileEventStore {
   /**
    * Read the events at `positionAt(0 .. count - 1)`, in that order.
    * Neighbouring lines are read together, up to a megabyte at a time, and the
-   * next range is read while the current one is decoded.
+   * next range is read while the current one is decoded. A block of lines
+   * (see `lineBlocks.ts`) wanted whole is read as one range and checked with
+   * its one checksum; other lines are checked one by one.
    */
   private async *readPositions(count: number, positionAt: (i: number) => number): AsyncIterable<StoredEvent[]> {
+    const buffers = [Buffer.allocUnsafe(0), Buffer.allocUnsafe(0)];
+    let turn = 0;
     const planRange = (from: number): ReadRange => {
       const first = positionAt(from);
       const segmentIndex = this.index.segment(first);
+      const segment = this.segments[segmentIndex]!;
       const start = this.index.offset(first);
-      let end = start + this.index.length(first) + 1;
+      const lineEnd = (position: number): number => this.index.offset(position) + this.index.length(position) + 1;
+      const read = (to: number, end: number, blockCrc: number | undefined): ReadRange => {
+        // Two buffers used in turn: one being decoded, one being read into.
+        const size = end - start;
+        const slot = turn++ % 2;
+        if (buffers[slot]!.length < size) buffers[slot] = Buffer.allocUnsafe(Math.max(size, READ_CHUNK_BYTES));
+        const bytes = this.readRange(segment, start, end, buffers[slot]!.subarray(0, size));
+        bytes.catch(() => undefined); // read ahead: a reader that stops early never awaits it
+        return { from, to, segment, start, bytes, blockCrc };
+      };
+      const block = segment.blocks.startingAt(first - segment.firstPosition);
+      const lastOfBlock = block === undefined ? 0 : first + block.lineCount - 1;
+      // Positions only ever increase, so the block is wanted whole when its last line is wanted where it would be.
+      if (block !== undefined && from + block.lineCount <= count && positionAt(from + block.lineCount - 1) === lastOfBlock) {
+        return read(from + block.lineCount, lineEnd(lastOfBlock), block.crc);
+      }
+      let end = lineEnd(first);
       let to = from + 1;
       while (to < count) {
         const next = positionAt(to);
-        const nextEnd = this.index.offset(next) + this.index.length(next) + 1;
+        const nextEnd = lineEnd(next);
         if (this.index.segment(next) !== segmentIndex || nextEnd - start > READ_CHUNK_BYTES) break;
+        if (next === positionAt(to - 1) + 1 && segment.blocks.startingAt(next - segment.firstPosition) !== undefined) break; // a block starts: read it on its own
         end = nextEnd;
         to++;
       }
-      const bytes = this.readRange(this.segments[segmentIndex]!, start, end);
-      bytes.catch(() => undefined); // read ahead: a reader that stops early never awaits it
-      return { from, to, segment: this.segments[segmentIndex]!, start, bytes };
+      return read(to, end, undefined);
     };
     let range: ReadRange | undefined = count > 0 ? planRange(0) : undefined;
     while (range !== undefined) {
       const buffer = await range.bytes;
       const current = range;
       range = current.to < count ? planRange(current.to) : undefined;
-      const events: StoredEvent[] = new Array(current.to - current.from);
-      for (let k = current.from; k < current.to; k++) {
-        const position = positionAt(k);
-        const offset = this.index.offset(position) - current.start;
-        events[k - current.from] = this.decodeAt(current.segment, position, buffer, offset, offset + this.index.length(position));
+      // A block that does not match its checksum is checked line by line: the error names the line.
+      const blockChecked = current.blockCrc !== undefined && crc32(buffer) === current.blockCrc;
+      const lineEnd = (position: number): number => this.index.offset(position) + this.index.length(position) - current.start;
+      for (let k = current.from; k < current.to; k += EVENTS_PER_BATCH) {
+        const upTo = Math.min(current.to, k + EVENTS_PER_BATCH);
+        const spanStart = this.index.offset(positionAt(k)) - current.start;
+        const spanEnd = lineEnd(positionAt(upTo - 1));
+        const text = spanEnd - spanStart <= MAX_TEXT_SPAN ? asciiTextOf(buffer, spanStart, spanEnd) : undefined;
+        const events: StoredEvent[] = new Array(upTo - k);
+        for (let j = k; j < upTo; j++) {
+          const position = positionAt(j);
+          const offset = this.index.offset(position) - current.start;
+          const end = offset + this.index.length(position);
+          events[j - k] = this.decodeAt(current.segment, position, buffer, offset, end, text, blockChecked);
+        }
+        yield events;
       }
-      yield events;
     }
   }
 
-  private async readRange(segment: Segment, start: number, end: number): Promise<Buffer> {
+  /** The bytes of `segment` in `[start, end)`, into `into` (that long) when given. */
+  private async readRange(segment: Segment, start: number, end: number, into?: Buffer): Promise<Buffer> {
     const handle = await this.readHandle(segment);
-    const buffer = Buffer.allocUnsafe(end - start);
+    const buffer = into ?? Buffer.allocUnsafe(end - start);
     let read = 0;
     while (read < buffer.length) {
       const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
@@ -773,13 +850,25 @@ class FileStore implements FileEventStore {
     return handle;
   }
 
-  private decodeAt(segment: Segment, position: number, buffer: Buffer, start: number, end: number): StoredEvent {
+  private decodeAt(
+    segment: Segment,
+    position: number,
+    buffer: Buffer,
+    start: number,
+    end: number,
+    text: LinesText | undefined,
+    blockChecked: boolean,
+  ): StoredEvent {
     const line = position - segment.firstPosition + 1;
-    const decoded = decodeLine(buffer, start, end);
+    const decoded = decodeLine(buffer, start, end, text, blockChecked);
     if (!decoded.ok) throw new CorruptLogError(segment.path, line, decoded.reason);
     const event = parseStoredEvent(decoded.value, () => `${segment.path}:${line}`, this.upcasters);
-    if (event.position !== position) {
-      throw new CorruptLogError(segment.path, line, `holds position ${event.position} where ${position} was indexed`);
+    if (event.position !== position || event.stream !== this.index.stream(position)) {
+      throw new CorruptLogError(
+        segment.path,
+        line,
+        `holds ${event.stream} at position ${event.position} where the index has ${this.index.stream(position)} at ${position}`,
+      );
     }
     return event;
   }

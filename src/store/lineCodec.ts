@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import { crc32 } from 'node:zlib';
 import type { StoredEvent } from '../events/envelope.js';
 
@@ -74,20 +75,45 @@ export function encodeLine(event: StoredEvent): string {
 /** Why a line could not be decoded, or the JSON value it holds and whether its append goes on. */
 export type DecodedLine = { ok: true; value: unknown; continues: boolean } | { ok: false; reason: string };
 
+/** The text of `buffer[at, at + text.length)`, decoded at once for the lines in it. */
+export interface LinesText {
+  text: string;
+  at: number;
+}
+
+/**
+ * The text of `buffer[start, end)` (whole lines), decoded once for all of
+ * them, when its bytes are all ASCII (as nearly every log's are): then each
+ * line's JSON is a slice of it, at its bytes' offsets. Undefined otherwise;
+ * each line is then decoded from UTF-8 on its own. Keep the span well under
+ * 128 KB: a longer string is born in V8's large-object space and lives until
+ * a full collection.
+ */
+export function asciiTextOf(buffer: Buffer, start: number, end: number): LinesText | undefined {
+  const bytes = buffer.subarray(start, end);
+  return isAscii(bytes) ? { text: bytes.toString('latin1'), at: start } : undefined;
+}
+
 /**
  * Decode the line in `buffer[start, end)` (without its newline): check the
- * checksum, then parse the JSON.
+ * checksum, then parse the JSON. `text` is {@link asciiTextOf} a span of the
+ * same buffer that holds the line, when the caller has it. `blockChecked` says
+ * the line's bytes were already verified with the checksum of a block of lines
+ * around it, so its own is not computed again (its mark and hex digits are
+ * still checked).
  */
-export function decodeLine(buffer: Buffer, start: number, end: number): DecodedLine {
+export function decodeLine(buffer: Buffer, start: number, end: number, text?: LinesText, blockChecked = false): DecodedLine {
   const mark = buffer[start + HEX];
   if (end - start < HEX + 3 || (mark !== LAST_OF_APPEND && mark !== MORE_OF_APPEND)) {
     return { ok: false, reason: 'not a checksummed event line' };
   }
   const expected = readHex(buffer, start);
-  const body = buffer.subarray(start + HEX + 1, end);
-  if (expected === -1 || crc32(body) !== expected) return { ok: false, reason: 'checksum mismatch' };
+  if (expected === -1) return { ok: false, reason: 'checksum mismatch' };
+  if (!blockChecked && crc32(buffer.subarray(start + HEX + 1, end)) !== expected) return { ok: false, reason: 'checksum mismatch' };
   try {
-    return { ok: true, value: JSON.parse(body.toString('utf8')), continues: mark === MORE_OF_APPEND };
+    const json =
+      text === undefined ? buffer.toString('utf8', start + HEX + 1, end) : text.text.slice(start + HEX + 1 - text.at, end - text.at);
+    return { ok: true, value: JSON.parse(json), continues: mark === MORE_OF_APPEND };
   } catch (error) {
     return { ok: false, reason: `invalid JSON (${(error as Error).message})` };
   }

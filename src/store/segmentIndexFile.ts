@@ -1,5 +1,6 @@
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
+import type { LineBlock } from './lineBlocks.js';
 
 /*
  * The index of a segment, kept beside it as `segment-NNNNNN.idx` so a writer
@@ -12,11 +13,14 @@ import { crc32 } from 'node:zlib';
  * Layout, little-endian: "MOAIIDX1", u32 format version, f64 segment size,
  * f64 first position, u32 line count, u32 stream count, then each stream name
  * (u16 byte length, UTF-8 bytes), then per line a u32 stream number, a u32
- * offset and a u32 length, then a u32 CRC-32 of everything before it.
+ * offset and a u32 length, then (format 2) a u32 block count and per block
+ * (see `lineBlocks.ts`) a u32 first line, a u32 line count and a u32 CRC-32,
+ * then a u32 CRC-32 of everything before it. Format 1 files, which have no
+ * blocks, are still read.
  */
 
 const MAGIC = Buffer.from('MOAIIDX1', 'latin1');
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** The lines of one sealed segment, as its index file holds them. */
 export interface SegmentIndex {
@@ -26,6 +30,8 @@ export interface SegmentIndex {
   streamOf: Uint32Array;
   offsets: Uint32Array;
   lengths: Uint32Array;
+  /** Checksums of runs of its lines; lines in no block are checked one by one. */
+  blocks: LineBlock[];
 }
 
 /** The index file's path for a segment file's path. */
@@ -35,7 +41,7 @@ export const indexFileOf = (segmentPath: string): string => segmentPath.replace(
 export async function writeSegmentIndex(segmentPath: string, index: SegmentIndex): Promise<void> {
   const count = index.offsets.length;
   const names = index.streams.map((name) => Buffer.from(name, 'utf8'));
-  const size = MAGIC.length + 4 + 8 + 8 + 4 + 4 + names.reduce((sum, n) => sum + 2 + n.length, 0) + count * 12 + 4;
+  const size = MAGIC.length + 4 + 8 + 8 + 4 + 4 + names.reduce((sum, n) => sum + 2 + n.length, 0) + count * 12 + 4 + index.blocks.length * 12 + 4;
   const buffer = Buffer.alloc(size);
   let at = MAGIC.copy(buffer, 0);
   at = buffer.writeUInt32LE(FORMAT, at);
@@ -49,6 +55,12 @@ export async function writeSegmentIndex(segmentPath: string, index: SegmentIndex
   }
   for (const array of [index.streamOf, index.offsets, index.lengths]) {
     at += Buffer.from(array.buffer, array.byteOffset, count * 4).copy(buffer, at);
+  }
+  at = buffer.writeUInt32LE(index.blocks.length, at);
+  for (const block of index.blocks) {
+    at = buffer.writeUInt32LE(block.firstLine, at);
+    at = buffer.writeUInt32LE(block.lineCount, at);
+    at = buffer.writeUInt32LE(block.crc, at);
   }
   buffer.writeUInt32LE(crc32(buffer.subarray(0, at)), at);
   const path = indexFileOf(segmentPath);
@@ -75,7 +87,8 @@ export async function readSegmentIndex(segmentPath: string, prefix = false): Pro
     if (buffer.length < MAGIC.length + 32 || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
     if (crc32(buffer.subarray(0, buffer.length - 4)) !== buffer.readUInt32LE(buffer.length - 4)) return undefined;
     let at = MAGIC.length;
-    if (buffer.readUInt32LE(at) !== FORMAT) return undefined;
+    const format = buffer.readUInt32LE(at);
+    if (format !== 1 && format !== FORMAT) return undefined;
     at += 4;
     const indexedSize = buffer.readDoubleLE(at);
     at += 8;
@@ -102,7 +115,17 @@ export async function readSegmentIndex(segmentPath: string, prefix = false): Pro
       return new Uint32Array(aligned.buffer);
     };
     const arrays = [column(), column(), column()] as const;
-    return { segmentSize: indexedSize, firstPosition, streams, streamOf: arrays[0], offsets: arrays[1], lengths: arrays[2] };
+    const blocks: LineBlock[] = [];
+    const blockCount = format === 1 ? 0 : buffer.readUInt32LE(at);
+    at += format === 1 ? 0 : 4;
+    for (let i = 0; i < blockCount; i++, at += 12) {
+      const block = { firstLine: buffer.readUInt32LE(at), lineCount: buffer.readUInt32LE(at + 4), crc: buffer.readUInt32LE(at + 8) };
+      // A block must lie within the indexed lines; one that does not makes the whole index suspect.
+      if (block.lineCount === 0 || block.firstLine + block.lineCount > count) return undefined;
+      blocks.push(block);
+    }
+    if (at !== buffer.length - 4) return undefined;
+    return { segmentSize: indexedSize, firstPosition, streams, streamOf: arrays[0], offsets: arrays[1], lengths: arrays[2], blocks };
   } catch {
     return undefined;
   }

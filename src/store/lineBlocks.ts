@@ -1,0 +1,94 @@
+import { crc32 } from 'node:zlib';
+
+/*
+ * Block checksums: the CRC-32 of a run of whole lines of a segment (their
+ * bytes, newlines included), kept in the segment's index file. A reader that
+ * reads a whole block checks it with one checksum over a megabyte instead of
+ * one per line, which is most of what checking costs; a block that does not
+ * match is checked line by line, so the error still names the line.
+ *
+ * Only the writer makes blocks, from the bytes it has just written and
+ * synced, never from bytes read back: a block never vouches for a line
+ * nobody checked. Lines outside every block (those a writer found on open
+ * after its last index) are checked one by one, as before.
+ */
+
+/** A run of whole lines of one segment and the CRC-32 of their bytes. */
+export interface LineBlock {
+  /** The segment's line the block starts at, from 0. */
+  readonly firstLine: number;
+  readonly lineCount: number;
+  readonly crc: number;
+}
+
+/** A block is closed once it holds this many bytes; reads are about this size too. */
+export const BLOCK_BYTES = 1 << 20;
+
+/** The blocks of one segment: those read from its index file, then those its writer adds. */
+export class LineBlocks {
+  private readonly closed: LineBlock[];
+  private readonly byFirstLine = new Map<number, LineBlock>();
+  private open: { firstLine: number; lineCount: number; bytes: number; crc: number } | undefined;
+
+  constructor(blocks: readonly LineBlock[] = []) {
+    this.closed = [...blocks];
+    for (const block of this.closed) this.byFirstLine.set(block.firstLine, block);
+  }
+
+  /**
+   * Lines just written (and synced): `buffer` holds them one after another,
+   * `lengths` their lengths without the newline, and the first is the
+   * segment's line `firstLine`.
+   */
+  add(buffer: Buffer, lengths: readonly number[], firstLine: number): void {
+    if (this.open !== undefined && this.open.firstLine + this.open.lineCount !== firstLine) this.close();
+    let start = 0; // where the part of `buffer` not yet in a block starts
+    let end = 0;
+    for (let i = 0; i < lengths.length; i++) {
+      this.open ??= { firstLine: firstLine + i, lineCount: 0, bytes: 0, crc: 0 };
+      const bytes = lengths[i]! + 1;
+      end += bytes;
+      this.open.lineCount++;
+      this.open.bytes += bytes;
+      if (this.open.bytes >= BLOCK_BYTES) {
+        this.open.crc = crc32(buffer.subarray(start, end), this.open.crc);
+        start = end;
+        this.close();
+      }
+    }
+    if (this.open !== undefined && end > start) this.open.crc = crc32(buffer.subarray(start, end), this.open.crc);
+  }
+
+  /** The block that starts at the segment's line `firstLine`, if one does (the open one included). */
+  startingAt(firstLine: number): LineBlock | undefined {
+    const open = this.open;
+    if (open !== undefined && open.firstLine === firstLine) return { firstLine, lineCount: open.lineCount, crc: open.crc };
+    return this.byFirstLine.get(firstLine);
+  }
+
+  /** Every block, the open one as it is now, in line order. */
+  all(): LineBlock[] {
+    const open = this.open;
+    return open === undefined ? [...this.closed] : [...this.closed, { firstLine: open.firstLine, lineCount: open.lineCount, crc: open.crc }];
+  }
+
+  /** Forget the blocks that reach past the segment's first `lineCount` lines (a cut tail). */
+  truncate(lineCount: number): void {
+    if (this.open !== undefined && this.open.firstLine + this.open.lineCount > lineCount) this.open = undefined;
+    while (this.closed.length > 0) {
+      const last = this.closed.at(-1)!;
+      if (last.firstLine + last.lineCount <= lineCount) break;
+      this.closed.pop();
+      this.byFirstLine.delete(last.firstLine);
+    }
+  }
+
+  private close(): void {
+    const open = this.open;
+    if (open === undefined) return;
+    const block = { firstLine: open.firstLine, lineCount: open.lineCount, crc: open.crc };
+    this.closed.push(block);
+    this.byFirstLine.set(block.firstLine, block);
+    this.open = undefined;
+  }
+}
