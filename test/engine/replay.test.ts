@@ -5,9 +5,12 @@ import { describe, expect, it } from 'vitest';
 import {
   createEngine,
   createMemoryEventStore,
+  isFileEventStore,
   openFileEventStore,
   replay,
+  ReplayFold,
   type EventStore,
+  type StoredEvent,
   TASK_EVENT_TYPES,
   type SessionView,
   type TaskEventType,
@@ -74,6 +77,14 @@ describe('replay', () => {
         }
         await engine.close();
         await store.close();
+        if (isFileEventStore(store)) {
+          // A reader in another process reads the closed log through its index files and block checksums.
+          const reader = await openFileEventStore({ dir: store.dir, readOnly: true });
+          const fromReader = await replay(reader);
+          expect(fromReader.ok).toBe(true);
+          expect(plain(fromReader.sessions.get('p'))).toEqual(plain(session.state));
+          await reader.close();
+        }
       }),
       { numRuns },
     );
@@ -140,5 +151,29 @@ describe('replay', () => {
     const store = createMemoryEventStore();
     await expect(replay(store, { untilVersion: 3 })).rejects.toThrow(/give the session id/);
     await expect(replay(store, { sessionId: 'ghost' })).rejects.toThrow(/No session "ghost"/);
+  });
+
+  it('keeps a report it handed out as it was while its fold goes on', async () => {
+    const store = createMemoryEventStore();
+    const engine = await createEngine({ store, clock: steppingClock(), ids: sequentialIds() });
+    const session = await engine.startSession({ sessionId: 'r', agent: 'a', model: 'claude-sonnet-4-5' });
+    for (let i = 0; i < 40; i++) await session.addTask({ taskId: `t${i}`, title: 'task' });
+    const half = session.state.version;
+    for (let i = 0; i < 40; i++) await session.sendTask(`t${i}`, 'START');
+    const fold = new ReplayFold(store);
+    const events: StoredEvent[] = [];
+    for await (const event of store.readAll()) events.push(event);
+    await fold.visitBatch(events.slice(0, half));
+    const early = fold.report().sessions.get('r')!;
+    const earlyJson = plain(early);
+    await fold.visitBatch(events.slice(half));
+    const late = fold.report().sessions.get('r')!;
+    expect(plain(early)).toEqual(earlyJson);
+    expect(early.tasks.byId.get('t0')?.state).toBe('pending');
+    expect(late.tasks.byId.get('t0')?.state).toBe('in_progress');
+    expect(plain(late)).toEqual(plain(session.state));
+    // What was handed out is a persistent map: changing it makes a new one.
+    expect(early.tasks.byId.set('t0', late.tasks.byId.get('t0')!)).not.toBe(early.tasks.byId);
+    await engine.close();
   });
 });
