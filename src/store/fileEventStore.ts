@@ -55,7 +55,7 @@ export interface FileEventStoreOptions {
    * A read-only store sees that process's appends on each read; it never repairs.
    */
   readOnly?: boolean;
-  /** Start a new segment file when the current one would pass this size. Defaults to 64 MiB. */
+  /** Start a new segment file when the current one would pass this size. Defaults to 64 MiB; at most 2 GiB (offsets are 32-bit). */
   maxSegmentBytes?: number;
   /** How long to wait for another writer to release the lock; defaults to 0 (fail at once). */
   lockWaitMs?: number;
@@ -121,6 +121,8 @@ const MAX_TEXT_SPAN = 96 << 10;
 /** Lines a scan decodes as one text. */
 const TEXT_LINES = 256;
 const MAX_BATCH_BYTES = 8 << 20;
+/** Offsets in a segment are 32-bit (in memory and in index files): 2 GiB leaves room for the one batch that may pass the limit. */
+const MAX_SEGMENT_BYTES = 2 ** 31;
 
 const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.jsonl`;
 
@@ -175,6 +177,9 @@ class FileStore implements FileEventStore {
     this.maxSegmentBytes = options.maxSegmentBytes ?? 64 << 20;
     this.upcasters = options.upcasters ?? new UpcasterRegistry();
     this.upcasting = options.upcasters === undefined ? 'built-in' : 'custom';
+    if (!Number.isInteger(this.maxSegmentBytes) || this.maxSegmentBytes < 1 || this.maxSegmentBytes > MAX_SEGMENT_BYTES) {
+      throw new InvalidArgumentError(`maxSegmentBytes must be a whole number of bytes from 1 to ${MAX_SEGMENT_BYTES} (2 GiB), not ${String(this.maxSegmentBytes)}`);
+    }
     if (!['always', 'batch', 'none'].includes(this.durability)) {
       throw new InvalidArgumentError(`durability must be always, batch or none, not ${JSON.stringify(this.durability)}`);
     }

@@ -1,0 +1,41 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isInvalidArgumentError, openFileEventStore } from '../../src/index.js';
+import { LogIndex } from '../../src/store/logIndex.js';
+
+describe('LogIndex', () => {
+  it('keeps every line where it was put across pages, and forgets a cut tail', () => {
+    const index = new LogIndex();
+    const lines = 150_000; // more than two pages of 65,536
+    for (let i = 0; i < lines; i++) index.add(`s${i % 3}`, i >> 16, i * 300, 250 + (i % 50));
+    expect(index.count).toBe(lines);
+    for (const position of [1, 65_536, 65_537, 131_073, lines]) {
+      const i = position - 1;
+      expect([index.segment(position), index.offset(position), index.length(position), index.stream(position)]).toEqual([i >> 16, i * 300, 250 + (i % 50), `s${i % 3}`]);
+    }
+    expect(index.versionOf('s1')).toBe(50_000);
+    index.truncate(65_000);
+    expect(index.count).toBe(65_000);
+    expect(index.versionOf('s0')).toBe(21_667);
+    index.add('s9', 7, 123, 45);
+    expect([index.segment(65_001), index.offset(65_001), index.length(65_001), index.stream(65_001)]).toEqual([7, 123, 45, 's9']);
+    expect(index.streams.get('s9')?.positions.at(0)).toBe(65_001);
+  });
+
+  it('holds offsets up to 4 GiB, as segment index files do', () => {
+    const index = new LogIndex();
+    index.add('s', 0, 2 ** 32 - 1000, 999);
+    expect(index.offset(1)).toBe(2 ** 32 - 1000);
+  });
+});
+
+describe('file store segment size', () => {
+  it('refuses a segment size its 32-bit offsets cannot reach, naming the limit', async () => {
+    const dir = join(await mkdtemp(join(tmpdir(), 'moai-index-')), 'events');
+    const error = await openFileEventStore({ dir, maxSegmentBytes: 8 * 2 ** 30 }).catch((e: unknown) => e);
+    expect(isInvalidArgumentError(error)).toBe(true);
+    expect((error as Error).message).toContain('maxSegmentBytes must be a whole number of bytes from 1 to 2147483648 (2 GiB)');
+  });
+});
