@@ -661,7 +661,8 @@ class FileStore implements FileEventStore {
     for (const { pending, stored } of accepted) {
       pending.resolve({ stream: pending.stream, nextExpectedVersion: stored.at(-1)!.version, events: stored });
     }
-    for (const event of all) this.live.next(event);
+    // Subscribers hear of each event; with none, the loop is skipped (rxjs does some work per next()).
+    if (this.live.observed) for (const event of all) this.live.next(event);
   }
 
   /** After a failed write, cut the segment back to its last good line. */
