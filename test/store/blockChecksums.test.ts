@@ -75,6 +75,24 @@ describe('block checksums', () => {
     expect((events[5_432]!.data as { taskId: string }).taskId).toBe('t54-32');
   });
 
+  it('let a reader read any range of a log of many segments through their index files', async () => {
+    const dir = await freshDir();
+    const writer = await openFileEventStore({ dir, maxSegmentBytes: 4_000 });
+    for (let i = 0; i < 60; i++) await writer.append(`session-${i % 4}`, [sampleEvent(`t${i}`), sampleEvent(`u${i}`)]);
+    await writer.close();
+    for (const [from, to] of [
+      [1, 120],
+      [7, 23],
+      [50, 51],
+      [97, 120],
+    ] as const) {
+      const events = await collect((await reader(dir)).readAll({ fromPosition: from, toPosition: to }));
+      expect(events.map((e) => e.position)).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
+    }
+    const stream = await collect((await reader(dir)).readStream('session-3'));
+    expect(stream.map((e) => e.version)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+
   it('name the damaged line when a block does not match, and change nothing', async () => {
     const { dir, file } = await bigLog();
     await damageLine(file, 7_777);
