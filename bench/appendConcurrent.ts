@@ -114,7 +114,7 @@ export async function benchAppendConcurrent(): Promise<boolean> {
   }
   const lowdb = await lowdbRate();
   const oursRate = median(ours);
-  return report(
+  const ok = report(
     `Durable append, ${APPENDERS} concurrent appenders, ${EVENTS.toLocaleString('en-US')} events (file store, group commit; ${ROUNDS} paired rounds, medians)`,
     oursRate,
     'events/s',
@@ -124,4 +124,6 @@ export async function benchAppendConcurrent(): Promise<boolean> {
     ],
     { min: 50_000, label: '>= 50,000 events/s' },
   );
+  console.log(`  the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+  return ok;
 }
