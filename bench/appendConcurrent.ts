@@ -11,7 +11,7 @@ const APPENDERS = 64;
 const EVENTS = 40_000;
 const LOWDB_SIZE = 5_000;
 const LOWDB_WRITES = 100;
-const ROUNDS = 7;
+const ROUNDS = 11;
 
 /** 64 appenders, each appending one event at a time to its own stream, on the file store (batch). */
 async function fileStoreRate(): Promise<number> {
