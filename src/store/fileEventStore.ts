@@ -98,8 +98,19 @@ interface ReadRange {
   /** The file offset of `bytes`. */
   start: number;
   bytes: Promise<Buffer>;
-  /** The checksum of `bytes`, when the range is one whole block. */
-  blockCrc: number | undefined;
+  /** The whole blocks in the range, each to be checked with its own checksum. */
+  blocks: RangeBlock[];
+}
+
+/** A whole block of lines within a read range. */
+interface RangeBlock {
+  /** The indexes (into the positions being read) it covers: [from, to). */
+  from: number;
+  to: number;
+  /** Its bytes in the range's buffer: [start, end). */
+  start: number;
+  end: number;
+  crc: number;
 }
 
 interface PendingAppend {
@@ -303,6 +314,12 @@ class FileStore implements FileEventStore {
     segment.firstPosition = saved.firstPosition;
     this.index.addRun(segmentIndex, saved.streams, saved.streamOf, saved.offsets, saved.lengths);
     segment.blocks = new LineBlocks(saved.blocks);
+    const lastBlock = saved.blocks.at(-1);
+    const count = saved.offsets.length;
+    if (prefix && !this.readOnly && lastBlock !== undefined && lastBlock.firstLine + lastBlock.lineCount === count) {
+      // The writer's next appends may follow the last block: let them extend it.
+      segment.blocks.reopenLast(saved.offsets[count - 1]! + saved.lengths[count - 1]! + 1 - saved.offsets[lastBlock.firstLine]!);
+    }
     segment.size = saved.segmentSize;
     segment.scanned = !prefix;
     return true;
@@ -767,44 +784,42 @@ class FileStore implements FileEventStore {
    * Read the events at `positionAt(0 .. count - 1)`, in that order.
    * Neighbouring lines are read together, up to a megabyte at a time, and the
    * next range is read while the current one is decoded. A block of lines
-   * (see `lineBlocks.ts`) wanted whole is read as one range and checked with
-   * its one checksum; other lines are checked one by one.
+   * (see `lineBlocks.ts`) wanted whole is checked with its one checksum;
+   * other lines are checked one by one.
    */
   private async *readPositions(count: number, positionAt: (i: number) => number): AsyncIterable<StoredEvent[]> {
     const buffers = [Buffer.allocUnsafe(0), Buffer.allocUnsafe(0)];
     let turn = 0;
+    const lineEnd = (position: number): number => this.index.offset(position) + this.index.length(position) + 1;
     const planRange = (from: number): ReadRange => {
       const first = positionAt(from);
       const segmentIndex = this.index.segment(first);
       const segment = this.segments[segmentIndex]!;
       const start = this.index.offset(first);
-      const lineEnd = (position: number): number => this.index.offset(position) + this.index.length(position) + 1;
-      const read = (to: number, end: number, blockCrc: number | undefined): ReadRange => {
-        // Two buffers used in turn: one being decoded, one being read into.
-        const size = end - start;
-        const slot = turn++ % 2;
-        if (buffers[slot]!.length < size) buffers[slot] = Buffer.allocUnsafe(Math.max(size, READ_CHUNK_BYTES));
-        const bytes = this.readRange(segment, start, end, buffers[slot]!.subarray(0, size));
-        bytes.catch(() => undefined); // read ahead: a reader that stops early never awaits it
-        return { from, to, segment, start, bytes, blockCrc };
-      };
-      const block = segment.blocks.startingAt(first - segment.firstPosition);
-      const lastOfBlock = block === undefined ? 0 : first + block.lineCount - 1;
-      // Positions only ever increase, so the block is wanted whole when its last line is wanted where it would be.
-      if (block !== undefined && from + block.lineCount <= count && positionAt(from + block.lineCount - 1) === lastOfBlock) {
-        return read(from + block.lineCount, lineEnd(lastOfBlock), block.crc);
-      }
-      let end = lineEnd(first);
-      let to = from + 1;
+      const blocks: RangeBlock[] = [];
+      let to = from;
+      let end = start;
       while (to < count) {
-        const next = positionAt(to);
-        const nextEnd = lineEnd(next);
-        if (this.index.segment(next) !== segmentIndex || nextEnd - start > READ_CHUNK_BYTES) break;
-        if (next === positionAt(to - 1) + 1 && segment.blocks.startingAt(next - segment.firstPosition) !== undefined) break; // a block starts: read it on its own
-        end = nextEnd;
-        to++;
+        const position = positionAt(to);
+        if (this.index.segment(position) !== segmentIndex) break;
+        // Positions only ever increase, so a block is wanted whole when its last line is wanted where it would be.
+        const found = segment.blocks.startingAt(position - segment.firstPosition);
+        const block =
+          found !== undefined && to + found.lineCount <= count && positionAt(to + found.lineCount - 1) === position + found.lineCount - 1 ? found : undefined;
+        const lines = block?.lineCount ?? 1;
+        const rangeEnd = lineEnd(position + lines - 1);
+        if (to > from && rangeEnd - start > READ_CHUNK_BYTES) break;
+        if (block !== undefined) blocks.push({ from: to, to: to + lines, start: this.index.offset(position) - start, end: rangeEnd - start, crc: block.crc });
+        to += lines;
+        end = rangeEnd;
       }
-      return read(to, end, undefined);
+      // Two buffers used in turn: one being decoded, one being read into.
+      const size = end - start;
+      const slot = turn++ % 2;
+      if (buffers[slot]!.length < size) buffers[slot] = Buffer.allocUnsafe(Math.max(size, READ_CHUNK_BYTES));
+      const bytes = this.readRange(segment, start, end, buffers[slot]!.subarray(0, size));
+      bytes.catch(() => undefined); // read ahead: a reader that stops early never awaits it
+      return { from, to, segment, start, bytes, blocks };
     };
     let range: ReadRange | undefined = count > 0 ? planRange(0) : undefined;
     while (range !== undefined) {
@@ -812,19 +827,21 @@ class FileStore implements FileEventStore {
       const current = range;
       range = current.to < count ? planRange(current.to) : undefined;
       // A block that does not match its checksum is checked line by line: the error names the line.
-      const blockChecked = current.blockCrc !== undefined && crc32(buffer) === current.blockCrc;
-      const lineEnd = (position: number): number => this.index.offset(position) + this.index.length(position) - current.start;
+      const checked = current.blocks.filter((block) => crc32(buffer.subarray(block.start, block.end)) === block.crc);
+      let nextChecked = 0;
+      const lineStart = (position: number): number => this.index.offset(position) - current.start;
       for (let k = current.from; k < current.to; k += EVENTS_PER_BATCH) {
         const upTo = Math.min(current.to, k + EVENTS_PER_BATCH);
-        const spanStart = this.index.offset(positionAt(k)) - current.start;
-        const spanEnd = lineEnd(positionAt(upTo - 1));
+        const spanStart = lineStart(positionAt(k));
+        const spanEnd = lineEnd(positionAt(upTo - 1)) - 1 - current.start;
         const text = spanEnd - spanStart <= MAX_TEXT_SPAN ? asciiTextOf(buffer, spanStart, spanEnd) : undefined;
         const events: StoredEvent[] = new Array(upTo - k);
         for (let j = k; j < upTo; j++) {
+          while (nextChecked < checked.length && checked[nextChecked]!.to <= j) nextChecked++;
+          const blockChecked = nextChecked < checked.length && checked[nextChecked]!.from <= j;
           const position = positionAt(j);
-          const offset = this.index.offset(position) - current.start;
-          const end = offset + this.index.length(position);
-          events[j - k] = this.decodeAt(current.segment, position, buffer, offset, end, text, blockChecked);
+          const offset = lineStart(position);
+          events[j - k] = this.decodeAt(current.segment, position, buffer, offset, offset + this.index.length(position), text, blockChecked);
         }
         yield events;
       }

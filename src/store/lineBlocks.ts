@@ -59,6 +59,20 @@ export class LineBlocks {
     if (this.open !== undefined && end > start) this.open.crc = crc32(buffer.subarray(start, end), this.open.crc);
   }
 
+  /**
+   * Go on with the last block, `bytes` long, if the next lines follow it: a
+   * writer that reopens a segment extends the block its index ended with (a
+   * CRC-32 goes on over appended bytes) instead of starting a small one at
+   * every open. Lines that do not follow it close it again (see `add`).
+   */
+  reopenLast(bytes: number): void {
+    const last = this.closed.at(-1);
+    if (last === undefined || this.open !== undefined || bytes >= BLOCK_BYTES) return;
+    this.closed.pop();
+    this.byFirstLine.delete(last.firstLine);
+    this.open = { firstLine: last.firstLine, lineCount: last.lineCount, bytes, crc: last.crc };
+  }
+
   /** The block that starts at the segment's line `firstLine`, if one does (the open one included). */
   startingAt(firstLine: number): LineBlock | undefined {
     const open = this.open;

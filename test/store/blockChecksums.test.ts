@@ -135,6 +135,21 @@ describe('block checksums', () => {
     expect((error as Error).message).toContain(`${file}:2: checksum mismatch`);
   });
 
+  it('grow across writer sessions: a writer that reopens the log extends the last block', async () => {
+    const dir = await freshDir();
+    const file = join(dir, 'segment-000001.jsonl');
+    for (let session = 0; session < 5; session++) {
+      const store = await openFileEventStore({ dir });
+      await store.append('session-a', [sampleEvent(), sampleEvent()]);
+      await store.close();
+    }
+    const index = (await readSegmentIndex(file))!;
+    expect(index.blocks.map((b) => [b.firstLine, b.lineCount])).toEqual([[0, 10]]);
+    const bytes = await readFile(file);
+    expect(crc32(bytes)).toBe(index.blocks[0]!.crc);
+    expect(await collect((await reader(dir)).readAll())).toHaveLength(10);
+  });
+
   it('are optional: an index file written before them (format 1) is still read', async () => {
     const { dir, file } = await bigLog();
     const indexPath = file.replace(/\.jsonl$/, '.idx');
@@ -179,6 +194,25 @@ describe('LineBlocks', () => {
     }
     expect(blocks.startingAt(found[1]!.firstLine)).toEqual(found[1]);
     expect(blocks.startingAt(1)).toBeUndefined();
+  });
+
+  it('goes on with the last block when told its size, and closes it again when lines do not follow it', () => {
+    const { buffer, lengths } = lines(4, 9);
+    const whole = new LineBlocks();
+    whole.add(buffer, lengths, 0);
+    const first = new LineBlocks();
+    first.add(buffer.subarray(0, 20), lengths.slice(0, 2), 0);
+    const reopened = new LineBlocks(first.all());
+    reopened.reopenLast(20);
+    reopened.add(buffer.subarray(20), lengths.slice(2), 2);
+    expect(reopened.all()).toEqual(whole.all());
+    const gap = new LineBlocks(first.all());
+    gap.reopenLast(20);
+    gap.add(buffer.subarray(20, 30), lengths.slice(3), 3);
+    expect(gap.all().map((b) => [b.firstLine, b.lineCount])).toEqual([
+      [0, 2],
+      [3, 1],
+    ]);
   });
 
   it('starts a new block after a gap, and forgets the blocks past a cut', () => {
