@@ -1,11 +1,11 @@
 import { writeSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { JSONFilePreset } from 'lowdb/node';
 import { openFileEventStore, type NewEvent } from '../src/index.js';
 import { transitionEvent } from './events.js';
-import { median, report } from './report.js';
+import { median, report, settle } from './report.js';
 
 const APPENDERS = 64;
 const EVENTS = 40_000;
@@ -26,7 +26,7 @@ async function fileStoreRate(): Promise<number> {
   );
   const seconds = (performance.now() - started) / 1000;
   await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await settle(dir);
   return EVENTS / seconds;
 }
 
@@ -69,7 +69,7 @@ async function rawGroupCommitRate(): Promise<number> {
   );
   const seconds = (performance.now() - started) / 1000;
   await handle.close();
-  await rm(dir, { recursive: true, force: true });
+  await settle(dir);
   return EVENTS / seconds;
 }
 
@@ -85,7 +85,7 @@ async function lowdbRate(): Promise<number> {
     await db.write();
   }
   const seconds = (performance.now() - started) / 1000;
-  await rm(dir, { recursive: true, force: true });
+  await settle(dir);
   return LOWDB_WRITES / seconds;
 }
 

@@ -1,10 +1,10 @@
 import { writeSync } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdtemp, open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFileEventStore } from '../src/index.js';
 import { transitionEvent } from './events.js';
-import { median, report } from './report.js';
+import { median, report, settle } from './report.js';
 
 const EVENTS = 2_000;
 const ROUNDS = 3;
@@ -16,7 +16,7 @@ async function fileStoreRate(): Promise<number> {
   for (let i = 0; i < EVENTS; i++) await store.append('session-bench', [transitionEvent()]);
   const seconds = (performance.now() - started) / 1000;
   await store.close();
-  await rm(dir, { recursive: true, force: true });
+  await settle(dir);
   return EVENTS / seconds;
 }
 
@@ -30,7 +30,7 @@ async function rawLoopRate(): Promise<number> {
   }
   const seconds = (performance.now() - started) / 1000;
   await handle.close();
-  await rm(dir, { recursive: true, force: true });
+  await settle(dir);
   return EVENTS / seconds;
 }
 

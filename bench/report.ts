@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 /** One benchmark figure and what it is compared with, measured in the same run. */
 export interface Comparison {
   baseline: string;
@@ -32,4 +34,14 @@ export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Remove a run's folder and flush everything to disk before the next timed
+ * run starts, so one run's clean-up (an unlink, an index file written on
+ * close) is never paid for inside the next one's fsyncs.
+ */
+export async function settle(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+  execFileSync('sync');
 }
