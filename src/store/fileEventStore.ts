@@ -172,6 +172,12 @@ class FileStore implements FileEventStore {
   private readonly live = new Subject<StoredEvent>();
   private readonly queue: PendingAppend[] = [];
   private readonly readHandles = new Map<number, Promise<FileHandle>>();
+  /**
+   * The first positions of appends a scan has seen begin and not end yet: their
+   * lines are indexed as they are read, but no read hands them out until the
+   * append's last line is there (see `committedCount`).
+   */
+  private readonly unfinishedAppends = new Set<number>();
   private writeHandle: FileHandle | undefined;
   private releaseLock: (() => Promise<void>) | undefined;
   private flushing = false;
@@ -366,8 +372,10 @@ class FileStore implements FileEventStore {
    * reader leaves them for later (the writer may be finishing them). Anywhere
    * else they are corruption. Scans may overlap (two readers of one store): a
    * line another scan indexed first is checked against the index, not added twice.
+   * With `stopAt`, the scan stops once it has indexed that position and no
+   * append is open, rather than at the end of the segment.
    */
-  private async *scanSegment(segmentIndex: number, decode: boolean): AsyncGenerator<StoredEvent[]> {
+  private async *scanSegment(segmentIndex: number, decode: boolean, stopAt = Number.POSITIVE_INFINITY): AsyncGenerator<StoredEvent[]> {
     const segment = this.segments[segmentIndex]!;
     const isLast = segmentIndex === this.segments.length - 1;
     if (segment.size === 0) segment.firstPosition = this.index.count + 1;
@@ -379,78 +387,90 @@ class FileStore implements FileEventStore {
     let openAppend: { offset: number; position: number } | undefined;
     let openBeforeLast: typeof openAppend;
     let pending: StoredEvent[] = []; // decoded events of the open append, held back until it closes
-    for await (const chunk of readLineChunks(segment.path, segment.size)) {
-      partialBytes = chunk.partialBytes;
-      const events: StoredEvent[] = [];
-      let text: LinesText | undefined;
-      for (let i = 0; i < chunk.starts.length; i++) {
-        if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
-        const start = chunk.starts[i]!;
-        const end = chunk.ends[i]!;
-        const offset = chunk.offset + start;
-        line++;
-        if (decode && i % TEXT_LINES === 0) {
-          const last = Math.min(chunk.starts.length, i + TEXT_LINES) - 1;
-          text = chunk.ends[last]! - start <= MAX_TEXT_SPAN ? asciiTextOf(chunk.buffer, start, chunk.ends[last]!) : undefined;
-        }
-        const read = decode
-          ? this.decodeLineAt(chunk.buffer, text, start, end, segment.path, line)
-          : this.headerAt(chunk.buffer, start, end);
-        const reason = 'reason' in read ? read.reason : this.indexChecked(read.position, read.stream, read.version, segmentIndex, offset, end - start);
-        if (reason !== undefined) {
-          bad = { line, offset, reason };
-          continue;
-        }
-        const { continues, position } = read as { continues: boolean; position: number };
-        openBeforeLast = openAppend;
-        if (continues) openAppend ??= { offset, position };
-        else openAppend = undefined;
-        if (decode) {
-          pending.push((read as unknown as { event: StoredEvent }).event);
-          if (!continues) {
-            events.push(...pending);
-            pending = [];
+    try {
+      for await (const chunk of readLineChunks(segment.path, segment.size)) {
+        partialBytes = chunk.partialBytes;
+        const events: StoredEvent[] = [];
+        let text: LinesText | undefined;
+        for (let i = 0; i < chunk.starts.length; i++) {
+          if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
+          const start = chunk.starts[i]!;
+          const end = chunk.ends[i]!;
+          const offset = chunk.offset + start;
+          line++;
+          if (decode && i % TEXT_LINES === 0) {
+            const last = Math.min(chunk.starts.length, i + TEXT_LINES) - 1;
+            text = chunk.ends[last]! - start <= MAX_TEXT_SPAN ? asciiTextOf(chunk.buffer, start, chunk.ends[last]!) : undefined;
+          }
+          const read = decode
+            ? this.decodeLineAt(chunk.buffer, text, start, end, segment.path, line)
+            : this.headerAt(chunk.buffer, start, end);
+          const reason = 'reason' in read ? read.reason : this.indexChecked(read.position, read.stream, read.version, segmentIndex, offset, end - start);
+          if (reason !== undefined) {
+            bad = { line, offset, reason };
+            continue;
+          }
+          const { continues, position } = read as { continues: boolean; position: number };
+          openBeforeLast = openAppend;
+          if (continues && openAppend === undefined) {
+            openAppend = { offset, position };
+            this.unfinishedAppends.add(position);
+          } else if (!continues && openAppend !== undefined) {
+            this.unfinishedAppends.delete(openAppend.position);
+            openAppend = undefined;
+          }
+          if (decode) {
+            pending.push((read as unknown as { event: StoredEvent }).event);
+            if (!continues) {
+              events.push(...pending);
+              pending = [];
+            }
           }
         }
+        if (events.length > 0) yield events;
+        // Far enough for the caller, between two appends: the rest is read when it is wanted.
+        if (this.index.count >= stopAt && openAppend === undefined) return;
       }
-      if (events.length > 0) yield events;
-    }
-    let cut: { offset: number; position: number; line: number; reason: string } | undefined;
-    if (bad !== undefined) cut = { offset: bad.offset, position: this.index.count + 1, line: bad.line, reason: bad.reason };
-    if (bad === undefined && !decode && isLast && segment.size > 0 && this.index.count >= segment.firstPosition) {
-      // The last line is where a crash tears: check all of it, not only its header.
-      const last = this.index.count;
-      const decoded = await this.readLine(last);
-      if (!decoded.ok) {
-        cut = { offset: this.index.offset(last), position: last, line: last - segment.firstPosition + 1, reason: decoded.reason };
-        openAppend = openBeforeLast;
+      let cut: { offset: number; position: number; line: number; reason: string } | undefined;
+      if (bad !== undefined) cut = { offset: bad.offset, position: this.index.count + 1, line: bad.line, reason: bad.reason };
+      if (bad === undefined && !decode && isLast && segment.size > 0 && this.index.count >= segment.firstPosition) {
+        // The last line is where a crash tears: check all of it, not only its header.
+        const last = this.index.count;
+        const decoded = await this.readLine(last);
+        if (!decoded.ok) {
+          cut = { offset: this.index.offset(last), position: last, line: last - segment.firstPosition + 1, reason: decoded.reason };
+          openAppend = openBeforeLast;
+        }
       }
+      if (openAppend !== undefined && (cut === undefined || openAppend.offset < cut.offset)) {
+        cut = {
+          offset: openAppend.offset,
+          position: openAppend.position,
+          line: openAppend.position - segment.firstPosition + 1,
+          reason: 'an append whose last line is missing (cut short by a crash)',
+        };
+      }
+      if (!isLast) {
+        if (cut !== undefined) throw new CorruptLogError(segment.path, cut.line, cut.reason);
+        if (partialBytes > 0) throw new CorruptLogError(segment.path, line + 1, 'the line has no end');
+      }
+      if (cut === undefined && partialBytes === 0) {
+        segment.scanned = !this.readOnly || !isLast; // a reader's last segment may still grow
+        return;
+      }
+      // What follows the cut is not part of the log (yet): forget it.
+      if (cut !== undefined) {
+        this.index.truncate(cut.position - 1);
+        segment.blocks.truncate(cut.position - segment.firstPosition);
+        segment.size = cut.offset;
+      }
+      if (this.readOnly) return; // a writer may be finishing it right now
+      await this.cutTornTail(segment, cut?.offset ?? segment.size, cut?.line ?? line + 1, cut?.reason);
+      segment.scanned = true;
+    } finally {
+      // However the scan ended, an append it saw begin is no longer its to hold back.
+      if (openAppend !== undefined) this.unfinishedAppends.delete(openAppend.position);
     }
-    if (openAppend !== undefined && (cut === undefined || openAppend.offset < cut.offset)) {
-      cut = {
-        offset: openAppend.offset,
-        position: openAppend.position,
-        line: openAppend.position - segment.firstPosition + 1,
-        reason: 'an append whose last line is missing (cut short by a crash)',
-      };
-    }
-    if (!isLast) {
-      if (cut !== undefined) throw new CorruptLogError(segment.path, cut.line, cut.reason);
-      if (partialBytes > 0) throw new CorruptLogError(segment.path, line + 1, 'the line has no end');
-    }
-    if (cut === undefined && partialBytes === 0) {
-      segment.scanned = !this.readOnly || !isLast; // a reader's last segment may still grow
-      return;
-    }
-    // What follows the cut is not part of the log (yet): forget it.
-    if (cut !== undefined) {
-      this.index.truncate(cut.position - 1);
-      segment.blocks.truncate(cut.position - segment.firstPosition);
-      segment.size = cut.offset;
-    }
-    if (this.readOnly) return; // a writer may be finishing it right now
-    await this.cutTornTail(segment, cut?.offset ?? segment.size, cut?.line ?? line + 1, cut?.reason);
-    segment.scanned = true;
   }
 
   private async cutTornTail(segment: Segment, cutAt: number, line: number, reason: string | undefined): Promise<void> {
@@ -748,36 +768,46 @@ class FileStore implements FileEventStore {
   async *readAllBatches(options: ReadAllOptions = {}): AsyncIterable<readonly StoredEvent[]> {
     this.ensureOpen();
     await this.refresh();
-    const from = Math.max(1, options.fromPosition ?? 1);
     const last = options.toPosition ?? Number.POSITIVE_INFINITY;
+    let next = Math.max(1, options.fromPosition ?? 1); // the first position not handed out yet
     // What is indexed is read by position; what is not (a reader opens lazily)
-    // is indexed from the segment's index file where it has a valid one and
-    // read by position, or else read, checked and indexed in one pass.
-    let next = from; // the first position not handed out yet
-    const readIndexed = (): AsyncIterable<StoredEvent[]> | undefined => {
-      const first = next;
-      const to = Math.min(this.index.count, last);
-      if (first > to) return undefined;
-      next = to + 1;
-      return this.readPositions(to - first + 1, (i) => first + i);
-    };
-    const indexed = readIndexed();
-    if (indexed !== undefined) yield* indexed;
-    for (let i = 0; i < this.segments.length && this.index.count < last; i++) {
+    // is indexed from the segment's index file where it has a valid one, or
+    // else read, checked and indexed in one pass. Reads of one store may
+    // overlap (and a consumer may pause between batches): after every wait,
+    // whatever another read indexed meanwhile is handed out first.
+    let i = 0;
+    for (;;) {
+      const indexedTo = Math.min(this.committedCount(), last);
+      if (next <= indexedTo) {
+        const first = next;
+        next = indexedTo + 1;
+        yield* this.readPositions(indexedTo - first + 1, (k) => first + k);
+        continue;
+      }
+      if (this.index.count >= last) return;
+      while (i < this.segments.length && this.segments[i]!.scanned) i++;
+      if (i === this.segments.length) return;
       const segment = this.segments[i]!;
-      if (segment.scanned) continue;
-      if (segment.size === 0 && (await this.loadSegmentIndex(i, i === this.segments.length - 1))) {
-        next = Math.max(next, segment.firstPosition);
-        const fromIndex = readIndexed();
-        if (fromIndex !== undefined) yield* fromIndex;
-        if (segment.scanned) continue;
+      if (segment.size === 0) {
+        const loaded = await this.loadSegmentIndex(i, i === this.segments.length - 1);
+        if (loaded || segment.size !== 0 || segment.scanned) continue; // indexed, by this read or another
       }
-      for await (const batch of this.scanSegment(i, true)) {
-        const wanted = batch.filter((event) => event.position >= from && event.position <= last);
-        if (wanted.length > 0) yield wanted;
-        if (this.index.count >= last) break;
+      for await (const batch of this.scanSegment(i, true, last)) {
+        const wanted = batch.filter((event) => event.position >= next && event.position <= last);
+        if (wanted.length > 0) {
+          next = wanted.at(-1)!.position + 1;
+          yield wanted;
+        }
       }
+      i++; // as far as this read can go in it (a reader leaves an unfinished tail for later)
     }
+  }
+
+  /** The last position that ends a finished append: what reads may hand out. */
+  private committedCount(): number {
+    let committed = this.index.count;
+    for (const first of this.unfinishedAppends) committed = Math.min(committed, first - 1);
+    return committed;
   }
 
   /**

@@ -114,8 +114,8 @@ export class LogIndex {
 
   /** Forget every event after `count` (a torn line cut off, a failed write rolled back). */
   truncate(count: number): void {
+    // Pages stay: the lines after `count` are written over as the log grows again.
     this.count = Math.min(this.count, count);
-    this.pages.length = Math.ceil(this.count / PAGE_LINES);
     for (const [stream, entry] of this.streams) {
       let keep = entry.positions.length;
       while (keep > 0 && entry.positions.at(keep - 1) > count) keep--;
@@ -144,7 +144,7 @@ export class LogIndex {
   /** Write the line at index `i` (position `i + 1`), adding a page when it starts one. */
   private put(i: number, segment: number, offset: number, length: number, stream: number): void {
     const pageIndex = i >>> PAGE_BITS;
-    if (pageIndex === this.pages.length) this.pages.push(new Uint32Array(PAGE_LINES * 4));
+    while (pageIndex >= this.pages.length) this.pages.push(new Uint32Array(PAGE_LINES * 4));
     const page = this.pages[pageIndex]!;
     const at = (i & PAGE_MASK) << 2;
     page[at + SEGMENT] = segment;

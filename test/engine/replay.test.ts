@@ -78,7 +78,7 @@ describe('replay', () => {
         await engine.close();
         await store.close();
         if (isFileEventStore(store)) {
-          // A reader in another process reads the closed log through its index files and block checksums.
+          // A read-only store reads the closed log through its index files and block checksums.
           const reader = await openFileEventStore({ dir: store.dir, readOnly: true });
           const fromReader = await replay(reader);
           expect(fromReader.ok).toBe(true);

@@ -229,3 +229,59 @@ describe('LineBlocks', () => {
     expect(blocks.all()).toEqual([]);
   });
 });
+
+describe('overlapping reads of a read-only store', () => {
+  /** 120 events in appends of two, over several segments, each with its index file. */
+  async function manySegments(): Promise<string> {
+    const dir = await freshDir();
+    const writer = await openFileEventStore({ dir, maxSegmentBytes: 4_000 });
+    for (let i = 0; i < 60; i++) await writer.append(`session-${i % 4}`, [sampleEvent(`t${i}`), sampleEvent(`u${i}`)]);
+    await writer.close();
+    return dir;
+  }
+  const allPositions = Array.from({ length: 120 }, (_, i) => i + 1);
+
+  it('give each of two reads started together the whole log', async () => {
+    const store = await reader(await manySegments());
+    const [a, b] = await Promise.all([collect(store.readAll()), collect(store.readAll())]);
+    expect(a.map((e) => e.position)).toEqual(allPositions);
+    expect(b.map((e) => e.position)).toEqual(allPositions);
+  });
+
+  it('give a read the whole log when a query indexed the segments under it', async () => {
+    for (const query of [
+      (s: EventStore) => s.headPosition(),
+      (s: EventStore) => s.streamVersion('session-1'),
+      (s: EventStore) => collect(s.readStream('session-1')),
+    ]) {
+      const store = await reader(await manySegments());
+      const [, all] = await Promise.all([query(store), collect(store.readAll())]);
+      expect(all.map((e) => e.position)).toEqual(allPositions);
+    }
+  });
+
+  it('give a read that paused between batches the rest, once, after another read indexed it', async () => {
+    const store = await reader(await manySegments());
+    const paused = store.readAllBatches()[Symbol.asyncIterator]();
+    const seen = ((await paused.next()).value as StoredEvent[]).map((e) => e.position);
+    expect(await collect(store.readAll())).toHaveLength(120);
+    for (let n = await paused.next(); n.done !== true; n = await paused.next()) seen.push(...n.value.map((e) => e.position));
+    expect(seen).toEqual(allPositions);
+  });
+
+  it('never hand out part of an append whose last line is not there yet, even up to a position inside it', async () => {
+    const dir = await freshDir();
+    const store = await openFileEventStore({ dir });
+    await store.append('session-a', [sampleEvent('before')]);
+    await store.append('session-a', [sampleEvent('x1'), sampleEvent('x2'), sampleEvent('x3')]);
+    await store.close();
+    const file = join(dir, 'segment-000001.jsonl');
+    const text = await readFile(file, 'utf8');
+    // The writer is still writing the append: its last line is not there yet.
+    await writeFile(file, text.slice(0, text.lastIndexOf('{"position":4') - 9));
+    const store2 = await reader(dir);
+    const [upToTwo, all] = await Promise.all([collect(store2.readAll({ toPosition: 2 })), collect(store2.readAll())]);
+    expect(upToTwo.map((e) => e.position)).toEqual([1]);
+    expect(all.map((e) => e.position)).toEqual([1]);
+  });
+});

@@ -22,6 +22,19 @@ describe('LogIndex', () => {
     index.add('s9', 7, 123, 45);
     expect([index.segment(65_001), index.offset(65_001), index.length(65_001), index.stream(65_001)]).toEqual([7, 123, 45, 's9']);
     expect(index.streams.get('s9')?.positions.at(0)).toBe(65_001);
+    index.truncate(65_536); // nothing to forget past a page's end: the index had only 65,001
+    index.truncate(0);
+    index.add('s0', 3, 77, 66);
+    expect([index.count, index.segment(1), index.offset(1), index.length(1), index.stream(1)]).toEqual([1, 3, 77, 66, 's0']);
+  });
+
+  it('writes over a page boundary again after a cut at it', () => {
+    const index = new LogIndex();
+    for (let i = 0; i < 65_540; i++) index.add('s', 0, i, 1);
+    index.truncate(65_536);
+    index.add('t', 1, 5, 9);
+    expect([index.count, index.segment(65_537), index.offset(65_537), index.length(65_537), index.stream(65_537)]).toEqual([65_537, 1, 5, 9, 't']);
+    expect(index.offset(65_536)).toBe(65_535);
   });
 
   it('holds offsets up to 4 GiB, as segment index files do', () => {
@@ -37,5 +50,7 @@ describe('file store segment size', () => {
     const error = await openFileEventStore({ dir, maxSegmentBytes: 8 * 2 ** 30 }).catch((e: unknown) => e);
     expect(isInvalidArgumentError(error)).toBe(true);
     expect((error as Error).message).toContain('maxSegmentBytes must be a whole number of bytes from 1 to 2147483648 (2 GiB)');
+    const largest = await openFileEventStore({ dir, maxSegmentBytes: 2 ** 31 });
+    await largest.close();
   });
 });
