@@ -113,6 +113,14 @@ interface RangeBlock {
   crc: number;
 }
 
+/** A line of an append whose last line a scan has not read yet. */
+interface OpenLine {
+  header: LineHeader;
+  line: number;
+  offset: number;
+  length: number;
+}
+
 interface PendingAppend {
   stream: string;
   events: readonly NewEvent[];
@@ -172,12 +180,6 @@ class FileStore implements FileEventStore {
   private readonly live = new Subject<StoredEvent>();
   private readonly queue: PendingAppend[] = [];
   private readonly readHandles = new Map<number, Promise<FileHandle>>();
-  /**
-   * The first positions of appends a scan has seen begin and not end yet: their
-   * lines are indexed as they are read, but no read hands them out until the
-   * append's last line is there (see `committedCount`).
-   */
-  private readonly unfinishedAppends = new Set<number>();
   private writeHandle: FileHandle | undefined;
   private releaseLock: (() => Promise<void>) | undefined;
   private flushing = false;
@@ -362,7 +364,8 @@ class FileStore implements FileEventStore {
   }
 
   /**
-   * Scan a segment from its indexed size to its end, indexing each line. With
+   * Scan a segment from its indexed size to its end, indexing each line (an
+   * append's lines together, once its last line is read). With
    * `decode`, every line is also checked and parsed, and the events are
    * yielded: a replay reads and indexes in one pass. Without it, only each
    * line's header is read (and, in the last segment, all of the last line).
@@ -386,91 +389,96 @@ class FileStore implements FileEventStore {
     // and as it was before the last line read.
     let openAppend: { offset: number; position: number } | undefined;
     let openBeforeLast: typeof openAppend;
-    let pending: StoredEvent[] = []; // decoded events of the open append, held back until it closes
-    try {
-      for await (const chunk of readLineChunks(segment.path, segment.size)) {
-        partialBytes = chunk.partialBytes;
-        const events: StoredEvent[] = [];
-        let text: LinesText | undefined;
-        for (let i = 0; i < chunk.starts.length; i++) {
-          if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
-          const start = chunk.starts[i]!;
-          const end = chunk.ends[i]!;
-          const offset = chunk.offset + start;
-          line++;
-          if (decode && i % TEXT_LINES === 0) {
-            const last = Math.min(chunk.starts.length, i + TEXT_LINES) - 1;
-            text = chunk.ends[last]! - start <= MAX_TEXT_SPAN ? asciiTextOf(chunk.buffer, start, chunk.ends[last]!) : undefined;
-          }
-          const read = decode
-            ? this.decodeLineAt(chunk.buffer, text, start, end, segment.path, line)
-            : this.headerAt(chunk.buffer, start, end);
-          const reason = 'reason' in read ? read.reason : this.indexChecked(read.position, read.stream, read.version, segmentIndex, offset, end - start);
+    // The lines of the open append, read and checked but not indexed: an append
+    // enters the index whole, when its last line is read, so no read of this
+    // store ever sees part of one, however this scan ends.
+    let openLines: OpenLine[] = [];
+    for await (const chunk of readLineChunks(segment.path, segment.size)) {
+      partialBytes = chunk.partialBytes;
+      const events: StoredEvent[] = [];
+      let text: LinesText | undefined;
+      for (let i = 0; i < chunk.starts.length; i++) {
+        if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
+        const start = chunk.starts[i]!;
+        const end = chunk.ends[i]!;
+        const offset = chunk.offset + start;
+        line++;
+        if (decode && i % TEXT_LINES === 0) {
+          const last = Math.min(chunk.starts.length, i + TEXT_LINES) - 1;
+          text = chunk.ends[last]! - start <= MAX_TEXT_SPAN ? asciiTextOf(chunk.buffer, start, chunk.ends[last]!) : undefined;
+        }
+        const read = decode
+          ? this.decodeLineAt(chunk.buffer, text, start, end, segment.path, line)
+          : this.headerAt(chunk.buffer, start, end);
+        if ('reason' in read) {
+          bad = { line, offset, reason: read.reason };
+          continue;
+        }
+        const { continues, position } = read;
+        openBeforeLast = openAppend;
+        openLines.push({ header: read, line, offset, length: end - start });
+        if (continues) {
+          openAppend ??= { offset, position };
+          continue;
+        }
+        // The append is whole: index its lines, in order.
+        openAppend = undefined;
+        const whole: StoredEvent[] = [];
+        for (const open of openLines) {
+          const { header } = open;
+          const reason = this.indexChecked(header.position, header.stream, header.version, segmentIndex, open.offset, open.length);
+          if (reason !== undefined && open.line !== line) throw new CorruptLogError(segment.path, open.line, reason);
           if (reason !== undefined) {
+            // The last line read, and perhaps a torn write: its append stays open, to be cut whole.
             bad = { line, offset, reason };
-            continue;
+            openAppend = openBeforeLast;
+            break;
           }
-          const { continues, position } = read as { continues: boolean; position: number };
-          openBeforeLast = openAppend;
-          if (continues && openAppend === undefined) {
-            openAppend = { offset, position };
-            this.unfinishedAppends.add(position);
-          } else if (!continues && openAppend !== undefined) {
-            this.unfinishedAppends.delete(openAppend.position);
-            openAppend = undefined;
-          }
-          if (decode) {
-            pending.push((read as unknown as { event: StoredEvent }).event);
-            if (!continues) {
-              events.push(...pending);
-              pending = [];
-            }
-          }
+          if (decode) whole.push((header as LineHeader & { event: StoredEvent }).event);
         }
-        if (events.length > 0) yield events;
-        // Far enough for the caller, between two appends: the rest is read when it is wanted.
-        if (this.index.count >= stopAt && openAppend === undefined) return;
+        if (bad === undefined) events.push(...whole);
+        openLines = [];
       }
-      let cut: { offset: number; position: number; line: number; reason: string } | undefined;
-      if (bad !== undefined) cut = { offset: bad.offset, position: this.index.count + 1, line: bad.line, reason: bad.reason };
-      if (bad === undefined && !decode && isLast && segment.size > 0 && this.index.count >= segment.firstPosition) {
-        // The last line is where a crash tears: check all of it, not only its header.
-        const last = this.index.count;
-        const decoded = await this.readLine(last);
-        if (!decoded.ok) {
-          cut = { offset: this.index.offset(last), position: last, line: last - segment.firstPosition + 1, reason: decoded.reason };
-          openAppend = openBeforeLast;
-        }
-      }
-      if (openAppend !== undefined && (cut === undefined || openAppend.offset < cut.offset)) {
-        cut = {
-          offset: openAppend.offset,
-          position: openAppend.position,
-          line: openAppend.position - segment.firstPosition + 1,
-          reason: 'an append whose last line is missing (cut short by a crash)',
-        };
-      }
-      if (!isLast) {
-        if (cut !== undefined) throw new CorruptLogError(segment.path, cut.line, cut.reason);
-        if (partialBytes > 0) throw new CorruptLogError(segment.path, line + 1, 'the line has no end');
-      }
-      if (cut === undefined && partialBytes === 0) {
-        segment.scanned = !this.readOnly || !isLast; // a reader's last segment may still grow
-        return;
-      }
-      // What follows the cut is not part of the log (yet): forget it.
-      if (cut !== undefined) {
-        this.index.truncate(cut.position - 1);
-        segment.blocks.truncate(cut.position - segment.firstPosition);
-        segment.size = cut.offset;
-      }
-      if (this.readOnly) return; // a writer may be finishing it right now
-      await this.cutTornTail(segment, cut?.offset ?? segment.size, cut?.line ?? line + 1, cut?.reason);
-      segment.scanned = true;
-    } finally {
-      // However the scan ended, an append it saw begin is no longer its to hold back.
-      if (openAppend !== undefined) this.unfinishedAppends.delete(openAppend.position);
+      if (events.length > 0) yield events;
+      // Far enough for the caller, between two appends: the rest is read when it is wanted.
+      if (this.index.count >= stopAt && openAppend === undefined) return;
     }
+    let cut: { offset: number; position: number; line: number; reason: string } | undefined;
+    if (bad !== undefined) cut = { offset: bad.offset, position: this.index.count + 1, line: bad.line, reason: bad.reason };
+    if (bad === undefined && openAppend === undefined && !decode && isLast && segment.size > 0 && this.index.count >= segment.firstPosition) {
+      // The last line is where a crash tears: check all of it, not only its header.
+      const last = this.index.count;
+      const decoded = await this.readLine(last);
+      if (!decoded.ok) {
+        cut = { offset: this.index.offset(last), position: last, line: last - segment.firstPosition + 1, reason: decoded.reason };
+        openAppend = openBeforeLast;
+      }
+    }
+    if (openAppend !== undefined && (cut === undefined || openAppend.offset < cut.offset)) {
+      cut = {
+        offset: openAppend.offset,
+        position: openAppend.position,
+        line: openAppend.position - segment.firstPosition + 1,
+        reason: 'an append whose last line is missing (cut short by a crash)',
+      };
+    }
+    if (!isLast) {
+      if (cut !== undefined) throw new CorruptLogError(segment.path, cut.line, cut.reason);
+      if (partialBytes > 0) throw new CorruptLogError(segment.path, line + 1, 'the line has no end');
+    }
+    if (cut === undefined && partialBytes === 0) {
+      segment.scanned = !this.readOnly || !isLast; // a reader's last segment may still grow
+      return;
+    }
+    // What follows the cut is not part of the log (yet): forget it.
+    if (cut !== undefined) {
+      this.index.truncate(cut.position - 1);
+      segment.blocks.truncate(cut.position - segment.firstPosition);
+      segment.size = cut.offset;
+    }
+    if (this.readOnly) return; // a writer may be finishing it right now
+    await this.cutTornTail(segment, cut?.offset ?? segment.size, cut?.line ?? line + 1, cut?.reason);
+    segment.scanned = true;
   }
 
   private async cutTornTail(segment: Segment, cutAt: number, line: number, reason: string | undefined): Promise<void> {
@@ -777,7 +785,7 @@ class FileStore implements FileEventStore {
     // whatever another read indexed meanwhile is handed out first.
     let i = 0;
     for (;;) {
-      const indexedTo = Math.min(this.committedCount(), last);
+      const indexedTo = Math.min(this.index.count, last);
       if (next <= indexedTo) {
         const first = next;
         next = indexedTo + 1;
@@ -801,13 +809,6 @@ class FileStore implements FileEventStore {
       }
       i++; // as far as this read can go in it (a reader leaves an unfinished tail for later)
     }
-  }
-
-  /** The last position that ends a finished append: what reads may hand out. */
-  private committedCount(): number {
-    let committed = this.index.count;
-    for (const first of this.unfinishedAppends) committed = Math.min(committed, first - 1);
-    return committed;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -283,5 +283,26 @@ describe('overlapping reads of a read-only store', () => {
     const [upToTwo, all] = await Promise.all([collect(store2.readAll({ toPosition: 2 })), collect(store2.readAll())]);
     expect(upToTwo.map((e) => e.position)).toEqual([1]);
     expect(all.map((e) => e.position)).toEqual([1]);
+  });
+
+  it('never index part of an unfinished append, even when a read stops in the middle of it', async () => {
+    const dir = await freshDir();
+    const store = await openFileEventStore({ dir, durability: 'none' });
+    for (let i = 0; i < 10; i++) await store.append('session-a', [sampleEvent()]);
+    // One append of about 1.5 MB: more than one read of the segment.
+    await store.append('session-b', Array.from({ length: 5_000 }, () => sampleEvent(undefined, 'A title long enough to make this append span reads of the file')));
+    await store.close();
+    const file = join(dir, 'segment-000001.jsonl');
+    const text = await readFile(file, 'utf8');
+    // The writer is still writing it: its last line is not there yet, and there is no index file to go by.
+    await writeFile(file, text.slice(0, text.lastIndexOf('\n', text.length - 2) + 1));
+    await rm(file.replace(/\.jsonl$/, '.idx'));
+    const reading = await reader(dir);
+    for await (const batch of reading.readAllBatches()) {
+      expect(batch.map((e) => e.position)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+      break; // the consumer stops while the scan is inside the unfinished append
+    }
+    expect(await reading.headPosition()).toBe(10);
+    expect(await collect(reading.readAll())).toHaveLength(10);
   });
 });
