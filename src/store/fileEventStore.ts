@@ -135,8 +135,6 @@ const OWNER_NAME = 'writer.json';
 const READ_CHUNK_BYTES = 1 << 20;
 /** Events handed to a reader at a time: enough to save the awaits, few enough to die young. */
 const EVENTS_PER_BATCH = 256;
-/** The longest run of lines decoded as one text (see `asciiTextOf`). */
-const MAX_TEXT_SPAN = 96 << 10;
 /** Lines a scan decodes as one text. */
 const TEXT_LINES = 256;
 const MAX_BATCH_BYTES = 8 << 20;
@@ -405,7 +403,7 @@ class FileStore implements FileEventStore {
         line++;
         if (decode && i % TEXT_LINES === 0) {
           const last = Math.min(chunk.starts.length, i + TEXT_LINES) - 1;
-          text = chunk.ends[last]! - start <= MAX_TEXT_SPAN ? asciiTextOf(chunk.buffer, start, chunk.ends[last]!) : undefined;
+          text = asciiTextOf(chunk.buffer, start, chunk.ends[last]!);
         }
         const read = decode
           ? this.decodeLineAt(chunk.buffer, text, start, end, segment.path, line)
@@ -863,9 +861,8 @@ class FileStore implements FileEventStore {
       const lineStart = (position: number): number => this.index.offset(position) - current.start;
       for (let k = current.from; k < current.to; k += EVENTS_PER_BATCH) {
         const upTo = Math.min(current.to, k + EVENTS_PER_BATCH);
-        const spanStart = lineStart(positionAt(k));
-        const spanEnd = lineEnd(positionAt(upTo - 1)) - 1 - current.start;
-        const text = spanEnd - spanStart <= MAX_TEXT_SPAN ? asciiTextOf(buffer, spanStart, spanEnd) : undefined;
+        const lastOfBatch = positionAt(upTo - 1);
+        const text = asciiTextOf(buffer, lineStart(positionAt(k)), lineStart(lastOfBatch) + this.index.length(lastOfBatch));
         const events: StoredEvent[] = new Array(upTo - k);
         for (let j = k; j < upTo; j++) {
           while (nextChecked < checked.length && checked[nextChecked]!.to <= j) nextChecked++;

@@ -82,14 +82,20 @@ export interface LinesText {
 }
 
 /**
+ * The longest span decoded as one text: well under 128 KB, past which a string
+ * is born in V8's large-object space and lives until a full collection.
+ */
+const MAX_TEXT_SPAN = 96 << 10;
+
+/**
  * The text of `buffer[start, end)` (whole lines), decoded once for all of
- * them, when its bytes are all ASCII (as nearly every log's are): then each
- * line's JSON is a slice of it, at its bytes' offsets. Undefined otherwise;
- * each line is then decoded from UTF-8 on its own. Keep the span well under
- * 128 KB: a longer string is born in V8's large-object space and lives until
- * a full collection.
+ * them, when its bytes are all ASCII (as nearly every log's are) and the span
+ * is short enough to die young: then each line's JSON is a slice of it, at its
+ * bytes' offsets. Undefined otherwise; each line is then decoded from UTF-8 on
+ * its own.
  */
 export function asciiTextOf(buffer: Buffer, start: number, end: number): LinesText | undefined {
+  if (end - start > MAX_TEXT_SPAN) return undefined;
   const bytes = buffer.subarray(start, end);
   return isAscii(bytes) ? { text: bytes.toString('latin1'), at: start } : undefined;
 }

@@ -7,6 +7,7 @@ import { isCorruptLogError, openFileEventStore, type EventStore, type StoredEven
 import { BLOCK_BYTES, LineBlocks } from '../../src/store/lineBlocks.js';
 import { readSegmentIndex } from '../../src/store/segmentIndexFile.js';
 import { sampleEvent } from '../../src/testing/index.js';
+import { logWithAppendOfThree } from '../helpers.js';
 
 const stores: EventStore[] = [];
 afterEach(async () => {
@@ -271,16 +272,11 @@ describe('overlapping reads of a read-only store', () => {
 
   it('never hand out part of an append whose last line is not there yet, even up to a position inside it', async () => {
     const dir = await freshDir();
-    const store = await openFileEventStore({ dir });
-    await store.append('session-a', [sampleEvent('before')]);
-    await store.append('session-a', [sampleEvent('x1'), sampleEvent('x2'), sampleEvent('x3')]);
-    await store.close();
-    const file = join(dir, 'segment-000001.jsonl');
-    const text = await readFile(file, 'utf8');
+    const { file, text } = await logWithAppendOfThree(dir);
     // The writer is still writing the append: its last line is not there yet.
     await writeFile(file, text.slice(0, text.lastIndexOf('{"position":4') - 9));
-    const store2 = await reader(dir);
-    const [upToTwo, all] = await Promise.all([collect(store2.readAll({ toPosition: 2 })), collect(store2.readAll())]);
+    const store = await reader(dir);
+    const [upToTwo, all] = await Promise.all([collect(store.readAll({ toPosition: 2 })), collect(store.readAll())]);
     expect(upToTwo.map((e) => e.position)).toEqual([1]);
     expect(all.map((e) => e.position)).toEqual([1]);
   });

@@ -13,6 +13,7 @@ import {
   type StoredEvent,
 } from '../../src/index.js';
 import { sampleEvent } from '../../src/testing/index.js';
+import { logWithAppendOfThree } from '../helpers.js';
 
 const stores: EventStore[] = [];
 afterEach(async () => {
@@ -62,12 +63,7 @@ describe('file store on disk', () => {
 
   it('marks every line but the last of an append, so an append cut short is dropped whole', async () => {
     const dir = await freshDir();
-    const store = await openFileEventStore({ dir });
-    await store.append('session-a', [sampleEvent('before')]);
-    await store.append('session-a', [sampleEvent('x1'), sampleEvent('x2'), sampleEvent('x3')]);
-    await store.close();
-    const file = join(dir, 'segment-000001.jsonl');
-    const text = await readFile(file, 'utf8');
+    const { file, text } = await logWithAppendOfThree(dir);
     expect(text.trimEnd().split('\n').map((line) => line[8])).toEqual([' ', '+', '+', ' ']);
     // A crash before the fsync lost the append's last line (its first two made it to disk).
     await writeFile(file, text.slice(0, text.lastIndexOf('{"position":4')));
