@@ -646,8 +646,9 @@ class FileStore implements FileEventStore {
     // so two appends in one batch with the same expected version conflict.
     const versions = new Map<string, number>();
     let position = this.index.count;
-    const accepted: { pending: PendingAppend; stored: StoredEvent[] }[] = [];
+    const accepted: { pending: PendingAppend; result: AppendResult }[] = [];
     const all: StoredEvent[] = [];
+    const lastOfAppend: boolean[] = [];
     for (const pending of batch) {
       const current = versions.get(pending.stream) ?? this.index.versionOf(pending.stream);
       try {
@@ -656,43 +657,46 @@ class FileStore implements FileEventStore {
         pending.reject(error);
         continue;
       }
-      if (pending.events.length === 0) {
+      const count = pending.events.length;
+      if (count === 0) {
         pending.resolve({ stream: pending.stream, nextExpectedVersion: current, events: [] });
         continue;
       }
       const stored: StoredEvent[] = [];
-      for (let i = 0; i < pending.events.length; i++) {
+      for (let i = 0; i < count; i++) {
         const event = toStoredEvent(pending.events[i]!, pending.stream, current + i + 1, ++position);
         stored.push(event);
         all.push(event);
+        lastOfAppend.push(i === count - 1);
       }
-      versions.set(pending.stream, current + pending.events.length);
-      accepted.push({ pending, stored });
+      versions.set(pending.stream, current + count);
+      accepted.push({ pending, result: { stream: pending.stream, nextExpectedVersion: current + count, events: stored } });
     }
     if (accepted.length === 0) return;
 
-    const lastOfAppend = new Set<number>();
-    let seen = 0;
-    for (const { stored } of accepted) lastOfAppend.add((seen += stored.length) - 1);
-    const { buffer, lengths } = encodeLines(all, (i) => lastOfAppend.has(i));
+    const { buffer, lengths } = encodeLines(all, lastOfAppend);
     const countBefore = this.index.count;
     try {
       const segmentIndex = await this.segmentFor(buffer.length);
       const segment = this.segments[segmentIndex]!;
       const handle = this.writeHandle!;
       // The write only reaches the page cache: done in place, it saves a thread-pool
-      // round trip per batch. The fdatasync that waits for the disk runs off-thread.
+      // round trip per batch. The fdatasync that waits for the disk runs off-thread,
+      // and meanwhile the lines are checksummed by the block for readers.
       let written = 0;
       while (written < buffer.length) written += writeSync(handle.fd, buffer, written, buffer.length - written);
-      if (this.durability !== 'none') await handle.datasync();
-      // Index the lines now that they are durable, and checksum them by the block for readers.
+      const syncing = this.durability === 'none' ? undefined : handle.datasync();
+      syncing?.catch(() => {}); // awaited below: this only keeps it handled should plan() throw first
+      const blocks = segment.blocks.plan(buffer, lengths, countBefore + 1 - segment.firstPosition);
+      await syncing;
+      // Durable: index the lines and keep their blocks.
       let offset = segment.size;
       for (let i = 0; i < all.length; i++) {
         this.index.add(all[i]!.stream, segmentIndex, offset, lengths[i]!);
         offset += lengths[i]! + 1;
       }
       segment.size = offset;
-      segment.blocks.add(buffer, lengths, countBefore + 1 - segment.firstPosition);
+      segment.blocks.apply(blocks);
     } catch (error) {
       await this.rollBack(countBefore);
       const failure = new StorageError(`Cannot append to the event log in ${this.dir}: ${(error as Error).message}`, {
@@ -701,9 +705,7 @@ class FileStore implements FileEventStore {
       for (const { pending } of accepted) pending.reject(failure);
       return;
     }
-    for (const { pending, stored } of accepted) {
-      pending.resolve({ stream: pending.stream, nextExpectedVersion: stored.at(-1)!.version, events: stored });
-    }
+    for (const { pending, result } of accepted) pending.resolve(result);
     // Subscribers hear of each event; with none, the loop is skipped (rxjs does some work per next()).
     if (this.live.observed) for (const event of all) this.live.next(event);
   }

@@ -24,11 +24,31 @@ export interface LineBlock {
 /** A block is closed once it holds this many bytes; reads are about this size too. */
 export const BLOCK_BYTES = 1 << 20;
 
+/** The block still growing: lines are added to it until it holds {@link BLOCK_BYTES}. */
+export interface OpenBlock {
+  firstLine: number;
+  lineCount: number;
+  bytes: number;
+  crc: number;
+}
+
+/** Blocks a batch of lines closes and the open block after it (see {@link LineBlocks.plan}). */
+export interface BlocksUpdate {
+  /** The open block the update was planned from. */
+  readonly from: OpenBlock | undefined;
+  readonly closed: readonly LineBlock[];
+  readonly open: OpenBlock | undefined;
+}
+
+function blockOf(open: OpenBlock): LineBlock {
+  return { firstLine: open.firstLine, lineCount: open.lineCount, crc: open.crc };
+}
+
 /** The blocks of one segment: those read from its index file, then those its writer adds. */
 export class LineBlocks {
   private readonly closed: LineBlock[];
   private readonly byFirstLine = new Map<number, LineBlock>();
-  private open: { firstLine: number; lineCount: number; bytes: number; crc: number } | undefined;
+  private open: OpenBlock | undefined;
 
   constructor(blocks: readonly LineBlock[] = []) {
     this.closed = [...blocks];
@@ -41,22 +61,48 @@ export class LineBlocks {
    * segment's line `firstLine`.
    */
   add(buffer: Buffer, lengths: readonly number[], firstLine: number): void {
-    if (this.open !== undefined && this.open.firstLine + this.open.lineCount !== firstLine) this.close();
+    this.apply(this.plan(buffer, lengths, firstLine));
+  }
+
+  /**
+   * What {@link add} would make of the blocks, worked out without changing
+   * them: the writer checksums a batch while its fsync runs, and keeps the
+   * result with {@link apply} once the lines are durable.
+   */
+  plan(buffer: Buffer, lengths: readonly number[], firstLine: number): BlocksUpdate {
+    const closed: LineBlock[] = [];
+    let open = this.open === undefined ? undefined : { ...this.open };
+    if (open !== undefined && open.firstLine + open.lineCount !== firstLine) {
+      closed.push(blockOf(open));
+      open = undefined;
+    }
     let start = 0; // where the part of `buffer` not yet in a block starts
     let end = 0;
     for (let i = 0; i < lengths.length; i++) {
-      this.open ??= { firstLine: firstLine + i, lineCount: 0, bytes: 0, crc: 0 };
+      open ??= { firstLine: firstLine + i, lineCount: 0, bytes: 0, crc: 0 };
       const bytes = lengths[i]! + 1;
       end += bytes;
-      this.open.lineCount++;
-      this.open.bytes += bytes;
-      if (this.open.bytes >= BLOCK_BYTES) {
-        this.open.crc = crc32(buffer.subarray(start, end), this.open.crc);
+      open.lineCount++;
+      open.bytes += bytes;
+      if (open.bytes >= BLOCK_BYTES) {
+        open.crc = crc32(buffer.subarray(start, end), open.crc);
         start = end;
-        this.close();
+        closed.push(blockOf(open));
+        open = undefined;
       }
     }
-    if (this.open !== undefined && end > start) this.open.crc = crc32(buffer.subarray(start, end), this.open.crc);
+    if (open !== undefined && end > start) open.crc = crc32(buffer.subarray(start, end), open.crc);
+    return { from: this.open, closed, open };
+  }
+
+  /** Keep what {@link plan} worked out; the blocks must not have changed since. */
+  apply(update: BlocksUpdate): void {
+    if (update.from !== this.open) throw new Error('LineBlocks.apply: the blocks changed after the update was planned');
+    for (const block of update.closed) {
+      this.closed.push(block);
+      this.byFirstLine.set(block.firstLine, block);
+    }
+    this.open = update.open;
   }
 
   /**
@@ -76,14 +122,14 @@ export class LineBlocks {
   /** The block that starts at the segment's line `firstLine`, if one does (the open one included). */
   startingAt(firstLine: number): LineBlock | undefined {
     const open = this.open;
-    if (open !== undefined && open.firstLine === firstLine) return { firstLine, lineCount: open.lineCount, crc: open.crc };
+    if (open !== undefined && open.firstLine === firstLine) return blockOf(open);
     return this.byFirstLine.get(firstLine);
   }
 
   /** Every block, the open one as it is now, in line order. */
   all(): LineBlock[] {
     const open = this.open;
-    return open === undefined ? [...this.closed] : [...this.closed, { firstLine: open.firstLine, lineCount: open.lineCount, crc: open.crc }];
+    return open === undefined ? [...this.closed] : [...this.closed, blockOf(open)];
   }
 
   /** Forget the blocks that reach past the segment's first `lineCount` lines (a cut tail). */
@@ -95,14 +141,5 @@ export class LineBlocks {
       this.closed.pop();
       this.byFirstLine.delete(last.firstLine);
     }
-  }
-
-  private close(): void {
-    const open = this.open;
-    if (open === undefined) return;
-    const block = { firstLine: open.firstLine, lineCount: open.lineCount, crc: open.crc };
-    this.closed.push(block);
-    this.byFirstLine.set(block.firstLine, block);
-    this.open = undefined;
   }
 }

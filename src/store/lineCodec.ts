@@ -47,12 +47,13 @@ export interface EncodedBatch {
  * have its keys in log order (position, stream, version first), as
  * `toStoredEvent` builds it: the open scan reads those three without a parse.
  * The JSON is encoded to UTF-8 once; each checksum is computed over those bytes
- * and written into the line's place for it.
+ * and written into the line's place for it. `lastOfAppend[i]` says whether
+ * event `i` ends its append (every event does when it is left out).
  */
-export function encodeLines(events: readonly StoredEvent[], lastOfAppend: (index: number) => boolean = () => true): EncodedBatch {
+export function encodeLines(events: readonly StoredEvent[], lastOfAppend?: readonly boolean[]): EncodedBatch {
   let text = '';
   for (let i = 0; i < events.length; i++) {
-    text += `${PLACEHOLDER}${lastOfAppend(i) ? ' ' : '+'}${JSON.stringify(events[i])}\n`;
+    text += `${PLACEHOLDER}${lastOfAppend === undefined || lastOfAppend[i] ? ' ' : '+'}${JSON.stringify(events[i])}\n`;
   }
   const buffer = Buffer.from(text, 'utf8');
   const lengths: number[] = [];

@@ -229,6 +229,24 @@ describe('LineBlocks', () => {
     blocks.truncate(9);
     expect(blocks.all()).toEqual([]);
   });
+
+  it('plans an update without changing the blocks, keeps it when applied, and refuses a plan gone stale', () => {
+    const { buffer, lengths } = lines(4, 9);
+    const blocks = new LineBlocks();
+    blocks.add(buffer.subarray(0, 20), lengths.slice(0, 2), 0);
+    const before = blocks.all();
+    const update = blocks.plan(buffer.subarray(20), lengths.slice(2), 2);
+    expect(blocks.all()).toEqual(before); // planning changes nothing: the lines are not durable yet
+    blocks.apply(update);
+    const whole = new LineBlocks();
+    whole.add(buffer, lengths, 0);
+    expect(blocks.all()).toEqual(whole.all());
+
+    const stale = blocks.plan(buffer.subarray(0, 10), lengths.slice(0, 1), 4);
+    blocks.truncate(2); // a rollback in between
+    expect(() => blocks.apply(stale)).toThrow(/changed after the update was planned/);
+    expect(blocks.all()).toEqual([]);
+  });
 });
 
 describe('overlapping reads of a read-only store', () => {

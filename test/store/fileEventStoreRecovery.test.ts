@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   isCorruptLogError,
   isInvalidEventError,
   isLogLockedError,
+  isStorageError,
   openFileEventStore,
   type EventStore,
   type StoredEvent,
@@ -192,6 +193,39 @@ describe('file store on disk', () => {
         main: true,
       },
     });
+  });
+
+  it('refuses the appends of a batch whose fsync fails, cuts their lines off, and goes on', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const store = await openStore(dir);
+    const probe = await open(join(dir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as { datasync: () => Promise<void> };
+    await probe.close();
+    const failing = vi.spyOn(fileHandle, 'datasync').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    try {
+      const [first, second] = await Promise.allSettled([
+        store.append('session-a', [sampleEvent('lost-1')]),
+        store.append('session-b', [sampleEvent('lost-2')]),
+      ]);
+      for (const outcome of [first, second]) {
+        expect(outcome.status).toBe('rejected');
+        const reason = (outcome as PromiseRejectedResult).reason as Error;
+        expect(isStorageError(reason)).toBe(true);
+        expect(reason.message).toMatch(/Cannot append to the event log in .*EIO/);
+      }
+    } finally {
+      failing.mockRestore();
+    }
+    // Nothing of the failed batch is indexed or left in the file; the next append takes its place.
+    expect(await store.headPosition()).toBe(3);
+    expect((await readFile(file, 'utf8')).trimEnd().split('\n')).toHaveLength(3);
+    const next = await store.append('session-a', [sampleEvent('t4')]);
+    expect(next.events[0]).toMatchObject({ position: 4, version: 4 });
+    await store.close();
+    const reopened = await openStore(dir);
+    expect(reopened.warnings).toEqual([]);
+    expect((await collect(reopened.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['t1', 't2', 't3', 't4']);
   });
 
   it('rolls over to a new segment when the current one is full, and reads across them', async () => {
