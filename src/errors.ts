@@ -92,16 +92,19 @@ export const isInvalidEventError = (error: unknown): error is InvalidEventError 
 
 /** The log has no session with this id. */
 export class UnknownSessionError extends MoaiError {
+  /** `known`: the sessions the log has, when they were looked up (an empty list says the log has none). */
   constructor(
     readonly sessionId: string,
-    known: readonly string[] = [],
+    known?: readonly string[],
   ) {
     super(
       'UNKNOWN_SESSION',
-      `No session ${JSON.stringify(sessionId)} in the log. ` +
-        (known.length > 0
-          ? `Known sessions: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.`
-          : 'The log has no sessions yet; start one first.'),
+      `No session ${JSON.stringify(sessionId)} in the log.` +
+        (known === undefined
+          ? ''
+          : known.length > 0
+            ? ` Known sessions: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.`
+            : ' The log has no sessions yet; start one first.'),
     );
   }
 }

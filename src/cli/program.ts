@@ -50,6 +50,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--json', 'print data as JSON', false)
     .option('--debug', 'show the stack of an error', false)
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true }) // every command's --help lists --dir, --json and --debug too
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .addHelpText('after', EXIT_CODES_HELP);
@@ -93,7 +94,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .description('rebuild every projection from the log and verify each transition against the machine (exit 3 on a divergence)')
     .option('--session <id>', 'only this session')
     .option('--until <version>', 'stop at this version (with --session)')
-    .option('--write-memory-files', 'then rewrite the memory files under <dir>/sessions from the replay', false)
+    .option('--write-memory-files', 'then rewrite the memory files under <dir>/sessions from the replay (takes the writer lock)', false)
     .action(function (this: Command) {
       const options = { ...globals(this), ...this.opts<{ session?: string; until?: string; writeMemoryFiles: boolean }>() };
       return run(() => replayCommand(options, io))();

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../engine/createEngine.js';
+import { ReplayFold } from '../engine/replay.js';
 import type { EngineWarning } from '../engine/sessionHandle.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { StorageError } from '../errors.js';
@@ -25,6 +26,21 @@ async function requireStateFolder(dir: string): Promise<void> {
     throw new StorageError(`Cannot read the state folder ${dir}: ${(error as Error).message}`, { cause: error });
   }
   if (!info.isDirectory()) throw new StorageError(`${dir} is not a folder; --dir must name a .moai state folder.`);
+  // A state folder holds its log, its config, or both: any other folder is a wrong --dir, not an empty log.
+  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config')))) {
+    const inside = join(dir, '.moai');
+    throw new StorageError(
+      `${dir} is not a moai-session state folder (it has no events/ or config/ in it)` +
+        ((await exists(inside)) ? `; did you mean --dir ${inside}?` : '; point --dir at a .moai folder.'),
+    );
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -35,6 +51,20 @@ export async function openLogForReading(options: GlobalOptions, io: CliIo): Prom
   const dir = stateFolder(options, io);
   await requireStateFolder(dir);
   return openFileEventStore({ dir: join(dir, 'events'), readOnly: true });
+}
+
+/**
+ * Open the log of an existing state folder as its writer (taking the lock),
+ * for a command that writes beside the log (memory files) and must not race
+ * a write command. A torn last line is cut off and said so on stderr.
+ */
+export async function openLogForWriting(options: GlobalOptions, io: CliIo): Promise<FileEventStore> {
+  const dir = stateFolder(options, io);
+  await requireStateFolder(dir);
+  return openFileEventStore({
+    dir: join(dir, 'events'),
+    onWarning: (warning) => io.stderr(`moai-session: warning: ${warning.message}\n`),
+  });
 }
 
 /** What a command gets to work with from {@link withEngine}. */
@@ -59,8 +89,15 @@ export interface WithEngineOptions {
 /**
  * Run a write command on the engine of the state folder: open it (taking the
  * writer lock), run `work`, then bring the memory files under
- * `<dir>/sessions/` in line with the log (when `session.persistence_enabled`)
- * and close the engine, whatever happened.
+ * `<dir>/sessions/` in line with the log and close the engine, whatever
+ * happened.
+ *
+ * With `session.persistence_enabled` (the default) the whole log is read and
+ * checked before `work` runs, so a command never appends to a log with a
+ * corrupt line (it fails with the line's file and number, exit 4); the
+ * appended events are then folded into that same read for the memory files.
+ * Without it, a command reads only what it needs, and `replay` finds what is
+ * wrong elsewhere.
  */
 export async function withEngine<T>(
   options: GlobalOptions,
@@ -70,41 +107,47 @@ export async function withEngine<T>(
 ): Promise<T> {
   const dir = stateFolder(options, io);
   if (settings.requireExisting === true) await requireStateFolder(dir);
-  const engine = await createEngine({ ...settings.engine, dir });
-  const run: EngineRun = { engine, dir, appended: [], warnings: [] };
-  const appended = engine.events$.subscribe((event) => run.appended.push(event));
-  const warnings = engine.warnings$.subscribe((warning) => {
-    run.warnings.push(warning);
-    io.stderr(`moai-session: warning: ${warning.message}\n`);
+  const warnings: EngineWarning[] = [];
+  const engine = await createEngine({
+    ...settings.engine,
+    dir,
+    onWarning: (warning) => {
+      warnings.push(warning);
+      io.stderr(`moai-session: warning: ${warning.message}\n`);
+    },
   });
+  const run: EngineRun = { engine, dir, appended: [], warnings };
+  const appended = engine.events$.subscribe((event) => run.appended.push(event));
+  let fold: ReplayFold | undefined;
   let succeeded = false;
   try {
+    if (engine.settings.persistenceEnabled) {
+      fold = new ReplayFold(engine.store);
+      await fold.visitLog();
+    }
     const result = await work(run);
     succeeded = true;
     return result;
   } finally {
     try {
-      if (engine.settings.persistenceEnabled) await syncMemoryFiles(engine, dir);
+      if (fold !== undefined) {
+        await fold.visitLog(fold.lastPosition + 1);
+        await writeMemoryFiles(dir, fold.report(), { contextWindows: engine.settings.budget.contextWindows });
+      }
     } catch (error) {
       // The command's events are in the log: a sync that fails after it is a
       // warning (the command's own error, if any, says more).
       if (succeeded) {
         io.stderr(
-          `moai-session: warning: the memory files under ${dir}/sessions could not be rebuilt (${(error as Error).message}); ` +
-            'the log is unchanged by this: fix what the message names, then run `moai-session replay --write-memory-files`.\n',
+          `moai-session: warning: the command's events are in the log, but the memory files under ${dir}/sessions could not be rebuilt ` +
+            `(${(error as Error).message}): fix what the message names, then run \`moai-session replay --write-memory-files\`.\n`,
         );
       }
     } finally {
       appended.unsubscribe();
-      warnings.unsubscribe();
       await engine.close();
     }
   }
-}
-
-/** Rewrite the memory files under `<dir>/sessions/` from a replay of the log (files already right are left alone). */
-export async function syncMemoryFiles(engine: Engine, dir: string): Promise<void> {
-  await writeMemoryFiles(dir, await engine.replay(), { contextWindows: engine.settings.budget.contextWindows });
 }
 
 /**

@@ -47,6 +47,12 @@ export interface EngineOptions {
   checkpoints?: CheckpointStore;
   /** Called with each budget event (threshold crossed or cleared, compaction), as `budget$` emits it. */
   onBudgetEvent?: (event: BudgetEvent) => void;
+  /**
+   * Called with each warning as `warnings$` emits it, and also with those the
+   * default file store reports while it opens (a torn last line it cut off),
+   * which come before anyone can subscribe to `warnings$`.
+   */
+  onWarning?: (warning: EngineWarning) => void;
 }
 
 /** The budget events `budget$` emits. */
@@ -154,6 +160,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const config = options.config ?? (dir === undefined ? DEFAULT_CONFIG : (await loadConfig({ dir })).config);
   const settings = settingsFromConfig(config);
   const ownsStore = options.store === undefined;
+  const warnings = new Subject<EngineWarning>();
+  const warningCallback = options.onWarning === undefined ? undefined : warnings.subscribe(options.onWarning);
   let store = options.store;
   if (store === undefined) {
     if (config.store.kind === 'postgres') {
@@ -165,6 +173,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       dir: join(dir!, 'events'),
       durability: options.durability ?? config.store.durability,
       lockWaitMs: options.lockWaitMs ?? 0,
+      // A torn tail cut off on open, a lock lost later: what the store noticed is the engine's to tell.
+      onWarning: (warning) => warnings.next({ code: warning.code, message: warning.message }),
     });
   }
   const maxConflictRetries = options.maxConflictRetries ?? 3;
@@ -174,7 +184,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const checkpoints =
     options.checkpoints ?? (dir === undefined ? createMemoryCheckpointStore() : createFileCheckpointStore(dir));
   const stateSubject = new Subject<SessionView>();
-  const warnings = new Subject<EngineWarning>();
   const handles = new Set<SessionHandle>();
   const context: SessionHandleContext = {
     store,
@@ -398,6 +407,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       handles.clear();
       stateSubject.complete();
       warnings.complete();
+      warningCallback?.unsubscribe();
       if (ownsStore) await store.close();
     },
   };

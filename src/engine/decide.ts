@@ -3,7 +3,7 @@ import { sessionMachine } from '../../machines/session.js';
 import { taskLifecycleMachine, type TaskEventType, type TaskState } from '../../machines/taskLifecycle.js';
 import { stateChecksum } from '../checkpoints/checkpointDocument.js';
 import type { SessionEventBody } from '../events/schemas.js';
-import { CommandRejectedError, InvalidArgumentError, InvalidTransitionError, UnknownSessionError } from '../errors.js';
+import { CommandRejectedError, InvalidArgumentError, InvalidTransitionError } from '../errors.js';
 import { sessionViewToJson, type SessionView } from '../projections/sessionView.js';
 import type { SessionCommand } from './commands.js';
 import { budgetEvents, type BudgetSettings } from './decideBudget.js';
@@ -106,7 +106,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     const { type: _, ...data } = command;
     return [{ type: 'SessionForked', data }];
   }
-  if (!exists) throw new UnknownSessionError('(this stream)');
+  if (!exists) throw new CommandRejectedError('This session has no events yet: start it before sending it commands.');
   const sessionId = view.session.sessionId;
   // Archiving old checkpoints is housekeeping: it may follow the end of a session.
   if (view.session.status === 'ended' && command.type !== 'ArchiveCheckpoint') {

@@ -116,6 +116,11 @@ export class ReplayFold {
     }
   }
 
+  /** Fold the whole log, or what follows a position (`lastPosition + 1` goes on where the fold stopped). */
+  async visitLog(fromPosition = 1): Promise<void> {
+    for await (const batch of this.store.readAllBatches({ fromPosition })) await this.visitBatch(batch);
+  }
+
   /** Fold one stream from its first event, or up to a version. */
   async visitStream(stream: string, toVersion?: number): Promise<void> {
     const range = toVersion === undefined ? {} : { toVersion };
@@ -209,10 +214,16 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
   if (options.sessionId !== undefined) {
     const stream = sessionStream(options.sessionId);
     const version = await store.streamVersion(stream);
-    if (version === 0) throw new UnknownSessionError(options.sessionId);
+    if (version === 0) {
+      const known = (await store.listStreams()).map((info) => sessionIdOfStream(info.stream)).filter((id) => id !== undefined);
+      throw new UnknownSessionError(options.sessionId, known);
+    }
     const until = options.untilVersion;
     if (until !== undefined && (!Number.isInteger(until) || until < 1)) {
-      throw new InvalidArgumentError(`--until is a stream version, a whole number from 1; got ${String(until)}.`);
+      throw new InvalidArgumentError(`The version to replay until is a whole number from 1; got ${String(until)}.`);
+    }
+    if (until !== undefined && until > version) {
+      throw new InvalidArgumentError(`Session ${options.sessionId} has ${version} events; version ${until} does not exist yet.`);
     }
     const fold = new ReplayFold(store, options.taskMachine);
     await fold.visitStream(stream, until);
@@ -222,6 +233,6 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
     throw new InvalidArgumentError('A version only means something within one session: give the session id with it.');
   }
   const fold = new ReplayFold(store, options.taskMachine);
-  for await (const batch of store.readAllBatches()) await fold.visitBatch(batch);
+  await fold.visitLog();
   return fold.report();
 }

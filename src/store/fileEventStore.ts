@@ -1,4 +1,4 @@
-import { writeSync } from 'node:fs';
+import { writeSync, type Dirent } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -152,8 +152,11 @@ export const isFileEventStore = (store: EventStore): store is FileEventStore => 
  * One event a line with a CRC-32 checksum, in numbered segment files. One
  * writer process at a time holds `writer.lock`; a second one gets
  * {@link LogLockedError} naming the holder. On open, a torn last line (a crash
- * mid-write) is cut off and reported in `warnings`; a corrupt line anywhere
- * else is a {@link CorruptLogError} naming the file and line.
+ * mid-write) is cut off and reported in `warnings`. Every line is checked when
+ * it is read: a corrupt line anywhere else is a {@link CorruptLogError} naming
+ * the file and line, and nothing is changed. (Opening reads only what the
+ * segments' index files do not cover, so a line damaged after it was indexed
+ * is found by the first read of it, e.g. a replay.)
  *
  * @example
  * const store = await openFileEventStore({ dir: '.moai/events' });
@@ -259,20 +262,28 @@ class FileStore implements FileEventStore {
 
   /** The segment files in the folder, in order; none when a read-only folder does not exist. */
   private async listSegmentNumbers(): Promise<number[]> {
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = await readdir(this.dir);
+      entries = await readdir(this.dir, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT' && this.readOnly) return [];
       throw new StorageError(`Cannot read the event log folder ${this.dir}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    return names
-      .map((name) => SEGMENT_PATTERN.exec(name)?.[1])
-      .filter((n): n is string => n !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
+    const numbers: number[] = [];
+    for (const entry of entries) {
+      const number = SEGMENT_PATTERN.exec(entry.name)?.[1];
+      if (number === undefined) continue;
+      // Skipping it would hide part of the log: say what is in the way.
+      if (!entry.isFile()) {
+        throw new StorageError(
+          `${join(this.dir, entry.name)} is not a file: a segment of the event log must be one. Move it out of ${this.dir}, or put the segment back.`,
+        );
+      }
+      numbers.push(Number(number));
+    }
+    return numbers.sort((a, b) => a - b);
   }
 
   /** Add the segment files not known yet; they are scanned when first needed. */
@@ -884,7 +895,9 @@ class FileStore implements FileEventStore {
     const buffer = into ?? Buffer.allocUnsafe(end - start);
     let read = 0;
     while (read < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read);
+      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read).catch((error: unknown) => {
+        throw new StorageError(`Cannot read ${segment.path}: ${(error as Error).message}`, { cause: error });
+      });
       if (bytesRead === 0) throw new CorruptLogError(segment.path, 0, 'the file is shorter than its index');
       read += bytesRead;
     }
@@ -896,7 +909,9 @@ class FileStore implements FileEventStore {
     if (this.closed) return Promise.reject(new StoreClosedError());
     let handle = this.readHandles.get(segment.number);
     if (handle === undefined) {
-      handle = open(segment.path, 'r');
+      handle = open(segment.path, 'r').catch((error: unknown) => {
+        throw new StorageError(`Cannot read ${segment.path}: ${(error as Error).message}`, { cause: error });
+      });
       this.readHandles.set(segment.number, handle);
       handle.catch(() => this.readHandles.delete(segment.number));
     }

@@ -30,7 +30,10 @@ export async function* readLineChunks(path: string, fromOffset: number): AsyncGe
   });
   const buffers = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
   let turn = 0;
-  const readAt = (at: number) => handle.read(buffers[turn++ % 2]!, 0, CHUNK_BYTES, at);
+  const readAt = (at: number) =>
+    handle.read(buffers[turn++ % 2]!, 0, CHUNK_BYTES, at).catch((error: unknown) => {
+      throw new StorageError(`Cannot read ${path}: ${(error as Error).message}`, { cause: error });
+    });
   let carry: Buffer = Buffer.alloc(0); // the start of a line the last read cut, copied out
   let carryOffset = fromOffset;
   let readOffset = fromOffset;

@@ -96,6 +96,27 @@ describe('moai-session demo', () => {
     expect(result.stderr).toMatch(/^moai-session: The event log in .* is being written by another process \(pid \d+ on .*\)\. Only one writer/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
   });
+
+  it('takes the writer lock to rewrite the memory files, so it never races a write command', async () => {
+    const cwd = await tempDir('moai-cli-');
+    expect((await runBinary(['demo'], cwd)).code).toBe(0);
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(import.meta.dirname, '../fixtures/holdWriterLock.ts'), join(cwd, '.moai', 'events')],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => holder.stdout.on('data', (c: Buffer) => c.toString().includes('locked') && resolve()));
+    const refused = await runBinary(['replay', '--write-memory-files'], cwd);
+    const reading = await runBinary(['replay'], cwd); // a plain replay only reads: no lock needed
+    holder.stdin.end();
+    await new Promise((resolve) => holder.on('close', resolve));
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/is being written by another process/);
+    expect(reading.code).toBe(0);
+    const rewritten = await runBinary(['replay', '--write-memory-files'], cwd);
+    expect(rewritten.code).toBe(0);
+    expect(rewritten.stdout).toContain('The memory files already matched the log.');
+  });
 });
 
 describe('moai-session events, state and replay', () => {
@@ -208,12 +229,74 @@ describe('bad input', () => {
       expect(result.stderr).toContain('unknown event type "TaskVanished"');
     }
     expect(await readFile(segment, 'utf8')).toBe(before);
-    // Other sessions can still be written; what was stored stays byte for byte.
-    const demo = await runBinary(['demo', '--session', 'other'], cwd);
-    expect(demo.code).toBe(0);
-    expect(demo.stderr).toContain('warning: the memory files');
-    expect(demo.stderr).toContain('unknown event type "TaskVanished"');
-    expect((await readFile(segment, 'utf8')).startsWith(before)).toBe(true);
+    // Nor does a write command append to it, even for another session: the log is checked first.
+    for (const args of [['demo', '--session', 'other'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
+      const result = await runBinary(args, cwd);
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain(`${segment}:5`);
+      expect(result.stderr).toContain('unknown event type "TaskVanished"');
+    }
+    expect(await readFile(segment, 'utf8')).toBe(before);
+  });
+
+  it('refuses to append to a log with a corrupt line, naming it, however the line was damaged', async () => {
+    const { cwd, segment } = await handWrittenLog();
+    const lines = (await readFile(segment, 'utf8')).split('\n');
+    lines[1] = lines[1]!.replace('"title":"T"', '"title":"X"'); // the checksum no longer matches
+    const damaged = lines.join('\n');
+    await writeFile(segment, damaged);
+    const result = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(`${segment}:2`);
+    expect(await readFile(segment, 'utf8')).toBe(damaged);
+  });
+
+  it('says so when a write command cuts off a torn last line', async () => {
+    const { cwd, segment } = await handWrittenLog();
+    const whole = await readFile(segment, 'utf8');
+    await appendFile(segment, whole.split('\n')[3]!.slice(0, 40)); // a crash in the middle of writing a line
+    const result = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(new RegExp(`^moai-session: warning: .*torn.*${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5`, 'im'));
+    expect((await readFile(segment, 'utf8')).startsWith(whole)).toBe(true);
+    expect((await runBinary(['state', 'h', '--json'], cwd)).stdout).toContain('"u"');
+  });
+
+  it('refuses a --dir that is not a state folder, and points at the .moai inside it', async () => {
+    const { cwd } = await handWrittenLog();
+    for (const args of [['events'], ['replay'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
+      const result = await runBinary(['--dir', '.', ...args], cwd);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `moai-session: ${cwd} is not a moai-session state folder (it has no events/ or config/ in it); did you mean --dir ${join(cwd, '.moai')}?\n`,
+      );
+    }
+    expect((await runBinary(['--dir', '.', 'events'], join(cwd, '.moai', 'events'))).stderr).toContain('point --dir at a .moai folder');
+  });
+
+  it('names the known sessions, and refuses a version past the end, when replaying one session', async () => {
+    const { cwd } = await handWrittenLog();
+    expect(await runBinary(['replay', '--session', 'nope'], cwd)).toMatchObject({
+      code: 1,
+      stderr: 'moai-session: No session "nope" in the log. Known sessions: h.\n',
+    });
+    expect(await runBinary(['replay', '--session', 'h', '--until', '99'], cwd)).toMatchObject({
+      code: 1,
+      stderr: 'moai-session: Session h has 4 events; version 99 does not exist yet.\n',
+    });
+    expect((await runBinary(['replay', '--session', 'h', '--until', '4'], cwd)).code).toBe(0);
+  });
+
+  it('names a segment that is not a file instead of failing inside', async () => {
+    const { cwd } = await handWrittenLog();
+    const odd = join(cwd, '.moai', 'events', 'segment-000002.jsonl');
+    await mkdir(odd);
+    for (const args of [['events'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
+      const result = await runBinary(args, cwd);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(`moai-session: ${odd} is not a file: a segment of the event log must be one. Move it out of ${join(cwd, '.moai', 'events')}, or put the segment back.\n`);
+    }
   });
 
   it('prints --help for every command and exits 0', async () => {

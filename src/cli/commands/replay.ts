@@ -5,7 +5,7 @@ import { writeMemoryFiles } from '../../memory/writeMemoryFiles.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
-import { openLogForReading, stateFolder } from '../stateFolder.js';
+import { openLogForReading, openLogForWriting, stateFolder } from '../stateFolder.js';
 
 /** Options of `moai-session replay`. */
 export interface ReplayCommandOptions extends GlobalOptions {
@@ -25,7 +25,8 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
   if (options.writeMemoryFiles === true && (options.session !== undefined || until !== undefined)) {
     throw new CliUsageError('--write-memory-files rebuilds the files from the whole log: leave out --session and --until.');
   }
-  const store = await openLogForReading(options, io);
+  // Rewriting the memory files takes the writer lock, so it never races a write command's own rewrite.
+  const store = options.writeMemoryFiles === true ? await openLogForWriting(options, io) : await openLogForReading(options, io);
   try {
     const started = performance.now();
     const replayOptions: Parameters<typeof replay>[1] = {};
