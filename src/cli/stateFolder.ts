@@ -25,7 +25,7 @@ async function requireStateFolder(dir: string): Promise<void> {
     }
     throw new StorageError(`Cannot read the state folder ${dir}: ${(error as Error).message}`, { cause: error });
   }
-  if (!info.isDirectory()) throw new StorageError(`${dir} is not a folder; --dir must name a .moai state folder.`);
+  if (!info.isDirectory()) throw notAFolder(dir);
   // A state folder holds its log, its config, or both: any other folder is a wrong --dir, not an empty log.
   if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config')))) {
     const inside = join(dir, '.moai');
@@ -35,6 +35,8 @@ async function requireStateFolder(dir: string): Promise<void> {
     );
   }
 }
+
+const notAFolder = (dir: string): StorageError => new StorageError(`${dir} is not a folder; --dir must name a .moai state folder.`);
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -107,6 +109,7 @@ export async function withEngine<T>(
 ): Promise<T> {
   const dir = stateFolder(options, io);
   if (settings.requireExisting === true) await requireStateFolder(dir);
+  else if ((await stat(dir).catch(() => undefined))?.isDirectory() === false) throw notAFolder(dir);
   const warnings: EngineWarning[] = [];
   const engine = await createEngine({
     ...settings.engine,

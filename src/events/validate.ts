@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { ValueErrorType } from '@sinclair/typebox/errors';
 import { InvalidEventError } from '../errors.js';
 import type { NewEvent, StoredEvent } from './envelope.js';
 import { STREAM_NAME_PATTERN } from './envelope.js';
@@ -51,7 +52,15 @@ function firstError(check: TypeCheck<never>, value: unknown, prefix: string): st
   const error = check.Errors(value).First();
   if (error === undefined) return 'does not match its schema';
   const path = `${prefix}${error.path}` || '(root)';
-  return `${path}: ${error.message} (got ${JSON.stringify(error.value) ?? 'undefined'})`;
+  const message = (error.type === ValueErrorType.Union ? allowedValues(error.schema) : undefined) ?? error.message;
+  return `${path}: ${message} (got ${JSON.stringify(error.value) ?? 'undefined'})`;
+}
+
+/** For a choice of literal values (a task state, a threshold level), the values it allows, spelled out. */
+function allowedValues(schema: unknown): string | undefined {
+  const choices = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  if (choices === undefined || choices.length === 0 || !choices.every((choice) => 'const' in choice)) return undefined;
+  return `Expected one of ${choices.map((choice) => JSON.stringify(choice.const)).join(', ')}`;
 }
 
 function checkData(type: string, data: unknown, where: string): asserts type is EventType {

@@ -204,6 +204,14 @@ describe('bad input', () => {
     expect(demo.code).toBe(1);
     expect(demo.stderr).toMatch(/^moai-session: /);
     expect(await readFile(join(cwd, '.moai', 'events'), 'utf8')).toBe('not a folder');
+    // A --dir that names a file: the same sentence from read and write commands.
+    const file = join(cwd, '.moai', 'events');
+    for (const args of [['events'], ['demo'], ['start', '--agent', 'a', '--model', 'm']]) {
+      expect(await runBinary(['--dir', file, ...args], cwd)).toMatchObject({
+        code: 1,
+        stderr: `moai-session: ${file} is not a folder; --dir must name a .moai state folder.\n`,
+      });
+    }
   });
 
   it('reports an unknown event type in the log with file and line, exits 4, and changes nothing', async () => {

@@ -6,6 +6,7 @@ import {
   createMemoryEventStore,
   isInvalidEventError,
   parseStoredEvent,
+  validateNewEvents,
   type Engine,
   type EngineWarning,
 } from '../../src/index.js';
@@ -124,6 +125,23 @@ describe('what the review found', () => {
     expect(isInvalidEventError(error)).toBe(true);
     expect((error as Error).message).toBe(
       'Invalid event at segment-000001.jsonl:7: upcasting TokenUsageRecorded from schema version 1 failed: version 1 data needs { model, tokens: { input, output } }.',
+    );
+  });
+
+  it('spells out the values a field allows when an event gives another', () => {
+    const transition = (to: string) => ({
+      id: 'x',
+      type: 'TaskTransitioned' as const,
+      meta: { at: '2026-01-01T00:00:00Z' },
+      data: { taskId: 't', event: 'BLOCK' as const, from: 'in_progress' as const, to },
+    });
+    expect(() => validateNewEvents('session-a', [transition('nowhere') as never])).toThrow(
+      'Invalid event at session-a (event 1 of the append): TaskTransitioned data/to: Expected one of "pending", "in_progress", ' +
+        '"blocked", "token_warning", "context_switch", "completed", "failed", "recovered" (got "nowhere").',
+    );
+    const { to: _, ...withoutTo } = transition('blocked').data;
+    expect(() => validateNewEvents('session-a', [{ ...transition('blocked'), data: withoutTo } as never])).toThrow(
+      'TaskTransitioned data/to: Expected required property (got undefined).',
     );
   });
 });
