@@ -9,6 +9,7 @@ import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { UpcasterRegistry } from '../events/upcasters.js';
 import { parseStoredEvent } from '../events/validate.js';
 import { CorruptLogError, InvalidArgumentError, LogLockedError, StorageError, StoreClosedError } from '../errors.js';
+import { checkReadBounds } from './readBounds.js';
 import { acceptNewEvents, toStoredEvent } from './toStoredEvent.js';
 import type {
   AppendOptions,
@@ -21,7 +22,7 @@ import type {
   SubscribeOptions,
 } from './eventStore.js';
 import { checkExpectedVersion } from './expectedVersion.js';
-import { asciiTextOf, decodeLine, encodeLines, readLineHeader, type LineHeader, type LinesText } from './lineCodec.js';
+import { asciiTextOf, checksumMatches, decodeLine, encodeLines, readLineHeader, type LineHeader, type LinesText } from './lineCodec.js';
 import { LineBlocks } from './lineBlocks.js';
 import { readSegmentIndex, writeSegmentIndex } from './segmentIndexFile.js';
 import { readLineChunks } from './segmentLines.js';
@@ -188,7 +189,11 @@ class FileStore implements FileEventStore {
   private idle: Promise<void> = Promise.resolve();
   private markIdle: () => void = () => {};
   private closed = false;
+  /** Set when close() is called: appends are refused from then on, and every caller waits for the one close. */
+  private closing: Promise<void> | undefined;
   private broken: Error | undefined;
+  /** A segment was created and the folder's fsync that makes its name durable has not succeeded yet. */
+  private segmentNameUnsynced = false;
 
   constructor(private readonly options: FileEventStoreOptions) {
     this.dir = options.dir;
@@ -217,6 +222,7 @@ class FileStore implements FileEventStore {
       await this.acquireLock();
     }
     try {
+      if (!this.readOnly) await this.writeOwner();
       await this.discoverSegments();
       if (!this.readOnly) await this.ensureIndexed();
       if (!this.readOnly && this.segments.length > 0) {
@@ -247,8 +253,15 @@ class FileStore implements FileEventStore {
       }
       throw new StorageError(`Cannot lock the event log in ${this.dir}: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  /** Say who holds the lock, for the message a second writer gets. */
+  private async writeOwner(): Promise<void> {
     const owner = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-    await writeFile(join(this.dir, OWNER_NAME), `${JSON.stringify(owner)}\n`);
+    const path = join(this.dir, OWNER_NAME);
+    await writeFile(path, `${JSON.stringify(owner)}\n`).catch((error: unknown) => {
+      throw new StorageError(`Cannot write ${path}: ${(error as Error).message}`, { cause: error });
+    });
   }
 
   private async describeOwner(): Promise<string> {
@@ -509,9 +522,15 @@ class FileStore implements FileEventStore {
     });
   }
 
-  /** A line's header, or why it is not an event line. */
+  /**
+   * A line's header, or why it is not a sound event line. Its checksum is
+   * checked too (not its JSON): a scan never indexes a damaged line, so one
+   * inside the last append is found before anything is appended after it.
+   */
   private headerAt(buffer: Buffer, start: number, end: number): LineHeader | { reason: string } {
-    return readLineHeader(buffer, start, end) ?? { reason: 'not a moai-session event line' };
+    const header = readLineHeader(buffer, start, end);
+    if (header === undefined) return { reason: 'not a moai-session event line' };
+    return checksumMatches(buffer, start, end) ? header : { reason: 'checksum mismatch' };
   }
 
   /** A line decoded, checked and parsed, or why it cannot be. */
@@ -603,7 +622,7 @@ class FileStore implements FileEventStore {
   }
 
   private ensureWritable(): void {
-    if (this.closed) throw new StoreClosedError();
+    if (this.closed || this.closing !== undefined) throw new StoreClosedError();
     if (this.readOnly) throw new StorageError(`The event log in ${this.dir} was opened read-only; it cannot be appended to.`);
     if (this.broken !== undefined) throw this.broken;
   }
@@ -658,19 +677,27 @@ class FileStore implements FileEventStore {
     const versions = new Map<string, number>();
     let position = this.index.count;
     const accepted: { pending: PendingAppend; result: AppendResult }[] = [];
+    // Answers that rest on appends earlier in this batch (a conflict with one, an
+    // empty append after one) are given once the batch is durable; should it
+    // fail, they fail with it.
+    const dependent: { pending: PendingAppend; answer: () => void }[] = [];
     const all: StoredEvent[] = [];
     const lastOfAppend: boolean[] = [];
     for (const pending of batch) {
-      const current = versions.get(pending.stream) ?? this.index.versionOf(pending.stream);
+      const inBatch = versions.get(pending.stream);
+      const current = inBatch ?? this.index.versionOf(pending.stream);
       try {
         checkExpectedVersion(pending.stream, pending.expectedVersion, current);
       } catch (error) {
-        pending.reject(error);
+        if (inBatch === undefined) pending.reject(error);
+        else dependent.push({ pending, answer: () => pending.reject(error) });
         continue;
       }
       const count = pending.events.length;
       if (count === 0) {
-        pending.resolve({ stream: pending.stream, nextExpectedVersion: current, events: [] });
+        const answer = () => pending.resolve({ stream: pending.stream, nextExpectedVersion: current, events: [] });
+        if (inBatch === undefined) answer();
+        else dependent.push({ pending, answer });
         continue;
       }
       const stored: StoredEvent[] = [];
@@ -683,7 +710,7 @@ class FileStore implements FileEventStore {
       versions.set(pending.stream, current + count);
       accepted.push({ pending, result: { stream: pending.stream, nextExpectedVersion: current + count, events: stored } });
     }
-    if (accepted.length === 0) return;
+    if (accepted.length === 0) return; // and so nothing depends on the batch
 
     const { buffer, lengths } = encodeLines(all, lastOfAppend);
     const countBefore = this.index.count;
@@ -700,23 +727,26 @@ class FileStore implements FileEventStore {
       syncing?.catch(() => {}); // awaited below: this only keeps it handled should plan() throw first
       const blocks = segment.blocks.plan(buffer, lengths, countBefore + 1 - segment.firstPosition);
       await syncing;
-      // Durable: index the lines and keep their blocks.
+      // Durable: keep the blocks, index the lines, and only then count the bytes
+      // as the segment's (a rollback cuts the file back to its size before).
+      segment.blocks.apply(blocks);
       let offset = segment.size;
       for (let i = 0; i < all.length; i++) {
         this.index.add(all[i]!.stream, segmentIndex, offset, lengths[i]!);
         offset += lengths[i]! + 1;
       }
       segment.size = offset;
-      segment.blocks.apply(blocks);
     } catch (error) {
       await this.rollBack(countBefore);
       const failure = new StorageError(`Cannot append to the event log in ${this.dir}: ${(error as Error).message}`, {
         cause: error,
       });
       for (const { pending } of accepted) pending.reject(failure);
+      for (const { pending } of dependent) pending.reject(failure);
       return;
     }
     for (const { pending, result } of accepted) pending.resolve(result);
+    for (const { answer } of dependent) answer();
     // Subscribers hear of each event; with none, the loop is skipped (rxjs does some work per next()).
     if (this.live.observed) for (const event of all) this.live.next(event);
   }
@@ -726,8 +756,11 @@ class FileStore implements FileEventStore {
     this.index.truncate(count);
     const segment = this.segments.at(-1);
     if (segment === undefined || this.writeHandle === undefined) return;
+    segment.blocks.truncate(count - segment.firstPosition + 1);
     try {
       await this.writeHandle.truncate(segment.size);
+      // Synced, so the refused lines cannot come back after a crash.
+      if (this.durability !== 'none') await this.writeHandle.datasync();
     } catch (error) {
       this.broken = new StorageError(
         `The event log in ${this.dir} could not be rolled back after a failed write (${(error as Error).message}); ` +
@@ -738,6 +771,11 @@ class FileStore implements FileEventStore {
 
   /** The segment the next `bytes` go to, starting a new one when the current one is full. */
   private async segmentFor(bytes: number): Promise<number> {
+    if (this.segmentNameUnsynced) {
+      // The last new segment's name is not durable yet: nothing is written to it until it is.
+      await syncDirectory(this.dir);
+      this.segmentNameUnsynced = false;
+    }
     const current = this.segments.at(-1);
     if (current !== undefined && (current.size === 0 || current.size + bytes <= this.maxSegmentBytes)) {
       return this.segments.length - 1;
@@ -762,7 +800,9 @@ class FileStore implements FileEventStore {
     this.writeHandle = await open(segment.path, 'a');
     // Known before anything can fail, so a rollback truncates this segment, not the one before.
     this.segments.push(segment);
+    this.segmentNameUnsynced = true;
     await syncDirectory(this.dir);
+    this.segmentNameUnsynced = false;
     return this.segments.length - 1;
   }
 
@@ -770,6 +810,7 @@ class FileStore implements FileEventStore {
 
   async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
     this.ensureOpen();
+    checkReadBounds({ fromVersion: options.fromVersion, toVersion: options.toVersion });
     await this.refresh();
     await this.ensureIndexed();
     const positions = this.index.streams.get(stream)?.positions;
@@ -786,6 +827,7 @@ class FileStore implements FileEventStore {
 
   async *readAllBatches(options: ReadAllOptions = {}): AsyncIterable<readonly StoredEvent[]> {
     this.ensureOpen();
+    checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
     await this.refresh();
     const last = options.toPosition ?? Number.POSITIVE_INFINITY;
     let next = Math.max(1, options.fromPosition ?? 1); // the first position not handed out yet
@@ -982,12 +1024,15 @@ class FileStore implements FileEventStore {
 
   // ---------------------------------------------------------------- close
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    while (this.flushing || this.flushScheduled || this.queue.length > 0) await this.idle;
-    this.closed = true;
-    this.live.complete();
-    await this.release();
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // What was appended before close() is written; nothing after it is taken.
+      while (this.flushing || this.flushScheduled || this.queue.length > 0) await this.idle;
+      this.closed = true;
+      this.live.complete();
+      await this.release();
+    })();
+    return this.closing;
   }
 
   private async release(): Promise<void> {
@@ -1002,7 +1047,7 @@ class FileStore implements FileEventStore {
       this.writeHandle = undefined;
     }
     if (this.releaseLock !== undefined) {
-      await rm(join(this.dir, OWNER_NAME), { force: true });
+      await rm(join(this.dir, OWNER_NAME), { force: true }).catch(() => {}); // whatever is in its way, the lock is let go
       await this.releaseLock().catch(() => {});
       this.releaseLock = undefined;
     }

@@ -126,6 +126,12 @@ export function decodeLine(buffer: Buffer, start: number, end: number, text?: Li
   }
 }
 
+/** True when the line in `buffer[start, end)` holds the checksum of its JSON (the JSON is not parsed). */
+export function checksumMatches(buffer: Buffer, start: number, end: number): boolean {
+  const expected = readHex(buffer, start);
+  return expected !== -1 && end - start > HEX + 1 && crc32(buffer.subarray(start + HEX + 1, end)) === expected;
+}
+
 /** The fields the index needs, read from the start of a line. */
 export interface LineHeader {
   position: number;

@@ -94,8 +94,9 @@ export class LogIndex {
         id = this.streamNames.length;
         this.streamNames.push(stream);
         this.streamIds.set(stream, id);
-        this.streams.set(stream, { positions: new PositionList() });
       }
+      // A stream a cut emptied keeps its number but lost its entry.
+      if (!this.streams.has(stream)) this.streams.set(stream, { positions: new PositionList() });
       return id;
     });
     const lists = streams.map((stream) => this.streams.get(stream)!.positions);

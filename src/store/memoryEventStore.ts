@@ -1,6 +1,7 @@
 import { Subject, type Observable } from 'rxjs';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { StoreClosedError } from '../errors.js';
+import { checkReadBounds } from './readBounds.js';
 import { acceptNewEvents, toStoredEvent } from './toStoredEvent.js';
 import type {
   AppendOptions,
@@ -54,6 +55,7 @@ export function createMemoryEventStore(): EventStore {
 
     async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
       ensureOpen();
+      checkReadBounds({ fromVersion: options.fromVersion, toVersion: options.toVersion });
       const events = streams.get(stream)?.events ?? [];
       const from = Math.max(1, options.fromVersion ?? 1);
       const to = Math.min(events.length, options.toVersion ?? events.length);
@@ -62,6 +64,7 @@ export function createMemoryEventStore(): EventStore {
 
     async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
       ensureOpen();
+      checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
       const from = Math.max(1, options.fromPosition ?? 1);
       for (let position = from; position <= all.length; position++) {
         if (options.toPosition !== undefined && position > options.toPosition) return;
@@ -71,6 +74,7 @@ export function createMemoryEventStore(): EventStore {
 
     async *readAllBatches(options: ReadAllOptions = {}): AsyncIterable<readonly StoredEvent[]> {
       ensureOpen();
+      checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
       const from = Math.max(1, options.fromPosition ?? 1);
       const to = Math.min(all.length, options.toPosition ?? all.length);
       for (let start = from; start <= to; start += 1000) yield all.slice(start - 1, Math.min(to, start + 999));

@@ -1,6 +1,7 @@
 import { Observable, type Subject } from 'rxjs';
 import type { StoredEvent } from '../events/envelope.js';
 import type { ReadAllOptions, SubscribeOptions } from './eventStore.js';
+import { checkReadBounds } from './readBounds.js';
 
 /**
  * The catch-up-then-live subscription every store shares: live events that
@@ -12,6 +13,7 @@ export function catchUpThenFollow(
   readAll: (options: ReadAllOptions) => AsyncIterable<StoredEvent>,
   live: Subject<StoredEvent>,
 ): Observable<StoredEvent> {
+  checkReadBounds({ fromPosition: options.fromPosition });
   return new Observable<StoredEvent>((subscriber) => {
     const wanted = (event: StoredEvent): boolean => options.stream === undefined || event.stream === options.stream;
     const followOnly = options.fromPosition === 'end';

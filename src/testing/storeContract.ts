@@ -243,6 +243,35 @@ export function describeEventStoreContract(name: string, factory: EventStoreCont
       await expect(store.append('session-a', [sampleEvent()])).rejects.toThrow(/closed/);
     });
 
+    it('keeps what was appended before close, refuses what comes after it is called, and closes once for every caller', async () => {
+      store = await create();
+      const before = store.append('session-a', [sampleEvent('t1')]);
+      const closes = [store.close(), store.close()];
+      const after = store.append('session-a', [sampleEvent('t2')]);
+      const [kept, refused] = await Promise.allSettled([before, after]);
+      expect(kept).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 1 } });
+      expect(refused.status).toBe('rejected');
+      expect(String((refused as PromiseRejectedResult).reason)).toMatch(/closed/);
+      await Promise.all(closes);
+      if (factory.reopen !== undefined) {
+        const reopened = await factory.reopen(store);
+        open.push(reopened);
+        expect((await collect(reopened.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['t1']);
+      }
+    });
+
+    it('refuses a read bound that is not a whole number, naming it', async () => {
+      store = await create();
+      await store.append('session-a', [sampleEvent(), sampleEvent()]);
+      await expect(collect(store.readAll({ fromPosition: 1.5 }))).rejects.toThrow('fromPosition is a whole number (a version or a position), not 1.5.');
+      await expect(collect(store.readStream('session-a', { toVersion: Number.NaN }))).rejects.toThrow(/toVersion is a whole number/);
+      const batches = (async () => {
+        for await (const _ of store.readAllBatches({ toPosition: 2.5 }));
+      })();
+      await expect(batches).rejects.toThrow(/toPosition is a whole number/);
+      expect(() => store.subscribe({ fromPosition: 0.5 })).toThrow(/fromPosition is a whole number/);
+    });
+
     if (factory.reopen !== undefined) {
       const reopen = factory.reopen;
       it('keeps every acknowledged event across a close and reopen', async () => {

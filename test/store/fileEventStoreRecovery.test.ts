@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, open, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -204,11 +204,16 @@ describe('file store on disk', () => {
     await probe.close();
     const failing = vi.spyOn(fileHandle, 'datasync').mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
     try {
-      const [first, second] = await Promise.allSettled([
+      // One batch: two appends, then two whose answers rest on the first (an
+      // empty append expecting it, an append conflicting with it). The batch
+      // fails, so none of them may be answered as if it had been written.
+      const outcomes = await Promise.allSettled([
         store.append('session-a', [sampleEvent('lost-1')]),
         store.append('session-b', [sampleEvent('lost-2')]),
+        store.append('session-a', [], { expectedVersion: 4 }),
+        store.append('session-a', [sampleEvent('lost-3')], { expectedVersion: 3 }),
       ]);
-      for (const outcome of [first, second]) {
+      for (const outcome of outcomes) {
         expect(outcome.status).toBe('rejected');
         const reason = (outcome as PromiseRejectedResult).reason as Error;
         expect(isStorageError(reason)).toBe(true);
@@ -226,6 +231,55 @@ describe('file store on disk', () => {
     const reopened = await openStore(dir);
     expect(reopened.warnings).toEqual([]);
     expect((await collect(reopened.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['t1', 't2', 't3', 't4']);
+  });
+
+  it('answers an append that rests on an earlier one in its batch only once that one is durable', async () => {
+    const dir = await freshDir();
+    const store = await openStore(dir);
+    const settled: string[] = [];
+    const note = (name: string) => (result: unknown) => {
+      settled.push(name);
+      return result;
+    };
+    const [written, empty, conflicting] = await Promise.allSettled([
+      store.append('session-a', [sampleEvent('t1')]).then(note('written')),
+      store.append('session-a', [], { expectedVersion: 1 }).then(note('empty')),
+      store.append('session-a', [sampleEvent('t2')], { expectedVersion: 0 }).catch((error: unknown) => {
+        settled.push('conflicting');
+        throw error;
+      }),
+    ]);
+    expect(settled).toEqual(['written', 'empty', 'conflicting']);
+    expect(written.status).toBe('fulfilled');
+    expect(empty).toMatchObject({ status: 'fulfilled', value: { nextExpectedVersion: 1, events: [] } });
+    expect(String((conflicting as PromiseRejectedResult).reason)).toMatch(/is at version 1/);
+  });
+
+  it('makes a new segment\'s name durable before anything is written to it, even when the first try fails', async () => {
+    const dir = await freshDir();
+    const store = await openFileEventStore({ dir, maxSegmentBytes: 600 });
+    stores.push(store);
+    await store.append('session-a', [sampleEvent('t1'), sampleEvent('t2')]); // fills the first segment
+    const probe = await open(join(dir, 'probe'), 'w');
+    const fileHandle = Object.getPrototypeOf(probe) as { sync: (this: FileHandle) => Promise<void> };
+    await probe.close();
+    const sync = fileHandle.sync;
+    let folderSyncs = 0;
+    const failing = vi.spyOn(fileHandle, 'sync').mockImplementation(async function (this: FileHandle) {
+      if ((await this.stat()).isDirectory() && ++folderSyncs === 1) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      return sync.call(this);
+    });
+    try {
+      await expect(store.append('session-a', [sampleEvent('t3')])).rejects.toThrow(/Cannot append to the event log .*EIO/);
+      expect(folderSyncs).toBe(1);
+      const next = await store.append('session-a', [sampleEvent('t4')]);
+      expect(folderSyncs).toBe(2); // tried again before the first line went to the new segment
+      expect(next.events[0]).toMatchObject({ position: 3, version: 3 });
+    } finally {
+      failing.mockRestore();
+    }
+    expect((await readdir(dir)).filter((name) => name.endsWith('.jsonl'))).toEqual(['segment-000001.jsonl', 'segment-000002.jsonl']);
+    expect((await collect(store.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['t1', 't2', 't4']);
   });
 
   it('rolls over to a new segment when the current one is full, and reads across them', async () => {
@@ -283,11 +337,32 @@ describe('segment index files', () => {
     const dir = await freshDir();
     const file = await writeThreeEvents(dir);
     const text = await readFile(file, 'utf8');
-    await writeFile(file, text.replace('"t1"', '"a-longer-task-id"'));
-    const store = await openStore(dir);
-    const error = await collect(store.readAll()).catch((e: unknown) => e);
+    const rewritten = text.replace('"t1"', '"a-longer-task-id"');
+    await writeFile(file, rewritten);
+    // The writer scans the segment instead, checking each line: it refuses to append after a bad one.
+    const error = await openStore(dir).catch((e: unknown) => e);
     expect(isCorruptLogError(error)).toBe(true);
     expect((error as Error).message).toContain(`${file}:1: checksum mismatch`);
+    const reader = await openStore(dir, true);
+    const readError = await collect(reader.readAll()).catch((e: unknown) => e);
+    expect((readError as Error).message).toContain(`${file}:1: checksum mismatch`);
+    expect(await readFile(file, 'utf8')).toBe(rewritten);
+  });
+
+  it('refuses to open for writing when a line inside the last append is damaged, and changes nothing', async () => {
+    const dir = await freshDir();
+    const { file, text } = await logWithAppendOfThree(dir);
+    // A crash: the active segment's index file was never written, and of the
+    // last append, the last line and every line's end reached the disk but its
+    // second line did not.
+    await rm(file.replace(/\.jsonl$/, '.idx'));
+    const damaged = text.replace('"x2"', '"y2"');
+    expect(damaged).not.toBe(text);
+    await writeFile(file, damaged);
+    const error = await openStore(dir).catch((e: unknown) => e);
+    expect(isCorruptLogError(error)).toBe(true);
+    expect((error as Error).message).toContain(`${file}:3: checksum mismatch`);
+    expect(await readFile(file, 'utf8')).toBe(damaged);
   });
 
   it('ignores a damaged index file and scans the segment instead', async () => {
@@ -303,6 +378,17 @@ describe('segment index files', () => {
 });
 
 describe('file store writer lock', () => {
+  it('lets go of the lock when it cannot say who holds it, and says why', async () => {
+    const dir = await freshDir();
+    await mkdir(join(dir, 'writer.json'), { recursive: true }); // in the way of the owner file
+    const error = await openFileEventStore({ dir }).catch((e: unknown) => e);
+    expect(isStorageError(error)).toBe(true);
+    expect((error as Error).message).toMatch(new RegExp(`^Cannot write ${join(dir, 'writer.json')}: EISDIR`));
+    await rm(join(dir, 'writer.json'), { recursive: true });
+    const store = await openStore(dir); // at once: the lock was released
+    expect(await store.headPosition()).toBe(0);
+  });
+
   it('refuses a second writer in the same process with a clear message', async () => {
     const dir = await freshDir();
     await openStore(dir);

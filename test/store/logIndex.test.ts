@@ -37,6 +37,19 @@ describe('LogIndex', () => {
     expect(index.offset(65_536)).toBe(65_535);
   });
 
+  it('indexes a run of lines of a stream a cut had emptied', () => {
+    const index = new LogIndex();
+    index.add('a', 0, 0, 10);
+    index.add('b', 0, 11, 10);
+    index.truncate(1); // b had only the cut line
+    expect(index.streams.has('b')).toBe(false);
+    index.addRun(1, ['b', 'c'], Uint32Array.of(0, 1, 0), Uint32Array.of(0, 20, 40), Uint32Array.of(19, 19, 19));
+    expect(index.count).toBe(4);
+    expect(index.versionOf('b')).toBe(2);
+    expect([index.streams.get('b')!.positions.at(0), index.streams.get('b')!.positions.at(1)]).toEqual([2, 4]);
+    expect([index.stream(3), index.offset(3), index.segment(3)]).toEqual(['c', 20, 1]);
+  });
+
   it('holds offsets up to 4 GiB, as segment index files do', () => {
     const index = new LogIndex();
     index.add('s', 0, 2 ** 32 - 1000, 999);
