@@ -54,6 +54,12 @@ export interface FileEventStoreOptions {
   /**
    * Open without the writer lock, for inspection while another process writes.
    * A read-only store sees that process's appends on each read; it never repairs.
+   * Its `subscribe()` catches up, then hears only of what a later read finds
+   * (the writer is another process): read from the last position to follow.
+   * It reads what the writer has written, which can be one batch ahead of
+   * what is durable; should the writer's fsync then fail and that batch be
+   * rolled back, the reader reports the rewritten lines as corrupt until it
+   * is opened again.
    */
   readOnly?: boolean;
   /** Start a new segment file when the current one would pass this size. Defaults to 64 MiB; at most 2 GiB (offsets are 32-bit). */
@@ -112,6 +118,19 @@ interface RangeBlock {
   start: number;
   end: number;
   crc: number;
+}
+
+/**
+ * Read handles kept open at most: a long log has many segments, and one
+ * handle each would run a process out of file descriptors. A handle in use is
+ * never closed, so more may be open for a moment while many reads overlap.
+ */
+const MAX_READ_HANDLES = 16;
+
+/** An open (or opening) read handle of a segment and how many reads are using it. */
+interface ReadHandle {
+  readonly handle: Promise<FileHandle>;
+  users: number;
 }
 
 /** A line of an append whose last line a scan has not read yet. */
@@ -181,7 +200,8 @@ class FileStore implements FileEventStore {
   private readonly segments: Segment[] = [];
   private readonly live = new Subject<StoredEvent>();
   private readonly queue: PendingAppend[] = [];
-  private readonly readHandles = new Map<number, Promise<FileHandle>>();
+  /** Open read handles by segment number, least recently used first (see {@link MAX_READ_HANDLES}). */
+  private readonly readHandles = new Map<number, ReadHandle>();
   private writeHandle: FileHandle | undefined;
   private releaseLock: (() => Promise<void>) | undefined;
   private flushing = false;
@@ -933,31 +953,54 @@ class FileStore implements FileEventStore {
 
   /** The bytes of `segment` in `[start, end)`, into `into` (that long) when given. */
   private async readRange(segment: Segment, start: number, end: number, into?: Buffer): Promise<Buffer> {
-    const handle = await this.readHandle(segment);
-    const buffer = into ?? Buffer.allocUnsafe(end - start);
-    let read = 0;
-    while (read < buffer.length) {
-      const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read).catch((error: unknown) => {
-        throw new StorageError(`Cannot read ${segment.path}: ${(error as Error).message}`, { cause: error });
-      });
-      if (bytesRead === 0) throw new CorruptLogError(segment.path, 0, 'the file is shorter than its index');
-      read += bytesRead;
+    if (this.closed) throw new StoreClosedError();
+    const entry = this.readHandle(segment);
+    entry.users++;
+    try {
+      const handle = await entry.handle;
+      const buffer = into ?? Buffer.allocUnsafe(end - start);
+      let read = 0;
+      while (read < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, read, buffer.length - read, start + read).catch((error: unknown) => {
+          throw new StorageError(`Cannot read ${segment.path}: ${(error as Error).message}`, { cause: error });
+        });
+        if (bytesRead === 0) throw new CorruptLogError(segment.path, 0, 'the file is shorter than its index');
+        read += bytesRead;
+      }
+      return buffer;
+    } finally {
+      entry.users--;
+      this.closeIdleReadHandles();
     }
-    return buffer;
   }
 
-  /** A read handle per segment, kept open: segments only ever grow. */
-  private readHandle(segment: Segment): Promise<FileHandle> {
-    if (this.closed) return Promise.reject(new StoreClosedError());
-    let handle = this.readHandles.get(segment.number);
-    if (handle === undefined) {
-      handle = open(segment.path, 'r').catch((error: unknown) => {
+  /** The read handle of a segment, opened on first use and kept (segments only ever grow), now the most recently used. */
+  private readHandle(segment: Segment): ReadHandle {
+    let entry = this.readHandles.get(segment.number);
+    if (entry === undefined) {
+      const handle = open(segment.path, 'r').catch((error: unknown) => {
         throw new StorageError(`Cannot read ${segment.path}: ${(error as Error).message}`, { cause: error });
       });
-      this.readHandles.set(segment.number, handle);
-      handle.catch(() => this.readHandles.delete(segment.number));
+      entry = { handle, users: 0 };
+      const opened = entry;
+      handle.catch(() => {
+        if (this.readHandles.get(segment.number) === opened) this.readHandles.delete(segment.number);
+      });
+    } else {
+      this.readHandles.delete(segment.number); // to the end: the most recently used
     }
-    return handle;
+    this.readHandles.set(segment.number, entry);
+    return entry;
+  }
+
+  /** Close the least recently used read handles no read is using, down to {@link MAX_READ_HANDLES}. */
+  private closeIdleReadHandles(): void {
+    for (const [number, entry] of this.readHandles) {
+      if (this.readHandles.size <= MAX_READ_HANDLES) return;
+      if (entry.users > 0) continue;
+      this.readHandles.delete(number);
+      void entry.handle.then((handle) => handle.close()).catch(() => {});
+    }
   }
 
   private decodeAt(
@@ -1040,7 +1083,7 @@ class FileStore implements FileEventStore {
     if (this.writeHandle !== undefined && active >= 0 && this.broken === undefined && this.segments[active]!.size > 0) {
       await this.saveSegmentIndex(active); // the next open scans only what is appended after this
     }
-    for (const handle of this.readHandles.values()) await handle.then((h) => h.close()).catch(() => {});
+    for (const { handle } of this.readHandles.values()) await handle.then((h) => h.close()).catch(() => {});
     this.readHandles.clear();
     if (this.writeHandle !== undefined) {
       await this.writeHandle.close();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, open, readFile, readdir, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readFile, readdir, readlink, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -280,6 +280,31 @@ describe('file store on disk', () => {
     }
     expect((await readdir(dir)).filter((name) => name.endsWith('.jsonl'))).toEqual(['segment-000001.jsonl', 'segment-000002.jsonl']);
     expect((await collect(store.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['t1', 't2', 't4']);
+  });
+
+  it('keeps at most 16 segment files open for reading, however many segments it reads', async () => {
+    const dir = await freshDir();
+    const writer = await openFileEventStore({ dir, maxSegmentBytes: 400 });
+    for (let i = 0; i < 60; i++) await writer.append(`session-${i % 3}`, [sampleEvent(`t${i}`)]);
+    await writer.close();
+    /** The descriptors this process has open on the log's segment files. */
+    const openSegments = async (): Promise<number> => {
+      let count = 0;
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(join('/proc/self/fd', fd)).catch(() => '');
+        if (target.startsWith(dir) && target.endsWith('.jsonl')) count++;
+      }
+      return count;
+    };
+    for (const readOnly of [false, true]) {
+      const store = await openStore(dir, readOnly);
+      const all = await collect(store.readAll());
+      expect(all).toHaveLength(60);
+      expect(new Set(all.map((e) => e.position)).size).toBe(60);
+      expect(await openSegments()).toBeLessThanOrEqual(17); // 16 read handles, and the writer's
+      await store.close();
+    }
+    expect((await readdir(dir)).filter((name) => name.endsWith('.jsonl')).length).toBeGreaterThan(30);
   });
 
   it('rolls over to a new segment when the current one is full, and reads across them', async () => {
