@@ -151,6 +151,28 @@ export class StorageError extends MoaiError {
 /** True when `error` is a {@link StorageError}. */
 export const isStorageError = (error: unknown): error is StorageError => error instanceof StorageError;
 
+/**
+ * A checkpoint whose `CheckpointCreated` event is in the log but whose
+ * document could not be saved. A resume skips such a checkpoint (its document
+ * is missing) and folds from an older one; the session can go on.
+ */
+export class CheckpointNotSavedError extends StorageError {
+  constructor(
+    readonly sessionId: string,
+    readonly checkpointId: string,
+    cause: unknown,
+  ) {
+    super(
+      `Checkpoint ${checkpointId} of session ${sessionId} is recorded in the log, but its document could not be saved ` +
+        `(${(cause as Error).message}); a resume will skip it. Fix the checkpoints folder, then take another checkpoint.`,
+      { cause },
+    );
+  }
+}
+
+/** True when `error` is a {@link CheckpointNotSavedError}. */
+export const isCheckpointNotSavedError = (error: unknown): error is CheckpointNotSavedError => error instanceof CheckpointNotSavedError;
+
 /** An argument given to the library or the CLI that is out of range or malformed. */
 export class InvalidArgumentError extends MoaiError {
   constructor(message: string) {

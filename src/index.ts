@@ -20,6 +20,8 @@ export {
   isLogLockedError,
   StorageError,
   isStorageError,
+  CheckpointNotSavedError,
+  isCheckpointNotSavedError,
   InvalidArgumentError,
   isInvalidArgumentError,
   StoreClosedError,

@@ -124,7 +124,8 @@ const SessionSchema = Type.Object(
     max_parallel_sessions: Type.Integer({
       minimum: 1,
       default: 3,
-      description: 'The most sessions that may be active at once; starting one more is refused.',
+      description:
+        'The most sessions that may be active at once; starting one more is refused. Enforced by each engine (one process writes a log at a time).',
     }),
     handoff: HandoffSchema,
     checkpoint_retention_days: Type.Integer({

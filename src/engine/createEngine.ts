@@ -208,6 +208,30 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   );
   const budgetCallback = options.onBudgetEvent === undefined ? undefined : budget$.subscribe(options.onBudgetEvent);
 
+  /**
+   * The events one command appends (a model switch, say, and its task steps)
+   * share a correlation id: a fork between two of them would start from a
+   * state the session never was in. Refuse it, naming the versions to fork at.
+   */
+  const refuseForkInsideOneCommand = async (sessionId: string, atVersion: number): Promise<void> => {
+    const stream = sessionStream(sessionId);
+    const correlationAt = async (version: number): Promise<string | undefined> => {
+      let id: string | undefined;
+      for await (const event of store.readStream(stream, { fromVersion: version, toVersion: version })) id = event.meta.correlationId;
+      return id;
+    };
+    const correlationId = await correlationAt(atVersion);
+    if (correlationId === undefined || (await correlationAt(atVersion + 1)) !== correlationId) return;
+    let first = atVersion;
+    while (first > 1 && (await correlationAt(first - 1)) === correlationId) first--;
+    let last = atVersion + 1;
+    while ((await correlationAt(last + 1)) === correlationId) last++;
+    throw new InvalidArgumentError(
+      `Version ${atVersion} of session ${sessionId} is inside the events of one command (versions ${first} to ${last}); ` +
+        `fork at ${first > 1 ? `${first - 1} or ` : ''}${last}.`,
+    );
+  };
+
   const track = (handle: SessionHandle): SessionHandle => {
     handles.add(handle);
     return handle;
@@ -230,12 +254,19 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     for (const info of await store.listStreams()) {
       const sessionId = sessionIdOfStream(info.stream);
       if (sessionId === undefined) continue;
-      // Nothing follows SessionEnded in a stream: the last event tells. A last
-      // event that cannot be read is not this question's to report: count the
-      // session as active and let whoever reads it say what is wrong.
+      // Only housekeeping (archiving old checkpoints) follows SessionEnded in a
+      // stream: the last event but those tells. An event that cannot be read is
+      // not this question's to report: count the session as active and let
+      // whoever reads it say what is wrong.
       let ended = false;
       try {
-        for await (const last of store.readStream(info.stream, { fromVersion: info.version })) ended = last.type === 'SessionEnded';
+        for (let version = info.version; version >= 1; version--) {
+          let type: string | undefined;
+          for await (const event of store.readStream(info.stream, { fromVersion: version, toVersion: version })) type = event.type;
+          if (type === 'CheckpointArchived') continue;
+          ended = type === 'SessionEnded';
+          break;
+        }
       } catch {
         ended = false;
       }
@@ -315,6 +346,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         if (!Number.isInteger(atVersion) || atVersion < 1 || atVersion > latest) {
           throw new InvalidArgumentError(`Session ${parentSessionId} has versions 1 to ${latest}; cannot fork at ${String(atVersion)}.`);
         }
+        if (atVersion < latest) await refuseForkInsideOneCommand(parentSessionId, atVersion);
         const sessionId = fork.sessionId ?? context.newId();
         if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
           throw new CommandRejectedError(`Session ${sessionId} already exists; pick another id for the fork.`);

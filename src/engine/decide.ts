@@ -31,8 +31,8 @@ function checkCount(field: string, value: number): void {
   }
 }
 
-/** Refuse unless the session machine accepts `type` in the session's state. */
-function sessionStep(view: SessionView, type: string, what: string): void {
+/** Refuse unless the session machine accepts `type` in the session's state (`what` says what was asked, for the message). */
+export function sessionStep(view: SessionView, type: string, what: string): void {
   const status = view.session.status;
   if (transitionTableFor(sessionMachine).next(status, type) === undefined) {
     const why =
@@ -117,6 +117,14 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
   switch (command.type) {
     case 'ResumeSession': {
       checkId('Agent', command.agent);
+      // While a handoff waits, the session is its sender's until the receiver takes it.
+      const pending = view.session.pendingHandoff;
+      if (view.session.status === 'handing_off' && pending !== undefined && command.agent !== view.session.agent) {
+        throw new CommandRejectedError(
+          `Session ${sessionId} is handing_off: handoff ${pending.handoffId} waits for ${pending.toAgent}, so ${command.agent} cannot take it over; ` +
+            `${pending.toAgent} accepts the handoff, or it is rejected first (${view.session.agent} may still resume it).`,
+        );
+      }
       const body: SessionEventBody = { type: 'SessionResumed', data: { agent: command.agent } };
       if (command.reason !== undefined) body.data.reason = command.reason;
       return [body];
@@ -163,7 +171,9 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       if (command.model === view.session.model) {
         throw new CommandRejectedError(`Session ${sessionId} already runs on ${command.model}.`);
       }
-      // Working tasks pass through context_switch while the model changes under them.
+      // Working tasks pass through context_switch while the model changes under
+      // them, each step as the task machine takes it. (Back in progress while
+      // the new model's window is still at warning, the policies send them on.)
       const working = tasksIn(view, ['in_progress', 'token_warning']);
       const reason = `model ${view.session.model} -> ${command.model}`;
       const switched: SessionEventBody & { type: 'ModelSwitched' } = {
@@ -171,15 +181,15 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
         data: { from: view.session.model, to: command.model },
       };
       if (command.reason !== undefined) switched.data.reason = command.reason;
-      return [
-        ...working.map((id) => taskTransition(view, id, 'SWITCH_CONTEXT', reason, taskMachine)),
-        switched,
-        ...budgetEvents(view, command.model, view.tokens.contextTokens, context.budget),
-        ...working.map((id) => ({
-          type: 'TaskTransitioned' as const,
-          data: { taskId: id, event: 'SWITCH_DONE' as const, from: 'context_switch' as const, to: 'in_progress' as const, reason },
-        })),
-      ];
+      const into = working.map((id) => taskTransition(view, id, 'SWITCH_CONTEXT', reason, taskMachine));
+      const table = transitionTableFor(taskMachine);
+      const outOf = into.map((step) => {
+        const { taskId, to: from } = (step as SessionEventBody & { type: 'TaskTransitioned' }).data;
+        const to = table.next(from, 'SWITCH_DONE');
+        if (to === undefined) throw new InvalidTransitionError(sessionId, taskId, from, 'SWITCH_DONE', table.accepted(from));
+        return { type: 'TaskTransitioned' as const, data: { taskId, event: 'SWITCH_DONE' as const, from, to: to as TaskState, reason } };
+      });
+      return [...into, switched, ...budgetEvents(view, command.model, view.tokens.contextTokens, context.budget), ...outOf];
     }
     case 'TakeCheckpoint': {
       checkId('Checkpoint id', command.checkpointId);

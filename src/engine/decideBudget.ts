@@ -36,12 +36,14 @@ export function budgetEvents(
 ): SessionEventBody[] {
   const contextWindow = windowOf(model, settings);
   if (contextWindow === undefined) return [];
-  const percent = Math.round((contextTokens / contextWindow) * 100_000) / 1000;
+  // Compared unrounded, as the budget report sees it; recorded to three decimals.
+  const exact = (contextTokens / contextWindow) * 100;
+  const percent = Math.round(exact * 1000) / 1000;
   // The shared crossing rule: a level fires when armed and reached, and is armed
   // again once usage falls below it. Armed here means not reached in the log.
   const reached = view.tokens.reached;
   const armed = { monitor: !reached.monitor, warning: !reached.warning, emergency: !reached.emergency };
-  const result = crossThresholds(armed, percent, settings.thresholds);
+  const result = crossThresholds(armed, exact, settings.thresholds);
   const data = { percent, contextTokens, contextWindow };
   return [
     ...result.crossed.map((level): SessionEventBody => ({ type: 'BudgetThresholdCrossed', data: { level, ...data } })),

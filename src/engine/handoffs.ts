@@ -3,6 +3,7 @@ import type { HandoffPackage } from '../handoff/handoffPackage.js';
 import { HandoffValidationError } from '../handoff/handoffValidationError.js';
 import { validateHandoffPackage } from '../handoff/validateHandoffPackage.js';
 import { CommandRejectedError } from '../errors.js';
+import { sessionStep } from './decide.js';
 import { windowOf } from './decideBudget.js';
 import type { SessionHandle, SessionHandleContext } from './sessionHandle.js';
 
@@ -28,8 +29,11 @@ export interface RequestHandoffInput {
  * (`session.handoff.min_available_tokens`). Too little free context asks the
  * summariser for a compaction first and checks again. A package that still
  * fails is refused with `HandoffValidationError` naming every problem, and
- * nothing is recorded; otherwise a checkpoint is taken (the package names it)
- * and `HandoffRequested` records the package. The session then waits for the receiver.
+ * nothing of the handoff is recorded (a compaction it asked for stays: the
+ * context was compacted); a session that is not `active`, or a handoff id
+ * already used, is refused before anything is appended. Otherwise a
+ * checkpoint is taken (the package names it) and `HandoffRequested` records
+ * the package. The session then waits for the receiver.
  */
 export async function requestHandoff(
   handle: SessionHandle,
@@ -40,7 +44,12 @@ export async function requestHandoff(
     const handoffId = input.handoffId ?? `handoff-${context.newId()}`;
     const fromAgent = input.fromAgent ?? handle.state.session.agent;
     const rules = context.settings.handoff;
-    // The package is checked before anything is recorded: a refused handoff leaves no trace.
+    // What the request itself would be refused for is checked before anything is recorded.
+    sessionStep(handle.state, 'REQUEST_HANDOFF', 'hand off');
+    if (handle.state.session.handoffs[handoffId] !== undefined) {
+      throw new CommandRejectedError(`Session ${handle.state.session.sessionId} already has a handoff ${handoffId}.`);
+    }
+    // So is the package: a refused handoff leaves no trace of its own.
     const build = (checkpointId: string): HandoffPackage => {
       const model = handle.state.session.model;
       const contextWindow = windowOf(model, context.settings.budget);
@@ -66,7 +75,8 @@ export async function requestHandoff(
     const checkpointId = `cp-${context.newId()}`;
     let validation = validateHandoffPackage(build(checkpointId), rules);
     if (!validation.ok && validation.needsCompaction && validation.problems.every((p) => p.code === 'NOT_ENOUGH_TOKENS')) {
-      await handle.compactNow(`handoff ${handoffId} needs ${rules.minAvailableTokens} free tokens`);
+      // The compaction happened whatever comes of the handoff: it stays recorded, and the policies react to it.
+      await handle.reactNow(await handle.compactNow(`handoff ${handoffId} needs ${rules.minAvailableTokens} free tokens`));
       validation = validateHandoffPackage(build(checkpointId), rules);
     }
     if (!validation.ok) {

@@ -92,15 +92,19 @@ async function newestValidCheckpoint(
       warn(`Skipped checkpoint ${document.checkpointId} of session ${sessionId}: its state does not match its checksum.`);
       continue;
     }
-    let confirmed = false;
+    let recorded: { checkpointId: string; checksum: string } | undefined;
     for await (const event of store.readStream(sessionStream(sessionId), { fromVersion: document.version + 1, toVersion: document.version + 1 })) {
-      confirmed =
-        event.type === 'CheckpointCreated' &&
-        event.data.checkpointId === document.checkpointId &&
-        event.data.checksum === document.checksum;
+      if (event.type === 'CheckpointCreated') recorded = event.data;
     }
-    if (!confirmed) {
+    if (recorded?.checkpointId !== document.checkpointId) {
       warn(`Skipped checkpoint ${document.checkpointId} of session ${sessionId}: the log does not record it at version ${document.version + 1}.`);
+      continue;
+    }
+    if (recorded.checksum !== document.checksum) {
+      warn(
+        `Skipped checkpoint ${document.checkpointId} of session ${sessionId}: its checksum differs from the one the log records ` +
+          `at version ${document.version + 1} (the document was written over).`,
+      );
       continue;
     }
     return document;

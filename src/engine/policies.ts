@@ -21,9 +21,12 @@ export type Reaction =
  * the commands that follow.
  *
  * - warning crossed: in-progress tasks go to `token_warning`, and a checkpoint is taken;
+ * - a task enters `in_progress` while the warning is reached (started, unblocked, back
+ *   from a model switch): it goes to `token_warning` too;
  * - warning cleared (usage fell back): tasks in `token_warning` return to `in_progress`;
  * - emergency crossed: a checkpoint, then a compaction by the embedder's summariser
- *   (asked again with each usage record until one is recorded);
+ *   (asked again with each usage record until one is recorded, or the context falls
+ *   back under the emergency level);
  * - a task failed, or the last open task of a phase completed: a checkpoint;
  * - the checkpoint interval has passed since the last checkpoint (or the start): a checkpoint.
  *
@@ -33,14 +36,18 @@ export function react(view: SessionView, appended: readonly StoredEvent[], setti
   if (view.session.status === 'ended' || appended.length === 0) return [];
   const reactions: Reaction[] = [];
   const checkpointReasons: string[] = [];
+  const warned = new Set<string>();
+  const warn = (taskId: string, reason: string): void => {
+    if (warned.has(taskId)) return;
+    warned.add(taskId);
+    reactions.push({ kind: 'command', command: { type: 'SendTaskEvent', taskId, event: 'TOKEN_WARNING', reason } });
+  };
   for (const event of appended) {
     switch (event.type) {
       case 'BudgetThresholdCrossed': {
         const percent = `context at ${event.data.percent.toFixed(1)}% of the window`;
         if (event.data.level === 'warning') {
-          for (const taskId of tasksIn(view, ['in_progress'])) {
-            reactions.push({ kind: 'command', command: { type: 'SendTaskEvent', taskId, event: 'TOKEN_WARNING', reason: percent } });
-          }
+          for (const taskId of tasksIn(view, ['in_progress'])) warn(taskId, percent);
           checkpointReasons.push('budget-warning');
         }
         if (event.data.level === 'emergency') {
@@ -67,6 +74,10 @@ export function react(view: SessionView, appended: readonly StoredEvent[], setti
         break;
       case 'TaskTransitioned': {
         const { taskId, to } = event.data;
+        // A task that starts (or comes back) while the warning is reached works under it too.
+        if (to === 'in_progress' && view.tokens.reached.warning && view.tasks.byId.get(taskId)?.state === 'in_progress') {
+          warn(taskId, 'context still past the warning threshold');
+        }
         if (to === 'failed') checkpointReasons.push(`task-failed:${taskId}`);
         const phase = view.tasks.byId.get(taskId)?.phase;
         if (to === 'completed' && phase !== undefined) {

@@ -6,7 +6,7 @@ import { normaliseUsage } from '../budget/usage.js';
 import { buildCheckpointDocument, type CheckpointDocument } from '../checkpoints/checkpointDocument.js';
 import type { CheckpointStore } from '../checkpoints/checkpointStore.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
-import { isCommandRejectedError, isExpectedVersionConflictError, isInvalidTransitionError } from '../errors.js';
+import { CheckpointNotSavedError, isCheckpointNotSavedError, isCommandRejectedError, isExpectedVersionConflictError, isInvalidTransitionError } from '../errors.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import type { TaskView } from '../projections/tasks.js';
 import type { AppendResult, EventStore } from '../store/eventStore.js';
@@ -204,7 +204,13 @@ export class SessionHandle {
   async end(reason?: string, agent?: string): Promise<void> {
     await this.serialise(async () => {
       if (this.context.settings.autoCheckpoint && this.state.session.status !== 'ended') {
-        await this.checkpointNow('session-end', agent);
+        try {
+          await this.checkpointNow('session-end', agent);
+        } catch (error) {
+          // A checkpoint whose document could not be saved does not keep a session from ending.
+          if (!isCheckpointNotSavedError(error)) throw error;
+          this.context.onWarning({ code: 'CHECKPOINT_NOT_SAVED', message: error.message, sessionId: this.sessionId });
+        }
       }
       await this.executeNow(reason === undefined ? { type: 'EndSession' } : { type: 'EndSession', reason }, agent);
     });
@@ -304,7 +310,9 @@ export class SessionHandle {
         if (command.type === 'TakeCheckpoint') {
           // The document holds the state the event's checksum was computed from.
           const document = buildCheckpointDocument(command.checkpointId, command.reason, at, view);
-          await this.context.checkpoints.save(document);
+          await this.context.checkpoints.save(document).catch((error: unknown) => {
+            throw new CheckpointNotSavedError(this.sessionId, command.checkpointId, error);
+          });
           return { ...result, checkpoint: document };
         }
         return result;
@@ -330,6 +338,11 @@ export class SessionHandle {
    * (a summariser that throws, a checkpoint file that cannot be written) is a
    * warning, never the command's error, so nobody retries what was recorded.
    */
+  /** @internal Let the policies react to what was appended, their failures warnings (the caller holds the queue). */
+  async reactNow(appended: readonly StoredEvent[]): Promise<void> {
+    await this.runReactionsSafely(appended);
+  }
+
   private async runReactionsSafely(appended: readonly StoredEvent[]): Promise<void> {
     try {
       await this.runReactions(react(this.state, appended, this.context.settings, this.context.now()), 1);

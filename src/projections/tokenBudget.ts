@@ -80,7 +80,12 @@ export const tokenBudgetProjection: Projection<TokenBudget> = {
           compactionPending: state.compactionPending || event.data.level === 'emergency',
         };
       case 'BudgetThresholdCleared':
-        return { ...state, reached: { ...state.reached, [event.data.level]: false } };
+        // Back under the emergency level, a compaction is no longer owed.
+        return {
+          ...state,
+          reached: { ...state.reached, [event.data.level]: false },
+          compactionPending: state.compactionPending && event.data.level !== 'emergency',
+        };
       case 'ContextCompacted':
         return { ...state, contextTokens: event.data.tokensAfter, compactionPending: false };
       default:
