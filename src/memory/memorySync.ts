@@ -72,12 +72,28 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
   const histories = new Map<string, TokenHistory>();
   const historyVersion = new Map<string, number>();
   let waiting: StoredEvent[] | undefined = [];
+  // A fork's history starts from its parent's context at the fork, which the
+  // events alone do not carry: a fork first seen live is rebuilt from the log
+  // before the next write, and the events followed meanwhile are applied again.
+  const forksToSeed = new Map<string, StoredEvent[]>();
   const follow = (event: StoredEvent): void => {
     const sessionId = sessionIdOfStream(event.stream);
     if (sessionId === undefined || event.version <= (historyVersion.get(sessionId) ?? 0)) return;
     historyVersion.set(sessionId, event.version);
-    const history = histories.get(sessionId) ?? tokenHistoryProjection.initialState();
-    histories.set(sessionId, tokenHistoryProjection.evolve(history, event));
+    const history = histories.get(sessionId);
+    if (history === undefined && event.type === 'SessionForked') forksToSeed.set(sessionId, []);
+    forksToSeed.get(sessionId)?.push(event);
+    histories.set(sessionId, tokenHistoryProjection.evolve(history ?? tokenHistoryProjection.initialState(), event));
+  };
+  const seedForks = async (): Promise<void> => {
+    for (const [sessionId, followed] of forksToSeed) {
+      const report = await engine.replay({ sessionId });
+      let history = report.tokenHistories.get(sessionId)!;
+      const version = report.sessions.get(sessionId)!.version;
+      for (const event of followed) if (event.version > version) history = tokenHistoryProjection.evolve(history, event);
+      histories.set(sessionId, history);
+      forksToSeed.delete(sessionId);
+    }
   };
   const liveEvents = engine.events$.subscribe((event) => (waiting === undefined ? follow(event) : waiting.push(event)));
   try {
@@ -99,6 +115,7 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
   let queue: Promise<unknown> = Promise.resolve();
   const write = (): Promise<void> => {
     const run = queue.then(async () => {
+      await seedForks();
       const result = await writeMemoryFiles(dir, { sessions: new Map(views), tokenHistories: new Map(histories) }, fileOptions);
       onWrite?.(result);
     });

@@ -19,6 +19,24 @@ describe('createMemorySync', () => {
     await sync.close();
   });
 
+  it('starts the token history of a fork made while it runs from the parent\'s context at the fork', async () => {
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const sync = await createMemorySync(engine, { dir, debounceMs: 10_000 });
+    const parent = await engine.startSession({ sessionId: 'p', agent: 'a', model: 'claude-sonnet-4-5' });
+    await parent.recordUsage({ input_tokens: 50_000, output_tokens: 1 });
+    const fork = await engine.forkSession('p', { sessionId: 'f' });
+    await fork.recordUsage({ input_tokens: 100, output_tokens: 1 }, { main: false }); // a subagent: the context stays
+    await sync.flush();
+    await fork.recordUsage({ input_tokens: 200, output_tokens: 1 }, { main: false }); // followed after the rebuild
+    await sync.close();
+    expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
+    const log = await readFile(join(dir, 'sessions', 'token-usage.log'), 'utf8');
+    const forkLines = log.split('\n').filter((line) => line.includes(' f '));
+    expect(forkLines).toHaveLength(2);
+    for (const line of forkLines) expect(line).toMatch(/ side .* context=50000$/);
+  });
+
   it('is in sync right after a flush', async () => {
     const fixture = await memoryEngine();
     const { engine, dir } = fixture;
