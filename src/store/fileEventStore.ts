@@ -39,7 +39,7 @@ export type Durability = 'always' | 'batch' | 'none';
 
 /** Something the store repaired or noticed on open, reported instead of thrown. */
 export interface StoreWarning {
-  code: 'TORN_TAIL_REPAIRED' | 'LOCK_COMPROMISED';
+  code: 'TORN_TAIL_REPAIRED' | 'LOCK_COMPROMISED' | 'TAIL_REWRITTEN';
   message: string;
   file?: string;
   line?: number;
@@ -58,8 +58,9 @@ export interface FileEventStoreOptions {
    * (the writer is another process): read from the last position to follow.
    * It reads what the writer has written, which can be one batch ahead of
    * what is durable; should the writer's fsync then fail and that batch be
-   * rolled back, the reader reports the rewritten lines as corrupt until it
-   * is opened again.
+   * rolled back and written over, the reader's next read notices, reads the
+   * segment again and warns (`TAIL_REWRITTEN`); what it had handed out of the
+   * rolled-back batch cannot be taken back.
    */
   readOnly?: boolean;
   /** Start a new segment file when the current one would pass this size. Defaults to 64 MiB; at most 2 GiB (offsets are 32-bit). */
@@ -616,8 +617,40 @@ class FileStore implements FileEventStore {
   private async refresh(): Promise<void> {
     if (!this.readOnly) return;
     const last = this.segments.at(-1);
-    if (last !== undefined) last.scanned = false;
+    if (last !== undefined) {
+      last.scanned = false;
+      await this.forgetTailIfRewritten(this.segments.length - 1);
+    }
     await this.discoverSegments();
+  }
+
+  /**
+   * A reader reads what the writer has written, which can be a batch ahead of
+   * what is durable; should the writer then roll that batch back (a failed
+   * fsync) and write other lines in its place, the reader's index no longer
+   * fits the file. One small read tells: the last line it indexed must still
+   * be where it was. If not, it forgets that segment and reads it again.
+   */
+  private async forgetTailIfRewritten(segmentIndex: number): Promise<void> {
+    const segment = this.segments[segmentIndex]!;
+    const last = this.index.count;
+    if (segment.size === 0 || last < segment.firstPosition || this.index.segment(last) !== segmentIndex) return;
+    const offset = this.index.offset(last);
+    const length = this.index.length(last);
+    const bytes = await this.readRange(segment, offset, offset + length + 1).catch(() => undefined);
+    const header = bytes !== undefined && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
+    if (header?.position === last && header.stream === this.index.stream(last)) return;
+    const forgotten = last - segment.firstPosition + 1;
+    this.index.truncate(segment.firstPosition - 1);
+    segment.blocks.truncate(0);
+    segment.size = 0;
+    this.warn({
+      code: 'TAIL_REWRITTEN',
+      file: segment.path,
+      message:
+        `The writer rewrote the end of ${segment.path} after this reader had read it (a rolled-back write): ` +
+        `its ${forgotten} indexed line(s) are read again.`,
+    });
   }
 
   private warn(warning: StoreWarning): void {

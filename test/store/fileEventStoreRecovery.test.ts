@@ -126,6 +126,33 @@ describe('file store on disk', () => {
     expect(await readFile(file, 'utf8')).toBe(damaged);
   });
 
+  it('reads the end of the log again when the writer rewrote what a reader had read (a rolled-back write)', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    // A writer writes t4; a reader reads it before the writer's fsync...
+    let writer = await openFileEventStore({ dir });
+    await writer.append('session-a', [sampleEvent('t4')]);
+    await writer.close();
+    const reader = await openStore(dir, true);
+    expect((await collect(reader.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['t1', 't2', 't3', 't4']);
+    // ...which fails: t4 is cut off, and the writer's next append takes its place.
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9));
+    await rm(file.replace(/\.jsonl$/, '.idx'));
+    writer = await openFileEventStore({ dir });
+    await writer.append('session-b', [sampleEvent('other')]);
+    await writer.close();
+    const after = await collect(reader.readAll());
+    expect(after.map((e) => [e.position, e.stream, (e.data as { taskId: string }).taskId])).toEqual([
+      [1, 'session-a', 't1'],
+      [2, 'session-a', 't2'],
+      [3, 'session-a', 't3'],
+      [4, 'session-b', 'other'],
+    ]);
+    expect(await reader.streamVersion('session-a')).toBe(3);
+    expect(reader.warnings.map((w) => w.code)).toEqual(['TAIL_REWRITTEN']);
+  });
+
   it('leaves a torn last line alone when read-only: the writer may still be writing it', async () => {
     const dir = await freshDir();
     const file = await writeThreeEvents(dir);
