@@ -53,14 +53,14 @@ function parseModelId(model: string): ParsedModelId {
 }
 
 // Exact id first, then the longest key that is a family prefix of the id (`key-...`).
-function lookUp(table: ReadonlyMap<string, number>, id: string): number | undefined {
+function lookUp(table: ReadonlyMap<string, number>, id: string): { key: string; window: number } | undefined {
   const exact = table.get(id);
-  if (exact !== undefined) return exact;
+  if (exact !== undefined) return { key: id, window: exact };
   let best: { key: string; window: number } | undefined;
   for (const [key, window] of table) {
     if (id.startsWith(`${key}-`) && (best === undefined || key.length > best.key.length)) best = { key, window };
   }
-  return best?.window;
+  return best;
 }
 
 function checkWindow(key: string, window: number): number {
@@ -78,7 +78,8 @@ const TABLE: ReadonlyMap<string, number> = new Map(Object.entries(CONTEXT_WINDOW
 /**
  * The context window of `model`, in tokens.
  *
- * Order: `overrides` (exact id, then family prefix), an explicit `[1m]` suffix
+ * Order: `overrides` (exact id, then family prefix, unless a built-in entry
+ * matches the id more closely), an explicit `[1m]` suffix
  * (1,000,000), the {@link CONTEXT_WINDOWS} table (exact id, then family prefix, so
  * dated ids match), then {@link DEFAULT_CONTEXT_WINDOW} for any other Claude model.
  * An override key ending in `[1m]` applies only to ids ending in `[1m]`, and a key
@@ -105,12 +106,15 @@ export function contextWindowFor(model: string, overrides?: Readonly<Record<stri
       if (parsed.extended === extended) sameKind.set(parsed.base, checkWindow(key, window));
     }
     const overridden = lookUp(sameKind, base);
-    if (overridden !== undefined) return overridden;
+    // An override of a family (`claude-sonnet-4`) gives way to a built-in entry
+    // closer to the id (`claude-sonnet-4-5`): it is meant for that family's own ids.
+    const builtIn = extended ? undefined : lookUp(TABLE, base);
+    if (overridden !== undefined && (builtIn === undefined || overridden.key.length >= builtIn.key.length)) return overridden.window;
   }
 
   if (extended) return EXTENDED_CONTEXT_WINDOW;
   const known = lookUp(TABLE, base);
-  if (known !== undefined) return known;
+  if (known !== undefined) return known.window;
   if (base.startsWith('claude') || CLAUDE_CODE_ALIASES.has(base)) return DEFAULT_CONTEXT_WINDOW;
 
   throw new InvalidArgumentError(

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { CheckpointDocument } from './checkpointDocument.js';
@@ -14,7 +14,7 @@ export type LoadedCheckpoint =
  * captured, so a resume can start from it instead of from the first event.
  */
 export interface CheckpointStore {
-  /** Keep a document (replacing one with the same id). */
+  /** Keep a document (replacing one of the same session with the same id; another session's is refused). */
   save(document: CheckpointDocument): Promise<void>;
   /** Every document of a session that is not archived, as found: readable or not. */
   list(sessionId: string): Promise<LoadedCheckpoint[]>;
@@ -39,8 +39,26 @@ export function createFileCheckpointStore(dir: string): CheckpointStore {
     async save(document) {
       await mkdir(folder, { recursive: true });
       const file = join(folder, `${document.checkpointId}.json`);
+      // Ids are unique within a session; engines with injected ids can repeat one across sessions.
+      const owner = await readFile(file, 'utf8').then(
+        (text) => (JSON.parse(text) as { sessionId?: unknown }).sessionId,
+        () => undefined,
+      );
+      if (owner !== undefined && owner !== document.sessionId) {
+        throw new StorageError(
+          `${file} holds checkpoint ${document.checkpointId} of session ${String(owner)}; ` +
+            `it is not overwritten with session ${document.sessionId}'s. Give the engine an id source that does not repeat across sessions.`,
+        );
+      }
+      // Synced before the rename, so a crash leaves the old file or the whole new one.
       const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, `${JSON.stringify(document, null, 2)}\n`);
+      const handle = await open(temporary, 'w');
+      try {
+        await handle.writeFile(`${JSON.stringify(document, null, 2)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
       await rename(temporary, file);
     },
     async list(sessionId) {
@@ -67,7 +85,10 @@ export function createFileCheckpointStore(dir: string): CheckpointStore {
     },
     async archive(checkpointId) {
       await mkdir(archiveFolder, { recursive: true });
-      await rename(join(folder, `${checkpointId}.json`), join(archiveFolder, `${checkpointId}.json`)).catch((error: unknown) => {
+      // Never over an archived file of the same name (another session's, with a repeated id).
+      let target = join(archiveFolder, `${checkpointId}.json`);
+      for (let n = 2; await access(target).then(() => true, () => false); n++) target = join(archiveFolder, `${checkpointId}.${n}.json`);
+      await rename(join(folder, `${checkpointId}.json`), target).catch((error: unknown) => {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       });
     },

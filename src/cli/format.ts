@@ -2,7 +2,7 @@ import { percentOfWindow } from '../budget/usage.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { SessionView } from '../projections/sessionView.js';
 import { tasksInOrder } from '../projections/sessionView.js';
-import { windowOf } from '../engine/decideBudget.js';
+import { windowOf, type BudgetSettings } from '../engine/decideBudget.js';
 
 /** A short, readable description of an event's data. */
 export function describeEvent(event: StoredEvent): string {
@@ -69,7 +69,7 @@ export function table(rows: readonly (readonly string[])[]): string {
 }
 
 /** A session view as a readable block of text. */
-export function formatSessionView(view: SessionView): string {
+export function formatSessionView(view: SessionView, budget?: BudgetSettings): string {
   const s = view.session;
   const lines = [
     `Session ${s.sessionId}${s.title ? `: ${s.title}` : ''}`,
@@ -92,7 +92,7 @@ export function formatSessionView(view: SessionView): string {
     );
   }
   const tokens = view.tokens;
-  const window = windowOf(s.model);
+  const window = windowOf(s.model, budget); // the config's context windows, when given
   lines.push(
     '',
     'Tokens',

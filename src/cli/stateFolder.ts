@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../engine/createEngine.js';
 import { ReplayFold } from '../engine/replay.js';
+import { loadConfig } from '../config/loadConfig.js';
 import type { EngineWarning } from '../engine/sessionHandle.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { StorageError } from '../errors.js';
@@ -27,10 +28,10 @@ async function requireStateFolder(dir: string): Promise<void> {
   }
   if (!info.isDirectory()) throw notAFolder(dir);
   // A state folder holds its log, its config, or both: any other folder is a wrong --dir, not an empty log.
-  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config')))) {
+  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json')))) {
     const inside = join(dir, '.moai');
     throw new StorageError(
-      `${dir} is not a moai-session state folder (it has no events/ or config/ in it)` +
+      `${dir} is not a moai-session state folder (it has no events/ or config/config.json in it)` +
         ((await exists(inside)) ? `; did you mean --dir ${inside}?` : '; point --dir at a .moai folder.'),
     );
   }
@@ -52,7 +53,19 @@ async function exists(path: string): Promise<boolean> {
 export async function openLogForReading(options: GlobalOptions, io: CliIo): Promise<FileEventStore> {
   const dir = stateFolder(options, io);
   await requireStateFolder(dir);
+  await refuseOtherStores(dir, io);
   return openFileEventStore({ dir: join(dir, 'events'), readOnly: true });
+}
+
+/** The CLI reads the file log only: a config (or MOAI_STORE_URL) naming another store is refused, not ignored. */
+async function refuseOtherStores(dir: string, io: CliIo): Promise<void> {
+  const { config } = await loadConfig({ dir, env: io.env });
+  if (config.store.kind !== 'file') {
+    throw new StorageError(
+      `The config (store.kind, or the MOAI_STORE_URL environment variable) names a ${config.store.kind} store, which this version of ` +
+        'moai-session does not have yet; use the file store (store.kind "file", and unset MOAI_STORE_URL).',
+    );
+  }
 }
 
 /**
@@ -63,6 +76,7 @@ export async function openLogForReading(options: GlobalOptions, io: CliIo): Prom
 export async function openLogForWriting(options: GlobalOptions, io: CliIo): Promise<FileEventStore> {
   const dir = stateFolder(options, io);
   await requireStateFolder(dir);
+  await refuseOtherStores(dir, io);
   return openFileEventStore({
     dir: join(dir, 'events'),
     onWarning: (warning) => io.stderr(`moai-session: warning: ${warning.message}\n`),
@@ -130,10 +144,13 @@ export async function withEngine<T>(
     }
     const result = await work(run);
     succeeded = true;
+    // Old checkpoints move to the archive as the config says (a policy; DESIGN.md), once the command's own work is done.
+    if (run.appended.length > 0) await engine.applyRetention();
     return result;
   } finally {
     try {
-      if (fold !== undefined) {
+      // Nothing appended, nothing to bring in line: a command that failed before appending leaves every file alone.
+      if (fold !== undefined && run.appended.length > 0) {
         await fold.visitLog(fold.lastPosition + 1);
         await writeMemoryFiles(dir, fold.report(), { contextWindows: engine.settings.budget.contextWindows });
       }

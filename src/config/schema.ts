@@ -132,7 +132,8 @@ const SessionSchema = Type.Object(
       minimum: 1,
       default: 7,
       description:
-        'Days to keep a checkpoint before it moves to .moai/sessions/archive/ (the newest valid checkpoint of an active session is always kept).',
+        'Days to keep a checkpoint before it moves to .moai/sessions/archive/ (the newest valid checkpoint of an active session is always kept). ' +
+        'Applied by every CLI command that appends, and by engine.applyRetention().',
     }),
   },
   { additionalProperties: false, description: 'Sessions: persistence, checkpoints, recovery, budget, forks and handoffs.' },

@@ -11,6 +11,7 @@ import type { SessionSummary } from '../projections/sessionSummary.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import type { EventStore } from '../store/eventStore.js';
 import { openFileEventStore, type Durability } from '../store/fileEventStore.js';
+import { windowOf } from './decideBudget.js';
 import { loadSessionView, type LoadedSessionView } from './loadSessionView.js';
 import { recoverSession, type RecoverOptions, type RecoveryReport } from './recovery.js';
 import { replay, type ReplayOptions, type ReplayReport } from './replay.js';
@@ -166,7 +167,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (store === undefined) {
     if (config.store.kind === 'postgres') {
       throw new StorageError(
-        'The config names a PostgreSQL store, which this version of moai-session does not have yet; use the file store (store.kind "file").',
+        'The config (store.kind, or the MOAI_STORE_URL environment variable) names a PostgreSQL store, which this version of moai-session ' +
+          'does not have yet; use the file store (store.kind "file", and unset MOAI_STORE_URL).',
       );
     }
     store = await openFileEventStore({
@@ -303,6 +305,15 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     // An id taken meanwhile is caught by decide after the conflict's catch-up.
     const command = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
     await handle.execute(start.title === undefined ? command : { ...command, title: start.title }, start.agent);
+    if (windowOf(start.model, settings.budget) === undefined) {
+      warnings.next({
+        code: 'NO_CONTEXT_WINDOW',
+        message:
+          `No context window is known for model ${start.model}, so no budget threshold fires for session ${sessionId}: ` +
+          'add the model under models.context_windows in .moai/config/config.json.',
+        sessionId,
+      });
+    }
     return track(handle);
   };
 

@@ -25,6 +25,15 @@ function checkId(kind: string, value: string): void {
   }
 }
 
+/** A model id: not blank, at most 200 characters, no line breaks or other control characters (it goes into one-line files). */
+function checkModel(model: string, whenBlank: string): void {
+  if (model.trim() === '') throw new InvalidArgumentError(whenBlank);
+  // eslint-disable-next-line no-control-regex
+  if (model.length > 200 || /[\u0000-\u001f\u007f]/.test(model)) {
+    throw new InvalidArgumentError(`A model id is at most 200 characters with no line breaks or control characters; got ${JSON.stringify(model)}.`);
+  }
+}
+
 function checkCount(field: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArgumentError(`${field} must be a whole number of tokens, 0 or more; got ${String(value)}.`);
@@ -94,7 +103,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
         `Session ${command.sessionId} already exists (version ${view.version}); resume it instead of starting it again.`,
       );
     }
-    if (command.model.trim() === '') throw new InvalidArgumentError('A session needs the model it runs on.');
+    checkModel(command.model, 'A session needs the model it runs on.');
     if (command.type === 'StartSession') {
       const body: SessionEventBody & { type: 'SessionStarted' } = {
         type: 'SessionStarted',
@@ -150,7 +159,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       checkCount('outputTokens', command.outputTokens);
       checkCount('cacheCreationInputTokens', command.cacheCreationInputTokens);
       checkCount('cacheReadInputTokens', command.cacheReadInputTokens);
-      if (command.model.trim() === '') throw new InvalidArgumentError('Token usage needs the model that spent it.');
+      checkModel(command.model, 'Token usage needs the model that spent it.');
       const { type: _, ...data } = command;
       const recorded: SessionEventBody = { type: 'TokenUsageRecorded', data };
       if (!command.main) return [recorded];
@@ -167,7 +176,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [body, ...budgetEvents(view, view.session.model, command.tokensAfter, context.budget)];
     }
     case 'SwitchModel': {
-      if (command.model.trim() === '') throw new InvalidArgumentError('Name the model to switch to.');
+      checkModel(command.model, 'Name the model to switch to.');
       if (command.model === view.session.model) {
         throw new CommandRejectedError(`Session ${sessionId} already runs on ${command.model}.`);
       }

@@ -1,5 +1,5 @@
 import { isCheckpointIntact, type CheckpointDocument } from '../checkpoints/checkpointDocument.js';
-import type { CheckpointStore } from '../checkpoints/checkpointStore.js';
+import type { CheckpointStore, LoadedCheckpoint } from '../checkpoints/checkpointStore.js';
 import { sessionStream, type StoredEvent } from '../events/envelope.js';
 import { UnknownSessionError } from '../errors.js';
 import { sessionViewFromJson, sessionViewProjection, type SessionView } from '../projections/sessionView.js';
@@ -81,9 +81,20 @@ async function newestValidCheckpoint(
   const found = await options.checkpoints!.list(sessionId);
   const warn = (message: string) => options.onWarning?.({ code: 'CHECKPOINT_SKIPPED', message });
   const readable: CheckpointDocument[] = [];
+  const unreadable: (LoadedCheckpoint & { ok: false })[] = [];
   for (const entry of found) {
     if (entry.ok) readable.push(entry.document);
-    else warn(`Skipped checkpoint ${entry.checkpointId}: ${entry.file} cannot be read (${entry.reason}).`);
+    else unreadable.push(entry);
+  }
+  // A file that cannot be read names no session: it is this one's to report only if its log records that checkpoint.
+  if (unreadable.length > 0) {
+    const recorded = new Set<string>();
+    for await (const event of store.readStream(sessionStream(sessionId))) {
+      if (event.type === 'CheckpointCreated') recorded.add(event.data.checkpointId);
+    }
+    for (const entry of unreadable) {
+      if (recorded.has(entry.checkpointId)) warn(`Skipped checkpoint ${entry.checkpointId}: ${entry.file} cannot be read (${entry.reason}).`);
+    }
   }
   readable.sort((a, b) => b.version - a.version);
   for (const document of readable) {

@@ -119,17 +119,18 @@ function jsonDifference(file: string, change: JsonChange, fieldPrefix: PathSegme
   return difference;
 }
 
-async function readText(dir: string, file: string, out: MemoryDifference[]): Promise<string | undefined> {
+/** What to do about a missing file: memory files are rebuilt from the log; a checkpoint's state is not in the log. */
+const MISSING_MEMORY_FILE = 'the log gives it (rewrite it with a memory sync)';
+const MISSING_CHECKPOINT = 'the log records the checkpoint, but its state is only in this file: a resume skips it (take a new checkpoint)';
+
+async function readText(dir: string, file: string, out: MemoryDifference[], missing = MISSING_MEMORY_FILE): Promise<string | undefined> {
   try {
     return await readFile(join(dir, file), 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     out.push({
       file,
-      message:
-        code === 'ENOENT'
-          ? `${file}: missing; the log gives it (rewrite it with a memory sync)`
-          : `${file}: cannot be read: ${(error as Error).message}`,
+      message: code === 'ENOENT' ? `${file}: missing; ${missing}` : `${file}: cannot be read: ${(error as Error).message}`,
     });
     return undefined;
   }
@@ -253,7 +254,7 @@ async function checkCheckpoint(
   out: MemoryDifference[],
 ): Promise<void> {
   const file = checkpointFilePath(ref.checkpointId);
-  const text = await readText(dir, file, out);
+  const text = await readText(dir, file, out, MISSING_CHECKPOINT);
   if (text === undefined) return;
   const parsed = parseJson(file, text, out);
   if (parsed === undefined) return;

@@ -46,6 +46,15 @@ describe('contextWindowFor', () => {
     expect(contextWindowFor('my-local-model', { 'my-local-model': 32_768 })).toBe(32_768);
   });
 
+  it('keeps an override of an older family off newer models that have entries of their own', () => {
+    const overrides = { 'claude-sonnet-4': 1_000_000 };
+    expect(contextWindowFor('claude-sonnet-4', overrides)).toBe(1_000_000);
+    expect(contextWindowFor('claude-sonnet-4-20250514', overrides)).toBe(1_000_000);
+    expect(contextWindowFor('claude-sonnet-4-5', overrides)).toBe(200_000);
+    expect(contextWindowFor('claude-sonnet-4-5-20250929', overrides)).toBe(200_000);
+    expect(contextWindowFor('claude-sonnet-4-6', overrides)).toBe(1_000_000); // its own entry, not the override
+  });
+
   it('prefers an exact override to a family override', () => {
     const overrides = { 'claude-sonnet-4-5': 300_000, 'claude-sonnet-4-5-20250929': 400_000 };
     expect(contextWindowFor('claude-sonnet-4-5-20250929', overrides)).toBe(400_000);

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -187,7 +188,10 @@ describe('bad input', () => {
     const missing = await runBinary(['state'], cwd);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'sessionId'");
-    expect(await runBinary(['replay', '--until', '2'], cwd)).toMatchObject({ code: 1 });
+    expect(await runBinary(['replay', '--until', '2'], cwd)).toMatchObject({
+      code: 2,
+      stderr: 'moai-session: --until is a version of one session: give the session with --session.\n',
+    });
   });
 
   it('says clearly when the state folder is missing or unreadable', async () => {
@@ -277,10 +281,67 @@ describe('bad input', () => {
       const result = await runBinary(['--dir', '.', ...args], cwd);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
-        `moai-session: ${cwd} is not a moai-session state folder (it has no events/ or config/ in it); did you mean --dir ${join(cwd, '.moai')}?\n`,
+        `moai-session: ${cwd} is not a moai-session state folder (it has no events/ or config/config.json in it); did you mean --dir ${join(cwd, '.moai')}?\n`,
       );
     }
+    // A project of the user's with config/ and sessions/ folders of its own: refused, and nothing of it touched.
+    const project = await tempDir('moai-cli-');
+    await mkdir(join(project, 'config'));
+    await mkdir(join(project, 'sessions'));
+    await writeFile(join(project, 'sessions', 'active-tasks.md'), 'my own notes\n');
+    const refused = await runBinary(['--dir', '.', 'task', 'add', 'x', 't', '--title', 'T'], project);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('is not a moai-session state folder');
+    expect(await readFile(join(project, 'sessions', 'active-tasks.md'), 'utf8')).toBe('my own notes\n');
+    expect(existsSync(join(project, 'events'))).toBe(false);
+    // In a real state folder, a command refused before it appends leaves the memory files as they were.
+    await mkdir(join(cwd, '.moai', 'sessions'));
+    await writeFile(join(cwd, '.moai', 'sessions', 'active-tasks.md'), 'stale\n');
+    expect((await runBinary(['task', 'add', 'nope', 'u', '--title', 'U'], cwd)).code).toBe(1);
+    expect(await readFile(join(cwd, '.moai', 'sessions', 'active-tasks.md'), 'utf8')).toBe('stale\n');
+    expect((await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd)).code).toBe(0);
+    expect(await readFile(join(cwd, '.moai', 'sessions', 'active-tasks.md'), 'utf8')).not.toBe('stale\n');
     expect((await runBinary(['--dir', '.', 'events'], join(cwd, '.moai', 'events'))).stderr).toContain('point --dir at a .moai folder');
+  });
+
+  it('refuses, for reading and writing alike, a store the environment names that this version does not have', async () => {
+    const { cwd, segment } = await handWrittenLog();
+    const before = await readFile(segment, 'utf8');
+    process.env.MOAI_STORE_URL = 'postgres://postgres@127.0.0.1:5432/test';
+    try {
+      for (const args of [['events'], ['state', 'h'], ['replay'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
+        const result = await runBinary(args, cwd);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/^moai-session: The config \(store\.kind, or the MOAI_STORE_URL environment variable\) names a postgres(QL)? store/i);
+      }
+    } finally {
+      delete process.env.MOAI_STORE_URL;
+    }
+    expect(await readFile(segment, 'utf8')).toBe(before);
+  });
+
+  it('archives checkpoints past the retention when a command appends (neither has a valid document to keep)', async () => {
+    const { cwd, segment } = await handWrittenLog();
+    const checkpoint = (position: number, checkpointId: string) =>
+      checksummed({
+        position,
+        stream: 'session-h',
+        version: position,
+        id: `e${position}`,
+        type: 'CheckpointCreated',
+        schemaVersion: 1,
+        meta: { at: `2026-01-0${position}T00:00:00.000Z`, agent: 'a' }, // long past the 7 days kept by default
+        data: { checkpointId, reason: 'requested', position: position - 1, version: position - 1, checksum: '0'.repeat(64) },
+      });
+    await appendFile(segment, checkpoint(5, 'cp-old') + checkpoint(6, 'cp-newest'));
+    expect((await runBinary(['events', '--session', 'h'], cwd)).stdout).not.toContain('CheckpointArchived');
+    expect((await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd)).code).toBe(0);
+    const archived = (await runBinary(['events', '--session', 'h', '--json'], cwd)).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; data: { checkpointId?: string } })
+      .filter((event) => event.type === 'CheckpointArchived');
+    expect(archived.map((event) => event.data.checkpointId)).toEqual(['cp-old', 'cp-newest']);
   });
 
   it('names the known sessions, and refuses a version past the end, when replaying one session', async () => {

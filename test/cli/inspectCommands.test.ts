@@ -151,7 +151,7 @@ describe('moai-session debug on the demo log', () => {
     );
     expect(differs.stderr).toBe(
       'moai-session: the memory files under .moai/sessions are out of sync with the log (3 differences); ' +
-        '`moai-session replay --write-memory-files` rewrites them from the log.\n',
+        '`moai-session replay --write-memory-files` rewrites the memory files from the log (a checkpoint document it cannot: take a new checkpoint).\n',
     );
     const json = JSON.parse((await runBinary(['debug', '--check-memory-sync', '--json'], cwd)).stdout) as {
       inSync: boolean;

@@ -144,6 +144,23 @@ describe('moai-session start, task, usage, checkpoint, fork, resume and end', ()
   });
 });
 
+describe('the configured context windows', () => {
+  it('are the ones state, resume and debug show, as usage uses them', async () => {
+    const cwd = await tempDir('moai-cli-windows-');
+    expect((await runBinary(['init'], cwd)).code).toBe(0);
+    const configFile = join(cwd, '.moai', 'config', 'config.json');
+    const config = JSON.parse(await readFile(configFile, 'utf8'));
+    config.models.context_windows = { 'my-model': 128_000 };
+    await writeFile(configFile, JSON.stringify(config, null, 2));
+    expect((await runBinary(['start', '--session', 'w', '--agent', 'a', '--model', 'my-model'], cwd)).code).toBe(0);
+    expect((await runBinary(['usage', 'w', '--input', '100000', '--output', '1'], cwd)).code).toBe(0);
+    const shown = 'context in use  100,000 of 128,000 (78.1% of my-model\'s window)';
+    expect((await runBinary(['state', 'w'], cwd)).stdout).toContain(shown);
+    expect((await runBinary(['debug', '--show-session-state', 'w'], cwd)).stdout).toContain(shown);
+    expect((await runBinary(['resume', 'w'], cwd)).stdout).toContain(shown);
+  });
+});
+
 describe('bad input to the write commands', () => {
   let cwd: string;
   let eventCount: () => Promise<number>;

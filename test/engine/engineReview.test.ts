@@ -1,6 +1,9 @@
 import { setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import {
+  createFileCheckpointStore,
   createMemoryCheckpointStore,
   isCheckpointNotSavedError,
   isCommandRejectedError,
@@ -9,6 +12,7 @@ import {
   type EngineWarning,
 } from '../../src/index.js';
 import { engineFactory, streamOf } from '../engineHelpers.js';
+import { sequentialIds, tempDir } from '../helpers.js';
 
 const engineWith = engineFactory();
 const MODEL = 'claude-sonnet-4-5'; // a 200,000-token window
@@ -133,5 +137,56 @@ describe('the engine review of 2026-11-30', () => {
     expect(session.budget().level).toBe('monitor');
     expect(session.state.tokens.reached.warning).toBe(false);
     expect(session.task('t')!.state).toBe('in_progress');
+  });
+
+  it('never lets one session\'s checkpoint file replace another\'s, even with ids that repeat', async () => {
+    const dir = await tempDir();
+    const checkpoints = createFileCheckpointStore(dir);
+    // Two engines with the same deterministic ids on one folder: both name their first checkpoint alike.
+    const first = await engineWith({ checkpoints, ids: sequentialIds() });
+    const second = await engineWith({ checkpoints, ids: sequentialIds() });
+    const a = await first.startSession({ sessionId: 'a', agent: 'x', model: MODEL });
+    const b = await second.startSession({ sessionId: 'b', agent: 'x', model: MODEL });
+    const kept = await a.checkpoint('a');
+    const refused = await b.checkpoint('b').catch((e: unknown) => e);
+    expect(isCheckpointNotSavedError(refused)).toBe(true);
+    expect((refused as Error).message).toContain(`holds checkpoint ${kept.checkpointId} of session a; it is not overwritten with session b's`);
+    const file = JSON.parse(await readFile(join(dir, 'sessions', 'checkpoints', `${kept.checkpointId}.json`), 'utf8')) as { sessionId: string };
+    expect(file.sessionId).toBe('a');
+    // Archiving never writes over an archived file of the same name either.
+    await checkpoints.archive(kept.checkpointId);
+    await checkpoints.save({ ...kept, sessionId: 'c' });
+    await checkpoints.archive(kept.checkpointId);
+    expect((await readdir(join(dir, 'sessions', 'archive'))).sort()).toEqual([`${kept.checkpointId}.2.json`, `${kept.checkpointId}.json`]);
+  });
+
+  it('reports a checkpoint file it cannot read only for the session whose log records it', async () => {
+    const dir = await tempDir();
+    const engine = await engineWith({ checkpoints: createFileCheckpointStore(dir) });
+    const warnings: EngineWarning[] = [];
+    engine.warnings$.subscribe((w) => warnings.push(w));
+    const a = await engine.startSession({ sessionId: 'a', agent: 'x', model: MODEL });
+    await engine.startSession({ sessionId: 'b', agent: 'x', model: MODEL });
+    const { checkpointId } = await a.checkpoint('a');
+    await writeFile(join(dir, 'sessions', 'checkpoints', `${checkpointId}.json`), '{ damaged');
+    await engine.openSession('b');
+    expect(warnings.filter((w) => w.code === 'CHECKPOINT_SKIPPED')).toEqual([]);
+    await engine.openSession('a');
+    expect(warnings.filter((w) => w.code === 'CHECKPOINT_SKIPPED').map((w) => w.message)).toEqual([
+      expect.stringMatching(new RegExp(`^Skipped checkpoint ${checkpointId}: .* cannot be read`)),
+    ]);
+  });
+
+  it('refuses a model id that would break a line, and warns of a model whose window it does not know', async () => {
+    const engine = await engineWith();
+    const warnings: EngineWarning[] = [];
+    engine.warnings$.subscribe((w) => warnings.push(w));
+    const bad = await engine.startSession({ sessionId: 's', agent: 'a', model: 'claude\nsonnet' }).catch((e: unknown) => e);
+    expect(isInvalidArgumentError(bad)).toBe(true);
+    expect((bad as Error).message).toBe('A model id is at most 200 characters with no line breaks or control characters; got "claude\\nsonnet".');
+    expect(await engine.store.headPosition()).toBe(0);
+    await engine.startSession({ sessionId: 'g', agent: 'a', model: 'gpt 4' });
+    expect(warnings.map((w) => w.code)).toEqual(['NO_CONTEXT_WINDOW']);
+    expect(warnings[0]!.message).toMatch(/^No context window is known for model gpt 4, so no budget threshold fires for session g/);
   });
 });

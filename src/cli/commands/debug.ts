@@ -94,7 +94,7 @@ function sessionRow(engine: Engine, sessionId: string, view: SessionView) {
 async function showSessionState(engine: Engine, options: GlobalOptions, io: CliIo, sessionId: string | true): Promise<number> {
   if (sessionId !== true) {
     const view = await engine.sessionState(sessionId);
-    io.stdout(options.json ? json(sessionViewToJson(view)) : `${formatSessionView(view)}\n`);
+    io.stdout(options.json ? json(sessionViewToJson(view)) : `${formatSessionView(view, engine.settings.budget)}\n`);
     return EXIT.ok;
   }
   const rows = [...(await allSessions(engine))].filter(([, view]) => view.version > 0).map(([id, view]) => sessionRow(engine, id, view));
@@ -246,7 +246,7 @@ async function checkSync(engine: Engine, dir: string, options: GlobalOptions, io
   if (report.inSync) return EXIT.ok;
   io.stderr(
     `moai-session: the memory files under ${where} are out of sync with the log (${report.differences.length} difference${report.differences.length === 1 ? '' : 's'}); ` +
-      '`moai-session replay --write-memory-files` rewrites them from the log.\n',
+      '`moai-session replay --write-memory-files` rewrites the memory files from the log (a checkpoint document it cannot: take a new checkpoint).\n',
   );
   return EXIT.userError;
 }

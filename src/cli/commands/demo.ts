@@ -98,7 +98,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
         );
         return EXIT.ok;
       }
-      io.stdout(`\n${formatSessionView(view)}\n`);
+      io.stdout(`\n${formatSessionView(view, run.engine.settings.budget)}\n`);
       const counts = new Map<string, number>();
       let total = 0;
       const recent: string[] = [];

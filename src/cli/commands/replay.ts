@@ -22,6 +22,9 @@ export interface ReplayCommandOptions extends GlobalOptions {
  */
 export async function replayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
   const until = parsePositiveInteger('--until', options.until);
+  if (until !== undefined && options.session === undefined) {
+    throw new CliUsageError('--until is a version of one session: give the session with --session.');
+  }
   if (options.writeMemoryFiles === true && (options.session !== undefined || until !== undefined)) {
     throw new CliUsageError('--write-memory-files rebuilds the files from the whole log: leave out --session and --until.');
   }

@@ -31,7 +31,7 @@ export async function resumeCommand(options: ResumeCommandOptions, io: CliIo): P
         options,
         io,
         run,
-        [`Resumed session ${options.sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view)],
+        [`Resumed session ${options.sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view, run.engine.settings.budget)],
         { sessionId: options.sessionId, version: view.version, state: sessionViewToJson(view) },
       );
       return EXIT.ok;

@@ -6,7 +6,9 @@ import { EXIT } from '../exitCodes.js';
 import { formatSessionView } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
-import { openLogForReading } from '../stateFolder.js';
+import { openLogForReading, stateFolder } from '../stateFolder.js';
+import { loadConfig } from '../../config/loadConfig.js';
+import { settingsFromConfig } from '../../engine/settings.js';
 
 /** Options of `moai-session state`. */
 export interface StateCommandOptions extends GlobalOptions {
@@ -30,7 +32,13 @@ export async function stateCommand(options: StateCommandOptions, io: CliIo): Pro
       throw new InvalidArgumentError(`Session ${options.sessionId} has ${latest} events; --at ${at} does not exist yet.`);
     }
     const view = (await loadSessionView(store, options.sessionId, at === undefined ? {} : { toVersion: at }))!.view;
-    io.stdout(options.json ? `${JSON.stringify(sessionViewToJson(view), null, 2)}\n` : `${formatSessionView(view)}\n`);
+    if (options.json) {
+      io.stdout(`${JSON.stringify(sessionViewToJson(view), null, 2)}\n`);
+    } else {
+      // The config's context windows, as the write commands use them.
+      const { config } = await loadConfig({ dir: stateFolder(options, io), env: io.env });
+      io.stdout(`${formatSessionView(view, settingsFromConfig(config).budget)}\n`);
+    }
     return EXIT.ok;
   } finally {
     await store.close();
