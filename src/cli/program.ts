@@ -3,6 +3,7 @@ import { TASK_EVENT_TYPES } from '../../machines/taskLifecycle.js';
 import { RECOVERY_STRATEGIES } from '../config/schema.js';
 import { isMoaiError } from '../errors.js';
 import { checkpointCommand } from './commands/checkpoint.js';
+import { compactCommand } from './commands/compact.js';
 import { configSchemaCommand, configShowCommand } from './commands/config.js';
 import { debugCommand, type DebugCommandOptions } from './commands/debug.js';
 import { demoCommand } from './commands/demo.js';
@@ -213,6 +214,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(function (this: Command, sessionId: string) {
       const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
       return run(() => checkpointCommand(options, io))();
+    });
+
+  program
+    .command('compact')
+    .description('record a compaction of the context the agent did (e.g. /compact): thresholds and tasks follow')
+    .argument('<sessionId>', 'the session')
+    .requiredOption('--tokens-after <n>', 'the context in use after the compaction, in tokens')
+    .option('--summary <text>', 'what the compaction kept')
+    .option('--trigger <text>', 'why (default: requested)')
+    .action(function (this: Command, sessionId: string) {
+      const options = { ...globals(this), ...this.opts<{ tokensAfter: string; summary?: string; trigger?: string }>(), sessionId };
+      return run(() => compactCommand(options, io))();
     });
 
   program

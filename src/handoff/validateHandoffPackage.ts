@@ -270,7 +270,7 @@ function ruleProblems(
         message:
           `session_context.tokens_available: only ${available} tokens of context are free, below the ` +
           `${rules.minAvailableTokens} a handoff needs ` +
-          `(session.handoff.min_available_tokens): compact the context, then make the package again.`,
+          `(session.handoff.min_available_tokens): compact the context (\`moai-session compact\` records one), then make the package again.`,
       });
     }
   }

@@ -375,7 +375,7 @@ describe('bad input', () => {
     expect(top.stdout).toContain('Exit codes:');
     const commands = [
       ...['demo', 'events', 'state', 'replay', 'init', 'config show', 'config schema', 'start', 'end', 'resume'],
-      ...['task add', 'task send', 'usage', 'checkpoint', 'fork', 'recover', 'debug'],
+      ...['task add', 'task send', 'usage', 'checkpoint', 'compact', 'fork', 'recover', 'debug'],
       ...['handoff create', 'handoff validate', 'handoff accept', 'handoff reject'],
     ];
     for (const command of ['init', 'config', 'start', 'task', 'usage', 'fork', 'handoff', 'recover', 'debug']) {

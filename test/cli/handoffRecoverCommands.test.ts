@@ -125,3 +125,32 @@ describe('moai-session recover', () => {
     expect(await runBinary(['debug', '--check-memory-sync'], cwd)).toMatchObject({ code: 0 });
   });
 });
+
+describe('moai-session compact', () => {
+  it('records a compaction the agent did, so a handoff refused for want of context can be made', async () => {
+    const cwd = await tempDir('moai-cli-compact-');
+    expect((await runBinary(['start', '--agent', 'a', '--model', 'claude-sonnet-4-5', '--session', 'c'], cwd)).code).toBe(0);
+    expect((await runBinary(['task', 'add', 'c', 'build', '--title', 'Build'], cwd)).code).toBe(0);
+    expect((await runBinary(['task', 'send', 'c', 'build', 'START'], cwd)).code).toBe(0);
+    expect((await runBinary(['usage', 'c', '--input', '190000', '--output', '10'], cwd)).code).toBe(0); // 95%
+    const refused = await runBinary(['handoff', 'create', 'c', '--to', 'b', '--summary', 'over to b'], cwd);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('compact the context (`moai-session compact` records one), then make the package again');
+
+    expect(await runBinary(['compact', 'c', '--tokens-after', 'lots'], cwd)).toMatchObject({
+      code: 1,
+      stderr: 'moai-session: --tokens-after takes a number of tokens, a whole number 0 or more, not "lots".\n',
+    });
+    expect((await runBinary(['compact', 'c'], cwd)).code).toBe(2); // --tokens-after is required
+    const compacted = await runBinary(['compact', 'c', '--tokens-after', '20000', '--summary', 'the plan and the open questions'], cwd);
+    expect(compacted.code).toBe(0);
+    expect(compacted.stdout).toMatch(/^Compacted session c: context 190,000 -> 20,000 tokens/);
+    const state = JSON.parse((await runBinary(['state', 'c', '--json'], cwd)).stdout) as {
+      tokens: { contextTokens: number; compactionPending: boolean };
+      tasks: { byId: Record<string, { state: string }> };
+    };
+    expect(state.tokens).toMatchObject({ contextTokens: 20_000, compactionPending: false });
+    expect(state.tasks.byId.build!.state).toBe('in_progress'); // back from token_warning
+    expect((await runBinary(['handoff', 'create', 'c', '--to', 'b', '--summary', 'over to b'], cwd)).code).toBe(0);
+  });
+});
