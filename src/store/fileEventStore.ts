@@ -4,7 +4,7 @@ import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from '
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lock } from 'proper-lockfile';
-import { Subject, type Observable } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { UpcasterRegistry } from '../events/upcasters.js';
 import { parseStoredEvent } from '../events/validate.js';
@@ -54,8 +54,8 @@ export interface FileEventStoreOptions {
   /**
    * Open without the writer lock, for inspection while another process writes.
    * A read-only store sees that process's appends on each read; it never repairs.
-   * Its `subscribe()` catches up, then hears only of what a later read finds
-   * (the writer is another process): read from the last position to follow.
+   * Its `subscribe()` catches up, then looks for the writer's new appends
+   * every `followIntervalMs` while subscribed.
    * It reads what the writer has written, which can be one batch ahead of
    * what is durable; should the writer's fsync then fail and that batch be
    * rolled back and written over, the reader's next read notices, reads the
@@ -63,6 +63,8 @@ export interface FileEventStoreOptions {
    * rolled-back batch cannot be taken back.
    */
   readOnly?: boolean;
+  /** How often a read-only store's subscriptions look for the writer's new appends, in ms. Defaults to 200. */
+  followIntervalMs?: number;
   /** Start a new segment file when the current one would pass this size. Defaults to 64 MiB; at most 2 GiB (offsets are 32-bit). */
   maxSegmentBytes?: number;
   /** How long to wait for another writer to release the lock; defaults to 0 (fail at once). */
@@ -200,6 +202,9 @@ class FileStore implements FileEventStore {
   private readonly index = new LogIndex();
   private readonly segments: Segment[] = [];
   private readonly live = new Subject<StoredEvent>();
+  /** A read-only store's live subscriptions, each completed by close(). */
+  private readonly followers = new Set<() => void>();
+  private readonly followIntervalMs: number;
   private readonly queue: PendingAppend[] = [];
   /** Open read handles by segment number, least recently used first (see {@link MAX_READ_HANDLES}). */
   private readonly readHandles = new Map<number, ReadHandle>();
@@ -221,6 +226,10 @@ class FileStore implements FileEventStore {
     this.durability = options.durability ?? 'batch';
     this.readOnly = options.readOnly ?? false;
     this.maxSegmentBytes = options.maxSegmentBytes ?? 64 << 20;
+    this.followIntervalMs = options.followIntervalMs ?? 200;
+    if (!Number.isFinite(this.followIntervalMs) || this.followIntervalMs < 1) {
+      throw new InvalidArgumentError(`followIntervalMs is a number of milliseconds from 1, not ${String(this.followIntervalMs)}`);
+    }
     this.upcasters = options.upcasters ?? new UpcasterRegistry();
     this.upcasting = options.upcasters === undefined ? 'built-in' : 'custom';
     if (!Number.isInteger(this.maxSegmentBytes) || this.maxSegmentBytes < 1 || this.maxSegmentBytes > MAX_SEGMENT_BYTES) {
@@ -1091,7 +1100,52 @@ class FileStore implements FileEventStore {
 
   subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
     this.ensureOpen();
-    return catchUpThenFollow(options, (o) => this.readAll(o), this.live);
+    return this.readOnly ? this.followWriter(options) : catchUpThenFollow(options, (o) => this.readAll(o), this.live);
+  }
+
+  /**
+   * A reader's subscription: the writer is another process, so it reads what
+   * was appended since it last looked, every `followIntervalMs`, until it is
+   * unsubscribed or the store is closed (then it completes).
+   */
+  private followWriter(options: SubscribeOptions): Observable<StoredEvent> {
+    checkReadBounds({ fromPosition: options.fromPosition });
+    return new Observable<StoredEvent>((subscriber) => {
+      const wanted = (event: StoredEvent): boolean => options.stream === undefined || event.stream === options.stream;
+      // The last position looked at; undefined until the head is known, for 'end'.
+      let last = options.fromPosition === 'end' ? undefined : (options.fromPosition ?? 1) - 1;
+      let timer: NodeJS.Timeout | undefined;
+      let stopped = false;
+      const stop = (): void => {
+        stopped = true;
+        clearTimeout(timer);
+        this.followers.delete(complete);
+      };
+      const complete = (): void => {
+        stop();
+        subscriber.complete();
+      };
+      this.followers.add(complete);
+      const look = async (): Promise<void> => {
+        try {
+          last ??= await this.headPosition(); // 'end': only what comes after now
+          for await (const batch of this.readAllBatches({ fromPosition: last + 1 })) {
+            for (const event of batch) {
+              if (stopped) return;
+              last = event.position;
+              if (wanted(event)) subscriber.next(event);
+            }
+          }
+          if (!stopped) timer = setTimeout(() => void look(), this.followIntervalMs);
+        } catch (error) {
+          if (stopped) return;
+          stop();
+          subscriber.error(error);
+        }
+      };
+      void look();
+      return stop;
+    });
   }
 
   private ensureOpen(): void {
@@ -1106,6 +1160,7 @@ class FileStore implements FileEventStore {
       while (this.flushing || this.flushScheduled || this.queue.length > 0) await this.idle;
       this.closed = true;
       this.live.complete();
+      for (const complete of [...this.followers]) complete();
       await this.release();
     })();
     return this.closing;

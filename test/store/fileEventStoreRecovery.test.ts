@@ -500,4 +500,30 @@ describe('file store writer lock', () => {
     expect((await collect(reader.readStream('session-a'))).map((e) => e.version)).toEqual([1, 2, 3]);
     await expect(reader.append('session-a', [sampleEvent()])).rejects.toThrow(/read-only/);
   });
+
+  it('lets a read-only store\'s subscription follow the writer live, each event once, until it is closed', async () => {
+    const dir = await freshDir();
+    const writer = await openStore(dir);
+    await writer.append('session-a', [sampleEvent('t1')]);
+    const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 20 });
+    const everything: StoredEvent[] = [];
+    const fromNow: StoredEvent[] = [];
+    const onlyB: StoredEvent[] = [];
+    let completed = false;
+    reader.subscribe().subscribe({ next: (e) => everything.push(e), complete: () => (completed = true) });
+    reader.subscribe({ fromPosition: 'end' }).subscribe((e) => fromNow.push(e));
+    reader.subscribe({ stream: 'session-b' }).subscribe((e) => onlyB.push(e));
+    await vi.waitFor(() => expect(everything).toHaveLength(1));
+    await writer.append('session-a', [sampleEvent('t2'), sampleEvent('t3')]);
+    await writer.append('session-b', [sampleEvent('t4')]);
+    await vi.waitFor(() => expect(everything.map((e) => e.position)).toEqual([1, 2, 3, 4]), { timeout: 5_000 });
+    await vi.waitFor(() => expect(fromNow.map((e) => e.position)).toEqual([2, 3, 4]), { timeout: 5_000 });
+    expect(onlyB.map((e) => e.position)).toEqual([4]);
+    await reader.close();
+    expect(completed).toBe(true);
+    await writer.append('session-a', [sampleEvent('t5')]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(everything).toHaveLength(4); // closed: it no longer looks
+    await expect(openFileEventStore({ dir, readOnly: true, followIntervalMs: 0 })).rejects.toThrow(/followIntervalMs/);
+  });
 });
