@@ -40,10 +40,13 @@ export function createFileCheckpointStore(dir: string): CheckpointStore {
       await mkdir(folder, { recursive: true });
       const file = join(folder, `${document.checkpointId}.json`);
       // Ids are unique within a session; engines with injected ids can repeat one across sessions.
-      const owner = await readFile(file, 'utf8').then(
-        (text) => (JSON.parse(text) as { sessionId?: unknown }).sessionId,
-        () => undefined,
-      );
+      // A file that cannot be read or parsed names no session: it is replaced, as before.
+      let owner: unknown;
+      try {
+        owner = (JSON.parse(await readFile(file, 'utf8')) as { sessionId?: unknown } | null)?.sessionId;
+      } catch {
+        owner = undefined;
+      }
       if (owner !== undefined && owner !== document.sessionId) {
         throw new StorageError(
           `${file} holds checkpoint ${document.checkpointId} of session ${String(owner)}; ` +

@@ -59,8 +59,10 @@ export async function openLogForReading(options: GlobalOptions, io: CliIo): Prom
 
 /** The CLI reads the file log only: a config (or MOAI_STORE_URL) naming another store is refused, not ignored. */
 async function refuseOtherStores(dir: string, io: CliIo): Promise<void> {
-  const { config } = await loadConfig({ dir, env: io.env });
-  if (config.store.kind !== 'file') {
+  // Reading the log needs no config: one that cannot be loaded is the write commands' to report.
+  const loaded = await loadConfig({ dir, env: io.env }).catch(() => undefined);
+  const config = loaded?.config;
+  if (config !== undefined && config.store.kind !== 'file') {
     throw new StorageError(
       `The config (store.kind, or the MOAI_STORE_URL environment variable) names a ${config.store.kind} store, which this version of ` +
         'moai-session does not have yet; use the file store (store.kind "file", and unset MOAI_STORE_URL).',
@@ -144,10 +146,11 @@ export async function withEngine<T>(
     }
     const result = await work(run);
     succeeded = true;
-    // Old checkpoints move to the archive as the config says (a policy; DESIGN.md), once the command's own work is done.
-    if (run.appended.length > 0) await engine.applyRetention();
     return result;
   } finally {
+    // Old checkpoints move to the archive as the config says (a policy; DESIGN.md), once the
+    // command's own work is done and in the log: a failure here is a warning, never the command's.
+    if (succeeded && run.appended.length > 0) await archiveOldCheckpoints(engine, io);
     try {
       // Nothing appended, nothing to bring in line: a command that failed before appending leaves every file alone.
       if (fold !== undefined && run.appended.length > 0) {
@@ -167,6 +170,21 @@ export async function withEngine<T>(
       appended.unsubscribe();
       await engine.close();
     }
+  }
+}
+
+/** Apply the checkpoint retention, saying on stderr what it archived, or why it could not. */
+async function archiveOldCheckpoints(engine: Engine, io: CliIo): Promise<void> {
+  try {
+    const { archived } = await engine.applyRetention();
+    if (archived.length > 0) {
+      io.stderr(
+        `moai-session: archived ${archived.length} checkpoint(s) older than session.checkpoint_retention_days: ` +
+          `${archived.map((a) => `${a.checkpointId} (${a.sessionId})`).join(', ')}.\n`,
+      );
+    }
+  } catch (error) {
+    io.stderr(`moai-session: warning: old checkpoints could not be archived (${(error as Error).message}); the command's events are in the log.\n`);
   }
 }
 

@@ -417,6 +417,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         for (const checkpoint of live) {
           if (Date.parse(checkpoint.at) >= cutoff) continue;
           if (checkpoint === newest && active.has(sessionId)) continue; // an active session keeps its newest
+          // The file moves first: the log never says archived what is still in place (a move
+          // that is done but not recorded is recorded the next time, as a missing file moves trivially).
+          await checkpoints.archive(checkpoint.checkpointId);
           await handle.serialise(() =>
             handle.executeNow({
               type: 'ArchiveCheckpoint',
@@ -424,7 +427,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
               reason: `older than ${settings.checkpointRetentionDays} days`,
             }),
           );
-          await checkpoints.archive(checkpoint.checkpointId);
           archived.push({ sessionId, checkpointId: checkpoint.checkpointId });
         }
         handle.complete();

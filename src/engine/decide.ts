@@ -168,6 +168,12 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     }
     case 'RecordCompaction': {
       checkCount('tokensAfter', command.tokensAfter);
+      if (command.tokensAfter > view.tokens.contextTokens) {
+        throw new InvalidArgumentError(
+          `A compaction leaves less context than it found: session ${sessionId} has ${view.tokens.contextTokens} tokens in use, ` +
+            `so it cannot be compacted to ${command.tokensAfter}.`,
+        );
+      }
       const body: SessionEventBody & { type: 'ContextCompacted' } = {
         type: 'ContextCompacted',
         data: { tokensBefore: view.tokens.contextTokens, tokensAfter: command.tokensAfter, trigger: command.trigger },

@@ -408,6 +408,11 @@ export class SessionHandle {
     return (await this.executeNow(command)).events;
   }
 
+  /** @internal Catch up with the log now (the caller holds the queue). */
+  catchUpNow(): Promise<SessionView> {
+    return this.catchUp();
+  }
+
   private async catchUp(): Promise<SessionView> {
     const fresh: StoredEvent[] = [];
     for await (const event of this.context.store.readStream(this.stream, { fromVersion: this.state.version + 1 })) {

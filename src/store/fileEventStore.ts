@@ -1,6 +1,6 @@
 import { writeSync, type Dirent } from 'node:fs';
 import { crc32 } from 'node:zlib';
-import { mkdir, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lock } from 'proper-lockfile';
@@ -202,6 +202,11 @@ class FileStore implements FileEventStore {
   private readonly index = new LogIndex();
   private readonly segments: Segment[] = [];
   private readonly live = new Subject<StoredEvent>();
+  /** Reads under way (a paused iterator included): a reader forgets a rewritten tail only when there are none. */
+  private activeReads = 0;
+  /** How many times a reader forgot a rewritten tail, and the first position it forgot the last time. */
+  private tailRewrites = 0;
+  private rewrittenFrom = 0;
   /** A read-only store's live subscriptions, each completed by close(). */
   private readonly followers = new Set<() => void>();
   private readonly followIntervalMs: number;
@@ -318,8 +323,9 @@ class FileStore implements FileEventStore {
     for (const entry of entries) {
       const number = SEGMENT_PATTERN.exec(entry.name)?.[1];
       if (number === undefined) continue;
-      // Skipping it would hide part of the log: say what is in the way.
-      if (!entry.isFile()) {
+      // Skipping it would hide part of the log: say what is in the way. (A link to a file is a file.)
+      const isFile = entry.isFile() || (entry.isSymbolicLink() && (await stat(join(this.dir, entry.name)).then((s) => s.isFile(), () => false)));
+      if (!isFile) {
         throw new StorageError(
           `${join(this.dir, entry.name)} is not a file: a segment of the event log must be one. Move it out of ${this.dir}, or put the segment back.`,
         );
@@ -628,7 +634,8 @@ class FileStore implements FileEventStore {
     const last = this.segments.at(-1);
     if (last !== undefined) {
       last.scanned = false;
-      await this.forgetTailIfRewritten(this.segments.length - 1);
+      // Never under a read still going: it would mix the old lines with the new.
+      if (this.activeReads === 0) await this.forgetTailIfRewritten(this.segments.length - 1);
     }
     await this.discoverSegments();
   }
@@ -650,6 +657,8 @@ class FileStore implements FileEventStore {
     const header = bytes !== undefined && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
     if (header?.position === last && header.stream === this.index.stream(last)) return;
     const forgotten = last - segment.firstPosition + 1;
+    this.tailRewrites++;
+    this.rewrittenFrom = segment.firstPosition;
     this.index.truncate(segment.firstPosition - 1);
     segment.blocks.truncate(0);
     segment.size = 0;
@@ -874,6 +883,15 @@ class FileStore implements FileEventStore {
     this.ensureOpen();
     checkReadBounds({ fromVersion: options.fromVersion, toVersion: options.toVersion });
     await this.refresh();
+    this.activeReads++;
+    try {
+      yield* this.readStreamIndexed(stream, options);
+    } finally {
+      this.activeReads--;
+    }
+  }
+
+  private async *readStreamIndexed(stream: string, options: ReadStreamOptions): AsyncIterable<StoredEvent> {
     await this.ensureIndexed();
     const positions = this.index.streams.get(stream)?.positions;
     if (positions === undefined) return;
@@ -891,6 +909,15 @@ class FileStore implements FileEventStore {
     this.ensureOpen();
     checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
     await this.refresh();
+    this.activeReads++;
+    try {
+      yield* this.readAllBatchesIndexed(options);
+    } finally {
+      this.activeReads--;
+    }
+  }
+
+  private async *readAllBatchesIndexed(options: ReadAllOptions): AsyncIterable<readonly StoredEvent[]> {
     const last = options.toPosition ?? Number.POSITIVE_INFINITY;
     let next = Math.max(1, options.fromPosition ?? 1); // the first position not handed out yet
     // What is indexed is read by position; what is not (a reader opens lazily)
@@ -1126,17 +1153,43 @@ class FileStore implements FileEventStore {
         subscriber.complete();
       };
       this.followers.add(complete);
+      let rewrites = this.tailRewrites;
+      let delivered: number | undefined; // the last position handed to the subscriber
+      let floor: number | undefined; // the position before the first it may hand over
+      // Events it delivered that the writer then rolled back cannot be taken back: say so, and stop.
+      // Otherwise it reads again from where the rewrite starts; true when it has to.
+      const checkNotRewritten = (): boolean => {
+        if (this.tailRewrites === rewrites) return false;
+        rewrites = this.tailRewrites;
+        if (delivered !== undefined && delivered >= this.rewrittenFrom) {
+          throw new StorageError(
+            `The writer of ${this.dir} rewrote the log from position ${this.rewrittenFrom} after this subscription had delivered events ` +
+              `up to ${delivered} (a rolled-back write): subscribe again from position ${this.rewrittenFrom}.`,
+          );
+        }
+        if (last === undefined || last < this.rewrittenFrom) return false;
+        // Read the new lines, not past them; never before where the subscription started.
+        last = Math.max(this.rewrittenFrom - 1, floor ?? 0);
+        return true;
+      };
       const look = async (): Promise<void> => {
         try {
           last ??= await this.headPosition(); // 'end': only what comes after now
+          floor ??= last;
+          let again = false;
           for await (const batch of this.readAllBatches({ fromPosition: last + 1 })) {
+            again = checkNotRewritten();
+            if (again) break;
             for (const event of batch) {
               if (stopped) return;
               last = event.position;
-              if (wanted(event)) subscriber.next(event);
+              if (!wanted(event)) continue;
+              delivered = event.position;
+              subscriber.next(event);
             }
           }
-          if (!stopped) timer = setTimeout(() => void look(), this.followIntervalMs);
+          again ||= checkNotRewritten();
+          if (!stopped) timer = setTimeout(() => void look(), again ? 0 : this.followIntervalMs);
         } catch (error) {
           if (stopped) return;
           stop();

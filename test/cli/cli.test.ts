@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -342,6 +342,42 @@ describe('bad input', () => {
       .map((line) => JSON.parse(line) as { type: string; data: { checkpointId?: string } })
       .filter((event) => event.type === 'CheckpointArchived');
     expect(archived.map((event) => event.data.checkpointId)).toEqual(['cp-old', 'cp-newest']);
+  });
+
+  it('reports what retention archived, and only warns when it cannot: the command itself succeeded', async () => {
+    const { cwd, segment } = await handWrittenLog();
+    const checkpoint = (position: number, checkpointId: string) =>
+      checksummed({
+        position,
+        stream: 'session-h',
+        version: position,
+        id: `e${position}`,
+        type: 'CheckpointCreated',
+        schemaVersion: 1,
+        meta: { at: `2026-01-0${position}T00:00:00.000Z`, agent: 'a' },
+        data: { checkpointId, reason: 'requested', position: position - 1, version: position - 1, checksum: '0'.repeat(64) },
+      });
+    await appendFile(segment, checkpoint(5, 'cp-old'));
+    await mkdir(join(cwd, '.moai', 'sessions'), { recursive: true });
+    await writeFile(join(cwd, '.moai', 'sessions', 'archive'), 'in the way'); // the archive folder cannot be made
+    const blocked = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    expect(blocked.code).toBe(0);
+    expect(blocked.stderr).toMatch(/^moai-session: warning: old checkpoints could not be archived \(.*EEXIST.*\); the command's events are in the log\.$/m);
+    expect((await runBinary(['state', 'h', '--json'], cwd)).stdout).toContain('"u"');
+    await rm(join(cwd, '.moai', 'sessions', 'archive'));
+    const archived = await runBinary(['task', 'add', 'h', 'v', '--title', 'V'], cwd);
+    expect(archived.code).toBe(0);
+    expect(archived.stderr).toContain('moai-session: archived 1 checkpoint(s) older than session.checkpoint_retention_days: cp-old (h).');
+  });
+
+  it('reads the log whatever state the config is in: the config is the write commands\' to report', async () => {
+    const { cwd } = await handWrittenLog();
+    await mkdir(join(cwd, '.moai', 'config'));
+    await writeFile(join(cwd, '.moai', 'config', 'config.json'), '{ "sesion": {} }');
+    for (const args of [['events'], ['state', 'h'], ['replay']]) expect((await runBinary(args, cwd)).code).toBe(0);
+    const write = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    expect(write.code).toBe(1);
+    expect(write.stderr).toContain('sesion');
   });
 
   it('names the known sessions, and refuses a version past the end, when replaying one session', async () => {

@@ -189,4 +189,27 @@ describe('the engine review of 2026-11-30', () => {
     expect(warnings.map((w) => w.code)).toEqual(['NO_CONTEXT_WINDOW']);
     expect(warnings[0]!.message).toMatch(/^No context window is known for model gpt 4, so no budget threshold fires for session g/);
   });
+
+  it('checks a handoff request against the log as it is now, not as a stale handle last saw it', async () => {
+    const engine = await engineWith();
+    const sender = await engine.startSession({ sessionId: 's', agent: 'a', model: MODEL });
+    await sender.requestHandoff({ toAgent: 'b', summary: 'over to b', handoffId: 'h1' });
+    const stale = await engine.openSession('s'); // sees the handoff waiting
+    const receiver = await engine.openSession('s');
+    await receiver.rejectHandoff('h1', 'busy', 'b');
+    const again = await stale.requestHandoff({ toAgent: 'c', summary: 'over to c', handoffId: 'h2' });
+    expect(again.handoff_id).toBe('h2');
+    expect(stale.state.session.status).toBe('handing_off');
+  });
+
+  it('refuses a compaction that would leave more context than it found', async () => {
+    const engine = await engineWith();
+    const session = await engine.startSession({ sessionId: 's', agent: 'a', model: MODEL });
+    await session.recordUsage(usage(1_000));
+    const version = session.state.version;
+    const refused = await session.compact('by hand', { tokensAfter: 190_000 }).catch((e: unknown) => e);
+    expect(isInvalidArgumentError(refused)).toBe(true);
+    expect((refused as Error).message).toBe('A compaction leaves less context than it found: session s has 1000 tokens in use, so it cannot be compacted to 190000.');
+    expect(session.state.version).toBe(version);
+  });
 });

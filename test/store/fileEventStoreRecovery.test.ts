@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, open, readFile, readdir, readlink, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readFile, readdir, readlink, rename, rm, symlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -151,6 +151,39 @@ describe('file store on disk', () => {
     ]);
     expect(await reader.streamVersion('session-a')).toBe(3);
     expect(reader.warnings.map((w) => w.code)).toEqual(['TAIL_REWRITTEN']);
+  });
+
+  it('stops a live subscription that had delivered events the writer then rewrote, saying where to start again', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    let writer = await openFileEventStore({ dir });
+    await writer.append('session-a', [sampleEvent('t4')]);
+    await writer.close();
+    const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 10 });
+    stores.push(reader);
+    const seen: number[] = [];
+    let failure: Error | undefined;
+    reader.subscribe().subscribe({ next: (e) => seen.push(e.position), error: (e: Error) => (failure = e) });
+    await vi.waitFor(() => expect(seen).toEqual([1, 2, 3, 4]));
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9)); // t4 rolled back...
+    await rm(file.replace(/\.jsonl$/, '.idx'));
+    writer = await openFileEventStore({ dir });
+    await writer.append('session-b', [sampleEvent('other')]); // ...and written over
+    await writer.close();
+    await vi.waitFor(() => expect(failure).toBeDefined(), { timeout: 5_000 });
+    expect(failure!.message).toMatch(/rewrote the log from position 1 after this subscription had delivered events up to 4 .*subscribe again from position 1\./);
+    expect(seen).toEqual([1, 2, 3, 4]);
+  });
+
+  it('reads a segment file through a symbolic link', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    const elsewhere = join(dirname(dir), 'kept-elsewhere.jsonl');
+    await rename(file, elsewhere);
+    await symlink(elsewhere, file);
+    const reader = await openStore(dir, true);
+    expect((await collect(reader.readAll())).map((e) => e.position)).toEqual([1, 2, 3]);
   });
 
   it('leaves a torn last line alone when read-only: the writer may still be writing it', async () => {

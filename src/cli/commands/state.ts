@@ -35,9 +35,9 @@ export async function stateCommand(options: StateCommandOptions, io: CliIo): Pro
     if (options.json) {
       io.stdout(`${JSON.stringify(sessionViewToJson(view), null, 2)}\n`);
     } else {
-      // The config's context windows, as the write commands use them.
-      const { config } = await loadConfig({ dir: stateFolder(options, io), env: io.env });
-      io.stdout(`${formatSessionView(view, settingsFromConfig(config).budget)}\n`);
+      // The config's context windows, as the write commands use them (the defaults when the config cannot be loaded).
+      const loaded = await loadConfig({ dir: stateFolder(options, io), env: io.env }).catch(() => undefined);
+      io.stdout(`${formatSessionView(view, settingsFromConfig(loaded?.config).budget)}\n`);
     }
     return EXIT.ok;
   } finally {
