@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
-import { runBinary } from './runBinary.js';
+import { BINARY, runBinary } from './runBinary.js';
 
 const checksummed = (value: unknown): string => {
   const json = JSON.stringify(value);
@@ -402,6 +402,19 @@ describe('bad input', () => {
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`moai-session: ${odd} is not a file: a segment of the event log must be one. Move it out of ${join(cwd, '.moai', 'events')}, or put the segment back.\n`);
     }
+  });
+
+  it('builds a binary that runs on its own, as npx runs it (executable, with its shebang)', async () => {
+    expect(statSync(BINARY).mode & 0o111).not.toBe(0);
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(BINARY, ['--help'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout }));
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Usage: moai-session');
   });
 
   it('prints --help for every command and exits 0', async () => {
