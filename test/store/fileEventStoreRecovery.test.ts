@@ -176,6 +176,29 @@ describe('file store on disk', () => {
     expect(seen).toEqual([1, 2, 3, 4]);
   });
 
+  it('lets a live subscription that delivered none of the rewritten events read the lines written in their place', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir); // session-a only
+    let writer = await openFileEventStore({ dir });
+    await writer.append('session-a', [sampleEvent('t4')]);
+    await writer.close();
+    const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 10 });
+    stores.push(reader);
+    const onlyB: string[] = [];
+    let failure: unknown;
+    reader.subscribe({ stream: 'session-b' }).subscribe({ next: (e) => onlyB.push((e.data as { taskId: string }).taskId), error: (e) => (failure = e) });
+    await vi.waitFor(async () => expect(await reader.headPosition()).toBe(4));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // it has looked at 1 to 4, delivering nothing
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9));
+    await rm(file.replace(/\.jsonl$/, '.idx'));
+    writer = await openFileEventStore({ dir });
+    await writer.append('session-b', [sampleEvent('other')]); // position 4 again
+    await writer.close();
+    await vi.waitFor(() => expect(onlyB).toEqual(['other']), { timeout: 5_000 });
+    expect(failure).toBeUndefined();
+  });
+
   it('reads a segment file through a symbolic link', async () => {
     const dir = await freshDir();
     const file = await writeThreeEvents(dir);
