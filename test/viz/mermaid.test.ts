@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { machineTransitions, sessionMachine, taskLifecycleMachine, toMermaid } from '../../src/index.js';
 
@@ -18,5 +19,40 @@ describe('state charts', () => {
     const doc = await readFile(new URL('../../docs/architecture.md', import.meta.url), 'utf8');
     expect(doc).toContain(`\`\`\`mermaid\n${toMermaid(taskLifecycleMachine)}\n\`\`\``);
     expect(doc).toContain(`\`\`\`mermaid\n${toMermaid(sessionMachine)}\n\`\`\``);
+  });
+
+  it('draws a custom machine\'s nested states, guards and names Mermaid cannot take as ids', () => {
+    const machine = setup({ guards: { reviewed: () => true } }).createMachine({
+      id: 'custom',
+      initial: 'to do',
+      states: {
+        'to do': { on: { START: 'working' } },
+        working: {
+          initial: 'drafting',
+          states: {
+            drafting: { on: { DRAFTED: 'review' } },
+            review: { on: { APPROVE: { target: '#custom.done', guard: 'reviewed' } } },
+          },
+          on: { FAIL: 'failed' },
+        },
+        failed: {},
+        done: { type: 'final' },
+      },
+    });
+    expect(toMermaid(machine).split('\n')).toEqual([
+      'stateDiagram-v2',
+      '  [*] --> to_do',
+      '  state "to do" as to_do',
+      '  state working {',
+      '    [*] --> working__drafting',
+      '    state "drafting" as working__drafting',
+      '    state "review" as working__review',
+      '    working__drafting --> working__review: DRAFTED',
+      '    working__review --> done: APPROVE [reviewed]',
+      '  }',
+      '  to_do --> working: START',
+      '  working --> failed: FAIL',
+      '  done --> [*]',
+    ]);
   });
 });
