@@ -173,6 +173,22 @@ export class CheckpointNotSavedError extends StorageError {
 /** True when `error` is a {@link CheckpointNotSavedError}. */
 export const isCheckpointNotSavedError = (error: unknown): error is CheckpointNotSavedError => error instanceof CheckpointNotSavedError;
 
+/**
+ * A read of a read-only store stopped because the writer rewrote lines it
+ * had read (a rolled-back write, noticed by this read or another): read again.
+ */
+export class LogRewrittenError extends StorageError {
+  constructor(
+    readonly dir: string,
+    readonly fromPosition: number,
+  ) {
+    super(`The writer of ${dir} rewrote the log from position ${fromPosition} while this read was under way (a rolled-back write); read again.`);
+  }
+}
+
+/** True when `error` is a {@link LogRewrittenError}. */
+export const isLogRewrittenError = (error: unknown): error is LogRewrittenError => error instanceof LogRewrittenError;
+
 /** An argument given to the library or the CLI that is out of range or malformed. */
 export class InvalidArgumentError extends MoaiError {
   constructor(message: string) {

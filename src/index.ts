@@ -22,6 +22,8 @@ export {
   isStorageError,
   CheckpointNotSavedError,
   isCheckpointNotSavedError,
+  LogRewrittenError,
+  isLogRewrittenError,
   InvalidArgumentError,
   isInvalidArgumentError,
   StoreClosedError,

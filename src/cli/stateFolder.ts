@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createEngine, type Engine, type EngineOptions } from '../engine/createEngine.js';
 import { ReplayFold } from '../engine/replay.js';
@@ -59,12 +59,13 @@ export async function openLogForReading(options: GlobalOptions, io: CliIo): Prom
 
 /** The CLI reads the file log only: a config (or MOAI_STORE_URL) naming another store is refused, not ignored. */
 async function refuseOtherStores(dir: string, io: CliIo): Promise<void> {
-  // Reading the log needs no config: one that cannot be loaded is the write commands' to report.
+  // Reading the log needs no config: one that cannot be loaded is the write commands' to report,
+  // but what it (or MOAI_STORE_URL) says of the store still counts.
   const loaded = await loadConfig({ dir, env: io.env }).catch(() => undefined);
-  const config = loaded?.config;
-  if (config !== undefined && config.store.kind !== 'file') {
+  const kind = loaded !== undefined ? loaded.config.store.kind : await storeKindDespiteErrors(dir, io);
+  if (kind !== 'file') {
     throw new StorageError(
-      `The config (store.kind, or the MOAI_STORE_URL environment variable) names a ${config.store.kind} store, which this version of ` +
+      `The config (store.kind, or the MOAI_STORE_URL environment variable) names a ${kind} store, which this version of ` +
         'moai-session does not have yet; use the file store (store.kind "file", and unset MOAI_STORE_URL).',
     );
   }
@@ -170,6 +171,20 @@ export async function withEngine<T>(
       appended.unsubscribe();
       await engine.close();
     }
+  }
+}
+
+/** The store a config that does not load names anyway: MOAI_STORE_URL's, or the file's `store.kind` if it parses. */
+async function storeKindDespiteErrors(dir: string, io: CliIo): Promise<string> {
+  const url = io.env.MOAI_STORE_URL;
+  if (url !== undefined && url.trim() !== '') return url.split(':')[0]!.replace(/ql$/, '') || 'other';
+  const raw = await readFile(join(dir, 'config', 'config.json'), 'utf8').catch(() => undefined);
+  if (raw === undefined) return 'file';
+  try {
+    const kind = (JSON.parse(raw) as { store?: { kind?: unknown } } | null)?.store?.kind;
+    return typeof kind === 'string' ? kind : 'file';
+  } catch {
+    return 'file';
   }
 }
 

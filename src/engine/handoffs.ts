@@ -41,12 +41,12 @@ export async function requestHandoff(
   input: RequestHandoffInput,
 ): Promise<HandoffPackage> {
   return handle.serialise(async () => {
+    // Against the log as it is now: another handle may have moved the session on.
+    await handle.catchUpNow();
     const handoffId = input.handoffId ?? `handoff-${context.newId()}`;
     const fromAgent = input.fromAgent ?? handle.state.session.agent;
     const rules = context.settings.handoff;
-    // What the request itself would be refused for is checked before anything is
-    // recorded, against the log as it is now (another handle may have moved it on).
-    await handle.catchUpNow();
+    // What the request itself would be refused for is checked before anything is recorded.
     sessionStep(handle.state, 'REQUEST_HANDOFF', 'hand off');
     if (handle.state.session.handoffs[handoffId] !== undefined) {
       throw new CommandRejectedError(`Session ${handle.state.session.sessionId} already has a handoff ${handoffId}.`);

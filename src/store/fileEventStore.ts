@@ -8,7 +8,7 @@ import { Observable, Subject } from 'rxjs';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { UpcasterRegistry } from '../events/upcasters.js';
 import { parseStoredEvent } from '../events/validate.js';
-import { CorruptLogError, InvalidArgumentError, LogLockedError, StorageError, StoreClosedError } from '../errors.js';
+import { CorruptLogError, InvalidArgumentError, isLogRewrittenError, LogLockedError, LogRewrittenError, StorageError, StoreClosedError } from '../errors.js';
 import { checkReadBounds } from './readBounds.js';
 import { acceptNewEvents, toStoredEvent } from './toStoredEvent.js';
 import type {
@@ -202,8 +202,6 @@ class FileStore implements FileEventStore {
   private readonly index = new LogIndex();
   private readonly segments: Segment[] = [];
   private readonly live = new Subject<StoredEvent>();
-  /** Reads under way (a paused iterator included): a reader forgets a rewritten tail only when there are none. */
-  private activeReads = 0;
   /** How many times a reader forgot a rewritten tail, and the first position it forgot the last time. */
   private tailRewrites = 0;
   private rewrittenFrom = 0;
@@ -634,8 +632,7 @@ class FileStore implements FileEventStore {
     const last = this.segments.at(-1);
     if (last !== undefined) {
       last.scanned = false;
-      // Never under a read still going: it would mix the old lines with the new.
-      if (this.activeReads === 0) await this.forgetTailIfRewritten(this.segments.length - 1);
+      await this.forgetTailIfRewritten(this.segments.length - 1);
     }
     await this.discoverSegments();
   }
@@ -651,25 +648,40 @@ class FileStore implements FileEventStore {
     const segment = this.segments[segmentIndex]!;
     const last = this.index.count;
     if (segment.size === 0 || last < segment.firstPosition || this.index.segment(last) !== segmentIndex) return;
-    const offset = this.index.offset(last);
-    const length = this.index.length(last);
-    const bytes = await this.readRange(segment, offset, offset + length + 1).catch(() => undefined);
-    const header = bytes !== undefined && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
-    if (header?.position === last && header.stream === this.index.stream(last)) return;
-    const forgotten = last - segment.firstPosition + 1;
+    if (await this.stillThere(segment, last)) return;
+    // A rollback cuts and then appends: the lines before the first changed one are
+    // all still there, those from it on are not. Find it, and forget only from there.
+    let low = segment.firstPosition; // the first changed line is at or after low...
+    let high = last; // ...and at or before high
+    while (low < high) {
+      const middle = Math.floor((low + high) / 2);
+      if (await this.stillThere(segment, middle)) low = middle + 1;
+      else high = middle;
+    }
+    const from = low;
     this.tailRewrites++;
-    this.rewrittenFrom = segment.firstPosition;
-    this.index.truncate(segment.firstPosition - 1);
-    segment.blocks.truncate(0);
-    segment.size = 0;
+    this.rewrittenFrom = from;
+    segment.size = this.index.offset(from);
+    this.index.truncate(from - 1);
+    segment.blocks.truncate(from - segment.firstPosition);
     this.warn({
       code: 'TAIL_REWRITTEN',
       file: segment.path,
       message:
-        `The writer rewrote the end of ${segment.path} after this reader had read it (a rolled-back write): ` +
-        `its ${forgotten} indexed line(s) are read again.`,
+        `The writer rewrote ${segment.path} from its line ${from - segment.firstPosition + 1} (position ${from}) after this reader had read it ` +
+        `(a rolled-back write): ${last - from + 1} indexed line(s) are read again.`,
     });
   }
+
+  /** True when the line this store indexed for `position` is still where the index says, whole and unchanged. */
+  private async stillThere(segment: Segment, position: number): Promise<boolean> {
+    const offset = this.index.offset(position);
+    const length = this.index.length(position);
+    const bytes = await this.readRange(segment, offset, offset + length + 1).catch(() => undefined);
+    const header = bytes !== undefined && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
+    return header?.position === position && header.stream === this.index.stream(position);
+  }
+
 
   private warn(warning: StoreWarning): void {
     this.warnings.push(warning);
@@ -883,11 +895,26 @@ class FileStore implements FileEventStore {
     this.ensureOpen();
     checkReadBounds({ fromVersion: options.fromVersion, toVersion: options.toVersion });
     await this.refresh();
-    this.activeReads++;
+    yield* this.unlessRewritten(this.readStreamIndexed(stream, options));
+  }
+
+  /**
+   * Hand over what `read` yields, unless a reader's look (this read's or
+   * another's) found meanwhile that the writer rewrote lines (a rolled-back
+   * write): then the read stops with an error saying to read again, rather than
+   * handing over a mix of old lines and new, or calling the log corrupt.
+   */
+  private async *unlessRewritten<T>(read: AsyncIterable<T>): AsyncIterable<T> {
+    const rewrites = this.tailRewrites;
     try {
-      yield* this.readStreamIndexed(stream, options);
-    } finally {
-      this.activeReads--;
+      for await (const item of read) {
+        if (this.tailRewrites !== rewrites) throw new LogRewrittenError(this.dir, this.rewrittenFrom);
+        yield item;
+      }
+    } catch (error) {
+      // Whatever went wrong reading lines that changed under the read is the rewrite's doing.
+      if (this.tailRewrites !== rewrites && !isLogRewrittenError(error)) throw new LogRewrittenError(this.dir, this.rewrittenFrom);
+      throw error;
     }
   }
 
@@ -909,12 +936,7 @@ class FileStore implements FileEventStore {
     this.ensureOpen();
     checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
     await this.refresh();
-    this.activeReads++;
-    try {
-      yield* this.readAllBatchesIndexed(options);
-    } finally {
-      this.activeReads--;
-    }
+    yield* this.unlessRewritten(this.readAllBatchesIndexed(options));
   }
 
   private async *readAllBatchesIndexed(options: ReadAllOptions): AsyncIterable<readonly StoredEvent[]> {
@@ -1155,7 +1177,6 @@ class FileStore implements FileEventStore {
       this.followers.add(complete);
       let rewrites = this.tailRewrites;
       let delivered: number | undefined; // the last position handed to the subscriber
-      let floor: number | undefined; // the position before the first it may hand over
       // Events it delivered that the writer then rolled back cannot be taken back: say so, and stop.
       // Otherwise it reads again from where the rewrite starts; true when it has to.
       const checkNotRewritten = (): boolean => {
@@ -1168,14 +1189,25 @@ class FileStore implements FileEventStore {
           );
         }
         if (last === undefined || last < this.rewrittenFrom) return false;
-        // Read the new lines, not past them; never before where the subscription started.
-        last = Math.max(this.rewrittenFrom - 1, floor ?? 0);
+        // Read the lines written in place of the rolled-back ones. Those were never durable,
+        // so what replaces them counts as new even for a subscription that started after them.
+        last = this.rewrittenFrom - 1;
         return true;
+      };
+      // checkNotRewritten, its own error (delivered events were rewritten) caught: true when it threw.
+      const checkNotRewrittenSafely = (): boolean => {
+        try {
+          checkNotRewritten();
+          return false;
+        } catch (error) {
+          stop();
+          subscriber.error(error);
+          return true;
+        }
       };
       const look = async (): Promise<void> => {
         try {
           last ??= await this.headPosition(); // 'end': only what comes after now
-          floor ??= last;
           let again = false;
           for await (const batch of this.readAllBatches({ fromPosition: last + 1 })) {
             again = checkNotRewritten();
@@ -1192,6 +1224,11 @@ class FileStore implements FileEventStore {
           if (!stopped) timer = setTimeout(() => void look(), again ? 0 : this.followIntervalMs);
         } catch (error) {
           if (stopped) return;
+          // Another read noticed a rewrite under this look: look again, from where it starts.
+          if (isLogRewrittenError(error)) {
+            if (!checkNotRewrittenSafely()) timer = setTimeout(() => void look(), 0);
+            return;
+          }
           stop();
           subscriber.error(error);
         }

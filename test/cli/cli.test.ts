@@ -318,6 +318,12 @@ describe('bad input', () => {
       delete process.env.MOAI_STORE_URL;
     }
     expect(await readFile(segment, 'utf8')).toBe(before);
+    // A config that names another store is not read past, even when it has an error besides.
+    await mkdir(join(cwd, '.moai', 'config'));
+    await writeFile(join(cwd, '.moai', 'config', 'config.json'), '{ "store": { "kind": "postgres" }, "sesion": {} }');
+    const events = await runBinary(['events'], cwd);
+    expect(events.code).toBe(1);
+    expect(events.stderr).toMatch(/names a postgres store/);
   });
 
   it('archives checkpoints past the retention when a command appends (neither has a valid document to keep)', async () => {

@@ -212,4 +212,15 @@ describe('the engine review of 2026-11-30', () => {
     expect((refused as Error).message).toBe('A compaction leaves less context than it found: session s has 1000 tokens in use, so it cannot be compacted to 190000.');
     expect(session.state.version).toBe(version);
   });
+
+  it('hands off from the agent the log says holds the session, not the one a stale handle remembers', async () => {
+    const engine = await engineWith();
+    const first = await engine.startSession({ sessionId: 's', agent: 'a', model: MODEL });
+    await first.requestHandoff({ toAgent: 'b', summary: 'over to b', handoffId: 'h1' });
+    const stale = await engine.openSession('s'); // remembers a holding it
+    const receiver = await engine.openSession('s');
+    await receiver.acceptHandoff('h1', 'b');
+    const refused = await stale.requestHandoff({ toAgent: 'b', summary: 'back to b?', handoffId: 'h2' }).catch((e: unknown) => e);
+    expect((refused as Error).message).toMatch(/from_agent and to_agent are both "b"/);
+  });
 });

@@ -8,6 +8,7 @@ import {
   isCorruptLogError,
   isInvalidEventError,
   isLogLockedError,
+  isLogRewrittenError,
   isStorageError,
   openFileEventStore,
   type EventStore,
@@ -172,7 +173,7 @@ describe('file store on disk', () => {
     await writer.append('session-b', [sampleEvent('other')]); // ...and written over
     await writer.close();
     await vi.waitFor(() => expect(failure).toBeDefined(), { timeout: 5_000 });
-    expect(failure!.message).toMatch(/rewrote the log from position 1 after this subscription had delivered events up to 4 .*subscribe again from position 1\./);
+    expect(failure!.message).toMatch(/rewrote the log from position 4 after this subscription had delivered events up to 4 .*subscribe again from position 4\./);
     expect(seen).toEqual([1, 2, 3, 4]);
   });
 
@@ -197,6 +198,41 @@ describe('file store on disk', () => {
     await writer.close();
     await vi.waitFor(() => expect(onlyB).toEqual(['other']), { timeout: 5_000 });
     expect(failure).toBeUndefined();
+  });
+
+  it('stops a read paused across a rewrite with an error saying to read again, and keeps every other read right', async () => {
+    const dir = await freshDir();
+    const file = await writeThreeEvents(dir);
+    let writer = await openFileEventStore({ dir });
+    await writer.append('session-a', [sampleEvent('t4')]);
+    await writer.close();
+    const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 10 });
+    stores.push(reader);
+    const paused = reader.readStream('session-a')[Symbol.asyncIterator]();
+    expect((await paused.next()).value).toMatchObject({ position: 1 });
+    const fromEnd: number[] = [];
+    reader.subscribe({ fromPosition: 'end' }).subscribe((e) => fromEnd.push(e.position));
+    await vi.waitFor(async () => expect(await reader.headPosition()).toBe(4));
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9)); // t4 rolled back...
+    await rm(file.replace(/\.jsonl$/, '.idx'));
+    writer = await openFileEventStore({ dir });
+    await writer.append('session-b', [sampleEvent('a-longer-replacement'), sampleEvent('and-one-more')]); // ...and written over
+    await writer.close();
+    // Other reads see the log as it now is; the paused one stops, clearly.
+    expect((await collect(reader.readAll())).map((e) => [e.position, e.stream])).toEqual([
+      [1, 'session-a'],
+      [2, 'session-a'],
+      [3, 'session-a'],
+      [4, 'session-b'],
+      [5, 'session-b'],
+    ]);
+    expect(reader.warnings.map((w) => w.message)).toEqual([expect.stringContaining('from its line 4 (position 4)')]);
+    const stopped = await paused.next().catch((e: unknown) => e);
+    expect(isLogRewrittenError(stopped)).toBe(true);
+    expect((stopped as Error).message).toMatch(/rewrote the log from position 4 while this read was under way .*read again\./);
+    // A subscription from the end, which started before position 4 was rewritten, gets what replaced it.
+    await vi.waitFor(() => expect(fromEnd).toEqual([4, 5]), { timeout: 5_000 });
   });
 
   it('reads a segment file through a symbolic link', async () => {
