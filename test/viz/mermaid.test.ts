@@ -26,12 +26,14 @@ describe('state charts', () => {
       id: 'custom',
       initial: 'to do',
       states: {
-        'to do': { on: { START: 'working' } },
+        'to do': { on: { START: 'to_do' } }, // two names that come out alike as ids
+        to_do: { on: { START: 'working' } },
         working: {
           initial: 'drafting',
           states: {
             drafting: { on: { DRAFTED: 'review' } },
-            review: { on: { APPROVE: { target: '#custom.done', guard: 'reviewed' } } },
+            review: { on: { APPROVE: { target: '#custom.done', guard: 'reviewed' } } }, // leaves its parent
+            '2nd look': { type: 'final' },
           },
           on: { FAIL: 'failed' },
         },
@@ -43,15 +45,19 @@ describe('state charts', () => {
       'stateDiagram-v2',
       '  [*] --> to_do',
       '  state "to do" as to_do',
+      '  state "to_do" as to_do_2',
       '  state working {',
       '    [*] --> working__drafting',
       '    state "drafting" as working__drafting',
       '    state "review" as working__review',
-      '    working__drafting --> working__review: DRAFTED',
-      '    working__review --> done: APPROVE [reviewed]',
+      '    state "2nd look" as working__2nd_look',
+      '    working__2nd_look --> [*]',
       '  }',
-      '  to_do --> working: START',
+      '  to_do --> to_do_2: START',
+      '  to_do_2 --> working: START',
       '  working --> failed: FAIL',
+      '  working__drafting --> working__review: DRAFTED',
+      '  working__review --> done: APPROVE [reviewed]', // drawn at the top level: done stays outside working
       '  done --> [*]',
     ]);
   });
