@@ -189,6 +189,14 @@ export class LogRewrittenError extends StorageError {
 /** True when `error` is a {@link LogRewrittenError}. */
 export const isLogRewrittenError = (error: unknown): error is LogRewrittenError => error instanceof LogRewrittenError;
 
+/** The refusal of a store kind this version does not have (the config's `store.kind`, or `MOAI_STORE_URL`). */
+export function unsupportedStoreError(kind: string): StorageError {
+  return new StorageError(
+    `The config (store.kind, or the MOAI_STORE_URL environment variable) names a ${kind} store, which this version of ` +
+      'moai-session does not have yet; use the file store (store.kind "file", and unset MOAI_STORE_URL).',
+  );
+}
+
 /** An argument given to the library or the CLI that is out of range or malformed. */
 export class InvalidArgumentError extends MoaiError {
   constructor(message: string) {

@@ -5,7 +5,7 @@ import { ReplayFold } from '../engine/replay.js';
 import { loadConfig } from '../config/loadConfig.js';
 import type { EngineWarning } from '../engine/sessionHandle.js';
 import type { StoredEvent } from '../events/envelope.js';
-import { StorageError } from '../errors.js';
+import { StorageError, unsupportedStoreError } from '../errors.js';
 import { writeMemoryFiles } from '../memory/writeMemoryFiles.js';
 import { openFileEventStore, type FileEventStore } from '../store/fileEventStore.js';
 import type { CliIo, GlobalOptions } from './io.js';
@@ -63,12 +63,7 @@ async function refuseOtherStores(dir: string, io: CliIo): Promise<void> {
   // but what it (or MOAI_STORE_URL) says of the store still counts.
   const loaded = await loadConfig({ dir, env: io.env }).catch(() => undefined);
   const kind = loaded !== undefined ? loaded.config.store.kind : await storeKindDespiteErrors(dir, io);
-  if (kind !== 'file') {
-    throw new StorageError(
-      `The config (store.kind, or the MOAI_STORE_URL environment variable) names a ${kind} store, which this version of ` +
-        'moai-session does not have yet; use the file store (store.kind "file", and unset MOAI_STORE_URL).',
-    );
-  }
+  if (kind !== 'file') throw unsupportedStoreError(kind);
 }
 
 /**

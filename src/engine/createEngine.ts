@@ -6,9 +6,10 @@ import { createFileCheckpointStore, createMemoryCheckpointStore, type Checkpoint
 import { loadConfig } from '../config/loadConfig.js';
 import { DEFAULT_CONFIG, type MoaiConfig } from '../config/schema.js';
 import { sessionIdOfStream, sessionStream, type StoredEvent, type StoredEventOf } from '../events/envelope.js';
-import { CommandRejectedError, InvalidArgumentError, StorageError, UnknownSessionError } from '../errors.js';
+import { CommandRejectedError, InvalidArgumentError, UnknownSessionError, unsupportedStoreError } from '../errors.js';
 import type { SessionSummary } from '../projections/sessionSummary.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
+import { eventAt } from '../store/eventAt.js';
 import type { EventStore } from '../store/eventStore.js';
 import { openFileEventStore, type Durability } from '../store/fileEventStore.js';
 import { windowOf } from './decideBudget.js';
@@ -165,12 +166,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const warningCallback = options.onWarning === undefined ? undefined : warnings.subscribe(options.onWarning);
   let store = options.store;
   if (store === undefined) {
-    if (config.store.kind === 'postgres') {
-      throw new StorageError(
-        'The config (store.kind, or the MOAI_STORE_URL environment variable) names a PostgreSQL store, which this version of moai-session ' +
-          'does not have yet; use the file store (store.kind "file", and unset MOAI_STORE_URL).',
-      );
-    }
+    if (config.store.kind !== 'file') throw unsupportedStoreError(config.store.kind);
     store = await openFileEventStore({
       dir: join(dir!, 'events'),
       durability: options.durability ?? config.store.durability,
@@ -217,11 +213,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
    */
   const refuseForkInsideOneCommand = async (sessionId: string, atVersion: number): Promise<void> => {
     const stream = sessionStream(sessionId);
-    const correlationAt = async (version: number): Promise<string | undefined> => {
-      let id: string | undefined;
-      for await (const event of store.readStream(stream, { fromVersion: version, toVersion: version })) id = event.meta.correlationId;
-      return id;
-    };
+    const correlationAt = async (version: number): Promise<string | undefined> => (await eventAt(store, stream, version))?.meta.correlationId;
     const correlationId = await correlationAt(atVersion);
     if (correlationId === undefined || (await correlationAt(atVersion + 1)) !== correlationId) return;
     let first = atVersion;
@@ -263,8 +255,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       let ended = false;
       try {
         for (let version = info.version; version >= 1; version--) {
-          let type: string | undefined;
-          for await (const event of store.readStream(info.stream, { fromVersion: version, toVersion: version })) type = event.type;
+          const type = (await eventAt(store, info.stream, version))?.type;
           if (type === 'CheckpointArchived') continue;
           ended = type === 'SessionEnded';
           break;

@@ -61,6 +61,7 @@ export function taskTransition(
   event: TaskEventType,
   reason: string | undefined,
   taskMachine: AnyStateMachine = taskLifecycleMachine,
+  from?: TaskState,
 ): SessionEventBody {
   const sessionId = view.session.sessionId;
   const task = view.tasks.byId.get(taskId);
@@ -71,12 +72,14 @@ export function taskTransition(
         (known.length > 0 ? `; its tasks are ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.` : '; add it first.'),
     );
   }
+  // `from`: the state an earlier step of the same command leaves the task in.
+  const state = from ?? task.state;
   const table = transitionTableFor(taskMachine);
-  const to = table.next(task.state, event);
-  if (to === undefined) throw new InvalidTransitionError(sessionId, task.taskId, task.state, event, table.accepted(task.state));
+  const to = table.next(state, event);
+  if (to === undefined) throw new InvalidTransitionError(sessionId, task.taskId, state, event, table.accepted(state));
   const body: SessionEventBody & { type: 'TaskTransitioned' } = {
     type: 'TaskTransitioned',
-    data: { taskId: task.taskId, event, from: task.state, to: to as TaskState },
+    data: { taskId: task.taskId, event, from: state, to: to as TaskState },
   };
   if (reason !== undefined) body.data.reason = reason;
   return body;
@@ -197,12 +200,9 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       };
       if (command.reason !== undefined) switched.data.reason = command.reason;
       const into = working.map((id) => taskTransition(view, id, 'SWITCH_CONTEXT', reason, taskMachine));
-      const table = transitionTableFor(taskMachine);
       const outOf = into.map((step) => {
-        const { taskId, to: from } = (step as SessionEventBody & { type: 'TaskTransitioned' }).data;
-        const to = table.next(from, 'SWITCH_DONE');
-        if (to === undefined) throw new InvalidTransitionError(sessionId, taskId, from, 'SWITCH_DONE', table.accepted(from));
-        return { type: 'TaskTransitioned' as const, data: { taskId, event: 'SWITCH_DONE' as const, from, to: to as TaskState, reason } };
+        const { taskId, to } = (step as SessionEventBody & { type: 'TaskTransitioned' }).data;
+        return taskTransition(view, taskId, 'SWITCH_DONE', reason, taskMachine, to);
       });
       return [...into, switched, ...budgetEvents(view, command.model, view.tokens.contextTokens, context.budget), ...outOf];
     }

@@ -3,6 +3,7 @@ import type { CheckpointStore, LoadedCheckpoint } from '../checkpoints/checkpoin
 import { sessionStream, type StoredEvent } from '../events/envelope.js';
 import { UnknownSessionError } from '../errors.js';
 import { sessionViewFromJson, sessionViewProjection, type SessionView } from '../projections/sessionView.js';
+import { eventAt } from '../store/eventAt.js';
 import type { EventStore } from '../store/eventStore.js';
 
 /** Something noticed while loading, reported instead of thrown (a checkpoint skipped). */
@@ -103,10 +104,8 @@ async function newestValidCheckpoint(
       warn(`Skipped checkpoint ${document.checkpointId} of session ${sessionId}: its state does not match its checksum.`);
       continue;
     }
-    let recorded: { checkpointId: string; checksum: string } | undefined;
-    for await (const event of store.readStream(sessionStream(sessionId), { fromVersion: document.version + 1, toVersion: document.version + 1 })) {
-      if (event.type === 'CheckpointCreated') recorded = event.data;
-    }
+    const event = await eventAt(store, sessionStream(sessionId), document.version + 1);
+    const recorded = event?.type === 'CheckpointCreated' ? event.data : undefined;
     if (recorded?.checkpointId !== document.checkpointId) {
       warn(`Skipped checkpoint ${document.checkpointId} of session ${sessionId}: the log does not record it at version ${document.version + 1}.`);
       continue;

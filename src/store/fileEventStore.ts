@@ -130,6 +130,8 @@ interface RangeBlock {
  */
 const MAX_READ_HANDLES = 16;
 
+const NEWLINE = 0x0a;
+
 /** An open (or opening) read handle of a segment and how many reads are using it. */
 interface ReadHandle {
   readonly handle: Promise<FileHandle>;
@@ -368,9 +370,7 @@ class FileStore implements FileEventStore {
     // The file must still hold, where the index says, the last line it indexed.
     const lastAt = saved.offsets.length - 1;
     if (lastAt >= 0) {
-      const length = saved.lengths[lastAt]!;
-      const bytes = await this.readRange(segment, saved.offsets[lastAt]!, saved.offsets[lastAt]! + length + 1).catch(() => undefined);
-      const header = bytes && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
+      const header = await this.soundHeaderAt(segment, saved.offsets[lastAt]!, saved.lengths[lastAt]!);
       if (header?.position !== saved.firstPosition + lastAt) return false;
     }
     // Another read may have indexed this segment while the file was read.
@@ -611,16 +611,11 @@ class FileStore implements FileEventStore {
 
   private async readLine(position: number): Promise<ReturnType<typeof decodeLine>> {
     const segment = this.segments[this.index.segment(position)]!;
+    const offset = this.index.offset(position);
     const length = this.index.length(position);
-    const handle = await open(segment.path, 'r');
-    try {
-      const buffer = Buffer.allocUnsafe(length);
-      await handle.read(buffer, 0, length, this.index.offset(position));
-      return decodeLine(buffer, 0, length);
-    } finally {
-      await handle.close();
-    }
+    return decodeLine(await this.readRange(segment, offset, offset + length), 0, length);
   }
+
 
   /**
    * A read-only store notes what the writer process may have appended since
@@ -675,11 +670,14 @@ class FileStore implements FileEventStore {
 
   /** True when the line this store indexed for `position` is still where the index says, whole and unchanged. */
   private async stillThere(segment: Segment, position: number): Promise<boolean> {
-    const offset = this.index.offset(position);
-    const length = this.index.length(position);
-    const bytes = await this.readRange(segment, offset, offset + length + 1).catch(() => undefined);
-    const header = bytes !== undefined && bytes[length] === 0x0a && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
+    const header = await this.soundHeaderAt(segment, this.index.offset(position), this.index.length(position));
     return header?.position === position && header.stream === this.index.stream(position);
+  }
+
+  /** The header of the line at `offset`, `length` bytes long, when it is there whole (its newline after it) and sound. */
+  private async soundHeaderAt(segment: Segment, offset: number, length: number): Promise<LineHeader | undefined> {
+    const bytes = await this.readRange(segment, offset, offset + length + 1).catch(() => undefined);
+    return bytes !== undefined && bytes[length] === NEWLINE && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
   }
 
 
@@ -895,7 +893,9 @@ class FileStore implements FileEventStore {
     this.ensureOpen();
     checkReadBounds({ fromVersion: options.fromVersion, toVersion: options.toVersion });
     await this.refresh();
-    yield* this.unlessRewritten(this.readStreamIndexed(stream, options));
+    const read = this.readStreamIndexed(stream, options);
+    // Only a reader finds rewrites: a writer made every line it reads.
+    yield* this.readOnly ? this.unlessRewritten(read) : read;
   }
 
   /**
@@ -936,7 +936,8 @@ class FileStore implements FileEventStore {
     this.ensureOpen();
     checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
     await this.refresh();
-    yield* this.unlessRewritten(this.readAllBatchesIndexed(options));
+    const read = this.readAllBatchesIndexed(options);
+    yield* this.readOnly ? this.unlessRewritten(read) : read;
   }
 
   private async *readAllBatchesIndexed(options: ReadAllOptions): AsyncIterable<readonly StoredEvent[]> {
@@ -1177,9 +1178,11 @@ class FileStore implements FileEventStore {
       this.followers.add(complete);
       let rewrites = this.tailRewrites;
       let delivered: number | undefined; // the last position handed to the subscriber
-      // Events it delivered that the writer then rolled back cannot be taken back: say so, and stop.
-      // Otherwise it reads again from where the rewrite starts; true when it has to.
-      const checkNotRewritten = (): boolean => {
+      // After a rewrite: the lines written in place of rolled-back ones are read (they
+      // count as new even for a subscription started after them: those were never
+      // durable); true when it has to read again from there. Events it delivered
+      // that were rolled back cannot be taken back: that stops the subscription.
+      const rewound = (): boolean => {
         if (this.tailRewrites === rewrites) return false;
         rewrites = this.tailRewrites;
         if (delivered !== undefined && delivered >= this.rewrittenFrom) {
@@ -1189,28 +1192,18 @@ class FileStore implements FileEventStore {
           );
         }
         if (last === undefined || last < this.rewrittenFrom) return false;
-        // Read the lines written in place of the rolled-back ones. Those were never durable,
-        // so what replaces them counts as new even for a subscription that started after them.
         last = this.rewrittenFrom - 1;
         return true;
       };
-      // checkNotRewritten, its own error (delivered events were rewritten) caught: true when it threw.
-      const checkNotRewrittenSafely = (): boolean => {
-        try {
-          checkNotRewritten();
-          return false;
-        } catch (error) {
-          stop();
-          subscriber.error(error);
-          return true;
-        }
+      const lookAgain = (ms: number): void => {
+        if (!stopped) timer = setTimeout(() => void look(), ms);
       };
       const look = async (): Promise<void> => {
         try {
           last ??= await this.headPosition(); // 'end': only what comes after now
           let again = false;
           for await (const batch of this.readAllBatches({ fromPosition: last + 1 })) {
-            again = checkNotRewritten();
+            again = rewound();
             if (again) break;
             for (const event of batch) {
               if (stopped) return;
@@ -1220,15 +1213,11 @@ class FileStore implements FileEventStore {
               subscriber.next(event);
             }
           }
-          again ||= checkNotRewritten();
-          if (!stopped) timer = setTimeout(() => void look(), again ? 0 : this.followIntervalMs);
+          lookAgain(again || rewound() ? 0 : this.followIntervalMs);
         } catch (error) {
           if (stopped) return;
-          // Another read noticed a rewrite under this look: look again, from where it starts.
-          if (isLogRewrittenError(error)) {
-            if (!checkNotRewrittenSafely()) timer = setTimeout(() => void look(), 0);
-            return;
-          }
+          // Another read noticed a rewrite under this look: the next look deals with it.
+          if (isLogRewrittenError(error)) return lookAgain(0);
           stop();
           subscriber.error(error);
         }
