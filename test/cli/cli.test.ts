@@ -12,6 +12,19 @@ const checksummed = (value: unknown): string => {
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 };
 
+/** A `CheckpointCreated` line for session h's `position`, with no document, long past the 7 days kept by default. */
+const oldCheckpointLine = (position: number, checkpointId: string): string =>
+  checksummed({
+    position,
+    stream: 'session-h',
+    version: position,
+    id: `e${position}`,
+    type: 'CheckpointCreated',
+    schemaVersion: 1,
+    meta: { at: `2026-01-0${position}T00:00:00.000Z`, agent: 'a' },
+    data: { checkpointId, reason: 'requested', position: position - 1, version: position - 1, checksum: '0'.repeat(64) },
+  });
+
 /** A log written by hand: a session with one task, then whatever `extra` adds. */
 async function handWrittenLog(extra: unknown[] = []): Promise<{ cwd: string; segment: string }> {
   const cwd = await tempDir('moai-cli-');
@@ -328,18 +341,7 @@ describe('bad input', () => {
 
   it('archives checkpoints past the retention when a command appends (neither has a valid document to keep)', async () => {
     const { cwd, segment } = await handWrittenLog();
-    const checkpoint = (position: number, checkpointId: string) =>
-      checksummed({
-        position,
-        stream: 'session-h',
-        version: position,
-        id: `e${position}`,
-        type: 'CheckpointCreated',
-        schemaVersion: 1,
-        meta: { at: `2026-01-0${position}T00:00:00.000Z`, agent: 'a' }, // long past the 7 days kept by default
-        data: { checkpointId, reason: 'requested', position: position - 1, version: position - 1, checksum: '0'.repeat(64) },
-      });
-    await appendFile(segment, checkpoint(5, 'cp-old') + checkpoint(6, 'cp-newest'));
+    await appendFile(segment, oldCheckpointLine(5, 'cp-old') + oldCheckpointLine(6, 'cp-newest'));
     expect((await runBinary(['events', '--session', 'h'], cwd)).stdout).not.toContain('CheckpointArchived');
     expect((await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd)).code).toBe(0);
     const archived = (await runBinary(['events', '--session', 'h', '--json'], cwd)).stdout
@@ -352,18 +354,7 @@ describe('bad input', () => {
 
   it('reports what retention archived, and only warns when it cannot: the command itself succeeded', async () => {
     const { cwd, segment } = await handWrittenLog();
-    const checkpoint = (position: number, checkpointId: string) =>
-      checksummed({
-        position,
-        stream: 'session-h',
-        version: position,
-        id: `e${position}`,
-        type: 'CheckpointCreated',
-        schemaVersion: 1,
-        meta: { at: `2026-01-0${position}T00:00:00.000Z`, agent: 'a' },
-        data: { checkpointId, reason: 'requested', position: position - 1, version: position - 1, checksum: '0'.repeat(64) },
-      });
-    await appendFile(segment, checkpoint(5, 'cp-old'));
+    await appendFile(segment, oldCheckpointLine(5, 'cp-old'));
     await mkdir(join(cwd, '.moai', 'sessions'), { recursive: true });
     await writeFile(join(cwd, '.moai', 'sessions', 'archive'), 'in the way'); // the archive folder cannot be made
     const blocked = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);

@@ -12,6 +12,7 @@ import {
   isStorageError,
   openFileEventStore,
   type EventStore,
+  type NewEvent,
   type StoredEvent,
 } from '../../src/index.js';
 import { sampleEvent } from '../../src/testing/index.js';
@@ -48,6 +49,25 @@ async function writeThreeEvents(dir: string): Promise<string> {
 
 function checksummed(json: string): string {
   return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+/** Three events, then t4 in an append of its own: a writer that wrote t4 and had not yet synced it. */
+async function writeFourEvents(dir: string): Promise<string> {
+  const file = await writeThreeEvents(dir);
+  const writer = await openFileEventStore({ dir });
+  await writer.append('session-a', [sampleEvent('t4')]);
+  await writer.close();
+  return file;
+}
+
+/** The writer's fsync of t4 failed: t4 is cut off, and its next append (`replacement`) takes its place. */
+async function rollBackT4AndWriteOver(dir: string, file: string, replacement: readonly NewEvent[]): Promise<void> {
+  const text = await readFile(file, 'utf8');
+  await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9));
+  await rm(file.replace(/\.jsonl$/, '.idx'));
+  const writer = await openFileEventStore({ dir });
+  await writer.append('session-b', replacement);
+  await writer.close();
 }
 
 describe('file store on disk', () => {
@@ -129,20 +149,12 @@ describe('file store on disk', () => {
 
   it('reads the end of the log again when the writer rewrote what a reader had read (a rolled-back write)', async () => {
     const dir = await freshDir();
-    const file = await writeThreeEvents(dir);
     // A writer writes t4; a reader reads it before the writer's fsync...
-    let writer = await openFileEventStore({ dir });
-    await writer.append('session-a', [sampleEvent('t4')]);
-    await writer.close();
+    const file = await writeFourEvents(dir);
     const reader = await openStore(dir, true);
     expect((await collect(reader.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['t1', 't2', 't3', 't4']);
     // ...which fails: t4 is cut off, and the writer's next append takes its place.
-    const text = await readFile(file, 'utf8');
-    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9));
-    await rm(file.replace(/\.jsonl$/, '.idx'));
-    writer = await openFileEventStore({ dir });
-    await writer.append('session-b', [sampleEvent('other')]);
-    await writer.close();
+    await rollBackT4AndWriteOver(dir, file, [sampleEvent('other')]);
     const after = await collect(reader.readAll());
     expect(after.map((e) => [e.position, e.stream, (e.data as { taskId: string }).taskId])).toEqual([
       [1, 'session-a', 't1'],
@@ -156,22 +168,14 @@ describe('file store on disk', () => {
 
   it('stops a live subscription that had delivered events the writer then rewrote, saying where to start again', async () => {
     const dir = await freshDir();
-    const file = await writeThreeEvents(dir);
-    let writer = await openFileEventStore({ dir });
-    await writer.append('session-a', [sampleEvent('t4')]);
-    await writer.close();
+    const file = await writeFourEvents(dir);
     const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 10 });
     stores.push(reader);
     const seen: number[] = [];
     let failure: Error | undefined;
     reader.subscribe().subscribe({ next: (e) => seen.push(e.position), error: (e: Error) => (failure = e) });
     await vi.waitFor(() => expect(seen).toEqual([1, 2, 3, 4]));
-    const text = await readFile(file, 'utf8');
-    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9)); // t4 rolled back...
-    await rm(file.replace(/\.jsonl$/, '.idx'));
-    writer = await openFileEventStore({ dir });
-    await writer.append('session-b', [sampleEvent('other')]); // ...and written over
-    await writer.close();
+    await rollBackT4AndWriteOver(dir, file, [sampleEvent('other')]);
     await vi.waitFor(() => expect(failure).toBeDefined(), { timeout: 5_000 });
     expect(failure!.message).toMatch(/rewrote the log from position 4 after this subscription had delivered events up to 4 .*subscribe again from position 4\./);
     expect(seen).toEqual([1, 2, 3, 4]);
@@ -179,10 +183,7 @@ describe('file store on disk', () => {
 
   it('lets a live subscription that delivered none of the rewritten events read the lines written in their place', async () => {
     const dir = await freshDir();
-    const file = await writeThreeEvents(dir); // session-a only
-    let writer = await openFileEventStore({ dir });
-    await writer.append('session-a', [sampleEvent('t4')]);
-    await writer.close();
+    const file = await writeFourEvents(dir); // session-a only
     const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 10 });
     stores.push(reader);
     const onlyB: string[] = [];
@@ -190,22 +191,14 @@ describe('file store on disk', () => {
     reader.subscribe({ stream: 'session-b' }).subscribe({ next: (e) => onlyB.push((e.data as { taskId: string }).taskId), error: (e) => (failure = e) });
     await vi.waitFor(async () => expect(await reader.headPosition()).toBe(4));
     await new Promise((resolve) => setTimeout(resolve, 50)); // it has looked at 1 to 4, delivering nothing
-    const text = await readFile(file, 'utf8');
-    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9));
-    await rm(file.replace(/\.jsonl$/, '.idx'));
-    writer = await openFileEventStore({ dir });
-    await writer.append('session-b', [sampleEvent('other')]); // position 4 again
-    await writer.close();
+    await rollBackT4AndWriteOver(dir, file, [sampleEvent('other')]); // position 4 again
     await vi.waitFor(() => expect(onlyB).toEqual(['other']), { timeout: 5_000 });
     expect(failure).toBeUndefined();
   });
 
   it('stops a read paused across a rewrite with an error saying to read again, and keeps every other read right', async () => {
     const dir = await freshDir();
-    const file = await writeThreeEvents(dir);
-    let writer = await openFileEventStore({ dir });
-    await writer.append('session-a', [sampleEvent('t4')]);
-    await writer.close();
+    const file = await writeFourEvents(dir);
     const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 10 });
     stores.push(reader);
     const paused = reader.readStream('session-a')[Symbol.asyncIterator]();
@@ -213,12 +206,7 @@ describe('file store on disk', () => {
     const fromEnd: number[] = [];
     reader.subscribe({ fromPosition: 'end' }).subscribe((e) => fromEnd.push(e.position));
     await vi.waitFor(async () => expect(await reader.headPosition()).toBe(4));
-    const text = await readFile(file, 'utf8');
-    await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9)); // t4 rolled back...
-    await rm(file.replace(/\.jsonl$/, '.idx'));
-    writer = await openFileEventStore({ dir });
-    await writer.append('session-b', [sampleEvent('a-longer-replacement'), sampleEvent('and-one-more')]); // ...and written over
-    await writer.close();
+    await rollBackT4AndWriteOver(dir, file, [sampleEvent('a-longer-replacement'), sampleEvent('and-one-more')]);
     // Other reads see the log as it now is; the paused one stops, clearly.
     expect((await collect(reader.readAll())).map((e) => [e.position, e.stream])).toEqual([
       [1, 'session-a'],
