@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Reads all of standard input (for `-` file arguments); the process's stdin when absent. */
+  readStdin?: () => Promise<string>;
 }
 
 /** The options every command takes. */
@@ -20,4 +22,12 @@ export const processIo = (): CliIo => ({
   stderr: (text) => process.stderr.write(text),
   cwd: process.cwd(),
   env: process.env,
+  readStdin: readProcessStdin,
 });
+
+/** All of the process's standard input, as UTF-8 text. */
+export async function readProcessStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -11,7 +11,7 @@ import { handoffRulesFromConfig, validateHandoffPackage } from '../../handoff/va
 import type { EngineSettings } from '../../engine/settings.js';
 import { EXIT } from '../exitCodes.js';
 import { tokens } from '../format.js';
-import type { CliIo, GlobalOptions } from '../io.js';
+import { readProcessStdin, type CliIo, type GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
 import { parseJsonArgument } from '../parse.js';
 import { stateFolder, withEngine } from '../stateFolder.js';
@@ -126,14 +126,6 @@ export async function handoffCreateCommand(options: HandoffCreateCommandOptions,
 export interface HandoffValidateCommandOptions extends GlobalOptions {
   /** A package file, or `-` for stdin. */
   file: string;
-  /** Reads stdin; the process's by default. */
-  readStdin?: () => Promise<string>;
-}
-
-async function readAllStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -146,7 +138,7 @@ export async function handoffValidateCommand(options: HandoffValidateCommandOpti
   const name = fromStdin ? 'stdin' : options.file;
   let text: string;
   try {
-    text = fromStdin ? await (options.readStdin ?? readAllStdin)() : await readFile(resolve(io.cwd, options.file), 'utf8');
+    text = fromStdin ? await (io.readStdin ?? readProcessStdin)() : await readFile(resolve(io.cwd, options.file), 'utf8');
   } catch (error) {
     throw new StorageError(`Cannot read the handoff package ${name}: ${(error as Error).message}.`, { cause: error });
   }
