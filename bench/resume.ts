@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine, loadSessionView, openFileEventStore, type NewEvent } from '../src/index.js';
+import { createEngine, openFileEventStore, type NewEvent } from '../src/index.js';
+import { loadSessionView } from '../src/engine/loadSessionView.js';
 import { median, report } from './report.js';
 
 const TOTAL = 1_000_000;

@@ -1,4 +1,6 @@
-// The public API of moai-session: every export is named here.
+// The public API of moai-session (the engine): every export is named here, on
+// purpose. The command line is `moai-session/cli`, the machines alone
+// `moai-session/machines`, the store contract suite `moai-session/testing`.
 
 // Errors
 export {
@@ -70,7 +72,6 @@ export {
   type NewEvent,
 } from './events/envelope.js';
 export { UpcasterRegistry, BUILT_IN_UPCASTERS, type Upcaster } from './events/upcasters.js';
-export { parseStoredEvent, validateNewEvents } from './events/validate.js';
 
 // Stores
 export type {
@@ -92,6 +93,13 @@ export {
   type Durability,
   type StoreWarning,
 } from './store/fileEventStore.js';
+export {
+  openEventStore,
+  registerStoreDriver,
+  storeKindOfUrl,
+  type StoreTarget,
+  type StoreDriver,
+} from './store/openEventStore.js';
 
 // Projections
 export {
@@ -134,65 +142,38 @@ export {
   type SessionStateOptions,
   type RetentionResult,
 } from './engine/createEngine.js';
-export {
+export type {
   SessionHandle,
-  type AddTaskInput,
-  type RecordUsageOptions,
-  type TaskCommandOptions,
-  type BudgetReport,
-  type Summariser,
-  type CompactionRequest,
-  type CompactionResult,
-  type EngineWarning,
+  AddTaskInput,
+  RecordUsageOptions,
+  TaskCommandOptions,
+  BudgetReport,
 } from './engine/sessionHandle.js';
-export {
-  loadSessionView,
-  forkBase,
-  type LoadSessionViewOptions,
-  type LoadedSessionView,
-  type LoadWarning,
-} from './engine/loadSessionView.js';
-export { settingsFromConfig, type EngineSettings } from './engine/settings.js';
-export { requestHandoff, type RequestHandoffInput } from './engine/handoffs.js';
-export { recoverSession, type RecoverOptions, type RecoveryReport } from './engine/recovery.js';
-export { react, type Reaction } from './engine/policies.js';
-export { budgetEvents, windowOf, DEFAULT_BUDGET_SETTINGS, type BudgetSettings } from './engine/decideBudget.js';
-export { decide, taskTransition, tasksIn, type DecideContext } from './engine/decide.js';
-export {
-  buildCheckpointDocument,
-  stateChecksum,
-  isCheckpointIntact,
-  type CheckpointDocument,
-} from './checkpoints/checkpointDocument.js';
+export type { Summariser, CompactionRequest, CompactionResult, EngineWarning } from './engine/commandRunner.js';
+export type { LoadWarning } from './engine/loadSessionView.js';
+export type { EngineSettings } from './engine/settings.js';
+export type { BudgetSettings } from './engine/decideBudget.js';
+export type { RequestHandoffInput } from './engine/handoffs.js';
+export type { RecoverOptions, RecoveryReport } from './engine/recovery.js';
+export { replay, type ReplayOptions, type ReplayReport, type Divergence } from './engine/replay.js';
+export { isCheckpointIntact, type CheckpointDocument } from './checkpoints/checkpointDocument.js';
 export {
   createFileCheckpointStore,
   createMemoryCheckpointStore,
   type CheckpointStore,
   type LoadedCheckpoint,
 } from './checkpoints/checkpointStore.js';
-export type {
-  SessionCommand,
-  StartSession,
-  ForkSession,
-  ResumeSession,
-  AddTask,
-  SendTaskEvent,
-  RecordTokenUsage,
-  RecordCompaction,
-  SwitchModel,
-  TakeCheckpoint,
-  ArchiveCheckpoint,
-  RequestHandoff,
-  AcceptHandoff,
-  RejectHandoff,
-  StartRecovery,
-  CompleteRecoveryStep,
-  CompleteRecovery,
-  EndSession,
-} from './engine/commands.js';
 
-export { transitionTableFor, type TransitionTable } from './engine/transitionTable.js';
-export { replay, ReplayFold, type ReplayOptions, type ReplayReport, type Divergence } from './engine/replay.js';
+// The state folder: the engine with what the CLI does around it (retention, memory files)
+export {
+  openStateFolder,
+  openStateFolderLog,
+  type StateFolder,
+  type StateFolderLocation,
+  type OpenStateFolderOptions,
+  type OpenStateFolderLogOptions,
+  type SettleResult,
+} from './runtime/openStateFolder.js';
 
 // Token budget
 export {
@@ -263,11 +244,6 @@ export {
   type WriteDefaultConfigResult,
 } from './config/index.js';
 
-// Command line
-export { runCli } from './cli/program.js';
-export { EXIT, exitCodeFor } from './cli/exitCodes.js';
-export type { CliIo, GlobalOptions } from './cli/io.js';
-
 // Visualisation
 export { toMermaid, machineTransitions, type MachineTransition } from './viz/mermaid.js';
 
@@ -305,11 +281,6 @@ export {
   CHECKPOINTS_FOLDER,
   MEMORY_FILES,
   checkpointFilePath,
-  buildSessionState,
-  buildContextCache,
-  tokenUsageLine,
-  buildTokenUsageLog,
-  buildActiveTasks,
   buildMemoryDocuments,
   buildMemoryFiles,
   writeMemoryFiles,

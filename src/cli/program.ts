@@ -2,30 +2,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { TASK_EVENT_TYPES } from '../../machines/taskLifecycle.js';
 import { RECOVERY_STRATEGIES } from '../config/schema.js';
 import { isMoaiError } from '../errors.js';
-import { checkpointCommand } from './commands/checkpoint.js';
-import { compactCommand } from './commands/compact.js';
-import { configSchemaCommand, configShowCommand } from './commands/config.js';
-import { debugCommand, type DebugCommandOptions } from './commands/debug.js';
-import { demoCommand } from './commands/demo.js';
-import { endCommand } from './commands/end.js';
-import { eventsCommand } from './commands/events.js';
-import { forkCommand } from './commands/fork.js';
-import {
-  handoffAcceptCommand,
-  handoffCreateCommand,
-  handoffRejectCommand,
-  handoffValidateCommand,
-  type HandoffCreateCommandOptions,
-} from './commands/handoff.js';
-import { initCommand } from './commands/init.js';
-import { recoverCommand } from './commands/recover.js';
-import { replayCommand } from './commands/replay.js';
-import { resumeCommand } from './commands/resume.js';
-import { startCommand } from './commands/start.js';
-import { stateCommand } from './commands/state.js';
-import { taskAddCommand, taskSendCommand } from './commands/task.js';
-import { usageCommand, type UsageCommandOptions } from './commands/usage.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
+import type { DebugCommandOptions } from './commands/debug.js';
+import type { HandoffCreateCommandOptions } from './commands/handoff.js';
+import type { UsageCommandOptions } from './commands/usage.js';
 import type { CliIo, GlobalOptions } from './io.js';
 
 const EXIT_CODES_HELP = `
@@ -38,6 +18,10 @@ Exit codes:
   70  an internal error (rerun with --debug for the stack)`;
 
 /**
+ * Run the `moai-session` command line. Only the commands are registered here:
+ * each command's module is imported when it runs, so a command loads nothing
+ * it does not use (start-up is a product figure: a hook runs per agent event).
+ *
  * Run the `moai-session` command line with `argv` (without `node` and the
  * script) and return the exit code. Commands write through `io`.
  */
@@ -67,7 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--session <id>', 'the session to work in', 'demo')
     .action(function (this: Command) {
       const options = { ...globals(this), ...this.opts<{ session: string }>() };
-      return run(() => demoCommand(options, io))();
+      return run(async () => (await import('./commands/demo.js')).demoCommand(options, io))();
     });
 
   program
@@ -77,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--from <n>', 'start at this position (or version, with --session)')
     .action(function (this: Command) {
       const options = { ...globals(this), ...this.opts<{ session?: string; from?: string }>() };
-      return run(() => eventsCommand(options, io))();
+      return run(async () => (await import('./commands/events.js')).eventsCommand(options, io))();
     });
 
   program
@@ -87,7 +71,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--at <version>', 'as it was at this version')
     .action(function (this: Command, sessionId: string) {
       const options = { ...globals(this), ...this.opts<{ at?: string }>(), sessionId };
-      return run(() => stateCommand(options, io))();
+      return run(async () => (await import('./commands/state.js')).stateCommand(options, io))();
     });
 
   program
@@ -98,14 +82,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--write-memory-files', 'then rewrite the memory files under <dir>/sessions from the replay (takes the writer lock)', false)
     .action(function (this: Command) {
       const options = { ...globals(this), ...this.opts<{ session?: string; until?: string; writeMemoryFiles: boolean }>() };
-      return run(() => replayCommand(options, io))();
+      return run(async () => (await import('./commands/replay.js')).replayCommand(options, io))();
     });
 
   program
     .command('init')
     .description('write the default config/config.json (never over an existing one) and its JSON Schema')
     .action(function (this: Command) {
-      return run(() => initCommand(globals(this), io))();
+      return run(async () => (await import('./commands/init.js')).initCommand(globals(this), io))();
     });
 
   const config = program.command('config').description('the configuration in <dir>/config/config.json');
@@ -113,13 +97,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('show')
     .description('print the effective configuration: the file over the defaults, then MOAI_STORE_URL')
     .action(function (this: Command) {
-      return run(() => configShowCommand(globals(this), io))();
+      return run(async () => (await import('./commands/config.js')).configShowCommand(globals(this), io))();
     });
   config
     .command('schema')
     .description('print the JSON Schema of config.json, for editors')
     .action(function (this: Command) {
-      return run(() => configSchemaCommand(globals(this), io))();
+      return run(async () => (await import('./commands/config.js')).configSchemaCommand(globals(this), io))();
     });
 
   program
@@ -131,7 +115,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--session <id>', 'its id (default: a new random id)')
     .action(function (this: Command) {
       const options = { ...globals(this), ...this.opts<{ agent: string; model: string; title?: string; session?: string }>() };
-      return run(() => startCommand(options, io))();
+      return run(async () => (await import('./commands/start.js')).startCommand(options, io))();
     });
 
   program
@@ -142,7 +126,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--agent <agent>', 'the agent ending it')
     .action(function (this: Command, sessionId: string) {
       const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
-      return run(() => endCommand(options, io))();
+      return run(async () => (await import('./commands/end.js')).endCommand(options, io))();
     });
 
   program
@@ -153,7 +137,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--reason <text>', 'why it is resumed')
     .action(function (this: Command, sessionId: string) {
       const options = { ...globals(this), ...this.opts<{ agent?: string; reason?: string }>(), sessionId };
-      return run(() => resumeCommand(options, io))();
+      return run(async () => (await import('./commands/resume.js')).resumeCommand(options, io))();
     });
 
   const task = program.command('task').description("a session's tasks");
@@ -173,7 +157,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         sessionId,
         taskId,
       };
-      return run(() => taskAddCommand(options, io))();
+      return run(async () => (await import('./commands/task.js')).taskAddCommand(options, io))();
     });
   task
     .command('send')
@@ -185,7 +169,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--agent <agent>', 'the agent acting')
     .action(function (this: Command, sessionId: string, taskId: string, event: string) {
       const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId, taskId, event };
-      return run(() => taskSendCommand(options, io))();
+      return run(async () => (await import('./commands/task.js')).taskSendCommand(options, io))();
     });
 
   program
@@ -202,7 +186,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--agent <agent>', 'the agent that made the call')
     .action(function (this: Command, sessionId: string) {
       const options: UsageCommandOptions = { ...globals(this), ...this.opts<Omit<UsageCommandOptions, 'sessionId'>>(), sessionId };
-      return run(() => usageCommand(options, io))();
+      return run(async () => (await import('./commands/usage.js')).usageCommand(options, io))();
     });
 
   program
@@ -213,7 +197,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--agent <agent>', 'the agent taking it')
     .action(function (this: Command, sessionId: string) {
       const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
-      return run(() => checkpointCommand(options, io))();
+      return run(async () => (await import('./commands/checkpoint.js')).checkpointCommand(options, io))();
     });
 
   program
@@ -225,7 +209,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--trigger <text>', 'why (default: requested)')
     .action(function (this: Command, sessionId: string) {
       const options = { ...globals(this), ...this.opts<{ tokensAfter: string; summary?: string; trigger?: string }>(), sessionId };
-      return run(() => compactCommand(options, io))();
+      return run(async () => (await import('./commands/compact.js')).compactCommand(options, io))();
     });
 
   program
@@ -243,7 +227,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ...this.opts<{ at?: string; session?: string; agent?: string; model?: string; title?: string }>(),
         sessionId,
       };
-      return run(() => forkCommand(options, io))();
+      return run(async () => (await import('./commands/fork.js')).forkCommand(options, io))();
     });
 
   const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -266,14 +250,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         ...this.opts<Omit<HandoffCreateCommandOptions, 'sessionId'>>(),
         sessionId,
       };
-      return run(() => handoffCreateCommand(options, io))();
+      return run(async () => (await import('./commands/handoff.js')).handoffCreateCommand(options, io))();
     });
   handoff
     .command('validate')
     .description("check a handoff package against its schema and the config's handoff rules (exit 1 listing every problem)")
     .argument('<file>', 'the package, a JSON file, or - for stdin')
     .action(function (this: Command, file: string) {
-      return run(() => handoffValidateCommand({ ...globals(this), file }, io))();
+      return run(async () => (await import('./commands/handoff.js')).handoffValidateCommand({ ...globals(this), file }, io))();
     });
   handoff
     .command('accept')
@@ -283,7 +267,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption('--agent <agent>', 'the receiving agent')
     .action(function (this: Command, sessionId: string, handoffId: string) {
       const options = { ...globals(this), ...this.opts<{ agent: string }>(), sessionId, handoffId };
-      return run(() => handoffAcceptCommand(options, io))();
+      return run(async () => (await import('./commands/handoff.js')).handoffAcceptCommand(options, io))();
     });
   handoff
     .command('reject')
@@ -294,7 +278,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--agent <agent>', 'the agent rejecting it')
     .action(function (this: Command, sessionId: string, handoffId: string) {
       const options = { ...globals(this), ...this.opts<{ reason: string; agent?: string }>(), sessionId, handoffId };
-      return run(() => handoffRejectCommand(options, io))();
+      return run(async () => (await import('./commands/handoff.js')).handoffRejectCommand(options, io))();
     });
 
   program
@@ -305,7 +289,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--agent <agent>', "the agent recovering (default: the session's)")
     .action(function (this: Command, sessionId: string) {
       const options = { ...globals(this), ...this.opts<{ strategy?: string; agent?: string }>(), sessionId };
-      return run(() => recoverCommand(options, io))();
+      return run(async () => (await import('./commands/recover.js')).recoverCommand(options, io))();
     });
 
   program
@@ -318,7 +302,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--show-token-usage-log [sessionId]', 'the token usage records, of one session or all')
     .action(function (this: Command) {
       const options: DebugCommandOptions = { ...globals(this), ...this.opts<Omit<DebugCommandOptions, keyof GlobalOptions>>() };
-      return run(() => debugCommand(options, io))();
+      return run(async () => (await import('./commands/debug.js')).debugCommand(options, io))();
     });
 
   const configure = (commands: readonly Command[]): void => {

@@ -1,23 +1,27 @@
 import { randomUUID } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { filter, Subject, type Observable } from 'rxjs';
+import { resolve } from 'node:path';
+import type { Observable, Subscriber } from 'rxjs';
 import type { AnyStateMachine } from 'xstate';
 import { createFileCheckpointStore, createMemoryCheckpointStore, type CheckpointStore } from '../checkpoints/checkpointStore.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { DEFAULT_CONFIG, type MoaiConfig } from '../config/schema.js';
 import { sessionIdOfStream, sessionStream, type StoredEvent, type StoredEventOf } from '../events/envelope.js';
-import { CommandRejectedError, InvalidArgumentError, UnknownSessionError, unsupportedStoreError } from '../errors.js';
+import { CommandRejectedError, InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import type { SessionSummary } from '../projections/sessionSummary.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import { eventAt } from '../store/eventAt.js';
 import type { EventStore } from '../store/eventStore.js';
-import { openFileEventStore, type Durability } from '../store/fileEventStore.js';
+import type { Durability } from '../store/fileEventStore.js';
+import { openEventStore, storeTargetFromConfig } from '../store/openEventStore.js';
+import { rx } from '../util/rx.js';
+import { CommandRunner, type EngineWarning, type RunnerContext, type Summariser } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';
 import { loadSessionView, type LoadedSessionView } from './loadSessionView.js';
 import { recoverSession, type RecoverOptions, type RecoveryReport } from './recovery.js';
 import { replay, type ReplayOptions, type ReplayReport } from './replay.js';
-import { SessionHandle, type EngineWarning, type SessionHandleContext, type Summariser } from './sessionHandle.js';
+import { createSessionHandle, type SessionHandle } from './sessionHandle.js';
 import { settingsFromConfig, type EngineSettings } from './settings.js';
+import { transitionTableFor } from './transitionTable.js';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
@@ -55,6 +59,11 @@ export interface EngineOptions {
    * which come before anyone can subscribe to `warnings$`.
    */
   onWarning?: (warning: EngineWarning) => void;
+  /**
+   * Called with the events of each append this engine makes (a command's, a
+   * policy's), as soon as they are stored. Unlike `events$`, it loads no rxjs.
+   */
+  onAppend?: (events: readonly StoredEvent[]) => void;
 }
 
 /** The budget events `budget$` emits. */
@@ -110,11 +119,14 @@ export interface Engine {
   readonly settings: EngineSettings;
   /** Where checkpoint documents are kept. */
   readonly checkpoints: CheckpointStore;
-  /** Every event appended to the store from now on, as it is appended. */
+  /**
+   * Every event appended to the store from the moment this is first read, as
+   * it is appended; completes when the engine closes. (rxjs is loaded then.)
+   */
   readonly events$: Observable<StoredEvent>;
-  /** Every new view of every session handled by this engine. */
+  /** Every new view of every session handled by this engine; completes when the engine closes. */
   readonly state$: Observable<SessionView>;
-  /** Thresholds crossed and cleared, and compactions, as they are appended. */
+  /** Thresholds crossed and cleared, and compactions, as they are appended; completes when the engine closes. */
   readonly budget$: Observable<BudgetEvent>;
   /** What the engine noticed but did not throw: a policy skipped, a checkpoint skipped, no summariser. */
   readonly warnings$: Observable<EngineWarning>;
@@ -142,13 +154,20 @@ export interface Engine {
    * failed tasks come out `recovered`, ready to resume.
    */
   recover(sessionId: string, options?: RecoverOptions): Promise<{ handle: SessionHandle; report: RecoveryReport }>;
-  /** Complete the Observables and close the store if the engine opened it. */
+  /** Let queued commands finish, complete the Observables, and close the store if the engine opened it. */
   close(): Promise<void>;
 }
 
 /**
- * Create an engine. With no options it keeps its log in `.moai/events` under
- * the current folder and reads `.moai/config/config.json`.
+ * Create an engine: sessions and their commands on an event store. With no
+ * options it keeps its log in `.moai/events` under the current folder and
+ * reads `.moai/config/config.json`; the store comes from the registry
+ * (`openEventStore`), as the config or `MOAI_STORE_URL` names it. The memory
+ * files and the checkpoint retention of a state folder are the runtime's
+ * (`openStateFolder`), which builds on this.
+ *
+ * Options are checked before anything is opened: a refused option never
+ * leaves a writer lock behind.
  *
  * @example
  * const engine = await createEngine({ store: createMemoryEventStore() });
@@ -158,32 +177,36 @@ export interface Engine {
  * await engine.close();
  */
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
-  const dir = options.dir === undefined && options.store !== undefined ? undefined : resolve(options.dir ?? '.moai');
-  const config = options.config ?? (dir === undefined ? DEFAULT_CONFIG : (await loadConfig({ dir })).config);
-  const settings = settingsFromConfig(config);
-  const ownsStore = options.store === undefined;
-  const warnings = new Subject<EngineWarning>();
-  const warningCallback = options.onWarning === undefined ? undefined : warnings.subscribe(options.onWarning);
-  let store = options.store;
-  if (store === undefined) {
-    if (config.store.kind !== 'file') throw unsupportedStoreError(config.store.kind);
-    store = await openFileEventStore({
-      dir: join(dir!, 'events'),
-      durability: options.durability ?? config.store.durability,
-      lockWaitMs: options.lockWaitMs ?? 0,
-      // A torn tail cut off on open, a lock lost later: what the store noticed is the engine's to tell.
-      onWarning: (warning) => warnings.next({ code: warning.code, message: warning.message }),
-    });
-  }
   const maxConflictRetries = options.maxConflictRetries ?? 3;
   if (!Number.isInteger(maxConflictRetries) || maxConflictRetries < 0) {
     throw new InvalidArgumentError(`maxConflictRetries must be a whole number, 0 or more; got ${maxConflictRetries}.`);
   }
+  // A machine the engine cannot use is refused now, with what to fix, not at the first task.
+  if (options.taskMachine !== undefined) transitionTableFor(options.taskMachine);
+  const dir = options.dir === undefined && options.store !== undefined ? undefined : resolve(options.dir ?? '.moai');
+  const config = options.config ?? (dir === undefined ? DEFAULT_CONFIG : (await loadConfig({ dir })).config);
+  const settings = settingsFromConfig(config);
+  const warnings = new Emitter<EngineWarning>();
+  const warn = (warning: EngineWarning): void => {
+    options.onWarning?.(warning);
+    warnings.next(warning);
+  };
+  const ownsStore = options.store === undefined;
+  const store =
+    options.store ??
+    (await openEventStore(
+      storeTargetFromConfig(config, dir!, {
+        durability: options.durability ?? config.store.durability,
+        lockWaitMs: options.lockWaitMs ?? 0,
+        // A torn tail cut off on open, a lock lost later: what the store noticed is the engine's to tell.
+        onWarning: (warning) => warn({ code: warning.code, message: warning.message }),
+      }),
+    ));
   const checkpoints =
     options.checkpoints ?? (dir === undefined ? createMemoryCheckpointStore() : createFileCheckpointStore(dir));
-  const stateSubject = new Subject<SessionView>();
-  const handles = new Set<SessionHandle>();
-  const context: SessionHandleContext = {
+  const states = new Emitter<SessionView>();
+  const runners = new Map<string, CommandRunner>();
+  const context: RunnerContext = {
     store,
     now: options.clock ?? (() => new Date()),
     newId: options.ids ?? randomUUID,
@@ -191,20 +214,83 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     settings,
     checkpoints,
     budget: settings.budget,
-    onState: (view) => stateSubject.next(view),
-    onWarning: (warning) => warnings.next(warning),
+    onState: (view) => states.next(view),
+    onAppend: options.onAppend ?? (() => {}),
+    onWarning: warn,
   };
   if (options.taskMachine !== undefined) context.taskMachine = options.taskMachine;
   if (options.summariser !== undefined) context.summariser = options.summariser;
 
-  const events$ = store.subscribe({ fromPosition: 'end' });
-  const budget$ = events$.pipe(
-    filter(
-      (event): event is BudgetEvent =>
-        event.type === 'BudgetThresholdCrossed' || event.type === 'BudgetThresholdCleared' || event.type === 'ContextCompacted',
-    ),
-  );
-  const budgetCallback = options.onBudgetEvent === undefined ? undefined : budget$.subscribe(options.onBudgetEvent);
+  // The Observables load rxjs only when someone asks for them, and all complete on close.
+  const following = new Set<Subscriber<unknown>>();
+  let closed = false;
+  const followStore = <T extends StoredEvent>(pick: (event: StoredEvent) => event is T): Observable<T> =>
+    new (rx().Observable)<T>((subscriber) => {
+      if (closed) {
+        subscriber.complete();
+        return undefined;
+      }
+      following.add(subscriber);
+      const subscription = store.subscribe({ fromPosition: 'end' }).subscribe({
+        next: (event) => {
+          if (pick(event)) subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+      return () => {
+        following.delete(subscriber);
+        subscription.unsubscribe();
+      };
+    });
+  const isBudgetEvent = (event: StoredEvent): event is BudgetEvent =>
+    event.type === 'BudgetThresholdCrossed' || event.type === 'BudgetThresholdCleared' || event.type === 'ContextCompacted';
+  const budgetCallback = options.onBudgetEvent === undefined ? undefined : followStore(isBudgetEvent).subscribe(options.onBudgetEvent);
+
+  const knownSessionIds = async (): Promise<string[]> =>
+    (await store.listStreams()).map((s) => sessionIdOfStream(s.stream)).filter((id): id is string => id !== undefined);
+
+  const load = async (sessionId: string, useCheckpoints: boolean): Promise<LoadedSessionView> => {
+    const loaded = await loadSessionView(store, sessionId, {
+      ...(useCheckpoints ? { checkpoints } : {}),
+      onWarning: (warning) => warn({ ...warning, sessionId }),
+    });
+    if (loaded === undefined) throw new UnknownSessionError(sessionId, await knownSessionIds());
+    return loaded;
+  };
+
+  /**
+   * The runner every handle on a session shares. Opening and resuming load the
+   * session from its newest valid checkpoint and the log after it, as they
+   * always do (a skipped checkpoint is warned of), into that one runner;
+   * retention and recovery only catch the runner up.
+   */
+  const runnerFor = async (sessionId: string, reload: boolean): Promise<CommandRunner> => {
+    const known = runners.get(sessionId);
+    if (known !== undefined) {
+      await known.serialise(async () => {
+        if (reload) known.adopt((await load(sessionId, true)).view);
+        await known.catchUpNow();
+      });
+      return known;
+    }
+    const { view } = await load(sessionId, true);
+    // Another call may have loaded it meanwhile: the first one stays, caught up.
+    const raced = runners.get(sessionId);
+    if (raced !== undefined) {
+      await raced.serialise(() => raced.catchUpNow());
+      return raced;
+    }
+    const runner = new CommandRunner(sessionId, view, context);
+    runners.set(sessionId, runner);
+    return runner;
+  };
+
+  const newRunner = (sessionId: string, base: SessionView): CommandRunner => {
+    const runner = new CommandRunner(sessionId, { ...base, session: { ...base.session, stream: sessionStream(sessionId) } }, context);
+    runners.set(sessionId, runner);
+    return runner;
+  };
 
   /**
    * The events one command appends (a model switch, say, and its task steps)
@@ -224,23 +310,6 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       `Version ${atVersion} of session ${sessionId} is inside the events of one command (versions ${first} to ${last}); ` +
         `fork at ${first > 1 ? `${first - 1} or ` : ''}${last}.`,
     );
-  };
-
-  const track = (handle: SessionHandle): SessionHandle => {
-    handles.add(handle);
-    return handle;
-  };
-
-  const knownSessionIds = async (): Promise<string[]> =>
-    (await store.listStreams()).map((s) => sessionIdOfStream(s.stream)).filter((id): id is string => id !== undefined);
-
-  const load = async (sessionId: string, useCheckpoints: boolean): Promise<LoadedSessionView> => {
-    const loaded = await loadSessionView(store, sessionId, {
-      ...(useCheckpoints ? { checkpoints } : {}),
-      onWarning: (warning) => warnings.next({ ...warning, sessionId }),
-    });
-    if (loaded === undefined) throw new UnknownSessionError(sessionId, await knownSessionIds());
-    return loaded;
   };
 
   const activeSessionIds = async (): Promise<string[]> => {
@@ -292,12 +361,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       throw new CommandRejectedError(`Session ${sessionId} already exists; resume it instead of starting it again.`);
     }
     await checkRoomForOneMore();
-    const handle = newHandle(sessionId);
+    const runner = runners.get(sessionId) ?? newRunner(sessionId, sessionViewProjection.initialState());
     // An id taken meanwhile is caught by decide after the conflict's catch-up.
     const command = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
-    await handle.execute(start.title === undefined ? command : { ...command, title: start.title }, start.agent);
+    await runner.execute(start.title === undefined ? command : { ...command, title: start.title }, start.agent);
     if (windowOf(start.model, settings.budget) === undefined) {
-      warnings.next({
+      warn({
         code: 'NO_CONTEXT_WINDOW',
         message:
           `No context window is known for model ${start.model}, so no budget threshold fires for session ${sessionId}: ` +
@@ -305,36 +374,43 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         sessionId,
       });
     }
-    return track(handle);
-  };
-
-  const newHandle = (sessionId: string): SessionHandle => {
-    const empty = sessionViewProjection.initialState();
-    return new SessionHandle(sessionId, { ...empty, session: { ...empty.session, stream: sessionStream(sessionId) } }, context);
+    return createSessionHandle(runner);
   };
 
   const engine: Engine = {
     store,
     settings,
     checkpoints,
-    events$,
-    state$: stateSubject.asObservable(),
-    budget$,
-    warnings$: warnings.asObservable(),
+    get events$() {
+      return followStore((event): event is StoredEvent => true);
+    },
+    get state$() {
+      return states.observable;
+    },
+    get budget$() {
+      return followStore(isBudgetEvent);
+    },
+    get warnings$() {
+      return warnings.observable;
+    },
 
     startSession(start) {
       return admitOne(() => startNow(start));
     },
+
     async resumeSession(sessionId, resume = {}) {
-      const { view } = await load(sessionId, true);
-      const handle = new SessionHandle(sessionId, view, context);
-      const command = { type: 'ResumeSession' as const, agent: resume.agent ?? view.session.agent };
-      await handle.execute(resume.reason === undefined ? command : { ...command, reason: resume.reason }, command.agent);
-      return track(handle);
+      const runner = await runnerFor(sessionId, true);
+      await runner.serialise(async () => {
+        const agent = resume.agent ?? runner.view.session.agent;
+        const command = { type: 'ResumeSession' as const, agent };
+        const result = await runner.executeNow(resume.reason === undefined ? command : { ...command, reason: resume.reason }, agent);
+        await runner.reactNow(result.events);
+      });
+      return createSessionHandle(runner);
     },
 
     async openSession(sessionId) {
-      return track(new SessionHandle(sessionId, (await load(sessionId, true)).view, context));
+      return createSessionHandle(await runnerFor(sessionId, true));
     },
 
     forkSession(parentSessionId, fork = {}) {
@@ -355,7 +431,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         }
         await checkRoomForOneMore();
         const parent = (await loadSessionView(store, parentSessionId, { toVersion: atVersion }))!.view;
-        const handle = new SessionHandle(sessionId, { ...parent, version: 0, session: { ...parent.session, stream: sessionStream(sessionId) } }, context);
+        const runner = newRunner(sessionId, { ...parent, version: 0 });
         const command = {
           type: 'ForkSession' as const,
           sessionId,
@@ -365,8 +441,13 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
           model: fork.model ?? parent.session.model,
         };
         const title = fork.title ?? parent.session.title;
-        await handle.execute(title === undefined ? command : { ...command, title }, command.agent);
-        return track(handle);
+        try {
+          await runner.execute(title === undefined ? command : { ...command, title }, command.agent);
+        } catch (error) {
+          if (runner.view.version === 0) runners.delete(sessionId);
+          throw error;
+        }
+        return createSessionHandle(runner);
       });
     },
 
@@ -402,25 +483,25 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       const cutoff = context.now().getTime() - settings.checkpointRetentionDays * 86_400_000;
       const active = new Set(await activeSessionIds());
       for (const sessionId of await knownSessionIds()) {
-        const handle = new SessionHandle(sessionId, (await load(sessionId, false)).view, context);
-        const live = handle.state.checkpoints.all.toArray().filter((c) => !handle.state.checkpoints.archived.has(c.checkpointId));
-        const newest = live.at(-1);
-        for (const checkpoint of live) {
-          if (Date.parse(checkpoint.at) >= cutoff) continue;
-          if (checkpoint === newest && active.has(sessionId)) continue; // an active session keeps its newest
-          // The file moves first: the log never says archived what is still in place (a move
-          // that is done but not recorded is recorded the next time, as a missing file moves trivially).
-          await checkpoints.archive(checkpoint.checkpointId);
-          await handle.serialise(() =>
-            handle.executeNow({
+        const runner = await runnerFor(sessionId, false);
+        await runner.serialise(async () => {
+          const { checkpoints: recorded } = runner.view;
+          const live = recorded.all.toArray().filter((c) => !recorded.archived.has(c.checkpointId));
+          const newest = live.at(-1);
+          for (const checkpoint of live) {
+            if (Date.parse(checkpoint.at) >= cutoff) continue;
+            if (checkpoint === newest && active.has(sessionId)) continue; // an active session keeps its newest
+            // The file moves first: the log never says archived what is still in place (a move
+            // that is done but not recorded is recorded the next time, as a missing file moves trivially).
+            await checkpoints.archive(checkpoint.checkpointId);
+            await runner.executeNow({
               type: 'ArchiveCheckpoint',
               checkpointId: checkpoint.checkpointId,
               reason: `older than ${settings.checkpointRetentionDays} days`,
-            }),
-          );
-          archived.push({ sessionId, checkpointId: checkpoint.checkpointId });
-        }
-        handle.complete();
+            });
+            archived.push({ sessionId, checkpointId: checkpoint.checkpointId });
+          }
+        });
       }
       return { archived };
     },
@@ -429,23 +510,52 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if ((await store.streamVersion(sessionStream(sessionId))) === 0) {
         throw new UnknownSessionError(sessionId, await knownSessionIds());
       }
-      const result = await recoverSession(store, context, sessionId, recoverOptions);
-      track(result.handle);
-      return result;
+      const runner = await runnerFor(sessionId, false);
+      const report = await recoverSession(runner, recoverOptions);
+      return { handle: createSessionHandle(runner), report };
     },
 
     async close() {
-      budgetCallback?.unsubscribe();
+      if (closed) return;
       // Commands already queued on a session (and their policies) finish first.
-      await Promise.all([...handles].map((handle) => handle.idle()));
+      await Promise.all([...runners.values()].map((runner) => runner.idle()));
       await admissions;
-      for (const handle of handles) handle.complete();
-      handles.clear();
-      stateSubject.complete();
+      closed = true;
+      budgetCallback?.unsubscribe();
+      for (const runner of runners.values()) runner.complete();
+      runners.clear();
+      for (const subscriber of [...following]) subscriber.complete();
+      states.complete();
       warnings.complete();
-      warningCallback?.unsubscribe();
       if (ownsStore) await store.close();
     },
   };
   return engine;
+}
+
+/**
+ * Values for an Observable that costs nothing until someone asks for it: an
+ * rxjs Subject is made (and rxjs loaded) the first time `observable` is read.
+ * Values before that reach nobody, as with any hot Observable.
+ */
+class Emitter<T> {
+  private subject: import('rxjs').Subject<T> | undefined;
+  private done = false;
+
+  next(value: T): void {
+    this.subject?.next(value);
+  }
+
+  get observable(): Observable<T> {
+    if (this.subject === undefined) {
+      this.subject = new (rx().Subject)<T>();
+      if (this.done) this.subject.complete();
+    }
+    return this.subject.asObservable();
+  }
+
+  complete(): void {
+    this.done = true;
+    this.subject?.complete();
+  }
 }

@@ -5,9 +5,9 @@ import { validateHandoffPackage } from '../handoff/validateHandoffPackage.js';
 import { CommandRejectedError } from '../errors.js';
 import { sessionStep } from './decide.js';
 import { windowOf } from './decideBudget.js';
-import type { SessionHandle, SessionHandleContext } from './sessionHandle.js';
+import type { CommandRunner } from './commandRunner.js';
 
-/** Input of {@link requestHandoff}. */
+/** Input of `SessionHandle.requestHandoff`. */
 export interface RequestHandoffInput {
   toAgent: string;
   /** Defaults to the session's current agent. */
@@ -35,32 +35,29 @@ export interface RequestHandoffInput {
  * checkpoint is taken (the package names it) and `HandoffRequested` records
  * the package. The session then waits for the receiver.
  */
-export async function requestHandoff(
-  handle: SessionHandle,
-  context: SessionHandleContext,
-  input: RequestHandoffInput,
-): Promise<HandoffPackage> {
-  return handle.serialise(async () => {
-    // Against the log as it is now: another handle may have moved the session on.
-    await handle.catchUpNow();
+export async function requestHandoff(runner: CommandRunner, input: RequestHandoffInput): Promise<HandoffPackage> {
+  const { context } = runner;
+  return runner.serialise(async () => {
+    // Against the log as it is now: another process may have moved the session on.
+    await runner.catchUpNow();
     const handoffId = input.handoffId ?? `handoff-${context.newId()}`;
-    const fromAgent = input.fromAgent ?? handle.state.session.agent;
+    const fromAgent = input.fromAgent ?? runner.view.session.agent;
     const rules = context.settings.handoff;
     // What the request itself would be refused for is checked before anything is recorded.
-    sessionStep(handle.state, 'REQUEST_HANDOFF', 'hand off');
-    if (handle.state.session.handoffs[handoffId] !== undefined) {
-      throw new CommandRejectedError(`Session ${handle.state.session.sessionId} already has a handoff ${handoffId}.`);
+    sessionStep(runner.view, 'REQUEST_HANDOFF', 'hand off');
+    if (runner.view.session.handoffs[handoffId] !== undefined) {
+      throw new CommandRejectedError(`Session ${runner.view.session.sessionId} already has a handoff ${handoffId}.`);
     }
     // So is the package: a refused handoff leaves no trace of its own.
     const build = (checkpointId: string): HandoffPackage => {
-      const model = handle.state.session.model;
+      const model = runner.view.session.model;
       const contextWindow = windowOf(model, context.settings.budget);
       if (contextWindow === undefined) {
         throw new CommandRejectedError(
           `No context window is known for model ${model}: add it under models.context_windows in .moai/config/config.json.`,
         );
       }
-      return buildHandoffPackage(handle.state, {
+      return buildHandoffPackage(runner.view, {
         handoffId,
         fromAgent,
         toAgent: input.toAgent,
@@ -78,15 +75,15 @@ export async function requestHandoff(
     let validation = validateHandoffPackage(build(checkpointId), rules);
     if (!validation.ok && validation.needsCompaction && validation.problems.every((p) => p.code === 'NOT_ENOUGH_TOKENS')) {
       // The compaction happened whatever comes of the handoff: it stays recorded, and the policies react to it.
-      await handle.reactNow(await handle.compactNow(`handoff ${handoffId} needs ${rules.minAvailableTokens} free tokens`));
+      await runner.reactNow(await runner.compactNow(`handoff ${handoffId} needs ${rules.minAvailableTokens} free tokens`));
       validation = validateHandoffPackage(build(checkpointId), rules);
     }
     if (!validation.ok) {
       throw new HandoffValidationError(validation.problems, { needsCompaction: validation.needsCompaction, handoffId });
     }
-    await handle.checkpointNow(`handoff:${handoffId}`, fromAgent, checkpointId);
+    await runner.checkpointNow(`handoff:${handoffId}`, fromAgent, checkpointId);
     const handoff = build(checkpointId);
-    await handle.executeNow(
+    await runner.executeNow(
       { type: 'RequestHandoff', handoffId, fromAgent, toAgent: input.toAgent, package: handoff as unknown as Record<string, unknown> },
       fromAgent,
     );

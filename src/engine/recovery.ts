@@ -2,10 +2,9 @@ import { sessionViewToJson, tasksInOrder, type SessionView } from '../projection
 import { stateChecksum } from '../checkpoints/checkpointDocument.js';
 import { RECOVERY_STRATEGIES } from '../config/schema.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
-import type { EventStore } from '../store/eventStore.js';
+import type { CommandRunner } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';
 import { loadSessionView, type LoadWarning } from './loadSessionView.js';
-import { SessionHandle, type SessionHandleContext } from './sessionHandle.js';
 
 /** Options of a recovery. */
 export interface RecoverOptions {
@@ -53,12 +52,9 @@ export interface RecoveryReport {
  * recovery interrupted by a crash (the session still `recovering`) is finished
  * under its own id when recover runs again.
  */
-export async function recoverSession(
-  store: EventStore,
-  context: SessionHandleContext,
-  sessionId: string,
-  options: RecoverOptions = {},
-): Promise<{ handle: SessionHandle; report: RecoveryReport }> {
+export async function recoverSession(runner: CommandRunner, options: RecoverOptions = {}): Promise<RecoveryReport> {
+  const { context, sessionId } = runner;
+  const { store } = context;
   const strategy = options.strategy ?? context.settings.recoveryStrategy;
   if (!(RECOVERY_STRATEGIES as readonly string[]).includes(strategy)) {
     throw new InvalidArgumentError(`Recovery strategy ${JSON.stringify(strategy)} is not one of ${RECOVERY_STRATEGIES.join(', ')}.`);
@@ -77,18 +73,20 @@ export async function recoverSession(
   const agent = options.agent ?? full.view.session.agent;
   // The checkpoint plus the events after it must give what the whole log gives.
   const agrees = stateChecksum(sessionViewToJson(fromCheckpoint.view)) === stateChecksum(sessionViewToJson(full.view));
-  const handle = new SessionHandle(sessionId, agrees ? fromCheckpoint.view : full.view, context);
   // A recovery interrupted by a crash is finished, not started again (the session is still `recovering`).
   const interrupted = full.view.session.status === 'recovering' ? full.view.session.recoveryId : undefined;
   const recoveryId = interrupted ?? `recovery-${context.newId()}`;
   const checkpoint = fromCheckpoint.checkpoint;
 
-  const report = await handle.serialise(async () => {
+  return runner.serialise(async () => {
+    // Every handle of the session sees the state recovery works from (and catches up if the log moved since).
+    runner.adopt(agrees ? fromCheckpoint.view : full.view);
+    await runner.catchUpNow();
     const step = (name: 'restore' | 'validate' | 'replay' | 'assess' | 'plan' | 'notify', detail: string) =>
-      handle.executeNow({ type: 'CompleteRecoveryStep', recoveryId, step: name, detail }, agent);
+      runner.executeNow({ type: 'CompleteRecoveryStep', recoveryId, step: name, detail }, agent);
 
     if (interrupted === undefined) {
-      await handle.executeNow(
+      await runner.executeNow(
         checkpoint === undefined
           ? { type: 'StartRecovery', recoveryId, strategy }
           : { type: 'StartRecovery', recoveryId, strategy, checkpointId: checkpoint.checkpointId },
@@ -119,7 +117,7 @@ export async function recoverSession(
     );
     await step('replay', `replayed ${fromCheckpoint.eventsFolded} events${checkpoint ? ` after version ${checkpoint.version}` : ''}`);
 
-    const view: SessionView = handle.state;
+    const view: SessionView = runner.view;
     const tasks = tasksInOrder(view);
     const completed = tasks.filter((t) => t.state === 'completed').map((t) => t.taskId);
     const failed = tasks.filter((t) => t.state === 'failed').map((t) => t.taskId);
@@ -129,9 +127,9 @@ export async function recoverSession(
     );
 
     for (const taskId of failed) {
-      await handle.executeNow({ type: 'SendTaskEvent', taskId, event: 'RECOVER', reason: `recovery ${recoveryId}` }, agent);
+      await runner.executeNow({ type: 'SendTaskEvent', taskId, event: 'RECOVER', reason: `recovery ${recoveryId}` }, agent);
     }
-    const after = handle.state;
+    const after = runner.view;
     const open = tasksInOrder(after).filter((t) => t.state !== 'completed');
     const window = windowOf(after.session.model, context.settings.budget);
     const tokensLeft = window === undefined ? undefined : Math.max(0, window - after.tokens.contextTokens);
@@ -152,7 +150,7 @@ export async function recoverSession(
       tokensLeft === undefined ? 'Budget: unknown window.' : `Budget: ${tokensLeft.toLocaleString('en-US')} tokens left.`,
     ].join('\n');
     await step('notify', `report of ${text.split('\n').length} lines`);
-    await handle.executeNow(
+    await runner.executeNow(
       { type: 'CompleteRecovery', recoveryId, summary: text, openTasks: open.map((t) => t.taskId) },
       agent,
     );
@@ -170,5 +168,4 @@ export async function recoverSession(
       report: text,
     } satisfies RecoveryReport;
   });
-  return { handle, report };
 }

@@ -1,4 +1,5 @@
 import { transition, type AnyStateMachine } from 'xstate';
+import { InvalidArgumentError } from '../errors.js';
 
 /**
  * What a machine does with an event in a state, asked of XState's pure
@@ -17,7 +18,11 @@ export interface TransitionTable {
 
 const tables = new WeakMap<AnyStateMachine, TransitionTable>();
 
-/** The (memoised) transition table of a finite XState machine. */
+/**
+ * The (memoised) transition table of a finite XState machine.
+ *
+ * @throws {InvalidArgumentError} for a machine without an initial state, or whose initial state is not one of its states.
+ */
 export function transitionTableFor(machine: AnyStateMachine): TransitionTable {
   let table = tables.get(machine);
   if (table === undefined) {
@@ -28,11 +33,30 @@ export function transitionTableFor(machine: AnyStateMachine): TransitionTable {
 }
 
 function buildTable(machine: AnyStateMachine): TransitionTable {
+  const name = JSON.stringify(machine.id);
+  const initial: unknown = machine.config.initial;
+  const configured = Object.keys(machine.config.states ?? {});
+  const states = configured.length > 0 ? configured.join(', ') : 'its states (it has none)';
+  if (typeof initial !== 'string') {
+    throw new InvalidArgumentError(`The task machine ${name} has no initial state: give its config an \`initial\` naming one of ${states}.`);
+  }
+  if (!configured.includes(initial)) {
+    throw new InvalidArgumentError(
+      `The task machine ${name} starts in ${JSON.stringify(initial)}, which is not one of its states: name one of ${states} as its \`initial\`.`,
+    );
+  }
+  let topStates: string[];
+  try {
+    topStates = Object.keys(machine.root.states);
+  } catch (error) {
+    // XState refuses a state tree it cannot build (a nested state without an initial one, say) when it is first used.
+    throw new InvalidArgumentError(`The task machine ${name} cannot be used: ${(error as Error).message}`);
+  }
   // state -> event type -> next state (null: refused); no key strings built per call.
   const nextCache = new Map<string, Map<string, string | null>>();
   const acceptedCache = new Map<string, readonly string[]>();
   const snapshotOf = (state: string) => machine.resolveState({ value: state, context: {} });
-  const stateNames = new Set(Object.keys(machine.root.states));
+  const stateNames = new Set(topStates);
   const eventTypes = machine.events.filter((type) => !type.startsWith('xstate.'));
 
   const next = (state: string, eventType: string): string | undefined => {
@@ -65,7 +89,5 @@ function buildTable(machine: AnyStateMachine): TransitionTable {
     return answer;
   };
 
-  const initial = machine.config.initial;
-  if (typeof initial !== 'string') throw new Error(`machine ${machine.id} has no initial state`);
   return { next, accepted, initial };
 }

@@ -2,13 +2,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
+import { ReplayFold } from '../../src/engine/replay.js';
 import {
   createEngine,
   createMemoryEventStore,
   isFileEventStore,
   openFileEventStore,
   replay,
-  ReplayFold,
   type EventStore,
   type StoredEvent,
   TASK_EVENT_TYPES,

@@ -5,11 +5,11 @@ import {
   createEngine,
   createMemoryEventStore,
   isInvalidEventError,
-  parseStoredEvent,
-  validateNewEvents,
+  newEvent,
   type Engine,
   type EngineWarning,
 } from '../../src/index.js';
+import { parseStoredEvent, validateNewEvents } from '../../src/events/validate.js';
 import { configWith, engineFactory, streamOf } from '../engineHelpers.js';
 import { sequentialIds, tempDir } from '../helpers.js';
 
@@ -71,8 +71,11 @@ describe('what the review found', () => {
   it('finishes a recovery a crash interrupted, under its own id', async () => {
     const engine = await engineWith();
     const session = await engine.startSession({ sessionId: 's', agent: 'a', model: 'claude-sonnet-4-5' });
-    await session.execute({ type: 'StartRecovery', recoveryId: 'r1', strategy: 'checkpoint_only' });
-    expect(session.state.session.status).toBe('recovering');
+    // What a process that crashed right after starting a recovery left in the log.
+    await engine.store.append('session-s', [
+      newEvent('RecoveryStarted', { recoveryId: 'r1', strategy: 'checkpoint_only' }, { at: new Date().toISOString(), agent: 'a' }, 'crashed-1'),
+    ]);
+    expect((await session.refresh()).session.status).toBe('recovering');
     const { report, handle } = await engine.recover('s');
     expect(report.recoveryId).toBe('r1');
     expect(handle.state.session.status).toBe('active');

@@ -162,7 +162,7 @@ describe('checkpoints', () => {
 
     const again = await createEngine({ dir, clock: steppingClock(), ids: sequentialIds('b') });
     engines.push(again);
-    const { loadSessionView } = await import('../../src/index.js');
+    const { loadSessionView } = await import('../../src/engine/loadSessionView.js');
     const loaded = await loadSessionView(again.store, 's', { checkpoints: again.checkpoints });
     expect(loaded!.checkpoint?.checkpointId).toBe(document.checkpointId);
     expect(loaded!.eventsFolded).toBe(2); // the CheckpointCreated event and the late task
@@ -183,7 +183,7 @@ describe('checkpoints', () => {
             else if (typeof step === 'number') await session.recordUsage({ input_tokens: step * 2_000, output_tokens: 1 });
             else if (tasks > 0) await session.sendTask(`t${tasks - 1}`, step).catch(() => undefined);
           }
-          const { loadSessionView } = await import('../../src/index.js');
+          const { loadSessionView } = await import('../../src/engine/loadSessionView.js');
           const fromCheckpoint = await loadSessionView(engine.store, 's', { checkpoints: engine.checkpoints });
           const full = await loadSessionView(engine.store, 's');
           expect(sessionViewToJson(fromCheckpoint!.view)).toEqual(sessionViewToJson(full!.view));
@@ -212,7 +212,7 @@ describe('checkpoints', () => {
       `Skipped checkpoint ${newer.checkpointId} of session s: its state does not match its checksum.`,
     );
     expect(resumed.task('t')!.state).toBe('pending');
-    const { loadSessionView } = await import('../../src/index.js');
+    const { loadSessionView } = await import('../../src/engine/loadSessionView.js');
     expect((await loadSessionView(engine.store, 's', { checkpoints: engine.checkpoints }))!.checkpoint?.checkpointId).toBe(older.checkpointId);
   });
 

@@ -1,7 +1,8 @@
 import { sessionViewToJson } from '../../projections/sessionView.js';
 import { windowOf } from '../../engine/decideBudget.js';
 import type { Engine } from '../../engine/createEngine.js';
-import type { SessionHandle, Summariser } from '../../engine/sessionHandle.js';
+import type { Summariser } from '../../engine/commandRunner.js';
+import type { SessionHandle } from '../../engine/sessionHandle.js';
 import type { StoredEvent } from '../../events/envelope.js';
 import { isCommandRejectedError } from '../../errors.js';
 import type { TaskEventType } from '../../../machines/taskLifecycle.js';

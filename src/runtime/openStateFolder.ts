@@ -1,0 +1,188 @@
+import { join } from 'node:path';
+import { createEngine, type Engine, type EngineOptions } from '../engine/createEngine.js';
+import type { EngineWarning } from '../engine/commandRunner.js';
+import { ReplayFold } from '../engine/replay.js';
+import type { StoredEvent } from '../events/envelope.js';
+import type { EventStore } from '../store/eventStore.js';
+import { openEventStore } from '../store/openEventStore.js';
+import type { StoreWarning } from '../store/fileEventStore.js';
+import { refuseNonFolder, requireStateFolder, resolveStateFolder, storeTargetOfFolder } from './stateFolder.js';
+
+/** Where a state folder is and whose environment names its store. */
+export interface StateFolderLocation {
+  /** The state folder; defaults to `.moai`, against `cwd`. */
+  dir?: string;
+  /** The folder `dir` is relative to; defaults to the process's working folder. */
+  cwd?: string;
+  /** The environment `MOAI_STORE_URL` is read from; defaults to the process's. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Options of {@link openStateFolderLog}. */
+export interface OpenStateFolderLogOptions extends StateFolderLocation {
+  /** `read` (default): no writer lock, nothing repaired or created. `write`: as the writer, cutting a torn tail. */
+  mode?: 'read' | 'write';
+  /** What the store noticed (a torn tail cut off). */
+  onWarning?: (warning: StoreWarning) => void;
+}
+
+/**
+ * Open the log of an existing state folder on its own, without an engine:
+ * read-only for inspection (no lock, never a repair), or as its writer for
+ * work beside the log that must not race a write command (rewriting the
+ * memory files). The store is the one the folder's config or
+ * `MOAI_STORE_URL` names, through the store registry.
+ */
+export async function openStateFolderLog(options: OpenStateFolderLogOptions = {}): Promise<EventStore> {
+  const dir = resolveStateFolder(options.dir, options.cwd);
+  await requireStateFolder(dir);
+  const target = await storeTargetOfFolder(dir, options.env ?? process.env, {
+    ...(options.mode === 'write' ? {} : { readOnly: true }),
+    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+  });
+  return openEventStore(target);
+}
+
+/** Options of {@link openStateFolder}. */
+export interface OpenStateFolderOptions extends StateFolderLocation, Omit<EngineOptions, 'dir' | 'store' | 'onAppend'> {
+  /**
+   * `write` (default): the engine is the folder's writer (taking the lock),
+   * and the folder is created if it does not exist. `read`: the engine works
+   * on the log opened read-only, for inspection; nothing is written.
+   */
+  mode?: 'write' | 'read';
+  /** Refuse a folder that does not exist yet instead of creating it (write mode; read mode always refuses). */
+  requireExisting?: boolean;
+  /**
+   * Rebuild the memory files under `<dir>/sessions/` in {@link StateFolder.settle}
+   * when anything was appended. Defaults to `session.persistence_enabled`.
+   * With it, the whole log is read and checked once when the folder opens, so
+   * nothing is appended to a log with a corrupt line, and the files are
+   * folded from that same read plus what was appended.
+   */
+  memoryFiles?: boolean;
+}
+
+/** What {@link StateFolder.settle} did. */
+export interface SettleResult {
+  /** Checkpoints moved to the archive by the retention. */
+  archived: { sessionId: string; checkpointId: string }[];
+  /** Memory files rewritten (relative paths); undefined when they were not rebuilt. */
+  memoryFilesWritten: string[] | undefined;
+}
+
+/** An engine on a state folder, with what the folder owes the log after work: retention and memory files. */
+export interface StateFolder {
+  /** The absolute state folder. */
+  readonly dir: string;
+  readonly engine: Engine;
+  /** Every event the engine appended since the folder opened, in order (the policies' too). */
+  readonly appended: readonly StoredEvent[];
+  /** What the engine noticed and did not throw, in order. */
+  readonly warnings: readonly EngineWarning[];
+  /**
+   * Bring the folder in line with the log after work, when anything was
+   * appended: archive checkpoints past the retention (`retention`, default
+   * true), then rewrite the memory files. Neither failure is thrown: each is
+   * a warning (`RETENTION_FAILED`, `MEMORY_FILES_FAILED`) saying what to do,
+   * since the events are already in the log.
+   */
+  settle(options?: { retention?: boolean }): Promise<SettleResult>;
+  /** Close the engine and its store. */
+  close(): Promise<void>;
+}
+
+/**
+ * Open an engine on a state folder: its config, its store through the
+ * registry, its checkpoint documents, and afterwards what the CLI does after
+ * every write command (`settle`): the checkpoint retention and the memory
+ * files. The one composition root for a state folder, shared by the CLI and
+ * the library.
+ *
+ * @example
+ * const folder = await openStateFolder({ dir: '.moai' });
+ * const session = await folder.engine.startSession({ agent: 'planner', model: 'claude-sonnet-4-5' });
+ * await session.addTask({ taskId: 'spec', title: 'Write the spec' });
+ * await folder.settle(); // retention, then .moai/sessions/* rebuilt
+ * await folder.close();
+ */
+export async function openStateFolder(options: OpenStateFolderOptions = {}): Promise<StateFolder> {
+  const { dir: dirOption, cwd, env, mode = 'write', requireExisting, memoryFiles, ...engineOptions } = options;
+  const dir = resolveStateFolder(dirOption, cwd);
+  const appended: StoredEvent[] = [];
+  const warnings: EngineWarning[] = [];
+  const onWarning = (warning: EngineWarning): void => {
+    warnings.push(warning);
+    options.onWarning?.(warning);
+  };
+
+  let engine: Engine;
+  let readStore: EventStore | undefined;
+  if (mode === 'read') {
+    readStore = await openStateFolderLog({ dir, env: env ?? process.env, mode: 'read' });
+    try {
+      engine = await createEngine({ ...engineOptions, store: readStore, dir, onWarning, onAppend: (events) => appended.push(...events) });
+    } catch (error) {
+      await readStore.close();
+      throw error;
+    }
+  } else {
+    if (requireExisting === true) await requireStateFolder(dir);
+    else await refuseNonFolder(dir);
+    engine = await createEngine({ ...engineOptions, dir, onWarning, onAppend: (events) => appended.push(...events) });
+  }
+  const close = async (): Promise<void> => {
+    try {
+      await engine.close();
+    } finally {
+      await readStore?.close();
+    }
+  };
+
+  // With the memory files on, the whole log is read (and so checked) before any work: a corrupt line stops the
+  // command before it appends, and the files are folded from this read plus what is appended.
+  let fold: ReplayFold | undefined;
+  if (mode === 'write' && (memoryFiles ?? engine.settings.persistenceEnabled)) {
+    try {
+      fold = new ReplayFold(engine.store);
+      await fold.visitLog();
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
+  const settle = async (settleOptions: { retention?: boolean } = {}): Promise<SettleResult> => {
+    const result: SettleResult = { archived: [], memoryFilesWritten: undefined };
+    if (appended.length === 0) return result; // nothing appended, nothing to bring in line
+    if (settleOptions.retention !== false) {
+      try {
+        result.archived = (await engine.applyRetention()).archived;
+      } catch (error) {
+        onWarning({
+          code: 'RETENTION_FAILED',
+          message: `old checkpoints could not be archived (${(error as Error).message}); the command's events are in the log.`,
+        });
+      }
+    }
+    if (fold !== undefined) {
+      try {
+        await fold.visitLog(fold.lastPosition + 1);
+        const { writeMemoryFiles } = await import('../memory/writeMemoryFiles.js');
+        result.memoryFilesWritten = (
+          await writeMemoryFiles(dir, fold.report(), { contextWindows: engine.settings.budget.contextWindows })
+        ).written;
+      } catch (error) {
+        onWarning({
+          code: 'MEMORY_FILES_FAILED',
+          message:
+            `the command's events are in the log, but the memory files under ${join(dir, 'sessions')} could not be rebuilt ` +
+            `(${(error as Error).message}): fix what the message names, then run \`moai-session replay --write-memory-files\`.`,
+        });
+      }
+    }
+    return result;
+  };
+
+  return { dir, engine, appended, warnings, settle, close };
+}

@@ -1,0 +1,81 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { loadConfig, STORE_URL_ENV } from '../config/loadConfig.js';
+import { StorageError } from '../errors.js';
+import { storeKindOfUrl, storeTargetFromConfig, type StoreTarget } from '../store/openEventStore.js';
+
+/** The absolute path of a state folder: `dir` (default `.moai`) against `cwd` (default the process's). */
+export const resolveStateFolder = (dir = '.moai', cwd = process.cwd()): string => resolve(cwd, dir);
+
+/**
+ * Refuse a state folder that is missing, not a folder, or a folder that is
+ * not one of ours (no `events/` and no `config/config.json`), with a sentence
+ * that says what to do.
+ */
+export async function requireStateFolder(dir: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StorageError(
+        `No moai-session state folder at ${dir}. Run \`moai-session demo\` or \`moai-session start\` there first, or point --dir at an existing .moai folder.`,
+      );
+    }
+    throw new StorageError(`Cannot read the state folder ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!info.isDirectory()) throw notAFolderError(dir);
+  // A state folder holds its log, its config, or both: any other folder is a wrong --dir, not an empty log.
+  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json')))) {
+    const inside = join(dir, '.moai');
+    throw new StorageError(
+      `${dir} is not a moai-session state folder (it has no events/ or config/config.json in it)` +
+        ((await exists(inside)) ? `; did you mean --dir ${inside}?` : '; point --dir at a .moai folder.'),
+    );
+  }
+}
+
+/** Refuse a path that exists and is not a folder (a state folder that does not exist yet is created). */
+export async function refuseNonFolder(dir: string): Promise<void> {
+  if ((await stat(dir).catch(() => undefined))?.isDirectory() === false) throw notAFolderError(dir);
+}
+
+const notAFolderError = (dir: string): StorageError => new StorageError(`${dir} is not a folder; --dir must name a .moai state folder.`);
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * The store a state folder's log is in, for reading it: what its config (or
+ * `MOAI_STORE_URL`) names. Reading needs no valid config: one that cannot be
+ * loaded is the write commands' to report, but what it (or the variable)
+ * says of the store still counts, so a read never silently opens another
+ * store than the one the writers use.
+ */
+export async function storeTargetOfFolder(
+  dir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  extra: Omit<StoreTarget, 'kind'> = {},
+): Promise<StoreTarget> {
+  const loaded = await loadConfig({ dir, env }).catch(() => undefined);
+  if (loaded !== undefined) return storeTargetFromConfig(loaded.config, dir, extra);
+  const url = env[STORE_URL_ENV];
+  if (url !== undefined && url.trim() !== '') return { kind: storeKindOfUrl(url), url, source: STORE_URL_ENV, ...extra };
+  return { kind: await storeKindOfBrokenConfig(dir), dir: join(dir, 'events'), ...extra };
+}
+
+/** The `store.kind` of a config file that does not load, if it parses that far; `file` otherwise. */
+async function storeKindOfBrokenConfig(dir: string): Promise<string> {
+  const raw = await readFile(join(dir, 'config', 'config.json'), 'utf8').catch(() => undefined);
+  if (raw === undefined) return 'file';
+  try {
+    const kind = (JSON.parse(raw) as { store?: { kind?: unknown } } | null)?.store?.kind;
+    return typeof kind === 'string' ? kind : 'file';
+  } catch {
+    return 'file';
+  }
+}
