@@ -5,7 +5,8 @@ import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import { checkpointsProjection } from '../projections/checkpoints.js';
 import { sessionSummaryProjection } from '../projections/sessionSummary.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
-import { tasksProjection } from '../projections/tasks.js';
+import { PersistentMap } from '../projections/persistentMap.js';
+import { tasksProjection, type TaskView } from '../projections/tasks.js';
 import { tokenBudgetProjection } from '../projections/tokenBudget.js';
 import { tokenHistoryProjection, type TokenHistory } from '../projections/tokenHistory.js';
 import type { EventStore } from '../store/eventStore.js';
@@ -67,7 +68,10 @@ const historyStart = (view: SessionView): TokenHistory => ({
  * so `view` itself never changes; after that a task's update edits its path in
  * place instead of allocating a new one per event.
  */
-const owned = (view: SessionView): SessionView => ({ ...view, tasks: { byId: view.tasks.byId.asMutable(), order: view.tasks.order } });
+const owned = (view: SessionView): SessionView => ({ ...view, tasks: { byId: tasksMap(view).asMutable(), order: view.tasks.order } });
+
+/** The persistent map behind a view's tasks (the tasks projection makes every one). */
+const tasksMap = (view: SessionView) => view.tasks.byId as PersistentMap<string, TaskView>;
 
 /**
  * One session as a replay folds it: its view (owned by the fold, changed in
@@ -142,7 +146,7 @@ export class ReplayFold {
     for (const folding of this.byStream.values()) {
       const { sessionId, view, history } = folding;
       // Handed out immutable; the fold goes on with a copy-on-write map of its own.
-      sessions.set(sessionId, { ...view, tasks: { byId: view.tasks.byId.asImmutable(), order: view.tasks.order } });
+      sessions.set(sessionId, { ...view, tasks: { byId: tasksMap(view).asImmutable(), order: view.tasks.order } });
       folding.view = owned(view);
       tokenHistories.set(sessionId, history ?? historyStart(view));
     }

@@ -1,6 +1,6 @@
-import { Set as ImmutableSet } from 'immutable';
 import type { StoredEvent } from '../events/envelope.js';
 import { AppendOnlyList } from './appendOnlyList.js';
+import { PersistentSet } from './persistentMap.js';
 import type { Projection } from './projection.js';
 
 /** A checkpoint as the log records it. */
@@ -17,13 +17,13 @@ export interface CheckpointRef {
 /** The checkpoints of a session, and which of them were archived. */
 export interface CheckpointsState {
   all: AppendOnlyList<CheckpointRef>;
-  archived: ImmutableSet<string>;
+  archived: ReadonlySet<string>;
 }
 
 /** The checkpoints-list projection. */
 export const checkpointsProjection: Projection<CheckpointsState> = {
   name: 'checkpoints',
-  initialState: () => ({ all: AppendOnlyList.empty(), archived: ImmutableSet() }),
+  initialState: () => ({ all: AppendOnlyList.empty(), archived: PersistentSet.empty<string>() }),
   evolve(state, event: StoredEvent) {
     switch (event.type) {
       case 'CheckpointCreated':
@@ -32,7 +32,7 @@ export const checkpointsProjection: Projection<CheckpointsState> = {
         // A fork's checkpoints are its own: its parent's stay the parent's.
         return checkpointsProjection.initialState();
       case 'CheckpointArchived':
-        return { ...state, archived: state.archived.add(event.data.checkpointId) };
+        return { ...state, archived: (state.archived as PersistentSet<string>).add(event.data.checkpointId) };
       default:
         return state;
     }

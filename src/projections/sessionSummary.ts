@@ -1,5 +1,6 @@
 import type { SessionStatus } from '../../machines/session.js';
 import type { StoredEvent } from '../events/envelope.js';
+import { Immer } from 'immer';
 import type { Projection } from './projection.js';
 
 /** Who, what and where a session is: the session-state projection. */
@@ -39,8 +40,15 @@ export interface HandoffRecord {
   reason?: string;
 }
 
-const addAgent = (agents: readonly string[], agent: string | undefined): readonly string[] =>
-  agent === undefined || agents.includes(agent) ? agents : [...agents, agent];
+/**
+ * Session-level events change a few fields of small nested records (the
+ * handoffs, the agents): immer writes each change as the assignment it is.
+ * They are rare beside task and usage events, and the summary is small, so
+ * immer's copy-on-write costs nothing that matters; auto-freeze is off
+ * because the engine hands views out without copying them and never changes
+ * them (freezing would walk the whole summary on every change).
+ */
+const immer = new Immer({ autoFreeze: false });
 
 /**
  * The session-state projection: status, agents, model, lineage. It changes
@@ -83,57 +91,74 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
         return next;
       }
       case 'SessionResumed':
-        return { ...state, agent: event.data.agent, agents: addAgent(state.agents, event.data.agent), resumes: state.resumes + 1 };
-      case 'SessionEnded': {
-        const { pendingHandoff, ...rest } = state;
-        const next: SessionSummary = { ...rest, status: 'ended', endedAt: event.meta.at };
-        if (event.data.reason !== undefined) next.endReason = event.data.reason;
-        const open = pendingHandoff && state.handoffs[pendingHandoff.handoffId];
-        if (pendingHandoff && open) {
-          next.handoffs = { ...state.handoffs, [pendingHandoff.handoffId]: { ...open, status: 'abandoned' } };
-        }
-        return next;
-      }
+        return immer.produce(state, (draft) => {
+          draft.agent = event.data.agent;
+          if (!draft.agents.includes(event.data.agent)) draft.agents.push(event.data.agent);
+          draft.resumes += 1;
+        });
+      case 'SessionEnded':
+        return immer.produce(state, (draft) => {
+          draft.status = 'ended';
+          draft.endedAt = event.meta.at;
+          if (event.data.reason !== undefined) draft.endReason = event.data.reason;
+          // A handoff nobody took before the end is abandoned.
+          const open = draft.pendingHandoff && draft.handoffs[draft.pendingHandoff.handoffId];
+          if (open) open.status = 'abandoned';
+          delete draft.pendingHandoff;
+        });
       case 'ModelSwitched':
-        return { ...state, model: event.data.to };
-      case 'HandoffRequested': {
-        const { handoffId, fromAgent, toAgent } = event.data;
-        return {
-          ...state,
-          status: 'handing_off',
-          pendingHandoff: { handoffId, fromAgent, toAgent },
-          handoffs: { ...state.handoffs, [handoffId]: { fromAgent, toAgent, status: 'pending' } },
-        };
-      }
-      case 'HandoffAccepted': {
-        const { pendingHandoff: _, ...rest } = state;
-        const { handoffId, agent } = event.data;
-        const record = state.handoffs[handoffId];
-        return {
-          ...rest,
-          status: 'active',
-          agent,
-          agents: addAgent(state.agents, agent),
-          handoffs: record ? { ...state.handoffs, [handoffId]: { ...record, status: 'accepted', by: agent } } : state.handoffs,
-        };
-      }
-      case 'HandoffRejected': {
-        const { pendingHandoff: _, ...rest } = state;
-        const { handoffId, agent, reason } = event.data;
-        const record = state.handoffs[handoffId];
-        const rejected: HandoffRecord | undefined = record && { ...record, status: 'rejected', reason };
-        if (rejected && agent !== undefined) rejected.by = agent;
-        return { ...rest, status: 'active', handoffs: rejected ? { ...state.handoffs, [handoffId]: rejected } : state.handoffs };
-      }
+        return immer.produce(state, (draft) => {
+          draft.model = event.data.to;
+        });
+      case 'HandoffRequested':
+        return immer.produce(state, (draft) => {
+          const { handoffId, fromAgent, toAgent } = event.data;
+          draft.status = 'handing_off';
+          draft.pendingHandoff = { handoffId, fromAgent, toAgent };
+          draft.handoffs[handoffId] = { fromAgent, toAgent, status: 'pending' };
+        });
+      case 'HandoffAccepted':
+        return immer.produce(state, (draft) => {
+          const { handoffId, agent } = event.data;
+          delete draft.pendingHandoff;
+          draft.status = 'active';
+          draft.agent = agent;
+          if (!draft.agents.includes(agent)) draft.agents.push(agent);
+          const record = draft.handoffs[handoffId];
+          if (record) {
+            record.status = 'accepted';
+            record.by = agent;
+          }
+        });
+      case 'HandoffRejected':
+        return immer.produce(state, (draft) => {
+          const { handoffId, agent, reason } = event.data;
+          delete draft.pendingHandoff;
+          draft.status = 'active';
+          const record = draft.handoffs[handoffId];
+          if (record) {
+            record.status = 'rejected';
+            record.reason = reason;
+            if (agent !== undefined) record.by = agent;
+          }
+        });
       case 'RecoveryStarted':
-        return { ...state, status: 'recovering', recoveryId: event.data.recoveryId };
-      case 'RecoveryCompleted': {
-        const { recoveryId: _, ...rest } = state;
-        return { ...rest, status: 'active' };
-      }
+        return immer.produce(state, (draft) => {
+          draft.status = 'recovering';
+          draft.recoveryId = event.data.recoveryId;
+        });
+      case 'RecoveryCompleted':
+        return immer.produce(state, (draft) => {
+          draft.status = 'active';
+          delete draft.recoveryId;
+        });
       default: {
+        // The hot path (task and usage events): no change unless a new agent shows up.
         const agent = event.meta.agent;
-        return agent === undefined || state.agents.includes(agent) ? state : { ...state, agents: [...state.agents, agent] };
+        if (agent === undefined || state.agents.includes(agent)) return state;
+        return immer.produce(state, (draft) => {
+          draft.agents.push(agent);
+        });
       }
     }
   },

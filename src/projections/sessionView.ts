@@ -1,6 +1,6 @@
-import { Map as ImmutableMap, Set as ImmutableSet } from 'immutable';
 import type { StoredEvent } from '../events/envelope.js';
 import { AppendOnlyList } from './appendOnlyList.js';
+import { PersistentMap, PersistentSet } from './persistentMap.js';
 import { checkpointsProjection, type CheckpointRef, type CheckpointsState } from './checkpoints.js';
 import type { Projection } from './projection.js';
 import { sessionSummaryProjection, type SessionSummary } from './sessionSummary.js';
@@ -73,11 +73,11 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
     tokens: TokenBudget;
     checkpoints: { all: CheckpointRef[]; archived: string[] };
   };
-  const tasks = ImmutableMap<string, TaskView>().withMutations((map) => {
-    for (const id of plain.tasks.order) {
+  const tasks = PersistentMap.of<string, TaskView>(
+    plain.tasks.order.map((id) => {
       const task = plain.tasks.byId[id]!;
       // JSON drops undefined keys; views keep every key.
-      map.set(id, {
+      return [id, {
         taskId: task.taskId,
         title: task.title,
         phase: task.phase,
@@ -89,9 +89,9 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
         lastEvent: task.lastEvent,
         lastReason: task.lastReason,
         version: task.version,
-      });
-    }
-  });
+      }] as const;
+    }),
+  );
   return {
     version: plain.version,
     position: plain.position,
@@ -100,6 +100,6 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
     tasks: { byId: tasks, order: AppendOnlyList.of(plain.tasks.order) },
     // JSON drops undefined keys; views keep every key.
     tokens: { ...plain.tokens, model: plain.tokens.model, lastCallAt: plain.tokens.lastCallAt },
-    checkpoints: { all: AppendOnlyList.of(plain.checkpoints.all), archived: ImmutableSet(plain.checkpoints.archived) },
+    checkpoints: { all: AppendOnlyList.of(plain.checkpoints.all), archived: PersistentSet.of(plain.checkpoints.archived) },
   };
 }

@@ -1,7 +1,7 @@
-import { Map as ImmutableMap } from 'immutable';
 import type { TaskEventType, TaskState } from '../../machines/taskLifecycle.js';
 import type { StoredEvent } from '../events/envelope.js';
 import { AppendOnlyList } from './appendOnlyList.js';
+import { PersistentMap } from './persistentMap.js';
 import type { Projection } from './projection.js';
 
 /**
@@ -27,18 +27,21 @@ export interface TaskView {
 
 /**
  * The tasks of a session, by id and in the order they were added. `byId` is a
- * persistent map (Immutable.js): changing one task costs O(log n), never a
- * copy of every task, and every older view stays as it was.
+ * persistent map behind a plain `ReadonlyMap`: changing one task costs
+ * O(log n), never a copy of every task, and every older view stays as it was.
  */
 export interface TasksState {
-  byId: ImmutableMap<string, TaskView>;
+  byId: ReadonlyMap<string, TaskView>;
   order: AppendOnlyList<string>;
 }
+
+/** The map a tasks state holds: the projection makes every one of them. */
+const tasksById = (state: TasksState): PersistentMap<string, TaskView> => state.byId as PersistentMap<string, TaskView>;
 
 /** The tasks projection: each task's lifecycle state and what moved it. */
 export const tasksProjection: Projection<TasksState> = {
   name: 'tasks',
-  initialState: () => ({ byId: ImmutableMap(), order: AppendOnlyList.empty() }),
+  initialState: () => ({ byId: PersistentMap.empty<string, TaskView>(), order: AppendOnlyList.empty() }),
   evolve(state, event: StoredEvent) {
     switch (event.type) {
       case 'TaskAdded': {
@@ -57,7 +60,7 @@ export const tasksProjection: Projection<TasksState> = {
           lastReason: undefined,
           version: event.version,
         };
-        return { byId: state.byId.set(taskId, task), order: state.order.append(taskId) };
+        return { byId: tasksById(state).set(taskId, task), order: state.order.append(taskId) };
       }
       case 'TaskTransitioned': {
         const previous = state.byId.get(event.data.taskId);
@@ -75,7 +78,7 @@ export const tasksProjection: Projection<TasksState> = {
           lastReason: event.data.reason ?? previous.lastReason,
           version: event.version,
         };
-        return { byId: state.byId.set(task.taskId, task), order: state.order };
+        return { byId: tasksById(state).set(task.taskId, task), order: state.order };
       }
       default:
         return state;

@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { ReplayFold } from '../../src/engine/replay.js';
+import { PersistentMap } from '../../src/projections/persistentMap.js';
+import type { TaskView } from '../../src/projections/tasks.js';
 import {
   createEngine,
   createMemoryEventStore,
@@ -173,7 +175,9 @@ describe('replay', () => {
     expect(late.tasks.byId.get('t0')?.state).toBe('in_progress');
     expect(plain(late)).toEqual(plain(session.state));
     // What was handed out is a persistent map: changing it makes a new one.
-    expect(early.tasks.byId.set('t0', late.tasks.byId.get('t0')!)).not.toBe(early.tasks.byId);
+    const handedOut = early.tasks.byId as PersistentMap<string, TaskView>;
+    expect(handedOut.set('t0', late.tasks.byId.get('t0')!)).not.toBe(handedOut);
+    expect(early.tasks.byId.get('t0')?.state).toBe('pending');
     await engine.close();
   });
 });
