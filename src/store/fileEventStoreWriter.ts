@@ -1,0 +1,179 @@
+import { mkdir } from 'node:fs/promises';
+import { Subject, type Observable } from 'rxjs';
+import type { NewEvent, StoredEvent } from '../events/envelope.js';
+import { StorageError, StoreClosedError } from '../errors.js';
+import { ActiveSegment } from './activeSegment.js';
+import type {
+  AppendOptions,
+  AppendResult,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StreamInfo,
+  SubscribeOptions,
+} from './eventStore.js';
+import type { Durability, FileEventStore, StoreWarning } from './fileEventStore.js';
+import { FileLog } from './fileLog.js';
+import type { ResolvedFileStoreOptions } from './fileStoreOptions.js';
+import { GroupCommit } from './groupCommit.js';
+import { cutTornTail } from './openScan.js';
+import { checkReadBounds } from './readBounds.js';
+import { catchUpThenFollow } from './subscription.js';
+import { acceptNewEvents } from './toStoredEvent.js';
+import { acquireWriterLock, type WriterLock } from './writerLock.js';
+
+/**
+ * The file store of the one process that writes the log: it holds the writer
+ * lock, indexes the whole log on open (cutting off a torn tail), appends by
+ * group commit and tells its subscribers of each event as it becomes durable.
+ * Everything it reads, it wrote or checked itself, so it never looks for
+ * rewrites.
+ */
+export class FileEventStoreWriter implements FileEventStore {
+  readonly dir: string;
+  readonly durability: Durability;
+  readonly readOnly = false;
+  readonly upcasting: 'built-in' | 'custom';
+  readonly warnings: StoreWarning[] = [];
+
+  private readonly log: FileLog;
+  private readonly active: ActiveSegment;
+  private readonly commit: GroupCommit;
+  private readonly live = new Subject<StoredEvent>();
+  private lock: WriterLock | undefined;
+  private closed = false;
+  /** Set when close() is called: appends are refused from then on, and every caller waits for the one close. */
+  private closing: Promise<void> | undefined;
+
+  /** Open (or create) the log in `options.dir` for writing: see `openFileEventStore`. */
+  static async open(options: ResolvedFileStoreOptions): Promise<FileEventStoreWriter> {
+    const store = new FileEventStoreWriter(options);
+    await store.open();
+    return store;
+  }
+
+  private constructor(private readonly options: ResolvedFileStoreOptions) {
+    this.dir = options.dir;
+    this.durability = options.durability;
+    this.upcasting = options.upcasting;
+    this.log = new FileLog(options.dir, options.upcasters, {
+      folderMayBeMissing: false,
+      continuesLastBlock: true,
+      lastSegmentGrows: false,
+      sealedSegmentScanned: (segmentIndex) => this.log.catalog.saveIndexFile(segmentIndex),
+      tornTail: (segment, tail) => cutTornTail(segment, tail, (warning) => this.warn(warning)),
+    });
+    this.active = new ActiveSegment(this.log, options.maxSegmentBytes);
+    this.commit = new GroupCommit(this.log, this.active, options.durability, (events) => {
+      // Subscribers hear of each event; with none, the loop is skipped (rxjs does some work per next()).
+      if (this.live.observed) for (const event of events) this.live.next(event);
+    });
+  }
+
+  private async open(): Promise<void> {
+    await mkdir(this.dir, { recursive: true }).catch((error: unknown) => {
+      throw new StorageError(`Cannot create the event log folder ${this.dir}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    });
+    this.lock = await acquireWriterLock(this.dir, {
+      waitMs: this.options.lockWaitMs,
+      onCompromised: (error) => {
+        const broken = new StorageError(`Lost the writer lock of ${this.dir}: ${error.message}`);
+        this.commit.breakWith(broken);
+        this.warn({ code: 'LOCK_COMPROMISED', message: broken.message });
+      },
+    });
+    try {
+      await this.log.catalog.discover();
+      await this.log.ensureIndexed();
+      await this.active.open();
+    } catch (error) {
+      await this.release();
+      throw error;
+    }
+  }
+
+  append(stream: string, events: readonly NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      if (this.closed || this.closing !== undefined) throw new StoreClosedError();
+      if (this.commit.broken !== undefined) throw this.commit.broken;
+      // Validated and frozen now, so what was validated is what gets written.
+      acceptNewEvents(stream, events);
+      return this.commit.append(stream, events, options.expectedVersion ?? 'any');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+    this.ensureOpen();
+    checkReadBounds({ fromVersion: options.fromVersion, toVersion: options.toVersion });
+    yield* this.log.readStream(stream, options);
+  }
+
+  async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+    for await (const batch of this.readAllBatches(options)) yield* batch;
+  }
+
+  async *readAllBatches(options: ReadAllOptions = {}): AsyncIterable<readonly StoredEvent[]> {
+    this.ensureOpen();
+    checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
+    yield* this.log.readAllBatches(options);
+  }
+
+  async streamVersion(stream: string): Promise<number> {
+    this.ensureOpen();
+    await this.log.ensureIndexed();
+    return this.log.index.versionOf(stream);
+  }
+
+  async listStreams(): Promise<StreamInfo[]> {
+    this.ensureOpen();
+    await this.log.ensureIndexed();
+    return this.log.listStreams();
+  }
+
+  async headPosition(): Promise<number> {
+    this.ensureOpen();
+    await this.log.ensureIndexed();
+    return this.log.index.count;
+  }
+
+  subscribe(options: SubscribeOptions = {}): Observable<StoredEvent> {
+    this.ensureOpen();
+    return catchUpThenFollow(options, (o) => this.readAll(o), this.live);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // What was appended before close() is written; nothing after it is taken.
+      await this.commit.drain();
+      this.closed = true;
+      this.log.reader.refuseReads();
+      this.live.complete();
+      await this.release();
+    })();
+    return this.closing;
+  }
+
+  private async release(): Promise<void> {
+    const { catalog } = this.log;
+    const active = catalog.segments.length - 1;
+    if (this.active.isOpen && active >= 0 && this.commit.broken === undefined && catalog.segments[active]!.size > 0) {
+      await catalog.saveIndexFile(active); // the next open scans only what is appended after this
+    }
+    await this.log.reader.closeHandles();
+    await this.active.close();
+    await this.lock?.release();
+    this.lock = undefined;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  private warn(warning: StoreWarning): void {
+    this.warnings.push(warning);
+    this.options.onWarning?.(warning);
+  }
+}

@@ -1,0 +1,257 @@
+import { open } from 'node:fs/promises';
+import type { StoredEvent } from '../events/envelope.js';
+import type { UpcasterRegistry } from '../events/upcasters.js';
+import { parseStoredEvent } from '../events/validate.js';
+import { CorruptLogError } from '../errors.js';
+import type { StoreWarning } from './fileEventStore.js';
+import { asciiTextOf, checksumMatches, decodeLine, readLineHeader, type LineHeader, type LinesText } from './lineCodec.js';
+import type { LogIndex } from './logIndex.js';
+import type { Segment, SegmentCatalog } from './segmentCatalog.js';
+import type { SegmentReader } from './segmentReader.js';
+import { readLineChunks } from './segmentLines.js';
+
+/*
+ * The open scan: reads a segment the index does not cover yet, checks every
+ * line and indexes it, an append at a time. What the scan finds at the end
+ * of the last segment (a torn line, an append whose last line is missing) is
+ * handed to the side's {@link TailPolicy}: a writer cuts it off, a reader
+ * leaves it for the writer to finish.
+ */
+
+/** Lines a scan decodes as one text. */
+const TEXT_LINES = 256;
+
+/** Where a torn or unfinished tail starts, and why it is one (undefined: a line with no end). */
+export interface TornTail {
+  /** The file offset the tail starts at. */
+  offset: number;
+  /** The segment's line it starts at, from 1. */
+  line: number;
+  reason: string | undefined;
+}
+
+/** What a side of the log does with the end of its last segment. */
+export interface TailPolicy {
+  /** True when the last segment may still grow after a scan reached its end (another process writes it). */
+  readonly lastSegmentGrows: boolean;
+  /** The last segment ends in a torn line or an unfinished append, already forgotten by the index. */
+  tornTail(segment: Segment, tail: TornTail): Promise<void>;
+}
+
+/** What a scan works on: the log's catalog and index, a reader for the last line, and what to do with a torn tail. */
+export interface ScanContext {
+  readonly catalog: SegmentCatalog;
+  readonly index: LogIndex;
+  readonly reader: SegmentReader;
+  readonly upcasters: UpcasterRegistry;
+  readonly tail: TailPolicy;
+}
+
+/** A line of an append whose last line a scan has not read yet. */
+interface OpenLine {
+  header: LineHeader;
+  line: number;
+  offset: number;
+  length: number;
+}
+
+/**
+ * Scan a segment from its indexed size to its end, indexing each line (an
+ * append's lines together, once its last line is read). With
+ * `decode`, every line is also checked and parsed, and the events are
+ * yielded: a replay reads and indexes in one pass. Without it, only each
+ * line's header is read (and, in the last segment, all of the last line).
+ *
+ * In the last segment, a bad or partial last line is a torn write, and an
+ * append whose last line is missing was cut short: the tail policy decides
+ * (see {@link TailPolicy}). Anywhere else they are corruption. Scans may
+ * overlap (two readers of one store): a line another scan indexed first is
+ * checked against the index, not added twice. With `stopAt`, the scan stops
+ * once it has indexed that position and no append is open, rather than at the
+ * end of the segment.
+ */
+export async function* scanSegment(
+  context: ScanContext,
+  segmentIndex: number,
+  decode: boolean,
+  stopAt = Number.POSITIVE_INFINITY,
+): AsyncGenerator<StoredEvent[]> {
+  const { catalog, index } = context;
+  const segment = catalog.segments[segmentIndex]!;
+  const isLast = segmentIndex === catalog.segments.length - 1;
+  if (segment.size === 0) segment.firstPosition = index.count + 1;
+  let line = index.count - segment.firstPosition + 1; // lines before where this scan starts
+  let bad: { line: number; offset: number; reason: string } | undefined;
+  let partialBytes = 0;
+  // The append still open after the lines read so far (its first line's offset and position),
+  // and as it was before the last line read.
+  let openAppend: { offset: number; position: number } | undefined;
+  let openBeforeLast: typeof openAppend;
+  // The lines of the open append, read and checked but not indexed: an append
+  // enters the index whole, when its last line is read, so no read of this
+  // store ever sees part of one, however this scan ends.
+  let openLines: OpenLine[] = [];
+  for await (const chunk of readLineChunks(segment.path, segment.size)) {
+    partialBytes = chunk.partialBytes;
+    const events: StoredEvent[] = [];
+    let text: LinesText | undefined;
+    for (let i = 0; i < chunk.starts.length; i++) {
+      if (bad !== undefined) throw new CorruptLogError(segment.path, bad.line, bad.reason);
+      const start = chunk.starts[i]!;
+      const end = chunk.ends[i]!;
+      const offset = chunk.offset + start;
+      line++;
+      if (decode && i % TEXT_LINES === 0) {
+        const last = Math.min(chunk.starts.length, i + TEXT_LINES) - 1;
+        text = asciiTextOf(chunk.buffer, start, chunk.ends[last]!);
+      }
+      const read = decode
+        ? decodeLineAt(chunk.buffer, text, start, end, segment.path, line, context.upcasters)
+        : headerAt(chunk.buffer, start, end);
+      if ('reason' in read) {
+        bad = { line, offset, reason: read.reason };
+        continue;
+      }
+      const { continues, position } = read;
+      openBeforeLast = openAppend;
+      openLines.push({ header: read, line, offset, length: end - start });
+      if (continues) {
+        openAppend ??= { offset, position };
+        continue;
+      }
+      // The append is whole: index its lines, in order.
+      openAppend = undefined;
+      const whole: StoredEvent[] = [];
+      for (const open of openLines) {
+        const { header } = open;
+        const reason = indexChecked(context, header.position, header.stream, header.version, segmentIndex, open.offset, open.length);
+        if (reason !== undefined && open.line !== line) throw new CorruptLogError(segment.path, open.line, reason);
+        if (reason !== undefined) {
+          // The last line read, and perhaps a torn write: its append stays open, to be cut whole.
+          bad = { line, offset, reason };
+          openAppend = openBeforeLast;
+          break;
+        }
+        if (decode) whole.push((header as LineHeader & { event: StoredEvent }).event);
+      }
+      if (bad === undefined) events.push(...whole);
+      openLines = [];
+    }
+    if (events.length > 0) yield events;
+    // Far enough for the caller, between two appends: the rest is read when it is wanted.
+    if (index.count >= stopAt && openAppend === undefined) return;
+  }
+  let cut: { offset: number; position: number; line: number; reason: string } | undefined;
+  if (bad !== undefined) cut = { offset: bad.offset, position: index.count + 1, line: bad.line, reason: bad.reason };
+  if (bad === undefined && openAppend === undefined && !decode && isLast && segment.size > 0 && index.count >= segment.firstPosition) {
+    // The last line is where a crash tears: check all of it, not only its header.
+    const last = index.count;
+    const decoded = await context.reader.readLine(last);
+    if (!decoded.ok) {
+      cut = { offset: index.offset(last), position: last, line: last - segment.firstPosition + 1, reason: decoded.reason };
+      openAppend = openBeforeLast;
+    }
+  }
+  if (openAppend !== undefined && (cut === undefined || openAppend.offset < cut.offset)) {
+    cut = {
+      offset: openAppend.offset,
+      position: openAppend.position,
+      line: openAppend.position - segment.firstPosition + 1,
+      reason: 'an append whose last line is missing (cut short by a crash)',
+    };
+  }
+  if (!isLast) {
+    if (cut !== undefined) throw new CorruptLogError(segment.path, cut.line, cut.reason);
+    if (partialBytes > 0) throw new CorruptLogError(segment.path, line + 1, 'the line has no end');
+  }
+  if (cut === undefined && partialBytes === 0) {
+    segment.scanned = !isLast || !context.tail.lastSegmentGrows;
+    return;
+  }
+  // What follows the cut is not part of the log (yet): forget it.
+  if (cut !== undefined) {
+    index.truncate(cut.position - 1);
+    segment.blocks.truncate(cut.position - segment.firstPosition);
+    segment.size = cut.offset;
+  }
+  await context.tail.tornTail(segment, { offset: cut?.offset ?? segment.size, line: cut?.line ?? line + 1, reason: cut?.reason });
+}
+
+/**
+ * A writer's {@link TailPolicy.tornTail}: cut the torn tail off the file
+ * (synced, so it cannot come back), report it, and count the segment scanned.
+ */
+export async function cutTornTail(segment: Segment, tail: TornTail, warn: (warning: StoreWarning) => void): Promise<void> {
+  const handle = await open(segment.path, 'r+');
+  try {
+    await handle.truncate(tail.offset);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  segment.size = tail.offset;
+  warn({
+    code: 'TORN_TAIL_REPAIRED',
+    file: segment.path,
+    line: tail.line,
+    message:
+      `Cut off a torn last line at ${segment.path}:${tail.line} ` +
+      `(${tail.reason ?? 'no line end'}; likely a crash mid-write, the event was never acknowledged).`,
+  });
+  segment.scanned = true;
+}
+
+/**
+ * A line's header, or why it is not a sound event line. Its checksum is
+ * checked too (not its JSON): a scan never indexes a damaged line, so one
+ * inside the last append is found before anything is appended after it.
+ */
+function headerAt(buffer: Buffer, start: number, end: number): LineHeader | { reason: string } {
+  const header = readLineHeader(buffer, start, end);
+  if (header === undefined) return { reason: 'not a moai-session event line' };
+  return checksumMatches(buffer, start, end) ? header : { reason: 'checksum mismatch' };
+}
+
+/** A line decoded, checked and parsed, or why it cannot be. */
+function decodeLineAt(
+  buffer: Buffer,
+  text: LinesText | undefined,
+  start: number,
+  end: number,
+  file: string,
+  line: number,
+  upcasters: UpcasterRegistry,
+): (LineHeader & { event: StoredEvent }) | { reason: string } {
+  const decoded = decodeLine(buffer, start, end, text);
+  if (!decoded.ok) return { reason: decoded.reason };
+  // Parsed afresh for this reader alone: no need to freeze what nobody shares.
+  const event = parseStoredEvent(decoded.value, () => `${file}:${line}`, upcasters);
+  return { position: event.position, stream: event.stream, version: event.version, continues: decoded.continues, event };
+}
+
+/**
+ * Index a line if it continues the log (next position, next version of its
+ * stream). A line another scan has indexed already must be where the index
+ * has it. Returns why the line is bad, or undefined.
+ */
+function indexChecked(
+  { catalog, index }: ScanContext,
+  position: number,
+  stream: string,
+  version: number,
+  segmentIndex: number,
+  offset: number,
+  length: number,
+): string | undefined {
+  if (position <= index.count) {
+    const same = index.segment(position) === segmentIndex && index.offset(position) === offset && index.stream(position) === stream;
+    return same ? undefined : `position ${position} appears twice in the log`;
+  }
+  const expectedPosition = index.count + 1;
+  if (position !== expectedPosition) return `position ${position} where ${expectedPosition} was expected`;
+  const expectedVersion = index.versionOf(stream) + 1;
+  if (version !== expectedVersion) return `${stream} version ${version} where ${expectedVersion} was expected`;
+  index.add(stream, segmentIndex, offset, length);
+  catalog.segments[segmentIndex]!.size = offset + length + 1;
+  return undefined;
+}
