@@ -1,16 +1,12 @@
-import { spawn } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
-import { BINARY, runBinary } from './runBinary.js';
-
-const checksummed = (value: unknown): string => {
-  const json = JSON.stringify(value);
-  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
-};
+import { checksummed } from './logLines.js';
+import { runBinary } from './runBinary.js';
+import { runCli } from '../../src/cli/program.js';
+import { runInProcess } from './runInProcess.js';
 
 /** A `CheckpointCreated` line for session h's `position`, with no document, long past the 7 days kept by default. */
 const oldCheckpointLine = (position: number, checkpointId: string): string =>
@@ -54,7 +50,7 @@ async function handWrittenLog(extra: unknown[] = []): Promise<{ cwd: string; seg
 describe('moai-session demo', () => {
   it('runs a two-agent workflow, and a second run resumes from the log', async () => {
     const cwd = await tempDir('moai-cli-');
-    const first = await runBinary(['demo'], cwd);
+    const first = await runInProcess(['demo'], cwd);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('Started session demo');
@@ -76,7 +72,7 @@ describe('moai-session demo', () => {
     expect(first.stdout).toContain('agent     implementer (agents: spec-writer, implementer)');
     expect(first.stdout).toContain('Log: 61 events of session demo');
 
-    const second = await runBinary(['demo'], cwd);
+    const second = await runInProcess(['demo'], cwd);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('Resumed session demo from the log');
     expect(second.stdout).toContain('at version 61');
@@ -86,63 +82,27 @@ describe('moai-session demo', () => {
     expect(second.stdout).toMatch(/r2-review\s+completed/);
     expect(second.stdout).toContain('Log: 122 events of session demo');
 
-    const replay = await runBinary(['replay'], cwd);
+    const replay = await runInProcess(['replay'], cwd);
     expect(replay.code).toBe(0);
     // The demo session and its two ended forks of five events each.
     expect(replay.stdout).toContain('Replayed 132 events of 3 session(s)');
     expect(replay.stdout).toContain('demo-r2-alt: ended at v5');
     expect(replay.stdout).toContain('Every recorded task transition agrees with the task machine.');
     // Each run leaves the memory files as the log gives them.
-    expect(await runBinary(['debug', '--check-memory-sync'], cwd)).toMatchObject({ code: 0, stderr: '' });
-  });
-
-  it('refuses to run while another process writes the same log', async () => {
-    const cwd = await tempDir('moai-cli-');
-    const holder = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, '../fixtures/holdWriterLock.ts'), join(cwd, '.moai', 'events')],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => holder.stdout.on('data', (c: Buffer) => c.toString().includes('locked') && resolve()));
-    const result = await runBinary(['demo'], cwd);
-    holder.stdin.end();
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^moai-session: The event log in .* is being written by another process \(pid \d+ on .*\)\. Only one writer/);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-  });
-
-  it('takes the writer lock to rewrite the memory files, so it never races a write command', async () => {
-    const cwd = await tempDir('moai-cli-');
-    expect((await runBinary(['demo'], cwd)).code).toBe(0);
-    const holder = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, '../fixtures/holdWriterLock.ts'), join(cwd, '.moai', 'events')],
-      { stdio: ['pipe', 'pipe', 'inherit'] },
-    );
-    await new Promise<void>((resolve) => holder.stdout.on('data', (c: Buffer) => c.toString().includes('locked') && resolve()));
-    const refused = await runBinary(['replay', '--write-memory-files'], cwd);
-    const reading = await runBinary(['replay'], cwd); // a plain replay only reads: no lock needed
-    holder.stdin.end();
-    await new Promise((resolve) => holder.on('close', resolve));
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/is being written by another process/);
-    expect(reading.code).toBe(0);
-    const rewritten = await runBinary(['replay', '--write-memory-files'], cwd);
-    expect(rewritten.code).toBe(0);
-    expect(rewritten.stdout).toContain('The memory files already matched the log.');
+    expect(await runInProcess(['debug', '--check-memory-sync'], cwd)).toMatchObject({ code: 0, stderr: '' });
   });
 });
 
 describe('moai-session events, state and replay', () => {
   it('prints the log one event a line, as text or JSON, filtered by session and start', async () => {
     const cwd = await tempDir('moai-cli-');
-    await runBinary(['demo'], cwd);
-    const text = await runBinary(['events'], cwd);
+    await runInProcess(['demo'], cwd);
+    const text = await runInProcess(['events'], cwd);
     expect(text.code).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(66); // the demo session's 61 and its fork's 5
     expect(lines[0]).toMatch(/^\s+1\s+session-demo v1\s+\S+\s+SessionStarted\s+demo by spec-writer on claude-sonnet-4-5/);
-    const json = await runBinary(['events', '--json', '--session', 'demo', '--from', '57'], cwd);
+    const json = await runInProcess(['events', '--json', '--session', 'demo', '--from', '57'], cwd);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { version: number; type: string });
     expect(events.map((e) => e.version)).toEqual([57, 58, 59, 60, 61]);
     expect(events[0]!.type).toBe('RecoveryCompleted');
@@ -150,10 +110,10 @@ describe('moai-session events, state and replay', () => {
 
   it('shows a session now and at an earlier version', async () => {
     const { cwd } = await handWrittenLog();
-    const now = await runBinary(['state', 'h'], cwd);
+    const now = await runInProcess(['state', 'h'], cwd);
     expect(now.code).toBe(0);
     expect(now.stdout).toMatch(/t\s+blocked\s+2\s+T/);
-    const earlier = await runBinary(['state', 'h', '--at', '3', '--json'], cwd);
+    const earlier = await runInProcess(['state', 'h', '--at', '3', '--json'], cwd);
     const view = JSON.parse(earlier.stdout) as { version: number; tasks: { byId: Record<string, { state: string }> } };
     expect(view.version).toBe(3);
     expect(view.tasks.byId.t!.state).toBe('in_progress');
@@ -161,20 +121,20 @@ describe('moai-session events, state and replay', () => {
 
   it('exits 3 and names the event when replay finds a divergence', async () => {
     const { cwd } = await handWrittenLog([{ taskId: 't', event: 'COMPLETE', from: 'blocked', to: 'completed' }]);
-    const result = await runBinary(['replay'], cwd);
+    const result = await runInProcess(['replay'], cwd);
     expect(result.code).toBe(3);
     expect(result.stdout).toContain('1 divergence(s)');
     expect(result.stdout).toContain(
       'session-h v5 (position 5): task t recorded blocked -COMPLETE-> completed, but the machine does not accept COMPLETE in blocked.',
     );
-    const json = await runBinary(['replay', '--json'], cwd);
+    const json = await runInProcess(['replay', '--json'], cwd);
     expect(json.code).toBe(3);
     expect((JSON.parse(json.stdout) as { divergences: { version: number }[] }).divergences[0]!.version).toBe(5);
   });
 
   it('replays one session up to a version', async () => {
     const { cwd } = await handWrittenLog();
-    const result = await runBinary(['replay', '--session', 'h', '--until', '3'], cwd);
+    const result = await runInProcess(['replay', '--session', 'h', '--until', '3'], cwd);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Replayed 3 events');
     expect(result.stdout).toContain('h: active at v3; tasks: 1 in_progress');
@@ -184,24 +144,24 @@ describe('moai-session events, state and replay', () => {
 describe('bad input', () => {
   it('names an unknown session and the known ones', async () => {
     const { cwd } = await handWrittenLog();
-    const result = await runBinary(['state', 'nope'], cwd);
+    const result = await runInProcess(['state', 'nope'], cwd);
     expect(result).toMatchObject({ code: 1, stdout: '', stderr: 'moai-session: No session "nope" in the log. Known sessions: h.\n' });
   });
 
   it('refuses a bad --at, a version that does not exist yet, and a missing session id', async () => {
     const { cwd } = await handWrittenLog();
-    expect(await runBinary(['state', 'h', '--at', 'abc'], cwd)).toMatchObject({
+    expect(await runInProcess(['state', 'h', '--at', 'abc'], cwd)).toMatchObject({
       code: 1,
       stderr: 'moai-session: --at takes a whole number from 1, not "abc".\n',
     });
-    expect(await runBinary(['state', 'h', '--at', '99'], cwd)).toMatchObject({
+    expect(await runInProcess(['state', 'h', '--at', '99'], cwd)).toMatchObject({
       code: 1,
       stderr: 'moai-session: Session h has 4 events; --at 99 does not exist yet.\n',
     });
-    const missing = await runBinary(['state'], cwd);
+    const missing = await runInProcess(['state'], cwd);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("missing required argument 'sessionId'");
-    expect(await runBinary(['replay', '--until', '2'], cwd)).toMatchObject({
+    expect(await runInProcess(['replay', '--until', '2'], cwd)).toMatchObject({
       code: 2,
       stderr: 'moai-session: --until is a version of one session: give the session with --session.\n',
     });
@@ -209,22 +169,22 @@ describe('bad input', () => {
 
   it('says clearly when the state folder is missing or unreadable', async () => {
     const cwd = await tempDir('moai-cli-');
-    const missing = await runBinary(['events'], cwd);
+    const missing = await runInProcess(['events'], cwd);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain(`No moai-session state folder at ${join(cwd, '.moai')}`);
     await mkdir(join(cwd, '.moai'));
     await writeFile(join(cwd, '.moai', 'events'), 'not a folder');
-    const unreadable = await runBinary(['events'], cwd);
+    const unreadable = await runInProcess(['events'], cwd);
     expect(unreadable.code).toBe(1);
     expect(unreadable.stderr).toMatch(/^moai-session: Cannot read the event log folder .*\.moai\/events: ENOTDIR/);
-    const demo = await runBinary(['demo'], cwd);
+    const demo = await runInProcess(['demo'], cwd);
     expect(demo.code).toBe(1);
     expect(demo.stderr).toMatch(/^moai-session: /);
     expect(await readFile(join(cwd, '.moai', 'events'), 'utf8')).toBe('not a folder');
     // A --dir that names a file: the same sentence from read and write commands.
     const file = join(cwd, '.moai', 'events');
     for (const args of [['events'], ['demo'], ['start', '--agent', 'a', '--model', 'm']]) {
-      expect(await runBinary(['--dir', file, ...args], cwd)).toMatchObject({
+      expect(await runInProcess(['--dir', file, ...args], cwd)).toMatchObject({
         code: 1,
         stderr: `moai-session: ${file} is not a folder; --dir must name a .moai state folder.\n`,
       });
@@ -248,7 +208,7 @@ describe('bad input', () => {
     );
     const before = await readFile(segment, 'utf8');
     for (const args of [['events'], ['replay'], ['state', 'h']]) {
-      const result = await runBinary(args, cwd);
+      const result = await runInProcess(args, cwd);
       expect(result.code).toBe(4);
       expect(result.stderr).toContain(`${segment}:5`);
       expect(result.stderr).toContain('unknown event type "TaskVanished"');
@@ -256,7 +216,7 @@ describe('bad input', () => {
     expect(await readFile(segment, 'utf8')).toBe(before);
     // Nor does a write command append to it, even for another session: the log is checked first.
     for (const args of [['demo', '--session', 'other'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
-      const result = await runBinary(args, cwd);
+      const result = await runInProcess(args, cwd);
       expect(result.code).toBe(4);
       expect(result.stderr).toContain(`${segment}:5`);
       expect(result.stderr).toContain('unknown event type "TaskVanished"');
@@ -270,7 +230,7 @@ describe('bad input', () => {
     lines[1] = lines[1]!.replace('"title":"T"', '"title":"X"'); // the checksum no longer matches
     const damaged = lines.join('\n');
     await writeFile(segment, damaged);
-    const result = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    const result = await runInProcess(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
     expect(result.code).toBe(4);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`${segment}:2`);
@@ -281,17 +241,17 @@ describe('bad input', () => {
     const { cwd, segment } = await handWrittenLog();
     const whole = await readFile(segment, 'utf8');
     await appendFile(segment, whole.split('\n')[3]!.slice(0, 40)); // a crash in the middle of writing a line
-    const result = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    const result = await runInProcess(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(new RegExp(`^moai-session: warning: .*torn.*${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5`, 'im'));
     expect((await readFile(segment, 'utf8')).startsWith(whole)).toBe(true);
-    expect((await runBinary(['state', 'h', '--json'], cwd)).stdout).toContain('"u"');
+    expect((await runInProcess(['state', 'h', '--json'], cwd)).stdout).toContain('"u"');
   });
 
   it('refuses a --dir that is not a state folder, and points at the .moai inside it', async () => {
     const { cwd } = await handWrittenLog();
     for (const args of [['events'], ['replay'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
-      const result = await runBinary(['--dir', '.', ...args], cwd);
+      const result = await runInProcess(['--dir', '.', ...args], cwd);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         `moai-session: ${cwd} is not a moai-session state folder (it has no events/ or config/config.json in it); did you mean --dir ${join(cwd, '.moai')}?\n`,
@@ -302,7 +262,7 @@ describe('bad input', () => {
     await mkdir(join(project, 'config'));
     await mkdir(join(project, 'sessions'));
     await writeFile(join(project, 'sessions', 'active-tasks.md'), 'my own notes\n');
-    const refused = await runBinary(['--dir', '.', 'task', 'add', 'x', 't', '--title', 'T'], project);
+    const refused = await runInProcess(['--dir', '.', 'task', 'add', 'x', 't', '--title', 'T'], project);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('is not a moai-session state folder');
     expect(await readFile(join(project, 'sessions', 'active-tasks.md'), 'utf8')).toBe('my own notes\n');
@@ -310,31 +270,31 @@ describe('bad input', () => {
     // In a real state folder, a command refused before it appends leaves the memory files as they were.
     await mkdir(join(cwd, '.moai', 'sessions'));
     await writeFile(join(cwd, '.moai', 'sessions', 'active-tasks.md'), 'stale\n');
-    expect((await runBinary(['task', 'add', 'nope', 'u', '--title', 'U'], cwd)).code).toBe(1);
+    expect((await runInProcess(['task', 'add', 'nope', 'u', '--title', 'U'], cwd)).code).toBe(1);
     expect(await readFile(join(cwd, '.moai', 'sessions', 'active-tasks.md'), 'utf8')).toBe('stale\n');
-    expect((await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd)).code).toBe(0);
+    expect((await runInProcess(['task', 'add', 'h', 'u', '--title', 'U'], cwd)).code).toBe(0);
     expect(await readFile(join(cwd, '.moai', 'sessions', 'active-tasks.md'), 'utf8')).not.toBe('stale\n');
-    expect((await runBinary(['--dir', '.', 'events'], join(cwd, '.moai', 'events'))).stderr).toContain('point --dir at a .moai folder');
+    expect((await runInProcess(['--dir', '.', 'events'], join(cwd, '.moai', 'events'))).stderr).toContain('point --dir at a .moai folder');
   });
 
   it('refuses, for reading and writing alike, a store the environment names that this version does not have', async () => {
     const { cwd, segment } = await handWrittenLog();
     const before = await readFile(segment, 'utf8');
-    process.env.MOAI_STORE_URL = 'postgres://postgres@127.0.0.1:5432/test';
-    try {
-      for (const args of [['events'], ['state', 'h'], ['replay'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
-        const result = await runBinary(args, cwd);
-        expect(result.code).toBe(1);
-        expect(result.stderr).toMatch(/^moai-session: The config \(store\.kind, or the MOAI_STORE_URL environment variable\) names a postgres(QL)? store/i);
-      }
-    } finally {
-      delete process.env.MOAI_STORE_URL;
+    const env = { ...process.env, MOAI_STORE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
+    const refusals = [];
+    for (const args of [['events'], ['state', 'h'], ['replay']]) refusals.push(await runInProcess(args, cwd, { env }));
+    // Spawned: a write command's engine loads the config from process.env, not from the CliIo's env
+    // (createEngine calls loadConfig without an env), so in this process it would not see the variable.
+    refusals.push(await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd, { env }));
+    for (const result of refusals) {
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^moai-session: The config \(store\.kind, or the MOAI_STORE_URL environment variable\) names a postgres(QL)? store/i);
     }
     expect(await readFile(segment, 'utf8')).toBe(before);
     // A config that names another store is not read past, even when it has an error besides.
     await mkdir(join(cwd, '.moai', 'config'));
     await writeFile(join(cwd, '.moai', 'config', 'config.json'), '{ "store": { "kind": "postgres" }, "sesion": {} }');
-    const events = await runBinary(['events'], cwd);
+    const events = await runInProcess(['events'], cwd);
     expect(events.code).toBe(1);
     expect(events.stderr).toMatch(/names a postgres store/);
   });
@@ -342,9 +302,9 @@ describe('bad input', () => {
   it('archives checkpoints past the retention when a command appends (neither has a valid document to keep)', async () => {
     const { cwd, segment } = await handWrittenLog();
     await appendFile(segment, oldCheckpointLine(5, 'cp-old') + oldCheckpointLine(6, 'cp-newest'));
-    expect((await runBinary(['events', '--session', 'h'], cwd)).stdout).not.toContain('CheckpointArchived');
-    expect((await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd)).code).toBe(0);
-    const archived = (await runBinary(['events', '--session', 'h', '--json'], cwd)).stdout
+    expect((await runInProcess(['events', '--session', 'h'], cwd)).stdout).not.toContain('CheckpointArchived');
+    expect((await runInProcess(['task', 'add', 'h', 'u', '--title', 'U'], cwd)).code).toBe(0);
+    const archived = (await runInProcess(['events', '--session', 'h', '--json'], cwd)).stdout
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as { type: string; data: { checkpointId?: string } })
@@ -357,12 +317,12 @@ describe('bad input', () => {
     await appendFile(segment, oldCheckpointLine(5, 'cp-old'));
     await mkdir(join(cwd, '.moai', 'sessions'), { recursive: true });
     await writeFile(join(cwd, '.moai', 'sessions', 'archive'), 'in the way'); // the archive folder cannot be made
-    const blocked = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    const blocked = await runInProcess(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
     expect(blocked.code).toBe(0);
     expect(blocked.stderr).toMatch(/^moai-session: warning: old checkpoints could not be archived \(.*EEXIST.*\); the command's events are in the log\.$/m);
-    expect((await runBinary(['state', 'h', '--json'], cwd)).stdout).toContain('"u"');
+    expect((await runInProcess(['state', 'h', '--json'], cwd)).stdout).toContain('"u"');
     await rm(join(cwd, '.moai', 'sessions', 'archive'));
-    const archived = await runBinary(['task', 'add', 'h', 'v', '--title', 'V'], cwd);
+    const archived = await runInProcess(['task', 'add', 'h', 'v', '--title', 'V'], cwd);
     expect(archived.code).toBe(0);
     expect(archived.stderr).toContain('moai-session: archived 1 checkpoint(s) older than session.checkpoint_retention_days: cp-old (h).');
   });
@@ -371,23 +331,23 @@ describe('bad input', () => {
     const { cwd } = await handWrittenLog();
     await mkdir(join(cwd, '.moai', 'config'));
     await writeFile(join(cwd, '.moai', 'config', 'config.json'), '{ "sesion": {} }');
-    for (const args of [['events'], ['state', 'h'], ['replay']]) expect((await runBinary(args, cwd)).code).toBe(0);
-    const write = await runBinary(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
+    for (const args of [['events'], ['state', 'h'], ['replay']]) expect((await runInProcess(args, cwd)).code).toBe(0);
+    const write = await runInProcess(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
     expect(write.code).toBe(1);
     expect(write.stderr).toContain('sesion');
   });
 
   it('names the known sessions, and refuses a version past the end, when replaying one session', async () => {
     const { cwd } = await handWrittenLog();
-    expect(await runBinary(['replay', '--session', 'nope'], cwd)).toMatchObject({
+    expect(await runInProcess(['replay', '--session', 'nope'], cwd)).toMatchObject({
       code: 1,
       stderr: 'moai-session: No session "nope" in the log. Known sessions: h.\n',
     });
-    expect(await runBinary(['replay', '--session', 'h', '--until', '99'], cwd)).toMatchObject({
+    expect(await runInProcess(['replay', '--session', 'h', '--until', '99'], cwd)).toMatchObject({
       code: 1,
       stderr: 'moai-session: Session h has 4 events; version 99 does not exist yet.\n',
     });
-    expect((await runBinary(['replay', '--session', 'h', '--until', '4'], cwd)).code).toBe(0);
+    expect((await runInProcess(['replay', '--session', 'h', '--until', '4'], cwd)).code).toBe(0);
   });
 
   it('names a segment that is not a file instead of failing inside', async () => {
@@ -395,28 +355,15 @@ describe('bad input', () => {
     const odd = join(cwd, '.moai', 'events', 'segment-000002.jsonl');
     await mkdir(odd);
     for (const args of [['events'], ['task', 'add', 'h', 'u', '--title', 'U']]) {
-      const result = await runBinary(args, cwd);
+      const result = await runInProcess(args, cwd);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(`moai-session: ${odd} is not a file: a segment of the event log must be one. Move it out of ${join(cwd, '.moai', 'events')}, or put the segment back.\n`);
     }
   });
 
-  it('builds a binary that runs on its own, as npx runs it (executable, with its shebang)', async () => {
-    expect(statSync(BINARY).mode & 0o111).not.toBe(0);
-    const result = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn(BINARY, ['--help'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout }));
-    });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Usage: moai-session');
-  });
-
   it('prints --help for every command and exits 0', async () => {
     const cwd = await tempDir('moai-cli-');
-    const top = await runBinary(['--help'], cwd);
+    const top = await runInProcess(['--help'], cwd);
     expect(top.code).toBe(0);
     expect(top.stdout).toContain('Exit codes:');
     const commands = [
@@ -427,10 +374,38 @@ describe('bad input', () => {
     for (const command of ['init', 'config', 'start', 'task', 'usage', 'fork', 'handoff', 'recover', 'debug']) {
       expect(top.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
-    const helps = await Promise.all(commands.map((command) => runBinary([...command.split(' '), '--help'], cwd)));
+    const helps = await Promise.all(commands.map((command) => runInProcess([...command.split(' '), '--help'], cwd)));
     helps.forEach((help, i) => {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: moai-session ${commands[i]!}`);
     });
+  });
+});
+
+describe('an internal error', () => {
+  /** Run with a stdout that throws a plain Error, as a bug inside a command would. */
+  const runWithBrokenStdout = async (args: string[]): Promise<{ code: number; stderr: string }> => {
+    let stderr = '';
+    const io = {
+      stdout: () => {
+        throw new Error('injected fault: stdout');
+      },
+      stderr: (text: string) => {
+        stderr += text;
+      },
+      cwd: await tempDir('moai-cli-'),
+      env: {},
+    };
+    return { code: await runCli(args, io), stderr };
+  };
+
+  it('exits 70 with one line and a hint, and shows the stack with --debug', async () => {
+    expect(await runWithBrokenStdout(['config', 'schema'])).toEqual({
+      code: 70,
+      stderr: 'moai-session: internal error: injected fault: stdout\nRerun with --debug for the stack, and report it.\n',
+    });
+    const debug = await runWithBrokenStdout(['config', 'schema', '--debug']);
+    expect(debug.code).toBe(70);
+    expect(debug.stderr).toMatch(/^moai-session: internal error: injected fault: stdout\nError: injected fault: stdout\n\s+at /);
   });
 });

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, configJsonSchema } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
-import { runBinary } from './runBinary.js';
+import { runInProcess } from './runInProcess.js';
 
 describe('moai-session init and config', () => {
   it('writes the default config and its JSON Schema, and never overwrites a config', async () => {
     const cwd = await tempDir('moai-cli-init-');
-    const first = await runBinary(['init'], cwd);
+    const first = await runInProcess(['init'], cwd);
     expect(first).toMatchObject({
       code: 0,
       stderr: '',
@@ -21,16 +21,16 @@ describe('moai-session init and config', () => {
 
     const mine = '{ "session": { "max_parallel_sessions": 5 }, "models": { "context_windows": { "my-model": 64000 } } }\n';
     await writeFile(configFile, mine);
-    const second = await runBinary(['init'], cwd);
+    const second = await runInProcess(['init'], cwd);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('.moai/config/config.json already exists; left it as it is');
     expect(second.stdout).toContain('.moai/config/config.schema.json is up to date.');
     expect(await readFile(configFile, 'utf8')).toBe(mine);
 
     const [text, json, schema] = await Promise.all([
-      runBinary(['config', 'show'], cwd),
-      runBinary(['config', 'show', '--json'], cwd),
-      runBinary(['config', 'schema'], cwd),
+      runInProcess(['config', 'show'], cwd),
+      runInProcess(['config', 'show', '--json'], cwd),
+      runInProcess(['config', 'schema'], cwd),
     ]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain(`Effective configuration: from ${configFile} over the defaults`);
@@ -48,7 +48,7 @@ describe('moai-session init and config', () => {
 
   it('shows the defaults when there is no config file', async () => {
     const cwd = await tempDir('moai-cli-config-');
-    const result = await runBinary(['config', 'show', '--json'], cwd);
+    const result = await runInProcess(['config', 'show', '--json'], cwd);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(DEFAULT_CONFIG);
   });
@@ -58,14 +58,14 @@ describe('moai-session debug on the demo log', () => {
   let cwd: string;
   beforeAll(async () => {
     cwd = await tempDir('moai-cli-debug-');
-    expect((await runBinary(['demo'], cwd)).code).toBe(0);
+    expect((await runInProcess(['demo'], cwd)).code).toBe(0);
   });
 
   it('shows every session, and one session in full', async () => {
     const [all, one, json] = await Promise.all([
-      runBinary(['debug', '--show-session-state'], cwd),
-      runBinary(['debug', '--show-session-state', 'demo'], cwd),
-      runBinary(['debug', '--show-session-state', '--json'], cwd),
+      runInProcess(['debug', '--show-session-state'], cwd),
+      runInProcess(['debug', '--show-session-state', 'demo'], cwd),
+      runInProcess(['debug', '--show-session-state', '--json'], cwd),
     ]);
     expect(all.code).toBe(0);
     expect(all.stdout).toMatch(/^demo\s+active\s+implementer\s+claude-sonnet-4-5\s+v61\s+0 of 5\s+58,000 \(29\.0%\)\s*$/m);
@@ -80,11 +80,11 @@ describe('moai-session debug on the demo log', () => {
 
   it('lists checkpoints with the state of their documents, and the token usage log', async () => {
     const [checkpoints, forkCheckpoints, usage, forkUsage, usageJson] = await Promise.all([
-      runBinary(['debug', '--list-checkpoints', 'demo'], cwd),
-      runBinary(['debug', '--list-checkpoints', 'demo-r1-alt', '--json'], cwd),
-      runBinary(['debug', '--show-token-usage-log'], cwd),
-      runBinary(['debug', '--show-token-usage-log', 'demo-r1-alt'], cwd),
-      runBinary(['debug', '--show-token-usage-log', 'demo', '--json'], cwd),
+      runInProcess(['debug', '--list-checkpoints', 'demo'], cwd),
+      runInProcess(['debug', '--list-checkpoints', 'demo-r1-alt', '--json'], cwd),
+      runInProcess(['debug', '--show-token-usage-log'], cwd),
+      runInProcess(['debug', '--show-token-usage-log', 'demo-r1-alt'], cwd),
+      runInProcess(['debug', '--show-token-usage-log', 'demo', '--json'], cwd),
     ]);
     expect(checkpoints.code).toBe(0);
     expect(checkpoints.stdout).toContain('Checkpoints of session demo (9; documents in .moai/sessions/checkpoints)');
@@ -119,8 +119,8 @@ describe('moai-session debug on the demo log', () => {
 
   it('exits 2 unless exactly one view is asked for', async () => {
     const [none, two] = await Promise.all([
-      runBinary(['debug'], cwd),
-      runBinary(['debug', '--check-memory-sync', '--show-token-budget', 'demo'], cwd),
+      runInProcess(['debug'], cwd),
+      runInProcess(['debug', '--check-memory-sync', '--show-token-budget', 'demo'], cwd),
     ]);
     for (const result of [none, two]) {
       expect(result.code).toBe(2);
@@ -129,7 +129,7 @@ describe('moai-session debug on the demo log', () => {
   });
 
   it('checks the memory files: in sync after the demo; a hand edit is found, with file, field, expected and found', async () => {
-    const inSync = await runBinary(['debug', '--check-memory-sync'], cwd);
+    const inSync = await runInProcess(['debug', '--check-memory-sync'], cwd);
     expect(inSync).toMatchObject({ code: 0, stdout: 'The memory files under .moai/sessions match the log.\n', stderr: '' });
 
     const stateFile = join(cwd, '.moai', 'sessions', 'session-state.json');
@@ -141,7 +141,7 @@ describe('moai-session debug on the demo log', () => {
     const tasksFile = join(cwd, '.moai', 'sessions', 'active-tasks.md');
     await writeFile(tasksFile, (await readFile(tasksFile, 'utf8')).replace('| r1-spec | completed |', '| r1-spec | failed |'));
 
-    const differs = await runBinary(['debug', '--check-memory-sync'], cwd);
+    const differs = await runInProcess(['debug', '--check-memory-sync'], cwd);
     expect(differs.code).toBe(1);
     expect(differs.stdout).toContain('The memory files under .moai/sessions differ from the log in 3 places:');
     expect(differs.stdout).toContain('  - sessions/session-state.json: sessions.demo.agent: expected "implementer", found "intruder"');
@@ -153,7 +153,7 @@ describe('moai-session debug on the demo log', () => {
       'moai-session: the memory files under .moai/sessions are out of sync with the log (3 differences); ' +
         '`moai-session replay --write-memory-files` rewrites the memory files from the log (a checkpoint document it cannot: take a new checkpoint).\n',
     );
-    const json = JSON.parse((await runBinary(['debug', '--check-memory-sync', '--json'], cwd)).stdout) as {
+    const json = JSON.parse((await runInProcess(['debug', '--check-memory-sync', '--json'], cwd)).stdout) as {
       inSync: boolean;
       differences: { file: string; field?: string; expected?: unknown; found?: unknown }[];
     };
@@ -162,10 +162,10 @@ describe('moai-session debug on the demo log', () => {
       expect.objectContaining({ file: 'sessions/session-state.json', field: 'sessions.demo.tokens.contextTokens', expected: 58000, found: 1234 }),
     );
 
-    const rebuilt = await runBinary(['replay', '--write-memory-files'], cwd);
+    const rebuilt = await runInProcess(['replay', '--write-memory-files'], cwd);
     expect(rebuilt.code).toBe(0);
     expect(rebuilt.stdout).toContain('Rewrote sessions/session-state.json, sessions/active-tasks.md from the log.');
     expect(await readFile(stateFile, 'utf8')).toBe(original);
-    expect((await runBinary(['debug', '--check-memory-sync'], cwd)).code).toBe(0);
+    expect((await runInProcess(['debug', '--check-memory-sync'], cwd)).code).toBe(0);
   });
 });
