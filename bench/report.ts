@@ -4,9 +4,9 @@ import { rm } from 'node:fs/promises';
 export interface Comparison {
   baseline: string;
   baselineValue: number;
-  /** ours / baseline for rates; baseline / ours for times and memory. */
+  /** ours / baseline for rates (higher is better, `min` targets); ours / baseline for wall times with a `max` target. */
   ratio: number;
-  target?: { min: number; label: string };
+  target?: { min?: number; max?: number; label: string };
 }
 
 /** Print a figure, each baseline and the ratio against it, with the target it must reach. */
@@ -17,7 +17,7 @@ export function report(title: string, value: number, unit: string, comparisons: 
   console.log(`  moai-session: ${fmt(value)} ${unit}${absoluteTarget ? `   target ${absoluteTarget.label}: ${verdict(value >= absoluteTarget.min)}` : ''}`);
   if (absoluteTarget && value < absoluteTarget.min) ok = false;
   for (const c of comparisons) {
-    const pass = c.target === undefined || c.ratio >= c.target.min;
+    const pass = c.target === undefined || ((c.target.min === undefined || c.ratio >= c.target.min) && (c.target.max === undefined || c.ratio <= c.target.max));
     if (!pass) ok = false;
     console.log(
       `  vs ${c.baseline}: ${fmt(c.baselineValue)} ${unit}   ratio ${c.ratio.toFixed(2)}x` +

@@ -4,6 +4,7 @@ import { benchAppendConcurrent } from './appendConcurrent.js';
 import { benchAppendSingle } from './appendSingle.js';
 import { benchReplay } from './replay.js';
 import { benchResume } from './resume.js';
+import { benchStartup } from './startup.js';
 import { benchTaskCommands } from './taskCommands.js';
 
 const only = process.argv[2];
@@ -13,6 +14,7 @@ const benches: [string, () => Promise<boolean>][] = [
   ['task-commands', benchTaskCommands],
   ['replay', benchReplay],
   ['resume', benchResume],
+  ['startup', benchStartup],
 ];
 
 console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);

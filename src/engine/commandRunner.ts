@@ -118,11 +118,13 @@ export class CommandRunner {
 
   /** Run a command: decide, append, evolve, then let the policies react. */
   execute(command: SessionCommand, agent?: string): Promise<AppendResult> {
-    return this.serialise(async () => {
-      const result = await this.executeNow(command, agent);
-      await this.reactNow(result.events);
-      return result;
-    });
+    return this.serialise(() => this.executeAndReact(command, agent));
+  }
+
+  private async executeAndReact(command: SessionCommand, agent: string | undefined): Promise<AppendResult> {
+    const result = await this.executeNow(command, agent);
+    await this.reactNow(result.events);
+    return result;
   }
 
   /** Decide, append and evolve one command now (the caller holds the queue). */
@@ -144,12 +146,13 @@ export class CommandRunner {
       const at = now().toISOString();
       const correlationId = bodies.length > 1 ? newId() : undefined;
       const actor = agent ?? view.session.agent;
-      const events = bodies.map((body) => {
-        const event = { ...body, id: newId(), meta: { at } } as NewEvent;
-        if (actor !== '') event.meta.agent = actor;
-        if (correlationId !== undefined) event.meta.correlationId = correlationId;
-        return event;
-      });
+      const events: NewEvent[] = [];
+      for (const body of bodies) {
+        const meta: NewEvent['meta'] = { at };
+        if (actor !== '') meta.agent = actor;
+        if (correlationId !== undefined) meta.correlationId = correlationId;
+        events.push({ type: body.type, data: body.data, id: newId(), meta } as NewEvent);
+      }
       try {
         const result = await store.append(this.stream, events, { expectedVersion: view.version });
         this.apply(result.events);
@@ -189,8 +192,10 @@ export class CommandRunner {
    * warning, never the command's error, so nobody retries what was recorded.
    */
   async reactNow(appended: readonly StoredEvent[]): Promise<void> {
+    const reactions = react(this.current, appended, this.context.settings, this.context.now());
+    if (reactions.length === 0) return; // most commands: nothing to do, and no promise to wait for
     try {
-      await this.runReactions(react(this.current, appended, this.context.settings, this.context.now()), 1);
+      await this.runReactions(reactions, 1);
     } catch (error) {
       this.context.onWarning({
         code: 'POLICY_FAILED',

@@ -7,8 +7,19 @@ import type { EngineSettings } from './settings.js';
 /** True when the checkpoint interval has passed since the session's last checkpoint (or its start). */
 export function checkpointDue(view: SessionView, settings: EngineSettings, now: Date): boolean {
   const last = view.checkpoints.all.last()?.at ?? view.session.startedAt;
-  return now.getTime() - Date.parse(last) >= settings.checkpointIntervalMinutes * 60_000;
+  return now.getTime() - timeOf(last) >= settings.checkpointIntervalMinutes * 60_000;
 }
+
+// Every command asks when the last checkpoint was: parse each timestamp once, not once per command.
+let parsedAt = '';
+let parsedMs = Number.NaN;
+const timeOf = (at: string): number => {
+  if (at !== parsedAt) {
+    parsedAt = at;
+    parsedMs = Date.parse(at);
+  }
+  return parsedMs;
+};
 
 /** What the engine does in reaction to events it appended. */
 export type Reaction =
