@@ -240,7 +240,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption('--summary <text>', 'what has happened so far, for the receiver')
     .option('--from <agent>', "the handing agent (default: the session's agent)")
     .option('--decision <text>', 'a key decision (repeat for more)', collect, [])
-    .option('--file <path>', 'a file involved (repeat for more)', collect)
+    .option('--file <path>', 'a file involved (repeat for more)', collect, [])
     .option('--instructions <text>', 'what the receiver should do (default: written from the checkpoint and the current task)')
     .option('--task <taskId>', 'the task being worked on (default: the one that moved last)')
     .option('--handoff-id <id>', "the handoff's id (default: a new one)")
