@@ -36,7 +36,16 @@ export class InvalidUsageError extends MoaiError {
 export const isInvalidUsageError = (error: unknown): error is InvalidUsageError => error instanceof InvalidUsageError;
 
 
+/**
+ * The most tokens one count of one API call may hold. No model reads or
+ * writes anywhere near it (the largest context window is 1,000,000), so a
+ * count past it is a mistake, and refusing it keeps every sum the engine
+ * makes (the context in use, the spend) a safe integer.
+ */
+export const MAX_TOKENS_PER_COUNT = 100_000_000;
+
 const COUNT_REASON = 'it must be a whole number of tokens, 0 or more';
+const BOUND_REASON = `no API call reads or writes that many (at most ${MAX_TOKENS_PER_COUNT.toLocaleString('en-US')} a count)`;
 
 function count(usage: Record<string, unknown>, field: string, where: string, optional: boolean): number {
   const value = usage[field];
@@ -44,6 +53,7 @@ function count(usage: Record<string, unknown>, field: string, where: string, opt
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new InvalidUsageError(where, field, value, COUNT_REASON);
   }
+  if (value > MAX_TOKENS_PER_COUNT) throw new InvalidUsageError(where, field, value, BOUND_REASON);
   return value + 0; // turns -0 into 0
 }
 

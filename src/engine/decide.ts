@@ -6,6 +6,7 @@ import type { SessionEventBody } from '../events/schemas.js';
 import { CommandRejectedError, InvalidArgumentError, InvalidTransitionError } from '../errors.js';
 import { sessionViewToJson, type SessionView } from '../projections/sessionView.js';
 import type { SessionCommand } from './commands.js';
+import { MAX_TOKENS_PER_COUNT } from '../budget/usage.js';
 import { budgetEvents, type BudgetSettings } from './decideBudget.js';
 import { transitionTableFor } from './transitionTable.js';
 
@@ -37,6 +38,12 @@ function checkModel(model: string, whenBlank: string): void {
 function checkCount(field: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new InvalidArgumentError(`${field} must be a whole number of tokens, 0 or more; got ${String(value)}.`);
+  }
+  if (value > MAX_TOKENS_PER_COUNT) {
+    throw new InvalidArgumentError(
+      `${field} is ${value.toLocaleString('en-US')} tokens, more than any API call reads or writes ` +
+        `(at most ${MAX_TOKENS_PER_COUNT.toLocaleString('en-US')} a count): nothing was recorded.`,
+    );
   }
 }
 
@@ -163,6 +170,14 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       checkCount('cacheCreationInputTokens', command.cacheCreationInputTokens);
       checkCount('cacheReadInputTokens', command.cacheReadInputTokens);
       checkModel(command.model, 'Token usage needs the model that spent it.');
+      const total = command.inputTokens + command.outputTokens + command.cacheCreationInputTokens + command.cacheReadInputTokens;
+      // Every sum the engine keeps stays exact: refuse the call that would pass what a number counts exactly.
+      if (!Number.isSafeInteger(view.tokens.spend.totalTokens + total)) {
+        throw new InvalidArgumentError(
+          `Session ${sessionId} has spent ${view.tokens.spend.totalTokens.toLocaleString('en-US')} tokens; ` +
+            `${total.toLocaleString('en-US')} more cannot be counted exactly. Start a new session (or fork this one) to go on.`,
+        );
+      }
       const { type: _, ...data } = command;
       const recorded: SessionEventBody = { type: 'TokenUsageRecorded', data };
       if (!command.main) return [recorded];
