@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { loadConfig } from '../config/loadConfig.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/createEngine.js';
 import type { EngineWarning } from '../engine/commandRunner.js';
 import { ReplayFold } from '../engine/replay.js';
@@ -121,7 +122,8 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
   if (mode === 'read') {
     readStore = await openStateFolderLog({ dir, env: env ?? process.env, mode: 'read' });
     try {
-      engine = await createEngine({ ...engineOptions, store: readStore, dir, onWarning, onAppend: (events) => appended.push(...events) });
+      const config = engineOptions.config ?? (await loadConfig({ dir, env: env ?? process.env })).config;
+      engine = await createEngine({ ...engineOptions, config, store: readStore, dir, onWarning, onAppend: (events) => appended.push(...events) });
     } catch (error) {
       await readStore.close();
       throw error;
@@ -129,7 +131,9 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
   } else {
     if (requireExisting === true) await requireStateFolder(dir);
     else await refuseNonFolder(dir);
-    engine = await createEngine({ ...engineOptions, dir, onWarning, onAppend: (events) => appended.push(...events) });
+    // The config as this environment gives it (MOAI_STORE_URL included), not the process's.
+    const config = engineOptions.config ?? (await loadConfig({ dir, env: env ?? process.env })).config;
+    engine = await createEngine({ ...engineOptions, config, dir, onWarning, onAppend: (events) => appended.push(...events) });
   }
   const close = async (): Promise<void> => {
     try {
