@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { StorageError } from '../errors.js';
+import { ConfigError } from './configError.js';
 import { configFilePath } from './configPath.js';
-import { parseJsonDocument } from './jsonDocument.js';
+import { CONFIG_JSON_LIMITS, parseJsonDocument } from './jsonDocument.js';
 import type { MoaiConfig } from './schema.js';
 import { checkConfig, checkStoreUrlOverride, type StoreUrlOverride } from './validateConfig.js';
 
@@ -28,6 +29,40 @@ export interface LoadedConfig {
   readonly storeFromEnv: boolean;
 }
 
+/** The config file's text, or undefined when there is none; a file over the size bound is refused before it is read. */
+async function readConfigText(path: string): Promise<string | undefined> {
+  let size: number;
+  let text: string;
+  try {
+    const file = await open(path, 'r');
+    try {
+      size = (await file.stat()).size;
+      if (size > CONFIG_JSON_LIMITS.maxBytes) text = '';
+      else text = await file.readFile('utf8');
+    } finally {
+      await file.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new StorageError(
+      `Cannot read the configuration file ${path}: ${(error as Error).message}. ` +
+        'Check that it is a readable file, or remove it to use the defaults.',
+      { cause: error },
+    );
+  }
+  if (size > CONFIG_JSON_LIMITS.maxBytes) {
+    throw new ConfigError(path, [
+      {
+        key: '',
+        message:
+          `the file is ${size.toLocaleString('en-US')} bytes, more than the ${CONFIG_JSON_LIMITS.maxBytes.toLocaleString('en-US')} ` +
+          'a configuration may have: this cannot be a moai-session configuration. Check that it is the right file.',
+      },
+    ]);
+  }
+  return text;
+}
+
 /**
  * Read the effective configuration of the `.moai` folder `dir`: the file
  * `<dir>/config/config.json` merged over the defaults (a missing file means
@@ -50,18 +85,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   const storeUrl: StoreUrlOverride | undefined = url === undefined || url === '' ? undefined : { url, from: STORE_URL_ENV };
   if (storeUrl !== undefined) checkStoreUrlOverride(storeUrl);
 
-  let text: string | undefined;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new StorageError(
-        `Cannot read the configuration file ${path}: ${(error as Error).message}. ` +
-          'Check that it is a readable file, or remove it to use the defaults.',
-        { cause: error },
-      );
-    }
-  }
+  const text = await readConfigText(path);
   const document = text === undefined ? {} : parseJsonDocument(text, path);
   return {
     config: checkConfig(document, path, storeUrl),

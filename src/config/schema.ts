@@ -1,25 +1,30 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
-import { deepFreeze } from '../util/deepFreeze.js';
+import { ID_PATTERN_SOURCE } from '../validation/ids.js';
+import { RECOVERY_STRATEGIES, STORE_DURABILITIES, STORE_KINDS } from './configValues.js';
 
 /*
  * The one definition of `.moai/config/config.json`. Validation (`parseConfig`),
  * the defaults (`DEFAULT_CONFIG`) and the JSON Schema for editors
  * (`configJsonSchema`) are all derived from it, so they cannot drift apart.
  * Keys are snake_case, exactly as they appear in the file.
+ *
+ * `npm run build` compiles the schema ahead of time into the check and the
+ * defaults of `generated/configCheck.ts`, so loading a config loads no
+ * TypeBox; only the JSON Schema export and the generator import this module.
  */
 
-/** The recovery strategies `session.recovery_strategy` accepts. */
-export const RECOVERY_STRATEGIES = ['progressive_summarization', 'checkpoint_only', 'full_replay'] as const;
+export {
+  RECOVERY_STRATEGIES,
+  STORE_KINDS,
+  STORE_DURABILITIES,
+  type RecoveryStrategy,
+  type StoreKind,
+  type StoreDurability,
+} from './configValues.js';
+export { DEFAULT_CONFIG } from './defaultConfig.js';
 
-/** The event stores `store.kind` accepts. */
-export const STORE_KINDS = ['file', 'postgres'] as const;
-
-/** How often the store forces its writes to disk, the values `store.durability` accepts. */
-export const STORE_DURABILITIES = ['always', 'batch', 'none'] as const;
-
-/** Agent names as the events spell them (the `agent` of `SessionStarted`). */
-const AGENT_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$';
+/** Agent names as the events spell them (the `agent` of `SessionStarted`): ids, length bound in the pattern. */
+const AGENT_NAME_PATTERN = ID_PATTERN_SOURCE;
 /** Model ids: up to 200 characters without whitespace. */
 const MODEL_ID_PATTERN = '^\\S{1,200}$';
 /** `store.url`: the full check (a host, a parsable URL) is in the loader. */
@@ -217,21 +222,3 @@ export type MoaiConfig = Static<typeof MoaiConfigSchema>;
 
 /** The contents of `.moai/config/config.json` once merged over the defaults. */
 export type MoaiConfigFile = Static<typeof MoaiConfigFileSchema>;
-
-/** One of {@link RECOVERY_STRATEGIES}. */
-export type RecoveryStrategy = (typeof RECOVERY_STRATEGIES)[number];
-
-/** One of {@link STORE_KINDS}. */
-export type StoreKind = (typeof STORE_KINDS)[number];
-
-/** One of {@link STORE_DURABILITIES}. */
-export type StoreDurability = (typeof STORE_DURABILITIES)[number];
-
-/**
- * The defaults of every key, built from the schema's `default`s. Frozen: copy
- * it (`structuredClone(DEFAULT_CONFIG)`) to change a value.
- *
- * @example
- * DEFAULT_CONFIG.session.context_budget.warning_threshold_percent; // 75
- */
-export const DEFAULT_CONFIG: MoaiConfig = deepFreeze(Value.Create(MoaiConfigSchema));

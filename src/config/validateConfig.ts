@@ -1,18 +1,20 @@
-import { closestName } from '../util/suggest.js';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { describeValue } from '../util/describeValue.js';
+import { explainSchemaErrors, type ExplainOptions } from '../validation/explainSchemaErrors.js';
+import { idRule } from '../validation/ids.js';
+import { DEFAULT_JSON_LIMITS, valueDepthExceeds } from '../validation/jsonText.js';
 import { ConfigError, type ConfigIssue } from './configError.js';
-import { formatKeyPath, pointerSegments } from './keyPath.js';
-import { DEFAULT_CONFIG, MoaiConfigFileSchema, type MoaiConfig, type MoaiConfigFile } from './schema.js';
+import { DEFAULT_CONFIG } from './defaultConfig.js';
+import { checkConfigFile, configFileSchema } from './generated/configCheck.js';
+import type { MoaiConfig, MoaiConfigFile } from './schema.js';
 
 /*
  * The checks behind `parseConfig` and `loadConfig`: merge over the defaults,
- * check against the schema, apply a store URL from the environment, then the
- * rules that tie keys together. Messages are written here from the error path
- * and the schema node, not taken from TypeBox. Internal to the config module.
+ * check against the schema (with the check `npm run build` generated: no
+ * TypeBox for a valid config), apply a store URL from the environment, then
+ * the rules that tie keys together. A config that fails the schema is
+ * explained by the shared explainer, with the hints below. Internal to the
+ * config module.
  */
-
-const fileCheck = TypeCompiler.Compile(MoaiConfigFileSchema);
 
 /** A store URL given outside the file (`MOAI_STORE_URL`), which replaces `store.kind` and `store.url`. */
 export interface StoreUrlOverride {
@@ -22,18 +24,6 @@ export interface StoreUrlOverride {
 }
 
 type Json = Record<string, unknown>;
-
-/** A JSON Schema node as TypeBox builds it, seen through the keywords this module reads. */
-interface SchemaNode {
-  readonly type?: string;
-  readonly properties?: Readonly<Record<string, SchemaNode>>;
-  readonly patternProperties?: Readonly<Record<string, SchemaNode>>;
-  readonly items?: SchemaNode;
-  readonly anyOf?: readonly SchemaNode[];
-  readonly const?: unknown;
-  readonly minimum?: number;
-  readonly maximum?: number;
-}
 
 const isPlainObject = (value: unknown): value is Json => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -62,174 +52,26 @@ function mergeOver(base: unknown, override: unknown): unknown {
 
 // What is allowed, where the schema alone would say too little. Keys are schema
 // paths, with `*` for a map key or a list index.
-const AGENT_NAME = 'an agent name (letters, digits and . _ : -, starting with a letter or a digit, at most 200 characters)';
-const ALLOWED_HINTS: Readonly<Record<string, string>> = {
-  $schema: 'a string: the path or URL of the JSON Schema, e.g. "./config.schema.json"',
-  'store.url': 'a postgres:// or postgresql:// URL, e.g. "postgres://user:password@localhost:5432/moai"',
-  'session.handoff.compatible_agents':
-    'an object mapping agent names to the agents each may hand to, e.g. { "planner": ["coder", "reviewer"] }',
-  'session.handoff.compatible_agents.*': 'a list of agent names, each listed once, e.g. ["coder", "reviewer"]',
-  'session.handoff.compatible_agents.*.*': AGENT_NAME,
-  'models.context_windows': 'an object mapping model ids to context windows in tokens, e.g. { "my-model": 200000 }',
+const AGENT_NAME = `an agent name (${idRule('agent')})`;
+const STORE_URL = 'a postgres:// or postgresql:// URL, e.g. "postgres://user:password@localhost:5432/moai"';
+const EXPLAIN: ExplainOptions = {
+  documentName: 'The configuration',
+  noun: 'key',
+  allowed: {
+    $schema: 'a string: the path or URL of the JSON Schema, e.g. "./config.schema.json"',
+    'store.url': STORE_URL,
+    'session.handoff.compatible_agents':
+      'an object mapping agent names to the agents each may hand to, e.g. { "planner": ["coder", "reviewer"] }',
+    'session.handoff.compatible_agents.*': 'a list of agent names, each listed once, e.g. ["coder", "reviewer"]',
+    'session.handoff.compatible_agents.*.*': AGENT_NAME,
+    'models.context_windows': 'an object mapping model ids to context windows in tokens, e.g. { "my-model": 200000 }',
+  },
+  mapKeys: {
+    'session.handoff.compatible_agents': AGENT_NAME,
+    'models.context_windows': 'a model id (1 to 200 characters, no whitespace)',
+  },
+  duplicates: { 'session.handoff.compatible_agents.*': 'which names an agent more than once' },
 };
-const MAP_KEY_HINTS: Readonly<Record<string, string>> = {
-  'session.handoff.compatible_agents': AGENT_NAME,
-  'models.context_windows': 'a model id (1 to 200 characters, no whitespace)',
-};
-
-interface Located {
-  /** The schema node at the path, if the path exists in the schema. */
-  readonly node: SchemaNode | undefined;
-  /** Segments for display: list indexes as numbers. */
-  readonly segments: (string | number)[];
-  /** The schema path with `*` for map keys and list indexes, for the hint tables. */
-  readonly pattern: string;
-}
-
-function locate(rawSegments: readonly string[]): Located {
-  let node: SchemaNode | undefined = MoaiConfigFileSchema as SchemaNode;
-  const segments: (string | number)[] = [];
-  const pattern: string[] = [];
-  for (const segment of rawSegments) {
-    if (node?.properties !== undefined && Object.hasOwn(node.properties, segment)) {
-      node = node.properties[segment];
-      segments.push(segment);
-      pattern.push(segment);
-    } else if (node?.patternProperties !== undefined) {
-      node = Object.values(node.patternProperties)[0];
-      segments.push(segment);
-      pattern.push('*');
-    } else if (node?.items !== undefined && /^\d+$/.test(segment)) {
-      node = node.items;
-      segments.push(Number(segment));
-      pattern.push('*');
-    } else {
-      node = undefined;
-      segments.push(segment);
-      pattern.push(segment);
-    }
-  }
-  return { node, segments, pattern: pattern.join('.') };
-}
-
-function range(noun: string, node: SchemaNode): string {
-  const { minimum, maximum } = node;
-  if (minimum !== undefined && maximum !== undefined) return `${noun} from ${minimum} to ${maximum}`;
-  if (minimum !== undefined) return `${noun} of at least ${minimum}`;
-  if (maximum !== undefined) return `${noun} of at most ${maximum}`;
-  return noun;
-}
-
-/** What a value at `node` may be, as a phrase: "an integer from 1 to 100", "one of "file", "postgres"". */
-function allowed(node: SchemaNode | undefined, pattern: string): string {
-  const hint = ALLOWED_HINTS[pattern];
-  if (hint !== undefined) return hint;
-  if (node === undefined) return 'absent';
-  if (node.anyOf !== undefined && node.anyOf.every((option) => option.const !== undefined)) {
-    return `one of ${node.anyOf.map((option) => JSON.stringify(option.const)).join(', ')}`;
-  }
-  switch (node.type) {
-    case 'boolean':
-      return 'true or false';
-    case 'integer':
-      return range('an integer', node);
-    case 'number':
-      return range('a number', node);
-    case 'string':
-      return 'a string';
-    case 'array':
-      return 'a list';
-    case 'object':
-      return node.properties === undefined
-        ? 'an object'
-        : `an object with the keys ${Object.keys(node.properties).join(', ')}`;
-    default:
-      return 'a valid value';
-  }
-}
-
-/** Hide the password of a URL before it goes into a message. */
-const redact = (text: string): string => text.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/@]*:)[^@/]*@/, '$1****@');
-
-/** A value as a message shows it: JSON, shortened, passwords hidden, strings that look like numbers flagged. */
-function show(value: unknown): string {
-  if (value === undefined) return 'missing';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  if (typeof value === 'bigint') return `${value} (a bigint)`;
-  let text = JSON.stringify(value) ?? String(value);
-  if (typeof value === 'string') text = redact(text.slice(1, -1));
-  if (text.length > 80) text = `${text.slice(0, 77)}...`;
-  if (typeof value !== 'string') return text;
-  const quoted = `"${text}"`;
-  return /^(-?\d+(\.\d+)?|true|false)$/.test(value) ? `${quoted} (text in quotes)` : quoted;
-}
-
-/** The allowed key an unknown key was most likely meant to be, when that is clear. */
-function closestKey(key: string, candidates: readonly string[]): string | undefined {
-  return closestName(key, candidates, key.length < 8 ? 1 : Math.min(4, Math.floor(key.length / 5)));
-}
-
-/** Every object key of the schema with its parent path, to say where a key in the wrong place belongs. */
-function keyHomes(): Map<string, string[]> {
-  const homes = new Map<string, string[]>();
-  const visit = (node: SchemaNode, path: string[]) => {
-    for (const [key, child] of Object.entries(node.properties ?? {})) {
-      homes.set(key, [...(homes.get(key) ?? []), formatKeyPath(path)]);
-      visit(child, [...path, key]);
-    }
-  };
-  visit(MoaiConfigFileSchema as SchemaNode, []);
-  return homes;
-}
-const KEY_HOMES = keyHomes();
-
-function unknownKeyIssue(parentRaw: readonly string[], key: string): ConfigIssue {
-  const parent = locate(parentRaw);
-  const where = formatKeyPath([...parent.segments, key]);
-  const parentName = formatKeyPath(parent.segments);
-  const properties = parent.node?.properties;
-  if (properties === undefined) {
-    // A map (compatible_agents, context_windows) whose key does not have the allowed form.
-    const keyHint = MAP_KEY_HINTS[parent.pattern] ?? 'a valid key';
-    return {
-      key: where,
-      message: `${parentName} has the key ${JSON.stringify(key)}, but each key must be ${keyHint}.`,
-    };
-  }
-  const allowedKeys = Object.keys(properties);
-  const suggestion = closestKey(key, allowedKeys);
-  const homes = (KEY_HOMES.get(key) ?? []).filter((home) => home !== parentName);
-  const hint =
-    suggestion !== undefined
-      ? ` Did you mean ${suggestion}?`
-      : homes.length > 0
-        ? ` ${key} belongs in ${homes.map((home) => home || 'the top level').join(' or ')}.`
-        : '';
-  return {
-    key: where,
-    message:
-      `Unknown key ${where}.${hint} ` +
-      `The keys allowed ${parentName === '' ? 'at the top level' : `in ${parentName}`} are: ${allowedKeys.join(', ')}.`,
-  };
-}
-
-function schemaIssue(error: ValueError): ConfigIssue {
-  const raw = pointerSegments(error.path);
-  if (error.type === ValueErrorType.ObjectAdditionalProperties) {
-    return unknownKeyIssue(raw.slice(0, -1), raw[raw.length - 1] ?? '');
-  }
-  const { node, segments, pattern } = locate(raw);
-  const key = formatKeyPath(segments);
-  const name = key === '' ? 'The configuration' : key;
-  if (error.type === ValueErrorType.ObjectRequiredProperty) {
-    return { key, message: `${name} is missing; it must be ${allowed(node, pattern)}.` };
-  }
-  if (error.type === ValueErrorType.ArrayUniqueItems) {
-    return { key, message: `${name} is ${show(error.value)}, which names an agent more than once; list each once.` };
-  }
-  return { key, message: `${name} is ${show(error.value)}, but it must be ${allowed(node, pattern)}.` };
-}
 
 /** Why `url` cannot be a PostgreSQL store URL, or undefined when it can. */
 export function postgresUrlProblem(url: string): string | undefined {
@@ -303,7 +145,7 @@ function crossFieldIssues(config: MoaiConfig): ConfigIssue[] {
     if (problem !== undefined) {
       issues.push({
         key: 'store.url',
-        message: `store.url is ${show(store.url)}, but ${problem}; it must be ${ALLOWED_HINTS['store.url']}.`,
+        message: `store.url is ${describeValue(store.url)}, but ${problem}; it must be ${STORE_URL}.`,
       });
     }
   }
@@ -318,7 +160,7 @@ export function checkStoreUrlOverride(override: StoreUrlOverride): void {
       {
         key: override.from,
         message:
-          `${override.from} is ${show(override.url)}, but ${problem}; it must be ${ALLOWED_HINTS['store.url']}. ` +
+          `${override.from} is ${describeValue(override.url)}, but ${problem}; it must be ${STORE_URL}. ` +
           `Unset it to use the store named in the config file.`,
       },
     ]);
@@ -333,20 +175,30 @@ export function checkStoreUrlOverride(override: StoreUrlOverride): void {
  */
 export function checkConfig(value: unknown, source: string, storeUrl?: StoreUrlOverride): MoaiConfig {
   if (!isPlainObject(value)) {
-    const kind = Array.isArray(value) ? 'a list' : value === null ? 'null' : `${show(value)}`;
+    const kind = Array.isArray(value) ? 'a list' : value === null ? 'null' : `${describeValue(value)}`;
     throw new ConfigError(source, [
       { key: '', message: `the configuration must be a JSON object ({ ... }), but it is ${kind}.` },
     ]);
   }
-  const merged = mergeOver(DEFAULT_CONFIG, value);
-  const issues: ConfigIssue[] = [];
-  const seen = new Set<string>();
-  for (const error of fileCheck.Errors(merged)) {
-    if (seen.has(error.path)) continue;
-    seen.add(error.path);
-    issues.push(schemaIssue(error));
+  // A document from outside may be nested deeper than the merge below can recurse.
+  if (valueDepthExceeds(value, DEFAULT_JSON_LIMITS.maxDepth)) {
+    throw new ConfigError(source, [
+      {
+        key: '',
+        message: `the configuration is nested more than ${DEFAULT_JSON_LIMITS.maxDepth} levels deep: this cannot be a moai-session configuration.`,
+      },
+    ]);
   }
-  if (issues.length > 0) throw new ConfigError(source, issues);
+  const merged = mergeOver(DEFAULT_CONFIG, value);
+  if (!checkConfigFile(merged)) {
+    const problems = explainSchemaErrors(configFileSchema(), merged, EXPLAIN);
+    throw new ConfigError(
+      source,
+      problems.length > 0
+        ? problems.map((problem) => ({ key: problem.path, message: problem.message }))
+        : [{ key: '', message: 'the configuration does not match its schema.' }],
+    );
+  }
 
   const { $schema: _schema, ...config } = merged as MoaiConfigFile;
   if (storeUrl !== undefined) {

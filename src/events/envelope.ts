@@ -1,4 +1,5 @@
-import type { EventData, EventType, SessionEventBody } from './schemas.js';
+import { ID_PATTERN, SESSION_STREAM_PREFIX } from '../validation/ids.js';
+import type { EventData, EventType, SessionEventBody } from './eventTypes.js';
 
 /** Who and when: the metadata every stored event carries. */
 export interface EventMeta {
@@ -47,11 +48,11 @@ export function newEvent<T extends EventType>(
 }
 
 /** The stream name of a session: `session-<sessionId>`. */
-export const sessionStream = (sessionId: string): string => `session-${sessionId}`;
+export const sessionStream = (sessionId: string): string => `${SESSION_STREAM_PREFIX}${sessionId}`;
 
 /** The session id in a `session-<sessionId>` stream name, or undefined for another stream. */
 export const sessionIdOfStream = (stream: string): string | undefined =>
-  stream.startsWith('session-') ? stream.slice('session-'.length) : undefined;
+  stream.startsWith(SESSION_STREAM_PREFIX) ? stream.slice(SESSION_STREAM_PREFIX.length) : undefined;
 
-/** What a stream name may look like: it is also written into file names and SQL. */
-export const STREAM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+/** What a stream name may look like: an id (`validation/ids.ts`), since it is also written into file names and SQL. */
+export const STREAM_NAME_PATTERN = ID_PATTERN;

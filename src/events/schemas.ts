@@ -1,12 +1,18 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
 import { TASK_EVENT_TYPES, TASK_STATES } from '../../machines/taskLifecycle.js';
+import { ID_PATTERN_SOURCE, MAX_ID_LENGTH } from '../validation/ids.js';
 
 /*
  * One schema per event type: the `data` of the envelope. The schemas are JSON
- * Schema (TypeBox), compiled once into fast checks in `validate.ts`.
+ * Schema (TypeBox). `npm run build` compiles them ahead of time into the checks
+ * of `generated/eventChecks.ts` (scripts/generateValidators.ts), so the code
+ * that validates events never loads this module or TypeBox; what does not
+ * need a schema (the type names, their versions) is in `eventTypes.ts`.
  */
 
-const Id = Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+export { CURRENT_SCHEMA_VERSIONS, EVENT_TYPES, isEventType, type EventType, type EventData, type SessionEventBody } from './eventTypes.js';
+
+const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, pattern: ID_PATTERN_SOURCE });
 const Text = Type.String({ maxLength: 10_000 });
 const Count = Type.Integer({ minimum: 0 });
 const TaskStateSchema = Type.Union(TASK_STATES.map((s) => Type.Literal(s)));
@@ -186,41 +192,3 @@ export const EVENT_DATA_SCHEMAS = {
   RecoveryStepCompleted: RecoveryStepCompletedData,
   RecoveryCompleted: RecoveryCompletedData,
 } as const satisfies Record<string, TSchema>;
-
-/** The current schema version of each event type; older versions are upcast on read. */
-export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
-  SessionStarted: 1,
-  SessionResumed: 1,
-  SessionForked: 1,
-  SessionEnded: 1,
-  ModelSwitched: 1,
-  TaskAdded: 1,
-  TaskTransitioned: 1,
-  TokenUsageRecorded: 2,
-  BudgetThresholdCrossed: 1,
-  BudgetThresholdCleared: 1,
-  ContextCompacted: 1,
-  CheckpointCreated: 1,
-  CheckpointArchived: 1,
-  HandoffRequested: 1,
-  HandoffAccepted: 1,
-  HandoffRejected: 1,
-  RecoveryStarted: 1,
-  RecoveryStepCompleted: 1,
-  RecoveryCompleted: 1,
-};
-
-/** The name of an event type. */
-export type EventType = keyof typeof EVENT_DATA_SCHEMAS;
-
-/** Every event type, in the order the design lists them. */
-export const EVENT_TYPES = Object.keys(EVENT_DATA_SCHEMAS) as EventType[];
-
-/** The `data` of an event of type `T`. */
-export type EventData<T extends EventType> = Static<(typeof EVENT_DATA_SCHEMAS)[T]>;
-
-/** A stream's event before it is stored: its type and data. */
-export type SessionEventBody = { [K in EventType]: { type: K; data: EventData<K> } }[EventType];
-
-/** True when `type` names a known event type. */
-export const isEventType = (type: string): type is EventType => Object.hasOwn(EVENT_DATA_SCHEMAS, type);

@@ -1,4 +1,4 @@
-import { CURRENT_SCHEMA_VERSIONS, type EventType } from './schemas.js';
+import { CURRENT_SCHEMA_VERSIONS, type EventType } from './eventTypes.js';
 
 /**
  * Turns the `data` of one event type at one schema version into the next

@@ -1,25 +1,27 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TASK_STATES } from '../../machines/taskLifecycle.js';
+import { ID_PATTERN_SOURCE, MAX_ID_LENGTH } from '../validation/ids.js';
 
 /*
  * The handoff package: the JSON one agent gives another when it hands a session
  * over. Keys are snake_case because the package is exchanged between agents as
  * JSON, exactly as the product describes it. This schema is the one definition:
  * `validateHandoffPackage` checks against it and `HandoffPackage` is derived
- * from it.
+ * from it, and `npm run build` compiles it ahead of time into
+ * `generated/handoffCheck.ts`, so checking a package loads no TypeBox.
  */
 
 /**
  * The pattern of ids in a handoff package (handoff, agents, session, tasks,
- * checkpoints): the same as the `Id` of the event schemas, so every id in a
- * package can be written to the log unchanged.
+ * checkpoints): the one id pattern (`ID_PATTERN_SOURCE`), which the event
+ * schemas use too, so every id in a package can be written to the log unchanged.
  */
-export const HANDOFF_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]*$';
+export const HANDOFF_ID_PATTERN = ID_PATTERN_SOURCE;
 
 /** `created_at`: an ISO 8601 date-time with seconds and a zone, as `Date.prototype.toISOString` writes it. */
 const DATE_TIME_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$';
 
-const Id = Type.String({ minLength: 1, maxLength: 200, pattern: HANDOFF_ID_PATTERN });
+const Id = Type.String({ minLength: 1, maxLength: MAX_ID_LENGTH, pattern: HANDOFF_ID_PATTERN });
 const Count = Type.Integer({ minimum: 0 });
 const TaskStateSchema = Type.Union(TASK_STATES.map((state) => Type.Literal(state)));
 

@@ -3,3 +3,4 @@ export * from './handoffPackage.js';
 export * from './buildHandoffPackage.js';
 export * from './validateHandoffPackage.js';
 export * from './handoffValidationError.js';
+export * from './parseHandoffPackageText.js';

@@ -1,11 +1,8 @@
-import type { TSchema } from '@sinclair/typebox';
 import { describeValue } from '../util/describeValue.js';
-import { closestName } from '../util/suggest.js';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
-import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
-import { Value } from '@sinclair/typebox/value';
+import { describeFields, explainSchemaErrors, type ExplainOptions, type SchemaNode } from '../validation/explainSchemaErrors.js';
 import type { MoaiConfig } from '../config/schema.js';
-import { HANDOFF_ID_PATTERN, HandoffPackageSchema, type HandoffPackage } from './handoffPackage.js';
+import { checkHandoffPackage, handoffPackageSchema } from './generated/handoffCheck.js';
+import type { HandoffPackage } from './handoffPackage.js';
 import { HandoffValidationError } from './handoffValidationError.js';
 
 /** The kinds of problem a handoff package can have. */
@@ -65,156 +62,40 @@ export function handoffRulesFromConfig(config: MoaiConfig): HandoffRules {
   };
 }
 
-const packageCheck = TypeCompiler.Compile(HandoffPackageSchema);
-
-interface SchemaNode {
-  type?: string;
-  anyOf?: SchemaNode[];
-  const?: unknown;
-  pattern?: string;
-  minLength?: number;
-  maxLength?: number;
-  minimum?: number;
-  maxItems?: number;
-  items?: SchemaNode;
-  properties?: Record<string, SchemaNode>;
-  required?: string[];
-  description?: string;
-}
-
-// JSON Pointer (as TypeBox reports paths) -> `a.b[0].c`.
-function readablePath(pointer: string): string {
-  if (pointer === '') return '';
-  let out = '';
-  for (const raw of pointer.slice(1).split('/')) {
-    const segment = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (/^\d+$/.test(segment)) out += `[${segment}]`;
-    else if (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(segment)) out += out === '' ? segment : `.${segment}`;
-    else out += `[${JSON.stringify(segment)}]`;
-  }
-  return out;
-}
-
-const fieldName = (path: string): string => (path === '' ? 'The handoff package' : path);
-
-
-function fieldList(node: SchemaNode): string {
-  const required = new Set(node.required ?? []);
-  return Object.keys(node.properties ?? {})
-    .map((key) => (required.has(key) ? key : `${key}?`))
-    .join(', ');
-}
-
-/** What a schema allows, in words. */
-function allowed(node: SchemaNode): string {
-  if (node.description !== undefined) return node.description;
-  if (node.anyOf !== undefined) {
-    if (node.anyOf.every((branch) => branch.const !== undefined)) {
-      return `one of ${node.anyOf.map((branch) => String(branch.const)).join(', ')}`;
-    }
-    return node.anyOf.map(allowed).join(' or ');
-  }
-  switch (node.type) {
-    case 'null':
-      return 'null';
-    case 'string': {
-      if (node.pattern === HANDOFF_ID_PATTERN) {
-        return 'an id: 1 to 200 letters, digits, ".", "_", ":" or "-", starting with a letter or digit';
-      }
-      if (node.pattern !== undefined) return `a string matching ${node.pattern}`;
-      const length = node.maxLength === undefined ? '' : ` of at most ${node.maxLength} characters`;
-      return (node.minLength ?? 0) > 0 ? `a non-empty string${length}` : `a string${length}`;
-    }
-    case 'integer':
-      return node.minimum === undefined ? 'a whole number' : `a whole number of at least ${node.minimum}`;
-    case 'number':
-      return 'a number';
-    case 'array': {
-      const most = node.maxItems === undefined ? '' : ` of at most ${node.maxItems} items`;
-      return node.items === undefined ? `a list${most}` : `a list${most}, each ${allowed(node.items)}`;
-    }
-    case 'object':
-      return `an object with the fields { ${fieldList(node)} }`;
-    default:
-      return 'a valid value';
-  }
-}
-
-// The field an unknown key was most likely meant to be (`toAgent` -> `to_agent`), when that is clear.
-const closestField = (key: string, fields: readonly string[]): string | undefined => closestName(key, fields, 2);
-
-function problemOf(error: ValueError, pointer: string): HandoffProblem {
-  const path = readablePath(pointer);
-  const node = error.schema as SchemaNode;
-  if (error.type === ValueErrorType.ObjectRequiredProperty) {
-    return { code: 'MISSING_FIELD', path, message: `${fieldName(path)} is missing; it must be ${allowed(node)}.` };
-  }
-  if (error.type === ValueErrorType.ObjectAdditionalProperties) {
-    const key = pointer.slice(pointer.lastIndexOf('/') + 1).replace(/~1/g, '/').replace(/~0/g, '~');
-    const parent = readablePath(pointer.slice(0, pointer.lastIndexOf('/')));
-    const fields = Object.keys(node.properties ?? {});
-    const suggestion = closestField(key, fields);
-    return {
-      code: 'INVALID_FIELD',
-      path,
-      value: error.value,
-      message:
-        `${path} is not a field of ${parent === '' ? 'a handoff package' : parent}.` +
-        (suggestion === undefined ? '' : ` Did you mean ${suggestion}?`) +
-        ` The fields allowed there are: ${fields.join(', ')}.`,
-    };
-  }
+/** How the shared explainer words a package's problems. */
+function explainOptions(schema: SchemaNode): ExplainOptions {
+  // created_at's description says what it must be; the other fields are described from their schema.
+  const createdAt = (schema.properties?.['created_at'] as { description?: string } | undefined)?.description;
   return {
-    code: 'INVALID_FIELD',
-    path,
-    value: error.value,
-    message: `${fieldName(path)} is ${describeValue(error.value)}, but it must be ${allowed(node)}.`,
+    documentName: 'The handoff package',
+    noun: 'field',
+    ...(createdAt === undefined ? {} : { allowed: { created_at: createdAt } }),
   };
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-// A nullable object (`current_task`) that is present but wrong: report what is wrong inside it,
-// not only "expected an object or null".
-function objectBranch(error: ValueError): TSchema | undefined {
-  if (error.type !== ValueErrorType.Union || !isPlainObject(error.value)) return undefined;
-  const branches = ((error.schema as SchemaNode).anyOf ?? []).filter((branch) => branch.type === 'object');
-  return branches.length === 1 ? (branches[0] as TSchema) : undefined;
-}
-
-function* located(errors: Iterable<ValueError>, prefix: string): Generator<{ error: ValueError; pointer: string }> {
-  for (const error of errors) {
-    const pointer = prefix + error.path;
-    const branch = objectBranch(error);
-    if (branch !== undefined) yield* located(Value.Errors(branch, error.value), pointer);
-    else yield { error, pointer };
-  }
-}
-
 function schemaProblems(value: unknown): HandoffProblem[] {
-  if (packageCheck.Check(value)) return [];
+  // The generated check: a valid package loads no TypeBox.
+  if (checkHandoffPackage(value)) return [];
+  const schema = handoffPackageSchema() as SchemaNode;
   if (!isPlainObject(value)) {
     return [
       {
         code: 'INVALID_FIELD',
         path: '',
         value,
-        message:
-          `The handoff package is ${describeValue(value)}, but it must be a JSON object with the fields ` +
-          `{ ${fieldList(HandoffPackageSchema as SchemaNode)} }.`,
+        message: `The handoff package is ${describeValue(value)}, but it must be a JSON object with the fields ${describeFields(schema)}.`,
       },
     ];
   }
-  const problems: HandoffProblem[] = [];
-  const seen = new Set<string>();
-  // A missing field is reported first by TypeBox, then again as a wrong type: keep the first per path.
-  for (const { error, pointer } of located(packageCheck.Errors(value), '')) {
-    if (seen.has(pointer)) continue;
-    seen.add(pointer);
-    problems.push(problemOf(error, pointer));
-  }
-  return problems;
+  return explainSchemaErrors(schema, value, explainOptions(schema)).map((problem) => ({
+    code: problem.kind === 'missing' ? 'MISSING_FIELD' : 'INVALID_FIELD',
+    path: problem.path,
+    message: problem.message,
+    ...(problem.kind === 'missing' ? {} : { value: problem.value }),
+  }));
 }
 
 function field(value: unknown, ...keys: string[]): unknown {

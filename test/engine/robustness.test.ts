@@ -139,12 +139,12 @@ describe('what the review found', () => {
       data: { taskId: 't', event: 'BLOCK' as const, from: 'in_progress' as const, to },
     });
     expect(() => validateNewEvents('session-a', [transition('nowhere') as never])).toThrow(
-      'Invalid event at session-a (event 1 of the append): TaskTransitioned data/to: Expected one of "pending", "in_progress", ' +
-        '"blocked", "token_warning", "context_switch", "completed", "failed", "recovered" (got "nowhere").',
+      'Invalid event at session-a (event 1 of the append): TaskTransitioned: data.to is "nowhere", but it must be one of "pending", "in_progress", ' +
+        '"blocked", "token_warning", "context_switch", "completed", "failed", "recovered".',
     );
     const { to: _, ...withoutTo } = transition('blocked').data;
     expect(() => validateNewEvents('session-a', [{ ...transition('blocked'), data: withoutTo } as never])).toThrow(
-      'TaskTransitioned data/to: Expected required property (got undefined).',
+      'TaskTransitioned: data.to is missing; it must be one of "pending", "in_progress", "blocked", "token_warning", "context_switch", "completed", "failed", "recovered".',
     );
   });
 });

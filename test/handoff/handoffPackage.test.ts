@@ -370,13 +370,13 @@ describe('validating a handoff package', () => {
         code: 'INVALID_FIELD',
         path: 'session_context.tokens_used',
         value: 'lots',
-        message: 'session_context.tokens_used is "lots", but it must be a whole number of at least 0.',
+        message: 'session_context.tokens_used is "lots", but it must be an integer of at least 0.',
       },
       {
         code: 'INVALID_FIELD',
         path: 'task_context.current_task.state',
         value: 'done',
-        message: expect.stringMatching(/^task_context\.current_task\.state is "done", but it must be one of pending, in_progress/) as string,
+        message: expect.stringMatching(/^task_context\.current_task\.state is "done", but it must be one of "pending", "in_progress"/) as string,
       },
     ]);
   });
