@@ -70,9 +70,9 @@ async function readConfigText(path: string): Promise<string | undefined> {
  * postgresql:// URL makes the store PostgreSQL at that URL; an empty value is
  * ignored).
  *
- * @throws {ConfigError} for invalid JSON (with line and column), unknown keys,
- *   bad values, broken cross-key rules or a `MOAI_STORE_URL` that is not a
- *   PostgreSQL URL.
+ * @throws {ConfigError} for invalid JSON (with line and column), a file over
+ *   1 MiB or nested more than 64 levels deep, unknown keys, bad values, broken
+ *   cross-key rules or a `MOAI_STORE_URL` that is not a PostgreSQL URL.
  * @throws {StorageError} when the file exists but cannot be read.
  * @example
  * const { config } = await loadConfig({ dir: '.moai' });

@@ -18,6 +18,7 @@ const Count = Type.Integer({ minimum: 0 });
 const TaskStateSchema = Type.Union(TASK_STATES.map((s) => Type.Literal(s)));
 const TaskEventTypeSchema = Type.Union(TASK_EVENT_TYPES.map((s) => Type.Literal(s)));
 
+/** A session began: its id, optional title, the agent working it and the model. */
 export const SessionStartedData = Type.Object(
   {
     sessionId: Id,
@@ -28,11 +29,13 @@ export const SessionStartedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** An agent picked an existing session up again. */
 export const SessionResumedData = Type.Object(
   { agent: Id, reason: Type.Optional(Text) },
   { additionalProperties: false },
 );
 
+/** A new session branched from a parent at `parentVersion`; the first event of the fork. */
 export const SessionForkedData = Type.Object(
   {
     sessionId: Id,
@@ -45,13 +48,16 @@ export const SessionForkedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** The session ended; it takes no more commands. */
 export const SessionEndedData = Type.Object({ reason: Type.Optional(Text) }, { additionalProperties: false });
 
+/** The session moved from one model to another. */
 export const ModelSwitchedData = Type.Object(
   { from: Type.String({ minLength: 1 }), to: Type.String({ minLength: 1 }), reason: Type.Optional(Text) },
   { additionalProperties: false },
 );
 
+/** A task was added to the session, pending. */
 export const TaskAddedData = Type.Object(
   {
     taskId: Id,
@@ -62,6 +68,7 @@ export const TaskAddedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** A task took a lifecycle event, moving from one state to another. */
 export const TaskTransitionedData = Type.Object(
   {
     taskId: Id,
@@ -94,6 +101,7 @@ export const TokenUsageRecordedDataV1 = Type.Object(
   { additionalProperties: false },
 );
 
+/** Context use reached a threshold (monitor, warning, emergency) it had not reached. */
 export const BudgetThresholdCrossedData = Type.Object(
   {
     level: Type.Union([Type.Literal('monitor'), Type.Literal('warning'), Type.Literal('emergency')]),
@@ -115,11 +123,13 @@ export const BudgetThresholdClearedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** The context was compacted: tokens before and after. */
 export const ContextCompactedData = Type.Object(
   { tokensBefore: Count, tokensAfter: Count, trigger: Type.Optional(Type.String()), summary: Type.Optional(Text) },
   { additionalProperties: false },
 );
 
+/** A checkpoint of the session's view: its position, version and checksum. */
 export const CheckpointCreatedData = Type.Object(
   {
     checkpointId: Id,
@@ -131,23 +141,28 @@ export const CheckpointCreatedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** A checkpoint moved to the archive (retention). */
 export const CheckpointArchivedData = Type.Object(
   { checkpointId: Id, reason: Type.Optional(Text) },
   { additionalProperties: false },
 );
 
+/** An agent asked to hand the session to another, with the handoff package. */
 export const HandoffRequestedData = Type.Object(
   { handoffId: Id, fromAgent: Id, toAgent: Id, package: Type.Record(Type.String(), Type.Unknown()) },
   { additionalProperties: false },
 );
 
+/** The receiving agent took the pending handoff. */
 export const HandoffAcceptedData = Type.Object({ handoffId: Id, agent: Id }, { additionalProperties: false });
 
+/** The pending handoff was refused, with why. */
 export const HandoffRejectedData = Type.Object(
   { handoffId: Id, agent: Type.Optional(Id), reason: Text },
   { additionalProperties: false },
 );
 
+/** A recovery of the session began, with its strategy. */
 export const RecoveryStartedData = Type.Object(
   { recoveryId: Id, strategy: Type.String({ minLength: 1 }), checkpointId: Type.Optional(Id) },
   { additionalProperties: false },
@@ -165,6 +180,7 @@ export const RecoveryStepCompletedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** A recovery finished: its summary and the tasks still open. */
 export const RecoveryCompletedData = Type.Object(
   { recoveryId: Id, summary: Text, openTasks: Type.Array(Id) },
   { additionalProperties: false },

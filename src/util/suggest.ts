@@ -1,4 +1,14 @@
-import { distance } from 'fastest-levenshtein';
+import { createRequire } from 'node:module';
+
+type Distance = (a: string, b: string) => number;
+let distance: Distance | undefined;
+
+// Suggestions are only made for input that is already wrong, so the edit
+// distance library is loaded then, not by every command that validates.
+const editDistance = (a: string, b: string): number => {
+  distance ??= (createRequire(import.meta.url)('fastest-levenshtein') as { distance: Distance }).distance;
+  return distance(a, b);
+};
 
 /**
  * The name an unknown one was most likely meant to be (`warning_treshold` ->
@@ -11,7 +21,7 @@ export function closestName(name: string, candidates: readonly string[], maxDist
   const same = candidates.find((candidate) => normal(candidate) === normal(name));
   if (same !== undefined) return same;
   const scored = candidates
-    .map((candidate) => ({ candidate, distance: distance(normal(name), normal(candidate)) }))
+    .map((candidate) => ({ candidate, distance: editDistance(normal(name), normal(candidate)) }))
     .sort((x, y) => x.distance - y.distance);
   const [best, second] = scored;
   if (best === undefined || best.distance > maxDistance) return undefined;
