@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { TASK_EVENT_TYPES } from '../../machines/taskLifecycle.js';
+import { TASK_EVENT_TYPES } from '../../machines/taskLifecycleNames.js';
 import { RECOVERY_STRATEGIES } from '../config/schema.js';
 import { isMoaiError } from '../errors.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';

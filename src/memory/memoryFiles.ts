@@ -1,4 +1,4 @@
-import { TASK_STATES, type TaskState } from '../../machines/taskLifecycle.js';
+import { TASK_STATES, type TaskState } from '../../machines/taskLifecycleNames.js';
 import { contextWindowFor } from '../budget/contextWindows.js';
 import { percentOfWindow } from '../budget/usage.js';
 import type { SessionStatus } from '../../machines/session.js';

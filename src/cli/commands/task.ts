@@ -1,4 +1,4 @@
-import { TASK_EVENT_TYPES, type TaskEventType } from '../../../machines/taskLifecycle.js';
+import { TASK_EVENT_TYPES, type TaskEventType } from '../../../machines/taskLifecycleNames.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
