@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TASK_STATES } from '../../machines/taskLifecycle.js';
+import { TASK_STATES } from '../../machines/taskLifecycleNames.js';
 import { ID_PATTERN_SOURCE, MAX_ID_LENGTH } from '../validation/ids.js';
 
 /*
