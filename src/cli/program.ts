@@ -11,10 +11,11 @@ import type { CliIo, GlobalOptions } from './io.js';
 const EXIT_CODES_HELP = `
 Exit codes:
   0   success
-  1   a user error: bad input, unknown session, refused command, locked or unreadable state folder
+  1   a user error: bad input, unknown session, refused command, unreadable state folder
   2   a command-line usage error
   3   replay found a divergence between the log and the task machine
   4   the event log is corrupt (the message names file and line)
+  5   busy: another process held the writer lock past the wait (retry, or raise --wait)
   70  an internal error (rerun with --debug for the stack)`;
 
 /**
