@@ -65,11 +65,13 @@ export class CorruptLogError extends MoaiError {
     readonly file: string,
     readonly line: number,
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
     super(
       'CORRUPT_LOG',
       `The event log is corrupt at ${file}:${line}: ${reason}. ` +
         `Nothing was changed; restore the file from a backup or move the damaged segment aside.`,
+      options,
     );
   }
 }

@@ -14,6 +14,8 @@ export interface GlobalOptions {
   dir: string;
   json: boolean;
   debug: boolean;
+  /** How long a write waits for another writer's lock, in ms, as typed; the config's `store.lock_wait_ms` when absent. */
+  wait?: string;
 }
 
 /** The real process's IO. */

@@ -18,6 +18,15 @@ export function parseTokenCount(option: string, value: string | undefined): numb
   return Number(value);
 }
 
+/** Parse a wait in milliseconds (a whole number, 0 or more, at most 10 minutes), or say which option was wrong. */
+export function parseWaitMs(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()) || Number(value) > 600_000) {
+    throw new InvalidArgumentError(`${option} takes a number of milliseconds from 0 to 600000, not ${JSON.stringify(value)}.`);
+  }
+  return Number(value);
+}
+
 /** Parse JSON given on the command line or in a file, or say where it is broken. */
 export function parseJsonArgument(what: string, text: string): unknown {
   try {

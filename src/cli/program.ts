@@ -35,6 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--dir <path>', 'the state folder', '.moai')
     .option('--json', 'print data as JSON', false)
     .option('--debug', 'show the stack of an error', false)
+    .option('--wait <ms>', "how long a write waits for another writer to finish (default: the config's store.lock_wait_ms, 5000; 0: fail at once)")
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true }) // every command's --help lists --dir, --json and --debug too
     .exitOverride()

@@ -8,6 +8,7 @@ import { openStateFolder, openStateFolderLog } from '../runtime/openStateFolder.
 import { resolveStateFolder } from '../runtime/stateFolder.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { CliIo, GlobalOptions } from './io.js';
+import { parseWaitMs } from './parse.js';
 
 /** The absolute path of the state folder the options name. */
 export const stateFolder = (options: GlobalOptions, io: CliIo): string => resolveStateFolder(options.dir, io.cwd);
@@ -28,7 +29,15 @@ export function openLogForReading(options: GlobalOptions, io: CliIo): Promise<Ev
  * a write command. A torn last line is cut off and said so on stderr.
  */
 export function openLogForWriting(options: GlobalOptions, io: CliIo): Promise<EventStore> {
-  return openStateFolderLog({ dir: options.dir, cwd: io.cwd, env: io.env, mode: 'write', onWarning: warnOnStderr(io) });
+  const lockWaitMs = parseWaitMs('--wait', options.wait);
+  return openStateFolderLog({
+    dir: options.dir,
+    cwd: io.cwd,
+    env: io.env,
+    mode: 'write',
+    onWarning: warnOnStderr(io),
+    ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
+  });
 }
 
 /** What a command gets to work with from {@link withEngine}. */
@@ -64,8 +73,10 @@ export async function withEngine<T>(
   work: (run: EngineRun) => Promise<T>,
   settings: WithEngineOptions = {},
 ): Promise<T> {
+  const lockWaitMs = parseWaitMs('--wait', options.wait);
   const folder = await openStateFolder({
     ...settings.engine,
+    ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
     dir: options.dir,
     cwd: io.cwd,
     env: io.env,

@@ -185,6 +185,13 @@ const StoreSchema = Type.Object(
           'When appends reach the disk: always (fsync every append), batch (fsync a group of appends together), none (leave it to the operating system).',
       },
     ),
+    lock_wait_ms: Type.Integer({
+      minimum: 0,
+      maximum: 600_000,
+      default: 5_000,
+      description:
+        'How long a write command waits for another writer of the file log to finish, in milliseconds, before it gives up with exit 5 (busy); 0 fails at once. The --wait option overrides it.',
+    }),
   },
   { additionalProperties: false, description: 'The event store.' },
 );

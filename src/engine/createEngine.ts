@@ -37,7 +37,7 @@ export interface EngineOptions {
   config?: MoaiConfig;
   /** Durability of the default file store; defaults to the config's `store.durability`. */
   durability?: Durability;
-  /** Wait this long for another process's writer lock; defaults to 0 (fail at once). */
+  /** Wait this long for another process's writer lock, in ms; defaults to the config's `store.lock_wait_ms` (5,000). */
   lockWaitMs?: number;
   /** The clock. Inject one for deterministic tests and replays. Defaults to `() => new Date()`. */
   clock?: () => Date;
@@ -197,7 +197,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     (await openEventStore(
       storeTargetFromConfig(config, dir!, {
         durability: options.durability ?? config.store.durability,
-        lockWaitMs: options.lockWaitMs ?? 0,
+        lockWaitMs: options.lockWaitMs ?? config.store.lock_wait_ms,
         // A torn tail cut off on open, a lock lost later: what the store noticed is the engine's to tell.
         onWarning: (warning) => warn({ code: warning.code, message: warning.message }),
       }),

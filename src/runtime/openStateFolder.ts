@@ -25,6 +25,8 @@ export interface OpenStateFolderLogOptions extends StateFolderLocation {
   mode?: 'read' | 'write';
   /** What the store noticed (a torn tail cut off). */
   onWarning?: (warning: StoreWarning) => void;
+  /** Write mode: how long to wait for another writer's lock, in ms; defaults to the config's `store.lock_wait_ms`. */
+  lockWaitMs?: number;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function openStateFolderLog(options: OpenStateFolderLogOptions = {}
   const target = await storeTargetOfFolder(dir, options.env ?? process.env, {
     ...(options.mode === 'write' ? {} : { readOnly: true }),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+    ...(options.lockWaitMs === undefined ? {} : { lockWaitMs: options.lockWaitMs }),
   });
   return openEventStore(target);
 }

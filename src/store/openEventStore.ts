@@ -84,8 +84,8 @@ export async function openEventStore(target: StoreTarget): Promise<EventStore> {
  * adds what the caller decides (read-only, a lock wait, a warning callback).
  */
 export function storeTargetFromConfig(config: MoaiConfig, dir: string, extra: Omit<StoreTarget, 'kind'> = {}): StoreTarget {
-  const { kind, url, durability } = config.store;
-  const target: StoreTarget = { kind, dir: join(dir, 'events'), durability, ...extra };
+  const { kind, url, durability, lock_wait_ms: lockWaitMs } = config.store;
+  const target: StoreTarget = { kind, dir: join(dir, 'events'), durability, lockWaitMs, ...extra };
   if (url !== undefined) target.url = url;
   return target;
 }

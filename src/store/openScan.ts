@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import type { StoredEvent } from '../events/envelope.js';
 import type { UpcasterRegistry } from '../events/upcasters.js';
-import { parseStoredEvent } from '../events/validate.js';
+import { parseLoggedEvent } from './loggedEvent.js';
 import { CorruptLogError } from '../errors.js';
 import type { StoreWarning } from './fileEventStore.js';
 import { asciiTextOf, checksumMatches, decodeLine, readLineHeader, type LineHeader, type LinesText } from './lineCodec.js';
@@ -225,7 +225,7 @@ function decodeLineAt(
   const decoded = decodeLine(buffer, start, end, text);
   if (!decoded.ok) return { reason: decoded.reason };
   // Parsed afresh for this reader alone: no need to freeze what nobody shares.
-  const event = parseStoredEvent(decoded.value, () => `${file}:${line}`, upcasters);
+  const event = parseLoggedEvent(decoded.value, file, line, upcasters);
   return { position: event.position, stream: event.stream, version: event.version, continues: decoded.continues, event };
 }
 

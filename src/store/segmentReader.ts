@@ -2,7 +2,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import type { StoredEvent } from '../events/envelope.js';
 import type { UpcasterRegistry } from '../events/upcasters.js';
-import { parseStoredEvent } from '../events/validate.js';
+import { parseLoggedEvent } from './loggedEvent.js';
 import { CorruptLogError, StorageError, StoreClosedError } from '../errors.js';
 import { asciiTextOf, decodeLine, readLineHeader, type DecodedLine, type LineHeader, type LinesText } from './lineCodec.js';
 import type { LogIndex } from './logIndex.js';
@@ -225,7 +225,7 @@ export class SegmentReader {
     const line = position - segment.firstPosition + 1;
     const decoded = decodeLine(buffer, start, end, text, blockChecked);
     if (!decoded.ok) throw new CorruptLogError(segment.path, line, decoded.reason);
-    const event = parseStoredEvent(decoded.value, () => `${segment.path}:${line}`, this.upcasters);
+    const event = parseLoggedEvent(decoded.value, segment.path, line, this.upcasters);
     if (event.position !== position || event.stream !== this.index.stream(position)) {
       throw new CorruptLogError(
         segment.path,

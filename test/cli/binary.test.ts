@@ -123,24 +123,37 @@ describe('the moai-session binary', () => {
 });
 
 describe('the writer lock between processes', () => {
-  it('refuses to run while another process writes the same log', async () => {
+  it('gives up on a log another process writes with exit 5 (busy) when told not to wait', async () => {
     const cwd = await tempDir('moai-cli-');
     const holder = await holdWriterLock(cwd);
-    const result = await runBinary(['demo'], cwd);
+    const result = await runBinary(['--wait', '0', 'demo'], cwd);
     await holder.release();
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(5);
     expect(result.stderr).toMatch(/^moai-session: The event log in .* is being written by another process \(pid \d+ on .*\)\. Only one writer/);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('waits for the other writer to finish, then does its work', async () => {
+    const cwd = await tempDir('moai-cli-');
+    const holder = await holdWriterLock(cwd);
+    const started = Date.now();
+    const waiting = runBinary(['start', '--agent', 'a', '--model', 'claude-sonnet-4-5', '--session', 's'], cwd);
+    setTimeout(() => void holder.release(), 700);
+    const result = await waiting;
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600);
+    expect((await runInProcess(['state', 's'], cwd)).stdout).toContain('Session s');
   });
 
   it('takes the writer lock to rewrite the memory files, so it never races a write command', async () => {
     const cwd = await tempDir('moai-cli-');
     expect((await runInProcess(['demo'], cwd)).code).toBe(0);
     const holder = await holdWriterLock(cwd);
-    const refused = await runBinary(['replay', '--write-memory-files'], cwd);
+    const refused = await runBinary(['replay', '--write-memory-files', '--wait', '300'], cwd);
     const reading = await runBinary(['replay'], cwd); // a plain replay only reads: no lock needed
     await holder.release();
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(/is being written by another process/);
     expect(reading.code).toBe(0);
     const rewritten = await runInProcess(['replay', '--write-memory-files'], cwd);

@@ -22,7 +22,7 @@ describe('loadConfig', () => {
     expect(loaded.config).toEqual(DEFAULT_CONFIG);
     expect(loaded.config.session.context_budget.warning_threshold_percent).toBe(75);
     expect(loaded.config.session.context_budget.reserve_tokens).toBe(55_000);
-    expect(loaded.config.store).toEqual({ kind: 'file', durability: 'batch' });
+    expect(loaded.config.store).toEqual({ kind: 'file', durability: 'batch', lock_wait_ms: 5_000 });
   });
 
   it('merges a partial file over the defaults, key by key', async () => {
@@ -147,7 +147,7 @@ describe('loadConfig', () => {
       const url = 'postgresql://moai:secret@db.internal:5432/moai';
       const loaded = await loadConfig({ dir, env: { MOAI_STORE_URL: url } });
       expect(loaded.storeFromEnv).toBe(true);
-      expect(loaded.config.store).toEqual({ kind: 'postgres', url, durability: 'always' });
+      expect(loaded.config.store).toEqual({ kind: 'postgres', url, durability: 'always', lock_wait_ms: 5_000 });
     });
 
     it('supplies the URL a file with kind postgres leaves out', async () => {

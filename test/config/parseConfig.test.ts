@@ -114,7 +114,7 @@ describe('parseConfig', () => {
       'store.url is set, but store.kind is "file"',
     );
     const config = parseConfig({ store: { kind: 'postgres', url: 'postgres://localhost/moai' } }, 'test.json');
-    expect(config.store).toEqual({ kind: 'postgres', url: 'postgres://localhost/moai', durability: 'batch' });
+    expect(config.store).toEqual({ kind: 'postgres', url: 'postgres://localhost/moai', durability: 'batch', lock_wait_ms: 5_000 });
   });
 
   it('hides the password of a bad store URL', () => {

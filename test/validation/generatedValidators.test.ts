@@ -77,7 +77,7 @@ describe('the validators generated at build time', () => {
     const valid = {
       $schema: './config.schema.json',
       ...structuredClone(DEFAULT_CONFIG_DATA),
-      store: { kind: 'postgres', url: 'postgres://localhost/moai', durability: 'always' },
+      store: { kind: 'postgres', url: 'postgres://localhost/moai', durability: 'always', lock_wait_ms: 2_000 },
     };
     valid.session.handoff.compatible_agents = { planner: ['coder', 'reviewer'], coder: [] };
     valid.models.context_windows = { 'my-model': 300_000 };

@@ -75,7 +75,10 @@ export const checkConfigFile: Check = (function () {
       (((value['store']['kind'] === 'file')) || ((value['store']['kind'] === 'postgres'))) &&
       (value['store']['url'] !== undefined ? ((typeof value['store']['url'] === 'string') && local_3.test(value['store']['url'])) : true) &&
       (((value['store']['durability'] === 'always')) || ((value['store']['durability'] === 'batch')) || ((value['store']['durability'] === 'none'))) &&
-      Object.getOwnPropertyNames(value['store']).every(key => ['kind', 'url', 'durability'].includes(key)) &&
+      Number.isInteger(value['store']['lock_wait_ms']) &&
+      value['store']['lock_wait_ms'] <= 600000 &&
+      value['store']['lock_wait_ms'] >= 0 &&
+      Object.getOwnPropertyNames(value['store']).every(key => ['kind', 'url', 'durability', 'lock_wait_ms'].includes(key)) &&
       Object.getOwnPropertyNames(value).every(key => ['$schema', 'session', 'models', 'store'].includes(key))
     )
   }
@@ -347,6 +350,7 @@ export function configFileSchema(): JsonSchema {
         "required": [
           "kind",
           "durability",
+          "lock_wait_ms",
         ],
         "properties": {
           "kind": {
@@ -395,6 +399,14 @@ export function configFileSchema(): JsonSchema {
             ],
             [Symbol.for("TypeBox.Kind")]: "Union",
           },
+          "lock_wait_ms": {
+            "minimum": 0,
+            "maximum": 600000,
+            "default": 5000,
+            "description": "How long a write command waits for another writer of the file log to finish, in milliseconds, before it gives up with exit 5 (busy); 0 fails at once. The --wait option overrides it.",
+            "type": "integer",
+            [Symbol.for("TypeBox.Kind")]: "Integer",
+          },
         },
         [Symbol.for("TypeBox.Kind")]: "Object",
       },
@@ -437,5 +449,6 @@ export const DEFAULT_CONFIG_DATA: MoaiConfig = {
   "store": {
     "kind": "file",
     "durability": "batch",
+    "lock_wait_ms": 5000,
   },
 };
