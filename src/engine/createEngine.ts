@@ -21,6 +21,7 @@ import { recoverSession, type RecoverOptions, type RecoveryReport } from './reco
 import { replay, type ReplayOptions, type ReplayReport } from './replay.js';
 import { createSessionHandle, type SessionHandle } from './sessionHandle.js';
 import { settingsFromConfig, type EngineSettings } from './settings.js';
+import { checkId } from '../validation/ids.js';
 import { transitionTableFor } from './transitionTable.js';
 
 /** Options of {@link createEngine}. */
@@ -357,6 +358,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
   const startNow = async (start: StartSessionOptions): Promise<SessionHandle> => {
     const sessionId = start.sessionId ?? context.newId();
+    checkId('session', sessionId);
     if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
       throw new CommandRejectedError(`Session ${sessionId} already exists; resume it instead of starting it again.`);
     }
@@ -399,6 +401,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
 
     async resumeSession(sessionId, resume = {}) {
+      checkId('session', sessionId);
       const runner = await runnerFor(sessionId, true);
       await runner.serialise(async () => {
         const agent = resume.agent ?? runner.view.session.agent;
@@ -410,6 +413,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
 
     async openSession(sessionId) {
+      checkId('session', sessionId);
       return createSessionHandle(await runnerFor(sessionId, true));
     },
 
@@ -418,6 +422,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         if (!settings.forkingEnabled) {
           throw new CommandRejectedError('Forking is disabled (session.forking_enabled is false in .moai/config/config.json).');
         }
+        checkId('session', parentSessionId);
         const latest = await store.streamVersion(sessionStream(parentSessionId));
         if (latest === 0) throw new UnknownSessionError(parentSessionId, await knownSessionIds());
         const atVersion = fork.atVersion ?? latest;
@@ -426,6 +431,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         }
         if (atVersion < latest) await refuseForkInsideOneCommand(parentSessionId, atVersion);
         const sessionId = fork.sessionId ?? context.newId();
+        checkId('session', sessionId);
         if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
           throw new CommandRejectedError(`Session ${sessionId} already exists; pick another id for the fork.`);
         }
@@ -460,6 +466,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     activeSessionIds,
 
     async sessionState(sessionId, stateOptions = {}) {
+      checkId('session', sessionId);
       const { atVersion } = stateOptions;
       if (atVersion === undefined) return (await load(sessionId, false)).view;
       if (!Number.isInteger(atVersion) || atVersion < 1) {
@@ -507,6 +514,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
 
     async recover(sessionId, recoverOptions = {}) {
+      checkId('session', sessionId);
       if ((await store.streamVersion(sessionStream(sessionId))) === 0) {
         throw new UnknownSessionError(sessionId, await knownSessionIds());
       }

@@ -8,22 +8,13 @@ import { sessionViewToJson, type SessionView } from '../projections/sessionView.
 import type { SessionCommand } from './commands.js';
 import { MAX_TOKENS_PER_COUNT } from '../budget/usage.js';
 import { budgetEvents, type BudgetSettings } from './decideBudget.js';
+import { checkId } from '../validation/ids.js';
 import { transitionTableFor } from './transitionTable.js';
 
 /** What `decide` checks commands against: the task machine and the budget settings. */
 export interface DecideContext {
   taskMachine?: AnyStateMachine;
   budget?: BudgetSettings;
-}
-
-const ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-
-function checkId(kind: string, value: string): void {
-  if (!ID.test(value)) {
-    throw new InvalidArgumentError(
-      `${kind} ${JSON.stringify(value)} is not valid: use 1 to 200 letters, digits, dots, colons, underscores or dashes, starting with a letter or digit.`,
-    );
-  }
 }
 
 /** A model id: not blank, at most 200 characters, no line breaks or other control characters (it goes into one-line files). */
@@ -106,8 +97,9 @@ export function tasksIn(view: SessionView, states: readonly TaskState[]): string
 export function decide(view: SessionView | undefined, command: SessionCommand, context: DecideContext = {}): SessionEventBody[] {
   const exists = view !== undefined && view.version > 0;
   if (command.type === 'StartSession' || command.type === 'ForkSession') {
-    checkId('Session id', command.sessionId);
-    checkId('Agent', command.agent);
+    checkId('session', command.sessionId);
+    checkId('agent', command.agent);
+    if (command.type === 'ForkSession') checkId('session', command.parentSessionId);
     if (exists) {
       throw new CommandRejectedError(
         `Session ${command.sessionId} already exists (version ${view.version}); resume it instead of starting it again.`,
@@ -135,7 +127,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
 
   switch (command.type) {
     case 'ResumeSession': {
-      checkId('Agent', command.agent);
+      checkId('agent', command.agent);
       // While a handoff waits, the session is its sender's until the receiver takes it.
       const pending = view.session.pendingHandoff;
       if (view.session.status === 'handing_off' && pending !== undefined && command.agent !== view.session.agent) {
@@ -149,10 +141,11 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [body];
     }
     case 'AddTask': {
-      checkId('Task id', command.taskId);
+      checkId('task', command.taskId);
       if (view.tasks.byId.has(command.taskId)) {
         throw new CommandRejectedError(`Session ${sessionId} already has a task ${command.taskId}; pick another id.`);
       }
+      if (command.assignee !== undefined) checkId('agent', command.assignee);
       if (command.title.trim() === '') throw new InvalidArgumentError(`Task ${command.taskId} needs a title.`);
       const body: SessionEventBody & { type: 'TaskAdded' } = {
         type: 'TaskAdded',
@@ -163,6 +156,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [body];
     }
     case 'SendTaskEvent':
+      checkId('task', command.taskId);
       return [taskTransition(view, command.taskId, command.event, command.reason, taskMachine)];
     case 'RecordTokenUsage': {
       checkCount('inputTokens', command.inputTokens);
@@ -222,7 +216,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [...into, switched, ...budgetEvents(view, command.model, view.tokens.contextTokens, context.budget), ...outOf];
     }
     case 'TakeCheckpoint': {
-      checkId('Checkpoint id', command.checkpointId);
+      checkId('checkpoint', command.checkpointId);
       if (view.checkpoints.all.toArray().some((c) => c.checkpointId === command.checkpointId)) {
         throw new CommandRejectedError(`Session ${sessionId} already has a checkpoint ${command.checkpointId}.`);
       }
@@ -240,6 +234,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       ];
     }
     case 'ArchiveCheckpoint': {
+      checkId('checkpoint', command.checkpointId);
       if (!view.checkpoints.all.toArray().some((c) => c.checkpointId === command.checkpointId)) {
         throw new CommandRejectedError(`Session ${sessionId} has no checkpoint ${command.checkpointId}.`);
       }
@@ -249,7 +244,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [{ type: 'CheckpointArchived', data: { checkpointId: command.checkpointId, reason: command.reason } }];
     }
     case 'RequestHandoff': {
-      checkId('Handoff id', command.handoffId);
+      checkId('handoff', command.handoffId);
       sessionStep(view, 'REQUEST_HANDOFF', 'hand off');
       if (view.session.handoffs[command.handoffId] !== undefined) {
         throw new CommandRejectedError(`Session ${sessionId} already has a handoff ${command.handoffId}.`);
@@ -258,6 +253,8 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [{ type: 'HandoffRequested', data }];
     }
     case 'AcceptHandoff': {
+      checkId('handoff', command.handoffId);
+      checkId('agent', command.agent);
       const pending = view.session.pendingHandoff;
       const record = view.session.handoffs[command.handoffId];
       if (record === undefined) throw new CommandRejectedError(`Session ${sessionId} has no handoff ${command.handoffId}.`);
@@ -276,6 +273,8 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [{ type: 'HandoffAccepted', data: { handoffId: command.handoffId, agent: command.agent } }];
     }
     case 'RejectHandoff': {
+      checkId('handoff', command.handoffId);
+      if (command.agent !== undefined) checkId('agent', command.agent);
       if (view.session.pendingHandoff?.handoffId !== command.handoffId) {
         throw new CommandRejectedError(`Session ${sessionId} has no pending handoff ${command.handoffId}.`);
       }
@@ -288,7 +287,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [body];
     }
     case 'StartRecovery': {
-      checkId('Recovery id', command.recoveryId);
+      checkId('recovery', command.recoveryId);
       sessionStep(view, 'START_RECOVERY', 'start a recovery');
       const body: SessionEventBody & { type: 'RecoveryStarted' } = {
         type: 'RecoveryStarted',

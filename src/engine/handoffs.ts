@@ -3,6 +3,7 @@ import type { HandoffPackage } from '../handoff/handoffPackage.js';
 import { HandoffValidationError } from '../handoff/handoffValidationError.js';
 import { validateHandoffPackage } from '../handoff/validateHandoffPackage.js';
 import { CommandRejectedError } from '../errors.js';
+import { checkId } from '../validation/ids.js';
 import { sessionStep } from './decide.js';
 import { windowOf } from './decideBudget.js';
 import type { CommandRunner } from './commandRunner.js';
@@ -42,6 +43,9 @@ export async function requestHandoff(runner: CommandRunner, input: RequestHandof
     await runner.catchUpNow();
     const handoffId = input.handoffId ?? `handoff-${context.newId()}`;
     const fromAgent = input.fromAgent ?? runner.view.session.agent;
+    checkId('handoff', handoffId);
+    checkId('agent', fromAgent);
+    checkId('agent', input.toAgent);
     const rules = context.settings.handoff;
     // What the request itself would be refused for is checked before anything is recorded.
     sessionStep(runner.view, 'REQUEST_HANDOFF', 'hand off');

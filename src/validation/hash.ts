@@ -62,7 +62,8 @@ class Hasher {
       this.byte(Marker.BigInt);
       f64In.setBigInt64(0, value);
       for (const byte of f64Out) this.byte(byte);
-    } else if (value instanceof Date) {
+    } else if (value instanceof Date && Number.isFinite(value.getTime())) {
+      // TypeBox counts only a valid date as a date: an invalid one falls through to an object.
       this.byte(Marker.Date);
       this.visit(value.getTime());
     } else if (value === null) {

@@ -112,6 +112,12 @@ describe('the validators generated at build time', () => {
     );
   });
 
+  it('hash an invalid date as TypeBox does (as an object, not a date)', () => {
+    for (const value of [new Date(Number.NaN), [new Date(Number.NaN)], { at: new Date(Number.NaN) }, new Date(0)]) {
+      expect(hash(value)).toBe(Value.Hash(value));
+    }
+  });
+
   it('carry the defaults TypeBox builds from the schema', () => {
     expect(DEFAULT_CONFIG_DATA).toEqual(Value.Create(MoaiConfigSchema));
   });

@@ -9,6 +9,7 @@ import { checkMemorySync } from '../../memory/checkMemorySync.js';
 import { buildTokenUsageLog, ownUsageEntries, tokenUsageLine } from '../../memory/memoryFiles.js';
 import type { SessionView } from '../../projections/sessionView.js';
 import { tasksInOrder } from '../../projections/sessionView.js';
+import { checkId } from '../../validation/ids.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import { formatBudgetReport, formatSessionView, percent, table, tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
@@ -66,6 +67,7 @@ async function allSessions(engine: Engine): Promise<ReadonlyMap<string, SessionV
 }
 
 function requireSession(sessions: ReadonlyMap<string, SessionView>, sessionId: string): SessionView {
+  checkId('session', sessionId);
   const view = sessions.get(sessionId);
   if (view === undefined || view.version === 0) throw new UnknownSessionError(sessionId, [...sessions.keys()]);
   return view;

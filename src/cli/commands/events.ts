@@ -1,3 +1,4 @@
+import { checkId } from '../../validation/ids.js';
 import { sessionStream } from '../../events/envelope.js';
 import { formatEventLine } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
@@ -20,6 +21,7 @@ export async function eventsCommand(options: EventsCommandOptions, io: CliIo): P
   try {
     let events: AsyncIterable<import('../../events/envelope.js').StoredEvent>;
     if (options.session !== undefined) {
+      checkId('session', options.session);
       const stream = sessionStream(options.session);
       if ((await store.streamVersion(stream)) === 0) {
         const known = (await store.listStreams()).map((s) => s.stream.replace(/^session-/, ''));

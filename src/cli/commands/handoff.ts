@@ -7,13 +7,13 @@ import type { SessionHandle } from '../../engine/sessionHandle.js';
 import { CommandRejectedError, StorageError } from '../../errors.js';
 import { buildHandoffPackage } from '../../handoff/buildHandoffPackage.js';
 import { HandoffValidationError } from '../../handoff/handoffValidationError.js';
+import { parseHandoffPackageText } from '../../handoff/parseHandoffPackageText.js';
 import { handoffRulesFromConfig, validateHandoffPackage } from '../../handoff/validateHandoffPackage.js';
 import type { EngineSettings } from '../../engine/settings.js';
 import { EXIT } from '../exitCodes.js';
 import { tokens } from '../format.js';
 import { readProcessStdin, type CliIo, type GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
-import { parseJsonArgument } from '../parse.js';
 import { stateFolder, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session handoff create`. */
@@ -142,7 +142,7 @@ export async function handoffValidateCommand(options: HandoffValidateCommandOpti
   } catch (error) {
     throw new StorageError(`Cannot read the handoff package ${name}: ${(error as Error).message}.`, { cause: error });
   }
-  const value = parseJsonArgument(`The handoff package in ${name}`, text);
+  const value = parseHandoffPackageText(text, name);
   const { config } = await loadConfig({ dir: stateFolder(options, io), env: io.env });
   const result = validateHandoffPackage(value, handoffRulesFromConfig(config));
   const handoffId =

@@ -1,4 +1,5 @@
 import { sessionViewToJson } from '../../projections/sessionView.js';
+import { checkId } from '../../validation/ids.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { replay } from '../../engine/replay.js';
 import { writeMemoryFiles } from '../../memory/writeMemoryFiles.js';
@@ -22,6 +23,7 @@ export interface ReplayCommandOptions extends GlobalOptions {
  */
 export async function replayCommand(options: ReplayCommandOptions, io: CliIo): Promise<number> {
   const until = parsePositiveInteger('--until', options.until);
+  if (options.session !== undefined) checkId('session', options.session);
   if (until !== undefined && options.session === undefined) {
     throw new CliUsageError('--until is a version of one session: give the session with --session.');
   }

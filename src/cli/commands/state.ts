@@ -1,5 +1,6 @@
 import { sessionViewToJson } from '../../projections/sessionView.js';
 import { sessionStream } from '../../events/envelope.js';
+import { checkId } from '../../validation/ids.js';
 import { InvalidArgumentError, UnknownSessionError } from '../../errors.js';
 import { loadSessionView } from '../../engine/loadSessionView.js';
 import { EXIT } from '../exitCodes.js';
@@ -20,6 +21,7 @@ export interface StateCommandOptions extends GlobalOptions {
 /** `moai-session state <sessionId>`: the projected session state, now or at a version. */
 export async function stateCommand(options: StateCommandOptions, io: CliIo): Promise<number> {
   const at = parsePositiveInteger('--at', options.at);
+  checkId('session', options.sessionId);
   const store = await openLogForReading(options, io);
   try {
     const stream = sessionStream(options.sessionId);
