@@ -1,6 +1,8 @@
 // The public API of moai-session (the engine): every export is named here, on
 // purpose. The command line is `moai-session/cli`, the machines alone
-// `moai-session/machines`, the store contract suite `moai-session/testing`.
+// `moai-session/machines`, the store contract suite `moai-session/testing`, the
+// TypeBox schemas of events, config and handoff packages `moai-session/schemas`
+// (importing the engine loads neither the CLI nor TypeBox).
 
 // Errors
 export {
@@ -53,14 +55,13 @@ export {
 
 // Events
 export {
-  EVENT_DATA_SCHEMAS,
   EVENT_TYPES,
   CURRENT_SCHEMA_VERSIONS,
   isEventType,
   type EventType,
   type EventData,
   type SessionEventBody,
-} from './events/schemas.js';
+} from './events/eventTypes.js';
 export {
   newEvent,
   sessionStream,
@@ -213,64 +214,45 @@ export {
 } from './budget/index.js';
 
 // Configuration
+export { ConfigError, isConfigError, type ConfigIssue } from './config/configError.js';
+export { CONFIG_FILE, CONFIG_SCHEMA_FILE, configFilePath, configSchemaFilePath } from './config/configPath.js';
+export { DEFAULT_CONFIG } from './config/defaultConfig.js';
 export {
-  ConfigError,
-  isConfigError,
-  type ConfigIssue,
-  CONFIG_FILE,
-  CONFIG_SCHEMA_FILE,
-  configFilePath,
-  configSchemaFilePath,
-  MoaiConfigSchema,
-  MoaiConfigFileSchema,
-  DEFAULT_CONFIG,
   RECOVERY_STRATEGIES,
   STORE_KINDS,
   STORE_DURABILITIES,
-  type MoaiConfig,
-  type MoaiConfigFile,
   type RecoveryStrategy,
   type StoreKind,
   type StoreDurability,
-  parseConfig,
-  loadConfig,
-  STORE_URL_ENV,
-  type LoadConfigOptions,
-  type LoadedConfig,
-  configJsonSchema,
-  JSON_SCHEMA_DIALECT,
-  writeDefaultConfig,
-  defaultConfigText,
-  type WriteDefaultConfigResult,
-} from './config/index.js';
+} from './config/configValues.js';
+export type { MoaiConfig, MoaiConfigFile } from './config/schema.js';
+export { parseConfig } from './config/parseConfig.js';
+export { loadConfig, STORE_URL_ENV, type LoadConfigOptions, type LoadedConfig } from './config/loadConfig.js';
+export { writeDefaultConfig, defaultConfigText, type WriteDefaultConfigResult } from './config/writeDefaultConfig.js';
+
+// Ids
+export { checkId, isValidId, idRule, ID_PATTERN, MAX_ID_LENGTH, MAX_SESSION_ID_LENGTH, type IdKind } from './validation/ids.js';
 
 // Visualisation
 export { toMermaid, machineTransitions, type MachineTransition } from './viz/mermaid.js';
 
 // Handoffs
+export type { HandoffTask, HandoffPackage } from './handoff/handoffPackage.js';
+/** The pattern of a handoff id: the one id rule's. */
+export { ID_PATTERN_SOURCE as HANDOFF_ID_PATTERN } from './validation/ids.js';
+export { buildHandoffPackage, type BuildHandoffPackageInput } from './handoff/buildHandoffPackage.js';
 export {
-  HANDOFF_ID_PATTERN,
-  HandoffTaskSchema,
-  HandoffSessionContextSchema,
-  HandoffTaskContextSchema,
-  HandoffContextSnapshotSchema,
-  HandoffRecoveryInfoSchema,
-  HandoffPackageSchema,
-  type HandoffTask,
-  type HandoffPackage,
-  buildHandoffPackage,
-  type BuildHandoffPackageInput,
   HANDOFF_PROBLEM_CODES,
+  handoffRulesFromConfig,
+  validateHandoffPackage,
+  assertValidHandoff,
   type HandoffProblemCode,
   type HandoffProblem,
   type HandoffRules,
   type HandoffValidation,
-  handoffRulesFromConfig,
-  validateHandoffPackage,
-  assertValidHandoff,
-  HandoffValidationError,
-  isHandoffValidationError,
-} from './handoff/index.js';
+} from './handoff/validateHandoffPackage.js';
+export { HandoffValidationError, isHandoffValidationError } from './handoff/handoffValidationError.js';
+export { parseHandoffPackageText, HANDOFF_PACKAGE_JSON_LIMITS } from './handoff/parseHandoffPackageText.js';
 
 // Memory files
 export {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { TASK_EVENT_TYPES } from '../../machines/taskLifecycleNames.js';
-import { RECOVERY_STRATEGIES } from '../config/schema.js';
+import { RECOVERY_STRATEGIES } from '../config/configValues.js';
 import { isMoaiError } from '../errors.js';
 import { EXIT, exitCodeFor } from './exitCodes.js';
 import type { DebugCommandOptions } from './commands/debug.js';

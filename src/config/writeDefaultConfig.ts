@@ -3,7 +3,7 @@ import { link, mkdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StorageError } from '../errors.js';
 import { configFilePath } from './configPath.js';
-import { DEFAULT_CONFIG } from './schema.js';
+import { DEFAULT_CONFIG } from './defaultConfig.js';
 
 /** What {@link writeDefaultConfig} did. */
 export interface WriteDefaultConfigResult {

@@ -1,6 +1,6 @@
 import { sessionViewToJson, tasksInOrder, type SessionView } from '../projections/sessionView.js';
 import { stateChecksum } from '../checkpoints/checkpointDocument.js';
-import { RECOVERY_STRATEGIES } from '../config/schema.js';
+import { RECOVERY_STRATEGIES } from '../config/configValues.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import type { CommandRunner } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';

@@ -1,5 +1,5 @@
 import type { MoaiConfig } from '../config/schema.js';
-import { DEFAULT_CONFIG } from '../config/schema.js';
+import { DEFAULT_CONFIG } from '../config/defaultConfig.js';
 import type { BudgetSettings } from './decideBudget.js';
 
 /** The engine's settings, from `.moai/config/config.json` (see the config module for each key). */

@@ -1,5 +1,5 @@
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
-import { CURRENT_SCHEMA_VERSIONS } from '../events/schemas.js';
+import { CURRENT_SCHEMA_VERSIONS } from '../events/eventTypes.js';
 import { validateNewEvents } from '../events/validate.js';
 import { deepFreeze } from '../util/deepFreeze.js';
 

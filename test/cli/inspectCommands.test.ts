@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG, configJsonSchema } from '../../src/index.js';
+import { DEFAULT_CONFIG } from '../../src/index.js';
+import { configJsonSchema } from '../../src/schemas.js';
 import { tempDir } from '../helpers.js';
 import { runInProcess } from './runInProcess.js';
 

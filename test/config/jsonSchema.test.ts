@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema, DEFAULT_CONFIG } from '../../src/index.js';
+import { DEFAULT_CONFIG } from '../../src/index.js';
+import { configJsonSchema } from '../../src/schemas.js';
 
 type Node = Record<string, unknown>;
 const isObject = (value: unknown): value is Node => typeof value === 'object' && value !== null && !Array.isArray(value);

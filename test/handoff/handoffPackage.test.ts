@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { EVENT_DATA_SCHEMAS, HandoffPackageSchema } from '../../src/schemas.js';
 import {
   contextWindowFor,
   createEngine,
   createMemoryEventStore,
   DEFAULT_CONFIG,
-  EVENT_DATA_SCHEMAS,
   parseConfig,
   isInvalidArgumentError,
   isMoaiError,
@@ -16,7 +16,6 @@ import {
   assertValidHandoff,
   buildHandoffPackage,
   handoffRulesFromConfig,
-  HandoffPackageSchema,
   isHandoffValidationError,
   validateHandoffPackage,
   type BuildHandoffPackageInput,
