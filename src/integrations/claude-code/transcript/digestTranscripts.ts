@@ -1,0 +1,109 @@
+// Digests many files on every core: the calling thread works through the
+// list too, while worker threads take files from the same queue (largest
+// first, so the last file to finish is a small one).
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { digestTranscriptSync, type TranscriptDigest, type TranscriptFileSpec } from './digestTranscript.js';
+import type { DigestAnswer, DigestJob } from './digestWorker.js';
+
+/** Options of {@link digestTranscripts}. */
+export interface DigestTranscriptsOptions {
+  /**
+   * Threads to use, the calling one included. Default: every core, when the
+   * files are large enough to pay for starting a worker (a few tens of ms).
+   */
+  threads?: number;
+}
+
+/** Below this many bytes in all, the files are read on the calling thread alone: a worker would start slower than they are read. */
+const WORKER_THRESHOLD = 8 << 20;
+/** Files a worker holds at once, so it never waits for the calling thread (busy reading a file) to send the next. */
+const WORKER_QUEUE = 2;
+
+/** Digest every file, in parallel when it pays; the result is in the order of `specs`. A file that cannot be read rejects the whole call. */
+export async function digestTranscripts(specs: readonly TranscriptFileSpec[], options: DigestTranscriptsOptions = {}): Promise<TranscriptDigest[]> {
+  const total = specs.reduce((sum, spec) => sum + (spec.size ?? 0), 0);
+  const threads = Math.max(1, Math.min(specs.length, options.threads ?? (total >= WORKER_THRESHOLD ? availableParallelism() : 1)));
+  if (threads === 1) return specs.map((spec) => digestTranscriptSync(spec));
+
+  const results: (TranscriptDigest | undefined)[] = new Array<TranscriptDigest | undefined>(specs.length);
+  const queue = specs.map((_, index) => index).sort((a, b) => (specs[b]!.size ?? 0) - (specs[a]!.size ?? 0));
+  let failure: Error | undefined;
+  const workers: Promise<void>[] = [];
+  for (let n = 1; n < threads; n++) workers.push(runWorker(specs, queue, results, (error) => (failure ??= error)));
+
+  // The calling thread takes files too, yielding between them so the workers' answers are taken in.
+  for (let index = queue.shift(); index !== undefined && failure === undefined; index = queue.shift()) {
+    results[index] = digestTranscriptSync(specs[index]!);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  await Promise.all(workers);
+  if (failure !== undefined) throw failure;
+  // A worker that could not start handed its files back; any still unread are read here.
+  return results.map((digest, index) => digest ?? digestTranscriptSync(specs[index]!));
+}
+
+/** One worker: takes files from the shared queue until it is empty; resolves when the worker is done (or could not run). */
+function runWorker(
+  specs: readonly TranscriptFileSpec[],
+  queue: number[],
+  results: (TranscriptDigest | undefined)[],
+  fail: (error: Error) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = startWorker();
+    } catch {
+      resolve();
+      return;
+    }
+    const held = new Set<number>();
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      void worker.terminate();
+      resolve();
+    };
+    const feed = (): void => {
+      while (held.size < WORKER_QUEUE) {
+        const index = queue.shift();
+        if (index === undefined) break;
+        held.add(index);
+        const job: DigestJob = { index, spec: specs[index]! };
+        worker.postMessage(job);
+      }
+      if (held.size === 0) finish();
+    };
+    worker.on('message', (answer: DigestAnswer) => {
+      held.delete(answer.index);
+      if ('error' in answer) {
+        const error = Object.assign(new Error(answer.error.message), answer.error.code === undefined ? {} : { code: answer.error.code });
+        fail(error);
+        queue.length = 0;
+      } else {
+        results[answer.index] = answer.digest;
+      }
+      feed();
+    });
+    const handBack = (): void => {
+      // The worker could not load, crashed or exited: its files go back to the queue for the calling thread.
+      queue.unshift(...held);
+      held.clear();
+      finish();
+    };
+    worker.on('error', handBack);
+    worker.on('exit', handBack);
+    feed();
+  });
+}
+
+/** A worker running digestWorker, from the compiled .js, or, when running from TypeScript sources, the .ts under the tsx loader. */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new Worker(new URL('./digestWorker.js', here));
+  const execArgv = process.execArgv.some((arg) => arg.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
+  return new Worker(new URL('./digestWorker.ts', here), { execArgv });
+}

@@ -1,0 +1,58 @@
+import { resolve } from 'node:path';
+import { digestTranscripts } from './digestTranscripts.js';
+import type { TranscriptFileSpec } from './digestTranscript.js';
+import { findSubagentFiles, sizeOf } from './findSubagentFiles.js';
+import { agentIdOfFile } from './scanTranscript.js';
+import { summariseDigests, type TranscriptSummary } from './summariseDigests.js';
+import type { TranscriptCheckpoint } from './types.js';
+
+/** Options of {@link summariseTranscripts}. */
+export interface SummariseTranscriptsOptions {
+  /** Find and read the subagent files beside each main transcript (default true; `--no-subagents` sets false). */
+  subagents?: boolean;
+  /** Threads to read on, the calling one included (default: every core, for files large enough to pay for it). */
+  threads?: number;
+  /** Checkpoints of an earlier import, by file path: those files are read only from there (what was appended since). */
+  from?: ReadonlyMap<string, TranscriptCheckpoint>;
+}
+
+/**
+ * Read one session's transcripts (the main file, and its subagent files,
+ * found beside it unless `subagents` is false) and sum them up: API calls
+ * and tokens over every file, each call once; the main chain's compactions
+ * and context; models; subagents; tasks; skipped lines. A path named
+ * `agent-<id>.jsonl` is taken as a subagent's, any other as a main transcript.
+ *
+ * @example
+ * const summary = await summariseTranscripts(['~/.claude/projects/-p/0b1c.jsonl']);
+ * console.log(summary.apiCalls, summary.tokens.output, summary.peakContextTokens);
+ */
+export async function summariseTranscripts(
+  files: readonly (string | TranscriptFileSpec)[],
+  options: SummariseTranscriptsOptions = {},
+): Promise<TranscriptSummary> {
+  const specs = new Map<string, TranscriptFileSpec>();
+  for (const file of files) {
+    const spec: TranscriptFileSpec = typeof file === 'string' ? specOf(file) : { ...file, path: resolve(file.path) };
+    specs.set(spec.path, spec);
+  }
+  if (options.subagents !== false) {
+    for (const main of [...specs.values()].filter((spec) => spec.role === 'main')) {
+      for (const spec of await findSubagentFiles(main.path)) if (!specs.has(spec.path)) specs.set(spec.path, spec);
+    }
+  }
+  // The main transcripts first: their records come before their subagents' in the summary.
+  const ordered = [...specs.values()].sort((a, b) => Number(a.role === 'subagent') - Number(b.role === 'subagent'));
+  for (const spec of ordered) {
+    spec.size ??= await sizeOf(spec.path);
+    const from = options.from?.get(spec.path);
+    if (from !== undefined && spec.from === undefined) spec.from = from;
+  }
+  return summariseDigests(await digestTranscripts(ordered, options.threads === undefined ? {} : { threads: options.threads }));
+}
+
+function specOf(file: string): TranscriptFileSpec {
+  const path = resolve(file);
+  const agentId = agentIdOfFile(path);
+  return agentId === undefined ? { path, role: 'main' } : { path, role: 'subagent', agentId };
+}
