@@ -166,15 +166,8 @@ export {
 } from './checkpoints/checkpointStore.js';
 
 // The state folder: the engine with what the CLI does around it (retention, memory files)
-export {
-  openStateFolder,
-  openStateFolderLog,
-  type StateFolder,
-  type StateFolderLocation,
-  type OpenStateFolderOptions,
-  type OpenStateFolderLogOptions,
-  type SettleResult,
-} from './runtime/openStateFolder.js';
+export { openStateFolder, type StateFolder, type OpenStateFolderOptions, type SettleResult } from './runtime/openStateFolder.js';
+export { openStateFolderLog, type StateFolderLocation, type OpenStateFolderLogOptions } from './runtime/openStateFolderLog.js';
 
 // Token budget
 export {

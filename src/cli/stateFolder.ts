@@ -4,7 +4,7 @@
 import type { Engine, EngineOptions } from '../engine/createEngine.js';
 import type { EngineWarning } from '../engine/commandRunner.js';
 import type { StoredEvent } from '../events/envelope.js';
-import { openStateFolder, openStateFolderLog } from '../runtime/openStateFolder.js';
+import { openStateFolderLog } from '../runtime/openStateFolderLog.js';
 import { resolveStateFolder } from '../runtime/stateFolder.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { CliIo, GlobalOptions } from './io.js';
@@ -74,6 +74,8 @@ export async function withEngine<T>(
   settings: WithEngineOptions = {},
 ): Promise<T> {
   const lockWaitMs = parseWaitMs('--wait', options.wait);
+  // Loaded here, not at the top: a read command needs the log, never the engine.
+  const { openStateFolder } = await import('../runtime/openStateFolder.js');
   const folder = await openStateFolder({
     ...settings.engine,
     ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
@@ -110,6 +112,7 @@ export async function withEngine<T>(
  * folder applies (context windows, thresholds, handoff rules).
  */
 export async function withReadOnlyEngine<T>(options: GlobalOptions, io: CliIo, work: (engine: Engine, dir: string) => Promise<T>): Promise<T> {
+  const { openStateFolder } = await import('../runtime/openStateFolder.js');
   const folder = await openStateFolder({ dir: options.dir, cwd: io.cwd, env: io.env, mode: 'read' });
   try {
     return await work(folder.engine, folder.dir);
