@@ -80,6 +80,10 @@ export class CommandRunner {
   private subject: BehaviorSubject<SessionView> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private completed = false;
+  /** The version the runner was loaded at: a view past it has something a snapshot should keep. */
+  readonly loadedVersion: number;
+  /** The id of the last event folded into the view, when the runner saw it. */
+  lastEventId: string | undefined;
 
   constructor(
     readonly sessionId: string,
@@ -88,6 +92,7 @@ export class CommandRunner {
   ) {
     this.stream = view.session.stream;
     this.current = view;
+    this.loadedVersion = view.version;
   }
 
   /** The session as of the last event this runner has seen. */
@@ -276,6 +281,7 @@ export class CommandRunner {
   /** Replace the view with one the caller has checked against the log (recovery's restored state). */
   adopt(view: SessionView): void {
     if (view.version < this.current.version) return;
+    if (view.version > this.current.version) this.lastEventId = undefined;
     this.current = view;
     this.publish();
   }
@@ -285,6 +291,7 @@ export class CommandRunner {
     let view = this.current;
     for (const event of events) view = sessionViewProjection.evolve(view, event);
     this.current = view;
+    this.lastEventId = events[events.length - 1]!.id;
     this.publish();
   }
 

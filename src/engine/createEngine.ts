@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { Observable, Subscriber } from 'rxjs';
 import type { AnyStateMachine } from 'xstate';
 import { createFileCheckpointStore, createMemoryCheckpointStore, type CheckpointStore } from '../checkpoints/checkpointStore.js';
+import { createFileViewSnapshots, type ViewSnapshots } from '../checkpoints/viewSnapshots.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { DEFAULT_CONFIG } from '../config/defaultConfig.js';
 import type { MoaiConfig } from '../config/schema.js';
@@ -53,6 +54,14 @@ export interface EngineOptions {
   summariser?: Summariser;
   /** Where checkpoint documents are kept; defaults to files under `<dir>`, or memory for a `store` without `dir`. */
   checkpoints?: CheckpointStore;
+  /**
+   * Where the newest view of each session is kept, so that loading a session
+   * reads it and the events after it instead of the whole session; defaults
+   * to files under `<dir>/cache/views/` (none for a `store` without `dir`).
+   * The engine writes the views of the sessions it changed when it closes.
+   * `false`: none.
+   */
+  snapshots?: ViewSnapshots | false;
   /** Called with each budget event (threshold crossed or cleared, compaction), as `budget$` emits it. */
   onBudgetEvent?: (event: BudgetEvent) => void;
   /**
@@ -206,6 +215,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     ));
   const checkpoints =
     options.checkpoints ?? (dir === undefined ? createMemoryCheckpointStore() : createFileCheckpointStore(dir));
+  const snapshots =
+    options.snapshots === false ? undefined : (options.snapshots ?? (dir === undefined ? undefined : createFileViewSnapshots(dir)));
   const states = new Emitter<SessionView>();
   const runners = new Map<string, CommandRunner>();
   const context: RunnerContext = {
@@ -255,6 +266,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const load = async (sessionId: string, useCheckpoints: boolean): Promise<LoadedSessionView> => {
     const loaded = await loadSessionView(store, sessionId, {
       ...(useCheckpoints ? { checkpoints } : {}),
+      ...(snapshots === undefined ? {} : { snapshots }),
       onWarning: (warning) => warn({ ...warning, sessionId }),
     });
     if (loaded === undefined) throw new UnknownSessionError(sessionId, await knownSessionIds());
@@ -378,6 +390,24 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       });
     }
     return createSessionHandle(runner);
+  };
+
+  /** Keep the view of every session this engine changed, for the next process that loads it; a failure is a warning. */
+  const saveSnapshots = async (into: ViewSnapshots): Promise<void> => {
+    for (const runner of runners.values()) {
+      const { view } = runner;
+      if (view.version <= runner.loadedVersion || view.version === 0) continue;
+      try {
+        const eventId = runner.lastEventId ?? (await eventAt(store, runner.stream, view.version))?.id;
+        if (eventId !== undefined) await into.save(view, eventId);
+      } catch (error) {
+        warn({
+          code: 'SNAPSHOT_NOT_SAVED',
+          message: `The view snapshot of session ${runner.sessionId} could not be saved (${(error as Error).message}); the next load folds the log instead.`,
+          sessionId: runner.sessionId,
+        });
+      }
+    }
   };
 
   const engine: Engine = {
@@ -530,6 +560,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       await Promise.all([...runners.values()].map((runner) => runner.idle()));
       await admissions;
       closed = true;
+      if (snapshots !== undefined) await saveSnapshots(snapshots);
       budgetCallback?.unsubscribe();
       for (const runner of runners.values()) runner.complete();
       runners.clear();

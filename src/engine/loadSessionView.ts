@@ -1,5 +1,6 @@
 import { isCheckpointIntact, type CheckpointDocument } from '../checkpoints/checkpointDocument.js';
 import type { CheckpointStore, LoadedCheckpoint } from '../checkpoints/checkpointStore.js';
+import type { ViewSnapshots } from '../checkpoints/viewSnapshots.js';
 import { sessionStream, type StoredEvent } from '../events/envelope.js';
 import { UnknownSessionError } from '../errors.js';
 import { sessionViewFromJson, sessionViewProjection, type SessionView } from '../projections/sessionView.js';
@@ -18,13 +19,17 @@ export interface LoadSessionViewOptions {
   toVersion?: number;
   /** Start from the newest valid checkpoint here instead of from the first event. */
   checkpoints?: CheckpointStore;
+  /** Start from the session's view snapshot here when the log confirms it (and it is newer than any checkpoint). */
+  snapshots?: ViewSnapshots;
   onWarning?: (warning: LoadWarning) => void;
 }
 
-/** How a view was loaded: from which checkpoint, and how many events were folded. */
+/** How a view was loaded: from which checkpoint (or snapshot), and how many events were folded. */
 export interface LoadedSessionView {
   view: SessionView;
   checkpoint?: CheckpointDocument;
+  /** True when it started from the session's view snapshot. */
+  fromSnapshot?: boolean;
   eventsFolded: number;
 }
 
@@ -43,10 +48,16 @@ export async function loadSessionView(
 ): Promise<LoadedSessionView | undefined> {
   const stream = sessionStream(sessionId);
   const { toVersion } = options;
+  const snapshot = toVersion === undefined && options.snapshots !== undefined ? await confirmedSnapshot(store, sessionId, options.snapshots) : undefined;
   const start = options.checkpoints === undefined ? undefined : await newestValidCheckpoint(store, sessionId, options);
   let view: SessionView;
   let fromVersion = 1;
-  if (start !== undefined && (toVersion === undefined || start.version <= toVersion)) {
+  let fromSnapshot = false;
+  if (snapshot !== undefined && (start === undefined || snapshot.version >= start.version)) {
+    view = snapshot;
+    fromVersion = snapshot.version + 1;
+    fromSnapshot = true;
+  } else if (start !== undefined && (toVersion === undefined || start.version <= toVersion)) {
     view = sessionViewFromJson(start.state);
     fromVersion = start.version + 1;
   } else {
@@ -62,8 +73,17 @@ export async function loadSessionView(
   if (view.version === 0) return undefined;
   if (view.session.sessionId !== sessionId) throw new UnknownSessionError(sessionId);
   const loaded: LoadedSessionView = { view, eventsFolded };
-  if (start !== undefined && fromVersion > 1) loaded.checkpoint = start;
+  if (fromSnapshot) loaded.fromSnapshot = true;
+  else if (start !== undefined && fromVersion > 1) loaded.checkpoint = start;
   return loaded;
+}
+
+/** The session's snapshot, if the log confirms it: its event at the snapshot's version has the id the snapshot names. */
+async function confirmedSnapshot(store: EventStore, sessionId: string, snapshots: ViewSnapshots): Promise<SessionView | undefined> {
+  const snapshot = await snapshots.load(sessionId);
+  if (snapshot === undefined || snapshot.view.version < 1) return undefined;
+  const event = await eventAt(store, sessionStream(sessionId), snapshot.view.version);
+  return event?.id === snapshot.eventId && event.position === snapshot.view.position ? snapshot.view : undefined;
 }
 
 /** The view a fork starts from: its parent's, at the version it branched at. */

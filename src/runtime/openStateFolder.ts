@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { createFileViewSnapshots, readOnlySnapshots } from '../checkpoints/viewSnapshots.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { createEngine, type Engine, type EngineOptions } from '../engine/createEngine.js';
 import type { EngineWarning } from '../engine/commandRunner.js';
@@ -87,7 +88,16 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
     readStore = await openStateFolderLog({ dir, env: env ?? process.env, mode: 'read' });
     try {
       const config = engineOptions.config ?? (await loadConfig({ dir, env: env ?? process.env })).config;
-      engine = await createEngine({ ...engineOptions, config, store: readStore, dir, onWarning, onAppend: (events) => appended.push(...events) });
+      engine = await createEngine({
+        ...engineOptions,
+        config,
+        store: readStore,
+        dir,
+        // A reader uses the snapshots and never writes one.
+        snapshots: readOnlySnapshots(createFileViewSnapshots(dir)),
+        onWarning,
+        onAppend: (events) => appended.push(...events),
+      });
     } catch (error) {
       await readStore.close();
       throw error;

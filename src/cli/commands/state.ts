@@ -2,6 +2,7 @@ import { sessionViewToJson } from '../../projections/sessionView.js';
 import { sessionStream } from '../../events/envelope.js';
 import { checkId } from '../../validation/ids.js';
 import { InvalidArgumentError, UnknownSessionError } from '../../errors.js';
+import { createFileViewSnapshots } from '../../checkpoints/viewSnapshots.js';
 import { loadSessionView } from '../../engine/loadSessionView.js';
 import { EXIT } from '../exitCodes.js';
 import { formatSessionView } from '../format.js';
@@ -33,7 +34,9 @@ export async function stateCommand(options: StateCommandOptions, io: CliIo): Pro
     if (at !== undefined && at > latest) {
       throw new InvalidArgumentError(`Session ${options.sessionId} has ${latest} events; --at ${at} does not exist yet.`);
     }
-    const view = (await loadSessionView(store, options.sessionId, at === undefined ? {} : { toVersion: at }))!.view;
+    // The view snapshot a writer left is used when the log confirms it (read, never written here).
+    const snapshots = createFileViewSnapshots(stateFolder(options, io));
+    const view = (await loadSessionView(store, options.sessionId, at === undefined ? { snapshots } : { toVersion: at }))!.view;
     if (options.json) {
       io.stdout(`${JSON.stringify(sessionViewToJson(view), null, 2)}\n`);
     } else {
