@@ -1,7 +1,6 @@
 import type { UpcasterRegistry } from '../events/upcasters.js';
 import type { EventStore } from './eventStore.js';
-import { FileEventStoreReader } from './fileEventStoreReader.js';
-import { FileEventStoreWriter } from './fileEventStoreWriter.js';
+import { fileStores } from './fileStoreBrand.js';
 import { resolveFileStoreOptions } from './fileStoreOptions.js';
 
 /*
@@ -69,8 +68,7 @@ export interface FileEventStore extends EventStore {
 }
 
 /** True when `store` is a file store. */
-export const isFileEventStore = (store: EventStore): store is FileEventStore =>
-  store instanceof FileEventStoreWriter || store instanceof FileEventStoreReader;
+export const isFileEventStore = (store: EventStore): store is FileEventStore => fileStores.has(store);
 
 /**
  * Open (or create) the append-only JSONL event log in `dir`: the default store.
@@ -89,6 +87,9 @@ export const isFileEventStore = (store: EventStore): store is FileEventStore =>
  */
 export async function openFileEventStore(options: FileEventStoreOptions): Promise<FileEventStore> {
   const resolved = resolveFileStoreOptions(options);
-  return (options.readOnly ?? false) ? FileEventStoreReader.open(resolved) : FileEventStoreWriter.open(resolved);
+  // Each kind is loaded only when opened: a reader needs no lock, no group commit.
+  return (options.readOnly ?? false)
+    ? (await import('./fileEventStoreReader.js')).FileEventStoreReader.open(resolved)
+    : (await import('./fileEventStoreWriter.js')).FileEventStoreWriter.open(resolved);
 }
 

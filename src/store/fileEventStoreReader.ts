@@ -1,3 +1,4 @@
+import { fileStores } from './fileStoreBrand.js';
 import type { Observable } from 'rxjs';
 import type { StoredEvent } from '../events/envelope.js';
 import { StorageError, StoreClosedError } from '../errors.js';
@@ -39,6 +40,7 @@ export class FileEventStoreReader implements FileEventStore {
   }
 
   private constructor(private readonly options: ResolvedFileStoreOptions) {
+    fileStores.add(this);
     this.dir = options.dir;
     this.durability = options.durability;
     this.upcasting = options.upcasting;

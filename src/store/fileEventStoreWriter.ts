@@ -1,5 +1,7 @@
+import { fileStores } from './fileStoreBrand.js';
 import { mkdir } from 'node:fs/promises';
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { LiveEvents } from './liveEvents.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { StorageError, StoreClosedError } from '../errors.js';
 import { ActiveSegment } from './activeSegment.js';
@@ -38,7 +40,7 @@ export class FileEventStoreWriter implements FileEventStore {
   private readonly log: FileLog;
   private readonly active: ActiveSegment;
   private readonly commit: GroupCommit;
-  private readonly live = new Subject<StoredEvent>();
+  private readonly live = new LiveEvents();
   private lock: WriterLock | undefined;
   private closed = false;
   /** Set when close() is called: appends are refused from then on, and every caller waits for the one close. */
@@ -52,6 +54,7 @@ export class FileEventStoreWriter implements FileEventStore {
   }
 
   private constructor(private readonly options: ResolvedFileStoreOptions) {
+    fileStores.add(this);
     this.dir = options.dir;
     this.durability = options.durability;
     this.upcasting = options.upcasting;

@@ -1,4 +1,5 @@
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { rx } from '../util/rx.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { SubscribeOptions } from './eventStore.js';
 import { checkReadBounds } from './readBounds.js';
@@ -76,7 +77,7 @@ export class LiveFollower {
   follow(options: SubscribeOptions = {}): Observable<StoredEvent> {
     checkReadBounds({ fromPosition: options.fromPosition });
     const log = this.log;
-    return new Observable<StoredEvent>((subscriber) => {
+    return new (rx().Observable)<StoredEvent>((subscriber) => {
       const wanted = (event: StoredEvent): boolean => options.stream === undefined || event.stream === options.stream;
       // The last position looked at; undefined until the head is known, for 'end'.
       let last = options.fromPosition === 'end' ? undefined : (options.fromPosition ?? 1) - 1;

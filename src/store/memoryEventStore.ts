@@ -1,4 +1,4 @@
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { StoreClosedError } from '../errors.js';
 import { checkReadBounds } from './readBounds.js';
@@ -13,6 +13,7 @@ import type {
   SubscribeOptions,
 } from './eventStore.js';
 import { checkExpectedVersion } from './expectedVersion.js';
+import { LiveEvents } from './liveEvents.js';
 import { catchUpThenFollow } from './subscription.js';
 
 /**
@@ -27,7 +28,7 @@ import { catchUpThenFollow } from './subscription.js';
 export function createMemoryEventStore(): EventStore {
   const all: StoredEvent[] = [];
   const streams = new Map<string, { events: StoredEvent[]; first: number }>();
-  const live = new Subject<StoredEvent>();
+  const live = new LiveEvents();
   let closed = false;
 
   const ensureOpen = (): void => {
@@ -49,7 +50,7 @@ export function createMemoryEventStore(): EventStore {
         all.push(event);
         entry.events.push(event);
       }
-      for (const event of stored) live.next(event);
+      if (live.observed) for (const event of stored) live.next(event);
       return { stream, nextExpectedVersion: version + stored.length, events: stored };
     },
 

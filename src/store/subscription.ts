@@ -1,4 +1,6 @@
-import { Observable, type Subject } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { rx } from '../util/rx.js';
+import type { LiveEvents } from './liveEvents.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { ReadAllOptions, SubscribeOptions } from './eventStore.js';
 import { checkReadBounds } from './readBounds.js';
@@ -11,10 +13,10 @@ import { checkReadBounds } from './readBounds.js';
 export function catchUpThenFollow(
   options: SubscribeOptions,
   readAll: (options: ReadAllOptions) => AsyncIterable<StoredEvent>,
-  live: Subject<StoredEvent>,
+  live: LiveEvents,
 ): Observable<StoredEvent> {
   checkReadBounds({ fromPosition: options.fromPosition });
-  return new Observable<StoredEvent>((subscriber) => {
+  return new (rx().Observable)<StoredEvent>((subscriber) => {
     const wanted = (event: StoredEvent): boolean => options.stream === undefined || event.stream === options.stream;
     const followOnly = options.fromPosition === 'end';
     let lastDelivered = typeof options.fromPosition === 'number' ? options.fromPosition - 1 : 0;
@@ -26,12 +28,12 @@ export function catchUpThenFollow(
       if (wanted(event)) subscriber.next(event);
     };
 
-    const liveSubscription = live.subscribe({
+    const stopListening = live.listen({
       next: (event) => (held === undefined ? deliver(event) : held.push(event)),
       error: (error: unknown) => subscriber.error(error),
       complete: () => subscriber.complete(),
     });
-    if (followOnly) return () => liveSubscription.unsubscribe();
+    if (followOnly) return stopListening;
 
     void (async () => {
       try {
@@ -46,6 +48,6 @@ export function catchUpThenFollow(
         subscriber.error(error);
       }
     })();
-    return () => liveSubscription.unsubscribe();
+    return stopListening;
   });
 }
