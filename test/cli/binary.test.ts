@@ -7,24 +7,19 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openFileEventStore } from '../../src/index.js';
 import { tempDir } from '../helpers.js';
 import { checksummed } from './logLines.js';
 import { BINARY, runBinary } from './runBinary.js';
 import { runInProcess } from './runInProcess.js';
 
-/** Another process that takes the writer lock of the log in `cwd` and holds it until its stdin closes. */
+/**
+ * Take the writer lock of the log in `cwd` in this process (the test's worker), so the binary
+ * is the second of two processes contending for it; `release` closes the store, freeing it.
+ */
 async function holdWriterLock(cwd: string): Promise<{ release: () => Promise<void> }> {
-  const holder = spawn(process.execPath, [join(import.meta.dirname, 'fixtures', 'holdWriterLock.mjs'), join(cwd, '.moai', 'events')], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  await new Promise<void>((resolve) => holder.stdout.on('data', (c: Buffer) => c.toString().includes('locked') && resolve()));
-  return {
-    release: async () => {
-      const closed = new Promise((resolve) => holder.on('close', resolve));
-      holder.stdin.end();
-      await closed;
-    },
-  };
+  const store = await openFileEventStore({ dir: join(cwd, '.moai', 'events') });
+  return { release: () => store.close() };
 }
 
 describe('the moai-session binary', () => {
