@@ -21,5 +21,5 @@ export {
   type TaskSummary,
   type TranscriptSummary,
 } from './summariseDigests.js';
-export { summariseTranscripts, type SummariseTranscriptsOptions } from './summariseTranscripts.js';
+export { summariseTranscripts, summariseTranscriptSessions, type SummariseTranscriptsOptions } from './summariseTranscripts.js';
 export type * from './types.js';

@@ -117,6 +117,16 @@ export class ObjectSkimmer {
     return true;
   }
 
+  /** Go on with an object already read up to `pos`, where its next member's key (or its closing brace) starts. */
+  resume(b: Buffer, pos: number, end: number): void {
+    this.b = b;
+    this.end = end;
+    this.failed = false;
+    this.closed = false;
+    this.valuePending = false;
+    this.pos = pos;
+  }
+
   /** Read the next member's key; false at the end of the object or on an error (see `failed`). */
   next(): boolean {
     if (this.failed || this.closed) return false;
@@ -219,6 +229,26 @@ export function readString(b: Buffer, start: number, end: number): string | unde
   if (!escaped) return b.toString('utf8', start + 1, end - 1);
   const value: unknown = JSON.parse(b.toString('utf8', start, end));
   return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Reads a string value that often repeats the one before (a model, a split
+ * reply's message and request ids): the last string is returned again when
+ * the bytes are the same, instead of decoding a new one.
+ */
+export class RepeatedString {
+  private last: string | undefined;
+
+  /** The string value at `b[start, end)` (quotes included), or undefined when it is not a string. */
+  read(b: Buffer, start: number, end: number): string | undefined {
+    const last = this.last;
+    if (last !== undefined && end - start - 2 === last.length && b[start] === QUOTE) {
+      let k = 0;
+      while (k < last.length && b[start + 1 + k] === last.charCodeAt(k)) k++;
+      if (k === last.length) return last;
+    }
+    return (this.last = readString(b, start, end));
+  }
 }
 
 /** The non-negative integer at `b[start, end)`, or undefined when it is anything else (a float is parsed too). */

@@ -5,11 +5,12 @@
 // (the large content is stepped over), and only the rare task-tool results and
 // compaction summaries are JSON.parse'd whole, found by byte search.
 
-import { ascii, ObjectSkimmer, readBoolean, readNumber, readString, skipSpace, skipValue, stringValueIs, isNull, parseSlice } from './jsonSkim.js';
+import { ascii, ObjectSkimmer, RepeatedString, readBoolean, readNumber, readString, skipSpace, skipValue, stringValueIs, isNull, parseSlice } from './jsonSkim.js';
 import { AssistantMessage } from './assistantMessage.js';
+import { afterParent, HeadCache } from './headCache.js';
 import { F, RecordFields } from './recordFields.js';
 import { asObject, asString, contentText, subagentResultFacts, taskResultFacts, todoItems, asId } from './toolShapes.js';
-import type { PendingToolUse, RecordOrigin, SessionInfoRecord, TaskToolName, TokenCounts, TranscriptCheckpoint, TranscriptRecord } from './types.js';
+import type { PendingToolUse, RecordOrigin, SessionInfoRecord, TaskToolName, TranscriptCheckpoint, TranscriptRecord } from './types.js';
 
 /** Options of a {@link TranscriptLineDecoder}. */
 export interface LineDecoderOptions {
@@ -37,7 +38,6 @@ const TOOL_NAME_PREFIXES = [ascii('TodoWrite"'), ascii('Task'), ascii('Agent"')]
 const SIDECHAIN_TRUE = Buffer.from('"isSidechain":true');
 const COMPACT_SUMMARY_TRUE = Buffer.from('"isCompactSummary":true');
 const AGENT_PROGRESS_VALUE = Buffer.from('"agent_progress"');
-const RECORD_START = Buffer.from('{"parentUuid":');
 const ROOT_START = ascii('{"parentUuid":null');
 /** How many lines after a compact_boundary the summary is looked for (it is the next one in every transcript seen). */
 const SUMMARY_WINDOW = 16;
@@ -117,7 +117,14 @@ export class TranscriptLineDecoder {
   private readonly links = new Set<string>();
   private readonly leaves: Cursor[] = [];
   private readonly compactSummary: Cursor = { needle: COMPACT_SUMMARY_TRUE, at: -2 };
-  private readonly recordStart: Cursor = { needle: RECORD_START, at: -2 };
+  private readonly heads = new HeadCache();
+  // Consecutive lines of a split reply repeat these: decoded once, then reused.
+  private readonly messageIds = new RepeatedString();
+  private readonly requestIds = new RepeatedString();
+  private readonly models = new RepeatedString();
+  private readonly agentIds = new RepeatedString();
+  /** Counts the changes of the session fields, so a remembered head knows whether its fields are still the session's. */
+  private sessionVersion = 0;
   /** Lines left in which a compaction summary is expected. */
   private summaryWindow = 0;
   private buffer: Buffer | undefined;
@@ -150,7 +157,6 @@ export class TranscriptLineDecoder {
     if (this.buffer === b) return;
     this.buffer = b;
     this.compactSummary.at = -2;
-    this.recordStart.at = -2;
     for (const use of this.pending.values()) use.cursor.at = -2;
     // A summary's leaf may come anywhere in the file: each buffer is searched whole.
     for (const leaf of this.leaves) this.searchLeaf(b, leaf);
@@ -166,29 +172,44 @@ export class TranscriptLineDecoder {
     if (b[e - 1] !== 0x7d) return this.skipped(out, line, endOffset, 'cut short: the line does not end with "}"');
     if (this.summaryWindow > 0) this.summaryWindow--;
 
-    const typeAt = topLevelTypeValue(b, s, e);
-    if (typeAt < 0) {
-      // Something nests before "type" (an assistant line's message): skim it.
-      this.decodeSkimmed(b, s, e, line, endOffset, out, false);
+    if (this.firstTimestamp === undefined) {
+      // The first lines, until one gives the first timestamp: read every field.
+      this.decodeSkimmed(b, s, e, line, endOffset, out, true);
       return;
     }
+    const after = afterParent(b, s, e);
+    if (after >= 0) {
+      const head = this.heads.match(b, s, after, e, this.fields, this.sessionVersion);
+      if (head === undefined) {
+        // A head not seen lately: read it field by field (and remember it).
+        this.decodeSkimmed(b, s, e, line, endOffset, out, false);
+      } else if (head.next === F.type) {
+        this.decodeByType(b, s, e, head.valueAt, line, endOffset, out, true);
+      } else {
+        this.decodeFrom(b, s, e, head.keyAt, line, endOffset, out, head.sessionNoted);
+      }
+      return;
+    }
+    // Records outside the chain ({"type":... first) and other layouts.
+    const typeAt = topLevelTypeValue(b, s, e);
+    if (typeAt < 0) this.decodeSkimmed(b, s, e, line, endOffset, out, false);
+    else this.decodeByType(b, s, e, typeAt, line, endOffset, out, false);
+  }
+
+  /**
+   * A line whose top-level "type" value starts at `typeAt`, read no further:
+   * most types need nothing more, the few that do are read field by field.
+   * `headKnown` says whether `this.fields` holds the line's head fields.
+   */
+  private decodeByType(b: Buffer, s: number, e: number, typeAt: number, line: number, endOffset: number, out: TranscriptRecord[], headKnown: boolean): void {
     const typeEnd = b.indexOf(0x22, typeAt + 1) + 1;
     if (typeEnd <= typeAt || typeEnd > e) return this.skipped(out, line, endOffset, 'cut short inside the "type" value');
-    if (this.firstTimestamp === undefined || stringValueIs(b, typeAt, typeEnd, SYSTEM) || stringValueIs(b, typeAt, typeEnd, SUMMARY)) {
-      // Small lines, or the first lines (until one gives the first timestamp): read every field.
-      this.decodeSkimmed(b, s, e, line, endOffset, out, true);
-      return;
-    }
     if (stringValueIs(b, typeAt, typeEnd, USER)) {
-      if (this.runTogether(b, s, e, line, endOffset, out)) return;
-      this.decodeUser(b, s, e, typeAt, line, endOffset, out);
+      this.decodeUser(b, s, e, typeAt, line, endOffset, out, headKnown);
     } else if (stringValueIs(b, typeAt, typeEnd, PROGRESS)) {
-      // Progress lines (most lines of a 2.x file) are not searched for a record run into them: they carry nothing counted.
       if (isAgentProgress(b, s, e, typeEnd)) this.decodeSkimmed(b, s, e, line, endOffset, out, true);
-    } else if (stringValueIs(b, typeAt, typeEnd, ASSISTANT)) {
+    } else if (stringValueIs(b, typeAt, typeEnd, ASSISTANT) || stringValueIs(b, typeAt, typeEnd, SYSTEM) || stringValueIs(b, typeAt, typeEnd, SUMMARY)) {
       this.decodeSkimmed(b, s, e, line, endOffset, out, true);
-    } else {
-      this.runTogether(b, s, e, line, endOffset, out);
     }
   }
 
@@ -245,16 +266,41 @@ export class TranscriptLineDecoder {
       this.jump = true;
     }
     if (!read) return this.skipped(out, line, endOffset, `malformed JSON at column ${fields.errorAt - s + 1}`);
+    this.dispatch(b, s, e, line, endOffset, out, false);
+    // Learnt after the session fields are noted, so a line repeating the head has nothing new to note.
+    this.heads.learn(b, afterParent(b, s, e), fields, this.sessionVersion);
+  }
+
+  /**
+   * A line whose head is known (its fields set) and ends at "message": read
+   * on from the message. `sessionNoted` says the head's session fields are
+   * the session's now (nothing to compare).
+   */
+  private decodeFrom(b: Buffer, s: number, e: number, keyAt: number, line: number, endOffset: number, out: TranscriptRecord[], sessionNoted: boolean): void {
+    if (!this.fields.readFrom(b, keyAt, e, stopAfterType, this.readMessage)) {
+      // Malformed, or the jump over the content was wrong: read the whole line the plain way.
+      this.jump = false;
+      const read = this.fields.read(b, s, e, stopAfterType, this.readMessage);
+      this.jump = true;
+      if (!read) return this.skipped(out, line, endOffset, `malformed JSON at column ${this.fields.errorAt - s + 1}`);
+      sessionNoted = false;
+    }
+    this.dispatch(b, s, e, line, endOffset, out, sessionNoted);
+  }
+
+  /** Decode a line whose fields are read, by its type. */
+  private dispatch(b: Buffer, s: number, e: number, line: number, endOffset: number, out: TranscriptRecord[], sessionNoted: boolean): void {
+    const fields = this.fields;
     if (fields.has(F.timestamp) && this.firstTimestamp === undefined) {
       const ts = readString(b, fields.start[F.timestamp]!, fields.end[F.timestamp]!);
       if (ts !== undefined) this.firstTimestamp = ts;
     }
-    this.noteSession(b, line, endOffset, out);
+    if (!sessionNoted) this.noteSession(b, line, endOffset, out);
     const ts = fields.start[F.type]!;
     const te = fields.end[F.type]!;
     if (ts < 0) return;
     if (stringValueIs(b, ts, te, ASSISTANT)) this.decodeAssistant(b, line, endOffset, out);
-    else if (stringValueIs(b, ts, te, USER)) this.decodeUser(b, s, e, ts, line, endOffset, out);
+    else if (stringValueIs(b, ts, te, USER)) this.decodeUser(b, s, e, ts, line, endOffset, out, true);
     else if (stringValueIs(b, ts, te, SYSTEM)) this.decodeSystem(b, line, endOffset, out);
     else if (stringValueIs(b, ts, te, PROGRESS)) this.decodeProgress(b, s, e, line, endOffset, out);
     else if (stringValueIs(b, ts, te, SUMMARY)) this.decodeSummary(b, line, endOffset, out);
@@ -265,13 +311,14 @@ export class TranscriptLineDecoder {
     const m = this.message;
     if (fields.start[F.message]! < 0) return;
     const origin = this.origin(b);
-    if (m.usageStart >= 0 && b[m.usageStart] === 0x7b) {
-      const record: TranscriptRecord = { kind: 'api-call', line, endOffset, ...origin, usage: this.usage(b, m.usageStart, m.usageEnd) };
-      const messageId = m.idStart >= 0 ? readString(b, m.idStart, m.idEnd) : undefined;
+    if (m.hasUsage) {
+      const { input, output, cacheCreation, cacheRead } = m.counts;
+      const record: TranscriptRecord = { kind: 'api-call', line, endOffset, ...origin, usage: { input, output, cacheCreation, cacheRead } };
+      const messageId = m.idStart >= 0 ? this.messageIds.read(b, m.idStart, m.idEnd) : undefined;
       if (messageId !== undefined) record.messageId = messageId;
-      const requestId = fields.has(F.requestId) ? readString(b, fields.start[F.requestId]!, fields.end[F.requestId]!) : undefined;
+      const requestId = fields.has(F.requestId) ? this.requestIds.read(b, fields.start[F.requestId]!, fields.end[F.requestId]!) : undefined;
       if (requestId !== undefined) record.requestId = requestId;
-      const model = m.modelStart >= 0 ? readString(b, m.modelStart, m.modelEnd) : undefined;
+      const model = m.modelStart >= 0 ? this.models.read(b, m.modelStart, m.modelEnd) : undefined;
       if (model !== undefined) record.model = model;
       const sessionId = this.session.sessionId;
       if (sessionId !== undefined) record.sessionId = sessionId;
@@ -287,20 +334,6 @@ export class TranscriptLineDecoder {
     } else {
       this.decodeToolUses(b, cs, m.contentEnd, origin, line, endOffset, out);
     }
-  }
-
-  private usage(b: Buffer, s: number, e: number): TokenCounts {
-    const counts: TokenCounts = { input: 0, output: 0, cacheCreation: 0, cacheRead: 0 };
-    const u = this.inner;
-    u.open(b, s, e);
-    while (u.next()) {
-      if (!u.skip()) break;
-      if (u.keyIs(K.inputTokens)) counts.input = readNumber(b, u.valueStart, u.valueEnd) ?? 0;
-      else if (u.keyIs(K.outputTokens)) counts.output = readNumber(b, u.valueStart, u.valueEnd) ?? 0;
-      else if (u.keyIs(K.cacheCreation)) counts.cacheCreation = readNumber(b, u.valueStart, u.valueEnd) ?? 0;
-      else if (u.keyIs(K.cacheRead)) counts.cacheRead = readNumber(b, u.valueStart, u.valueEnd) ?? 0;
-    }
-    return counts;
   }
 
   /** The tool_use blocks of an assistant message's content array that are task or subagent tools. */
@@ -461,9 +494,13 @@ export class TranscriptLineDecoder {
    * the result of a task or subagent call awaiting one, or a compaction
    * summary.
    */
-  private decodeUser(b: Buffer, s: number, e: number, typeAt: number, line: number, endOffset: number, out: TranscriptRecord[]): void {
+  private decodeUser(b: Buffer, s: number, e: number, typeAt: number, line: number, endOffset: number, out: TranscriptRecord[], headKnown: boolean): void {
     // 1.0.x inline sidechains: every sidechain line is needed to follow its thread.
-    if (this.agentId === undefined && lineHas(b, s, typeAt, SIDECHAIN_TRUE)) {
+    const fields = this.fields;
+    const sidechain = headKnown && fields.has(F.isSidechain)
+      ? readBoolean(b, fields.start[F.isSidechain]!, fields.end[F.isSidechain]!) === true
+      : lineHas(b, s, typeAt, SIDECHAIN_TRUE);
+    if (this.agentId === undefined && sidechain) {
       if (!this.fields.read(b, s, e)) return this.skipped(out, line, endOffset, `malformed JSON at column ${this.fields.errorAt - s + 1}`);
       if (!this.fields.has(F.agentId)) this.followThread(b, line, endOffset, out);
     }
@@ -575,7 +612,7 @@ export class TranscriptLineDecoder {
     const isSidechain = fields.has(F.isSidechain) && readBoolean(b, fields.start[F.isSidechain]!, fields.end[F.isSidechain]!) === true;
     const origin: RecordOrigin = { isSidechain };
     const uuid = fields.has(F.uuid) ? readString(b, fields.start[F.uuid]!, fields.end[F.uuid]!) : undefined;
-    let agentId = fields.has(F.agentId) ? readString(b, fields.start[F.agentId]!, fields.end[F.agentId]!) : undefined;
+    let agentId = fields.has(F.agentId) ? this.agentIds.read(b, fields.start[F.agentId]!, fields.end[F.agentId]!) : undefined;
     agentId ??= this.agentId;
     if (agentId === undefined && isSidechain && uuid !== undefined) {
       const ps = fields.start[F.parentUuid]!;
@@ -618,6 +655,7 @@ export class TranscriptLineDecoder {
       changed ??= { kind: 'session-info', line, endOffset };
     }
     if (changed === undefined) return;
+    this.sessionVersion++;
     for (const [key] of SESSION_KEYS) {
       const value = this.session[key];
       if (value !== undefined) changed[key] = value;
@@ -640,15 +678,6 @@ export class TranscriptLineDecoder {
       if (cursor.at < 0) return false;
     }
     return cursor.at < e;
-  }
-
-  /** Report a line that holds the start of another record (a write cut short, then the next record appended to it). */
-  private runTogether(b: Buffer, s: number, e: number, line: number, endOffset: number, out: TranscriptRecord[]): boolean {
-    if (!this.nextIn(this.recordStart, b, s + 1, e)) return false;
-    // A nested object may legitimately start this way: only a failed skim proves the damage.
-    if (this.fields.read(b, s, e)) return false;
-    this.skipped(out, line, endOffset, `malformed JSON at column ${this.fields.errorAt - s + 1} (a record cut short and another written after it?)`);
-    return true;
   }
 
   private skipped(out: TranscriptRecord[], line: number, endOffset: number, reason: string): void {

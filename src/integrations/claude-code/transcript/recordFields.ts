@@ -40,6 +40,13 @@ export class RecordFields {
   errorAt = -1;
   /** False when the last read stopped early at "type". */
   complete = false;
+  /**
+   * Where the first top-level "type" or "message" key starts (its quote), and
+   * whether every member before it was flat (no object or array value): the
+   * line's head, which the next lines often repeat byte for byte.
+   */
+  headKeyAt = -1;
+  headFlat = true;
 
   /** True when the field was on the line. */
   has(slot: number): boolean {
@@ -62,15 +69,52 @@ export class RecordFields {
   ): boolean {
     this.start.fill(-1);
     this.end.fill(-1);
-    this.errorAt = -1;
-    this.complete = false;
     const skim = this.skim;
     if (!skim.open(b, s, e)) {
       this.errorAt = skim.errorAt;
       return false;
     }
+    return this.members(b, e, stopAtType, readMessage);
+  }
+
+  /**
+   * Go on reading the line's members from `pos` (the start of a member's key),
+   * the fields before it being set already (from a known head).
+   */
+  readFrom(
+    b: Buffer,
+    pos: number,
+    e: number,
+    stopAtType?: (b: Buffer, start: number, end: number) => boolean,
+    readMessage?: (b: Buffer, start: number, end: number) => number,
+  ): boolean {
+    this.skim.resume(b, pos, e);
+    return this.members(b, e, stopAtType, readMessage);
+  }
+
+  /** Clear every field, for a line whose head fields are then set from a known head. */
+  clear(): void {
+    this.start.fill(-1);
+    this.end.fill(-1);
+  }
+
+  private members(
+    b: Buffer,
+    e: number,
+    stopAtType: ((b: Buffer, start: number, end: number) => boolean) | undefined,
+    readMessage: ((b: Buffer, start: number, end: number) => number) | undefined,
+  ): boolean {
+    this.errorAt = -1;
+    this.complete = false;
+    this.headKeyAt = -1;
+    this.headFlat = true;
+    const skim = this.skim;
     while (skim.next()) {
       const slot = slotOf(b, skim.keyStart, skim.keyEnd);
+      if (this.headKeyAt < 0) {
+        if (slot === F.type || slot === F.message) this.headKeyAt = skim.keyStart - 1;
+        else if (b[skim.valueStart] === 0x7b || b[skim.valueStart] === 0x5b) this.headFlat = false;
+      }
       if (slot === F.message && readMessage !== undefined) {
         // The message reader steps over the value its own way and says where it ends.
         const valueEnd = readMessage(b, skim.valueStart, e);

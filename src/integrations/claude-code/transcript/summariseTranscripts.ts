@@ -6,7 +6,7 @@ import { agentIdOfFile } from './scanTranscript.js';
 import { summariseDigests, type TranscriptSummary } from './summariseDigests.js';
 import type { TranscriptCheckpoint } from './types.js';
 
-/** Options of {@link summariseTranscripts}. */
+/** Options of {@link summariseTranscripts} and {@link summariseTranscriptSessions}. */
 export interface SummariseTranscriptsOptions {
   /** Find and read the subagent files beside each main transcript (default true; `--no-subagents` sets false). */
   subagents?: boolean;
@@ -24,13 +24,34 @@ export interface SummariseTranscriptsOptions {
  * `agent-<id>.jsonl` is taken as a subagent's, any other as a main transcript.
  *
  * @example
- * const summary = await summariseTranscripts(['~/.claude/projects/-p/0b1c.jsonl']);
+ * const summary = await summariseTranscripts(['/home/me/.claude/projects/-p/0b1c.jsonl']);
  * console.log(summary.apiCalls, summary.tokens.output, summary.peakContextTokens);
  */
 export async function summariseTranscripts(
   files: readonly (string | TranscriptFileSpec)[],
   options: SummariseTranscriptsOptions = {},
 ): Promise<TranscriptSummary> {
+  const specs = await sessionFiles(files, options);
+  return summariseDigests(await digestTranscripts(specs, threadsOf(options)));
+}
+
+/**
+ * {@link summariseTranscripts} for many sessions at once (`import --all`):
+ * one summary per main transcript, in the order given, every file of every
+ * session read in one pool of threads.
+ */
+export async function summariseTranscriptSessions(mainFiles: readonly string[], options: SummariseTranscriptsOptions = {}): Promise<TranscriptSummary[]> {
+  const sessions = await Promise.all(mainFiles.map((file) => sessionFiles([file], options)));
+  const digests = await digestTranscripts(sessions.flat(), threadsOf(options));
+  let at = 0;
+  return sessions.map((specs) => summariseDigests(digests.slice(at, (at += specs.length))));
+}
+
+const threadsOf = (options: SummariseTranscriptsOptions): { threads?: number } =>
+  options.threads === undefined ? {} : { threads: options.threads };
+
+/** The files of one import: those given, then the subagent files beside each main one; main files first, sizes known. */
+async function sessionFiles(files: readonly (string | TranscriptFileSpec)[], options: SummariseTranscriptsOptions): Promise<TranscriptFileSpec[]> {
   const specs = new Map<string, TranscriptFileSpec>();
   for (const file of files) {
     const spec: TranscriptFileSpec = typeof file === 'string' ? specOf(file) : { ...file, path: resolve(file.path) };
@@ -48,7 +69,7 @@ export async function summariseTranscripts(
     const from = options.from?.get(spec.path);
     if (from !== undefined && spec.from === undefined) spec.from = from;
   }
-  return summariseDigests(await digestTranscripts(ordered, options.threads === undefined ? {} : { threads: options.threads }));
+  return ordered;
 }
 
 function specOf(file: string): TranscriptFileSpec {
