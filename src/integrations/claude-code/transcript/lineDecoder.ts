@@ -106,8 +106,7 @@ export class TranscriptLineDecoder {
   private readonly agentId: string | undefined;
   private readonly fields = new RecordFields();
   private readonly message = new AssistantMessage();
-  private readonly readMessage = (b: Buffer, start: number, end: number): number => this.message.read(b, start, end, this.jump);
-  private jump = true;
+  private readonly readMessage = (b: Buffer, start: number, end: number): number => this.message.read(b, start, end);
   private readonly inner = new ObjectSkimmer();
   private readonly pending = new Map<string, PendingUse>();
   private readonly session: Partial<Record<SessionKey, string>> = {};
@@ -258,14 +257,7 @@ export class TranscriptLineDecoder {
     const fields = this.fields;
     // A user or progress line's large rest is not needed field by field.
     const stop = full || this.firstTimestamp === undefined ? undefined : stopAfterType;
-    let read = fields.read(b, s, e, stop, this.readMessage);
-    if (!read && this.message.jumped) {
-      // The jump over the content landed somewhere else: read the line the plain way.
-      this.jump = false;
-      read = fields.read(b, s, e, stop, this.readMessage);
-      this.jump = true;
-    }
-    if (!read) return this.skipped(out, line, endOffset, `malformed JSON at column ${fields.errorAt - s + 1}`);
+    if (!fields.read(b, s, e, stop, this.readMessage)) return this.skipped(out, line, endOffset, `malformed JSON at column ${fields.errorAt - s + 1}`);
     this.dispatch(b, s, e, line, endOffset, out, false);
     // Learnt after the session fields are noted, so a line repeating the head has nothing new to note.
     this.heads.learn(b, afterParent(b, s, e), fields, this.sessionVersion);
@@ -278,12 +270,7 @@ export class TranscriptLineDecoder {
    */
   private decodeFrom(b: Buffer, s: number, e: number, keyAt: number, line: number, endOffset: number, out: TranscriptRecord[], sessionNoted: boolean): void {
     if (!this.fields.readFrom(b, keyAt, e, stopAfterType, this.readMessage)) {
-      // Malformed, or the jump over the content was wrong: read the whole line the plain way.
-      this.jump = false;
-      const read = this.fields.read(b, s, e, stopAfterType, this.readMessage);
-      this.jump = true;
-      if (!read) return this.skipped(out, line, endOffset, `malformed JSON at column ${this.fields.errorAt - s + 1}`);
-      sessionNoted = false;
+      return this.skipped(out, line, endOffset, `malformed JSON at column ${this.fields.errorAt - s + 1}`);
     }
     this.dispatch(b, s, e, line, endOffset, out, sessionNoted);
   }
@@ -325,15 +312,8 @@ export class TranscriptLineDecoder {
       out.push(record);
     }
     const cs = m.contentStart;
-    if (cs < 0 || b[cs] !== 0x5b) return;
-    if (m.jumped) {
-      // The content was jumped over: read it only when a task or subagent tool is named in it.
-      if (!namesTaskTool(b, cs, m.contentEnd)) return;
-      const contentEnd = skipValue(b, cs, m.contentEnd);
-      if (contentEnd > 0) this.decodeToolUses(b, cs, contentEnd, origin, line, endOffset, out);
-    } else {
-      this.decodeToolUses(b, cs, m.contentEnd, origin, line, endOffset, out);
-    }
+    // The blocks are read only when a task or subagent tool is named in them (a native search).
+    if (cs >= 0 && b[cs] === 0x5b && namesTaskTool(b, cs, m.contentEnd)) this.decodeToolUses(b, cs, m.contentEnd, origin, line, endOffset, out);
   }
 
   /** The tool_use blocks of an assistant message's content array that are task or subagent tools. */
