@@ -14,6 +14,8 @@ export interface DigestTranscriptsOptions {
    * files are large enough to pay for starting a worker (a few tens of ms).
    */
   threads?: number;
+  /** Called as each file is read (for a progress bar): its index in `specs`, and the thread that read it (0: the calling one). */
+  onFile?: (file: { index: number; spec: TranscriptFileSpec; thread: number }) => void;
 }
 
 /** Below this many bytes in all, the files are read on the calling thread alone: a worker would start slower than they are read. */
@@ -25,30 +27,37 @@ const WORKER_QUEUE = 2;
 export async function digestTranscripts(specs: readonly TranscriptFileSpec[], options: DigestTranscriptsOptions = {}): Promise<TranscriptDigest[]> {
   const total = specs.reduce((sum, spec) => sum + (spec.size ?? 0), 0);
   const threads = Math.max(1, Math.min(specs.length, options.threads ?? (total >= WORKER_THRESHOLD ? availableParallelism() : 1)));
-  if (threads === 1) return specs.map((spec) => digestTranscriptSync(spec));
+  const onFile = options.onFile;
+  const done = (index: number, thread: number, digest: TranscriptDigest): TranscriptDigest => {
+    onFile?.({ index, spec: specs[index]!, thread });
+    return digest;
+  };
+  if (threads === 1) return specs.map((spec, index) => done(index, 0, digestTranscriptSync(spec)));
 
-  const results: (TranscriptDigest | undefined)[] = new Array<TranscriptDigest | undefined>(specs.length);
+  const results: (TranscriptDigest | undefined)[] = specs.map(() => undefined);
   const queue = specs.map((_, index) => index).sort((a, b) => (specs[b]!.size ?? 0) - (specs[a]!.size ?? 0));
   let failure: Error | undefined;
   const workers: Promise<void>[] = [];
-  for (let n = 1; n < threads; n++) workers.push(runWorker(specs, queue, results, (error) => (failure ??= error)));
+  for (let n = 1; n < threads; n++) {
+    workers.push(runWorker(specs, queue, (index, digest) => (results[index] = done(index, n, digest)), (error) => (failure ??= error)));
+  }
 
   // The calling thread takes files too, yielding between them so the workers' answers are taken in.
   for (let index = queue.shift(); index !== undefined && failure === undefined; index = queue.shift()) {
-    results[index] = digestTranscriptSync(specs[index]!);
+    results[index] = done(index, 0, digestTranscriptSync(specs[index]!));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await Promise.all(workers);
   if (failure !== undefined) throw failure;
   // A worker that could not start handed its files back; any still unread are read here.
-  return results.map((digest, index) => digest ?? digestTranscriptSync(specs[index]!));
+  return results.map((digest, index) => digest ?? done(index, 0, digestTranscriptSync(specs[index]!)));
 }
 
 /** One worker: takes files from the shared queue until it is empty; resolves when the worker is done (or could not run). */
 function runWorker(
   specs: readonly TranscriptFileSpec[],
   queue: number[],
-  results: (TranscriptDigest | undefined)[],
+  read: (index: number, digest: TranscriptDigest) => void,
   fail: (error: Error) => void,
 ): Promise<void> {
   return new Promise((resolve) => {
@@ -84,7 +93,7 @@ function runWorker(
         fail(error);
         queue.length = 0;
       } else {
-        results[answer.index] = answer.digest;
+        read(answer.index, answer.digest);
       }
       feed();
     });
@@ -100,10 +109,16 @@ function runWorker(
   });
 }
 
-/** A worker running digestWorker, from the compiled .js, or, when running from TypeScript sources, the .ts under the tsx loader. */
+/**
+ * A worker running digestWorker: the compiled .js; or, when this module runs
+ * from its TypeScript sources (the tests, the bench under tsx), the .ts,
+ * after the worker registers the tsx loader (loaders given to a worker with
+ * --import do not reach it).
+ */
 function startWorker(): Worker {
   const here = import.meta.url;
   if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new Worker(new URL('./digestWorker.js', here));
-  const execArgv = process.execArgv.some((arg) => arg.includes('tsx')) ? process.execArgv : [...process.execArgv, '--import', 'tsx'];
-  return new Worker(new URL('./digestWorker.ts', here), { execArgv });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./digestWorker.ts', here).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
 }

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { digestTranscripts } from './digestTranscripts.js';
+import { digestTranscripts, type DigestTranscriptsOptions } from './digestTranscripts.js';
 import type { TranscriptFileSpec } from './digestTranscript.js';
 import { findSubagentFiles, sizeOf } from './findSubagentFiles.js';
 import { agentIdOfFile } from './scanTranscript.js';
@@ -14,6 +14,8 @@ export interface SummariseTranscriptsOptions {
   threads?: number;
   /** Checkpoints of an earlier import, by file path: those files are read only from there (what was appended since). */
   from?: ReadonlyMap<string, TranscriptCheckpoint>;
+  /** Called as each file is read (for a progress bar). */
+  onFile?: DigestTranscriptsOptions['onFile'];
 }
 
 /**
@@ -47,8 +49,10 @@ export async function summariseTranscriptSessions(mainFiles: readonly string[], 
   return sessions.map((specs) => summariseDigests(digests.slice(at, (at += specs.length))));
 }
 
-const threadsOf = (options: SummariseTranscriptsOptions): { threads?: number } =>
-  options.threads === undefined ? {} : { threads: options.threads };
+const threadsOf = (options: SummariseTranscriptsOptions): DigestTranscriptsOptions => ({
+  ...(options.threads === undefined ? {} : { threads: options.threads }),
+  ...(options.onFile === undefined ? {} : { onFile: options.onFile }),
+});
 
 /** The files of one import: those given, then the subagent files beside each main one; main files first, sizes known. */
 async function sessionFiles(files: readonly (string | TranscriptFileSpec)[], options: SummariseTranscriptsOptions): Promise<TranscriptFileSpec[]> {
