@@ -1,0 +1,201 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { accessSync, chmodSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { median, report } from './report.js';
+
+// Issue 10: a folder of 50 transcripts (copies of the largest fixture under
+// different ids, ~130 MB) imported whole, against ccusage@20.0.24's native
+// binary (`session --json --offline` through CLAUDE_CONFIG_DIR) in the same
+// run: ours, as a whole process on the compiled package, must be at least as
+// fast, with flat memory.
+
+const COPIES = 50;
+const ROUNDS = 7;
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const fixture = join(root, '..', 'shared', 'fixtures', 'claude-code', 'transcripts', 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
+const FIXTURE_SESSION = 'ae4a77f8-aedd-4bc1-888f-c94edc91af04';
+
+interface Totals {
+  input: number;
+  output: number;
+  cacheCreation: number;
+  cacheRead: number;
+}
+
+interface Run {
+  ms: number;
+  maxRssMB?: number;
+  totals: Totals;
+}
+
+/**
+ * 50 copies of the fixture under `<config>/projects/-bench-import/`, each a
+ * session of its own: the session id is rewritten, and so are the message
+ * ids (same length), since ccusage counts a message id + request id once
+ * over all files; with the ids left alone it would count one copy's tokens.
+ */
+async function writeFolder(): Promise<{ config: string; files: string[]; bigFile: string }> {
+  const config = await mkdtemp(join(tmpdir(), 'moai-bench-import-'));
+  const project = join(config, 'projects', '-bench-import');
+  await mkdir(project, { recursive: true });
+  const text = readFileSync(fixture, 'utf8');
+  const files: string[] = [];
+  const copies: string[] = [];
+  for (let copy = 1; copy <= COPIES; copy++) {
+    const sessionId = FIXTURE_SESSION.slice(0, -4) + copy.toString(16).padStart(4, '0');
+    const body = text.replaceAll(FIXTURE_SESSION, sessionId).replaceAll('"msg_01', `"msg_${copy.toString(36).padStart(2, '0')}`);
+    const file = join(project, `${sessionId}.jsonl`);
+    await writeFile(file, body);
+    files.push(file);
+    copies.push(body);
+  }
+  // The same bytes as one file, outside the projects folder: memory must not grow with a file's size.
+  const bigFile = join(config, 'one-big-session.jsonl');
+  await writeFile(bigFile, copies.join(''));
+  return { config, files, bigFile };
+}
+
+/** The compiled transcript module: the package build's (npm run bench builds first), else compiled here into `scratch`. */
+function compiledModule(scratch: string): string {
+  const built = join(root, 'dist', 'src', 'integrations', 'claude-code', 'transcript', 'index.js');
+  const override = process.env.MOAI_TRANSCRIPT_MODULE;
+  if (override !== undefined) return override;
+  if (existsSync(built)) return built;
+  const out = join(scratch, 'compiled');
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '--outDir', out, '--rootDir', join(root, 'src'), '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2023', '--strict', '--skipLibCheck', '--types', 'node', ...['index.ts', 'digestWorker.ts'].map((name) => join(root, 'src', 'integrations', 'claude-code', 'transcript', name))],
+    { stdio: 'inherit' },
+  );
+  return join(out, 'integrations', 'claude-code', 'transcript', 'index.js');
+}
+
+/** The child's script: import every main transcript of the projects folder, one summary per session, and print the sums and peak RSS. */
+const childScript = (moduleUrl: string, files: string[]): string => `
+const { summariseTranscriptSessions } = await import(${JSON.stringify(moduleUrl)});
+const summaries = await summariseTranscriptSessions(${JSON.stringify(files)});
+const totals = { input: 0, output: 0, cacheCreation: 0, cacheRead: 0 };
+for (const s of summaries) for (const k of Object.keys(totals)) totals[k] += s.tokens[k];
+process.stdout.write(JSON.stringify({ totals, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+`;
+
+function runOurs(moduleUrl: string, files: string[]): Run {
+  const started = performance.now();
+  const result = spawnSync(process.execPath, ['--input-type=module', '-e', childScript(moduleUrl, files)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`the import child exited ${result.status}: ${result.stderr}`);
+  const { totals, maxRssMB } = JSON.parse(result.stdout) as { totals: Totals; maxRssMB: number };
+  return { ms, maxRssMB, totals };
+}
+
+/** ccusage's native binary (the npm package's launcher only starts it), executable. */
+function ccusageBinary(): string {
+  const require = createRequire(import.meta.url);
+  const exe = process.platform === 'win32' ? 'ccusage.exe' : 'ccusage';
+  const binary = join(dirname(require.resolve(`@ccusage/ccusage-${process.platform}-${process.arch}/package.json`)), 'bin', exe);
+  try {
+    accessSync(binary, constants.X_OK);
+  } catch {
+    // npm unpacks it without the execute bit; ccusage's own launcher sets it the same way.
+    chmodSync(binary, statSync(binary).mode | 0o111);
+  }
+  return binary;
+}
+
+const timeCommand = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+
+function runCcusage(binary: string, config: string): Run {
+  const env = { ...process.env, CLAUDE_CONFIG_DIR: config };
+  const args = ['session', '--json', '--offline'];
+  const started = performance.now();
+  // /usr/bin/time adds a fork and an exec (~1 ms) and gives ccusage's peak RSS.
+  const result = timeCommand
+    ? spawnSync(timeCommand, ['-f', '%M', binary, ...args], { env, encoding: 'utf8', maxBuffer: 64 << 20 })
+    : spawnSync(binary, args, { env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`ccusage exited ${result.status}: ${result.stderr}`);
+  const out = JSON.parse(result.stdout) as { totals: { inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number } };
+  const t = out.totals;
+  const run: Run = { ms, totals: { input: t.inputTokens, output: t.outputTokens, cacheCreation: t.cacheCreationTokens, cacheRead: t.cacheReadTokens } };
+  const rssKB = timeCommand ? Number(result.stderr.trim().split('\n').pop()) : NaN;
+  if (Number.isFinite(rssKB)) run.maxRssMB = rssKB / 1024;
+  return run;
+}
+
+const sameTotals = (a: Totals, b: Totals): boolean =>
+  a.input === b.input && a.output === b.output && a.cacheCreation === b.cacheCreation && a.cacheRead === b.cacheRead;
+
+/**
+ * Import of 50 transcripts (~130 MB) against ccusage@20.0.24 on the same
+ * files, whole processes, in paired rounds (each goes first in turn); also
+ * checks that both count the same tokens, and reports peak RSS, including
+ * that of one file holding all 50 copies (streaming: it must stay flat).
+ */
+export async function benchImportTranscripts(): Promise<boolean> {
+  const { config, files, bigFile } = await writeFolder();
+  try {
+    const moduleUrl = pathToFileURL(compiledModule(config)).href;
+    const binary = ccusageBinary();
+    const bytes = files.reduce((sum, file) => sum + statSync(file).size, 0);
+    // One run of each first, not timed: the page cache holds the files for both alike.
+    const warmOurs = runOurs(moduleUrl, files);
+    const warmTheirs = runCcusage(binary, config);
+    const agree = sameTotals(warmOurs.totals, warmTheirs.totals);
+    const ours: Run[] = [];
+    const theirs: Run[] = [];
+    const ratios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        ours.push(runOurs(moduleUrl, files));
+        theirs.push(runCcusage(binary, config));
+      } else {
+        theirs.push(runCcusage(binary, config));
+        ours.push(runOurs(moduleUrl, files));
+      }
+      // A rate ratio: ccusage's time over ours (higher is better).
+      ratios.push(theirs[round]!.ms / ours[round]!.ms);
+    }
+    const mb = bytes / (1 << 20);
+    const oursMs = median(ours.map((r) => r.ms));
+    const theirsMs = median(theirs.map((r) => r.ms));
+    const rateOk = report(
+      `Import of ${COPIES} Claude Code transcripts (${mb.toFixed(0)} MB), whole process on the compiled package (${ROUNDS} paired rounds, medians)`,
+      mb / (oursMs / 1000),
+      'MB/s',
+      [{ baseline: 'ccusage@20.0.24 session --json --offline (native)', baselineValue: mb / (theirsMs / 1000), ratio: median(ratios), target: { min: 1.0, label: '>= 1.0x' } }],
+    );
+    const sorted = [...ratios].sort((a, b) => a - b);
+    console.log(`  the rounds' ratios: ${ratios.map((r) => r.toFixed(2)).join(' ')} (min ${sorted[0]!.toFixed(2)}, max ${sorted.at(-1)!.toFixed(2)})`);
+    console.log(`  wall times: ours ${ours.map((r) => r.ms.toFixed(0)).join(' ')} ms; ccusage ${theirs.map((r) => r.ms.toFixed(0)).join(' ')} ms`);
+    console.log(
+      `  token totals ${agree ? 'agree' : 'DIFFER'}: ours ${JSON.stringify(warmOurs.totals)}` + (agree ? '' : `, ccusage ${JSON.stringify(warmTheirs.totals)}`),
+    );
+
+    const peak = Math.max(...ours.map((r) => r.maxRssMB ?? 0));
+    const theirPeaks = theirs.map((r) => r.maxRssMB).filter((v): v is number => v !== undefined);
+    const big = runOurs(moduleUrl, [bigFile]);
+    const rssOk = report(
+      `  Peak RSS of that import`,
+      peak,
+      'MB',
+      theirPeaks.length > 0 ? [{ baseline: 'ccusage', baselineValue: Math.max(...theirPeaks), ratio: Math.max(...theirPeaks) / peak }] : [],
+    );
+    console.log(`  the same ${mb.toFixed(0)} MB as one file: peak RSS ${big.maxRssMB!.toFixed(0)} MB, ${big.ms.toFixed(0)} ms (one thread: a file is not split)`);
+    const flat = peak < 200 && big.maxRssMB! < 200 && sameTotals(big.totals, warmOurs.totals);
+    console.log(`  target < 200 MB, in both: ${flat ? 'met' : 'NOT MET'}`);
+    return rateOk && rssOk && agree && flat;
+  } finally {
+    await rm(config, { recursive: true, force: true });
+  }
+}
+
+// Run alone: node --import tsx bench/importTranscripts.ts
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const ok = await benchImportTranscripts();
+  process.exitCode = ok ? 0 : 1;
+}
+
