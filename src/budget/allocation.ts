@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /** The parts of the context window the allocation divides it into. */
 export const ALLOCATION_SHARE_NAMES = ['system', 'conversation', 'reference', 'reserve'] as const;
@@ -66,7 +67,7 @@ export interface AllocationReport {
   readonly warnings: readonly string[];
 }
 
-const fmt = (n: number): string => n.toLocaleString('en-US');
+const fmt = (n: number): string => groupDigits(n);
 const pct = (n: number): string => `${Number(n.toFixed(1))} %`;
 
 function wholeTokens(name: string, value: number, min: number): void {

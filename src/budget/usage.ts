@@ -1,5 +1,6 @@
 import { describeValue } from '../util/describeValue.js';
 import { InvalidArgumentError, MoaiError } from '../errors.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /** The four token counters of one API call, normalised: every count a non-negative whole number. */
 export interface TokenUsage {
@@ -45,7 +46,7 @@ export const isInvalidUsageError = (error: unknown): error is InvalidUsageError 
 export const MAX_TOKENS_PER_COUNT = 100_000_000;
 
 const COUNT_REASON = 'it must be a whole number of tokens, 0 or more';
-const BOUND_REASON = `no API call reads or writes that many (at most ${MAX_TOKENS_PER_COUNT.toLocaleString('en-US')} a count)`;
+const BOUND_REASON = `no API call reads or writes that many (at most ${groupDigits(MAX_TOKENS_PER_COUNT)} a count)`;
 
 function count(usage: Record<string, unknown>, field: string, where: string, optional: boolean): number {
   const value = usage[field];

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import stableStringify from 'safe-stable-stringify';
+import type SafeStableStringify from 'safe-stable-stringify';
+import { requireCommonJs } from '../util/commonJs.js';
 import { sessionViewToJson, type SessionView } from '../projections/sessionView.js';
 
 /**
@@ -23,6 +24,7 @@ export interface CheckpointDocument {
 
 /** The checksum of a state: SHA-256 of its canonical JSON (keys sorted), as `sha256:<hex>`. */
 export function stateChecksum(state: unknown): string {
+  const stableStringify = requireCommonJs('safe-stable-stringify') as typeof SafeStableStringify;
   return `sha256:${createHash('sha256').update(stableStringify(state) ?? '').digest('hex')}`;
 }
 

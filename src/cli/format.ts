@@ -3,6 +3,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { SessionView } from '../projections/sessionView.js';
 import { tasksInOrder } from '../projections/sessionView.js';
 import { windowOf, type BudgetSettings } from '../engine/decideBudget.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /** A short, readable description of an event's data. */
 export function describeEvent(event: StoredEvent): string {
@@ -96,13 +97,13 @@ export function formatSessionView(view: SessionView, budget?: BudgetSettings): s
   lines.push(
     '',
     'Tokens',
-    `  context in use  ${tokens.contextTokens.toLocaleString('en-US')}` +
+    `  context in use  ${groupDigits(tokens.contextTokens)}` +
       (window === undefined
         ? ` (no known context window for ${s.model})`
-        : ` of ${window.toLocaleString('en-US')} (${percentOfWindow(tokens.contextTokens, window).toFixed(1)}% of ${s.model}'s window)`),
-    `  spent           ${tokens.spend.totalTokens.toLocaleString('en-US')} over ${tokens.calls} call${tokens.calls === 1 ? '' : 's'}` +
-      ` (in ${tokens.spend.inputTokens.toLocaleString('en-US')}, out ${tokens.spend.outputTokens.toLocaleString('en-US')},` +
-      ` cache write ${tokens.spend.cacheCreationInputTokens.toLocaleString('en-US')}, cache read ${tokens.spend.cacheReadInputTokens.toLocaleString('en-US')})`,
+        : ` of ${groupDigits(window)} (${percentOfWindow(tokens.contextTokens, window).toFixed(1)}% of ${s.model}'s window)`),
+    `  spent           ${groupDigits(tokens.spend.totalTokens)} over ${tokens.calls} call${tokens.calls === 1 ? '' : 's'}` +
+      ` (in ${groupDigits(tokens.spend.inputTokens)}, out ${groupDigits(tokens.spend.outputTokens)},` +
+      ` cache write ${groupDigits(tokens.spend.cacheCreationInputTokens)}, cache read ${groupDigits(tokens.spend.cacheReadInputTokens)})`,
   );
   if (view.checkpoints.all.length > 0) {
     lines.push('', `Checkpoints (${view.checkpoints.all.length})`);
@@ -115,7 +116,7 @@ export function formatSessionView(view: SessionView, budget?: BudgetSettings): s
 
 
 /** A whole number with thousands separators: 150,000. */
-export const tokens = (n: number): string => n.toLocaleString('en-US');
+export const tokens = (n: number): string => groupDigits(n);
 
 /** A percent with one decimal: 75.0%. */
 export const percent = (n: number): string => `${n.toFixed(1)}%`;

@@ -1,4 +1,5 @@
-import { Command, CommanderError, Option } from 'commander';
+import type * as Commander from 'commander';
+import { requireCommonJs } from '../util/commonJs.js';
 import { TASK_EVENT_TYPES } from '../../machines/taskLifecycleNames.js';
 import { RECOVERY_STRATEGIES } from '../config/configValues.js';
 import { isMoaiError } from '../errors.js';
@@ -18,6 +19,19 @@ Exit codes:
   5   busy: another process held the writer lock past the wait (retry, or raise --wait)
   70  an internal error (rerun with --debug for the stack)`;
 
+/** Global options that take a value: the command's name is the first word after them. */
+const GLOBALS_WITH_VALUES = new Set(['--dir', '--wait']);
+
+/** The command an argument list names (its first word that is not a global option or its value), if any. */
+function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (GLOBALS_WITH_VALUES.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
 /**
  * Run the `moai-session` command line. Only the commands are registered here:
  * each command's module is imported when it runs, so a command loads nothing
@@ -27,6 +41,7 @@ Exit codes:
  * script) and return the exit code. Commands write through `io`.
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const { Command, CommanderError, Option } = requireCommonJs('commander') as typeof Commander;
   let exitCode: number = EXIT.ok;
   const program = new Command();
   program
@@ -42,272 +57,299 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .addHelpText('after', EXIT_CODES_HELP);
 
-  const globals = (command: Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
+  const globals = (command: Commander.Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
   const run = (work: () => Promise<number>) => async () => {
     exitCode = await work();
   };
 
-  program
-    .command('demo')
-    .description('run a two-agent workflow on the log in the state folder and print a summary; run again to resume')
-    .option('--session <id>', 'the session to work in', 'demo')
-    .action(function (this: Command) {
-      const options = { ...globals(this), ...this.opts<{ session: string }>() };
-      return run(async () => (await import('./commands/demo.js')).demoCommand(options, io))();
-    });
-
-  program
-    .command('events')
-    .description('print the log, one event a line')
-    .option('--session <id>', 'only this session')
-    .option('--from <n>', 'start at this position (or version, with --session)')
-    .action(function (this: Command) {
-      const options = { ...globals(this), ...this.opts<{ session?: string; from?: string }>() };
-      return run(async () => (await import('./commands/events.js')).eventsCommand(options, io))();
-    });
-
-  program
-    .command('state')
-    .description("print a session's projected state")
-    .argument('<sessionId>', 'the session')
-    .option('--at <version>', 'as it was at this version')
-    .action(function (this: Command, sessionId: string) {
-      const options = { ...globals(this), ...this.opts<{ at?: string }>(), sessionId };
-      return run(async () => (await import('./commands/state.js')).stateCommand(options, io))();
-    });
-
-  program
-    .command('replay')
-    .description('rebuild every projection from the log and verify each transition against the machine (exit 3 on a divergence)')
-    .option('--session <id>', 'only this session')
-    .option('--until <version>', 'stop at this version (with --session)')
-    .option('--write-memory-files', 'then rewrite the memory files under <dir>/sessions from the replay (takes the writer lock)', false)
-    .action(function (this: Command) {
-      const options = { ...globals(this), ...this.opts<{ session?: string; until?: string; writeMemoryFiles: boolean }>() };
-      return run(async () => (await import('./commands/replay.js')).replayCommand(options, io))();
-    });
-
-  program
-    .command('init')
-    .description('write the default config/config.json (never over an existing one) and its JSON Schema')
-    .action(function (this: Command) {
-      return run(async () => (await import('./commands/init.js')).initCommand(globals(this), io))();
-    });
-
-  const config = program.command('config').description('the configuration in <dir>/config/config.json');
-  config
-    .command('show')
-    .description('print the effective configuration: the file over the defaults, then MOAI_STORE_URL')
-    .action(function (this: Command) {
-      return run(async () => (await import('./commands/config.js')).configShowCommand(globals(this), io))();
-    });
-  config
-    .command('schema')
-    .description('print the JSON Schema of config.json, for editors')
-    .action(function (this: Command) {
-      return run(async () => (await import('./commands/config.js')).configSchemaCommand(globals(this), io))();
-    });
-
-  program
-    .command('start')
-    .description('start a session')
-    .requiredOption('--agent <agent>', 'the agent that starts it')
-    .requiredOption('--model <model>', 'the model it runs on, e.g. claude-sonnet-4-5')
-    .option('--title <title>', 'what the session is for')
-    .option('--session <id>', 'its id (default: a new random id)')
-    .action(function (this: Command) {
-      const options = { ...globals(this), ...this.opts<{ agent: string; model: string; title?: string; session?: string }>() };
-      return run(async () => (await import('./commands/start.js')).startCommand(options, io))();
-    });
-
-  program
-    .command('end')
-    .description('end a session (with a checkpoint first when auto_checkpoint is on)')
-    .argument('<sessionId>', 'the session')
-    .option('--reason <text>', 'why it ends')
-    .option('--agent <agent>', 'the agent ending it')
-    .action(function (this: Command, sessionId: string) {
-      const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
-      return run(async () => (await import('./commands/end.js')).endCommand(options, io))();
-    });
-
-  program
-    .command('resume')
-    .description('resume a session from its newest valid checkpoint and the log, and print its state')
-    .argument('<sessionId>', 'the session')
-    .option('--agent <agent>', "the agent picking it up (default: the session's last agent)")
-    .option('--reason <text>', 'why it is resumed')
-    .action(function (this: Command, sessionId: string) {
-      const options = { ...globals(this), ...this.opts<{ agent?: string; reason?: string }>(), sessionId };
-      return run(async () => (await import('./commands/resume.js')).resumeCommand(options, io))();
-    });
-
-  const task = program.command('task').description("a session's tasks");
-  task
-    .command('add')
-    .description('add a task, in pending')
-    .argument('<sessionId>', 'the session')
-    .argument('<taskId>', 'the new task id')
-    .requiredOption('--title <title>', 'what the task is')
-    .option('--phase <phase>', 'its phase: a checkpoint is taken when the last open task of a phase completes')
-    .option('--assignee <agent>', 'the agent it is for')
-    .option('--agent <agent>', 'the agent adding it')
-    .action(function (this: Command, sessionId: string, taskId: string) {
-      const options = {
-        ...globals(this),
-        ...this.opts<{ title: string; phase?: string; assignee?: string; agent?: string }>(),
-        sessionId,
-        taskId,
-      };
-      return run(async () => (await import('./commands/task.js')).taskAddCommand(options, io))();
-    });
-  task
-    .command('send')
-    .description(`move a task through its lifecycle: ${TASK_EVENT_TYPES.join(', ')}`)
-    .argument('<sessionId>', 'the session')
-    .argument('<taskId>', 'the task')
-    .argument('<event>', 'the lifecycle event')
-    .option('--reason <text>', 'why, kept in the log')
-    .option('--agent <agent>', 'the agent acting')
-    .action(function (this: Command, sessionId: string, taskId: string, event: string) {
-      const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId, taskId, event };
-      return run(async () => (await import('./commands/task.js')).taskSendCommand(options, io))();
-    });
-
-  program
-    .command('usage')
-    .description("record one API call's token usage (the four counts, or the API's usage object)")
-    .argument('<sessionId>', 'the session')
-    .option('--input <n>', 'input_tokens')
-    .option('--output <n>', 'output_tokens')
-    .option('--cache-creation <n>', 'cache_creation_input_tokens (default 0)')
-    .option('--cache-read <n>', 'cache_read_input_tokens (default 0)')
-    .option('--usage-json <json>', "the Messages API's usage object, instead of the counts")
-    .option('--model <model>', "the model that spent them (default: the session's)")
-    .option('--sidechain', 'a subagent call: it spends without filling the main context')
-    .option('--agent <agent>', 'the agent that made the call')
-    .action(function (this: Command, sessionId: string) {
-      const options: UsageCommandOptions = { ...globals(this), ...this.opts<Omit<UsageCommandOptions, 'sessionId'>>(), sessionId };
-      return run(async () => (await import('./commands/usage.js')).usageCommand(options, io))();
-    });
-
-  program
-    .command('checkpoint')
-    .description('take a checkpoint now')
-    .argument('<sessionId>', 'the session')
-    .option('--reason <text>', 'why (default: requested)')
-    .option('--agent <agent>', 'the agent taking it')
-    .action(function (this: Command, sessionId: string) {
-      const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
-      return run(async () => (await import('./commands/checkpoint.js')).checkpointCommand(options, io))();
-    });
-
-  program
-    .command('compact')
-    .description('record a compaction of the context the agent did (e.g. /compact): thresholds and tasks follow')
-    .argument('<sessionId>', 'the session')
-    .requiredOption('--tokens-after <n>', 'the context in use after the compaction, in tokens')
-    .option('--summary <text>', 'what the compaction kept')
-    .option('--trigger <text>', 'why (default: requested)')
-    .action(function (this: Command, sessionId: string) {
-      const options = { ...globals(this), ...this.opts<{ tokensAfter: string; summary?: string; trigger?: string }>(), sessionId };
-      return run(async () => (await import('./commands/compact.js')).compactCommand(options, io))();
-    });
-
-  program
-    .command('fork')
-    .description('branch a session, now or at an earlier version, into a new session')
-    .argument('<sessionId>', 'the session to fork')
-    .option('--at <version>', 'the version to branch at (default: the newest)')
-    .option('--session <id>', "the fork's id (default: a new random id)")
-    .option('--agent <agent>', "the fork's agent (default: the parent's)")
-    .option('--model <model>', "the fork's model (default: the parent's)")
-    .option('--title <title>', "the fork's title (default: the parent's)")
-    .action(function (this: Command, sessionId: string) {
-      const options = {
-        ...globals(this),
-        ...this.opts<{ at?: string; session?: string; agent?: string; model?: string; title?: string }>(),
-        sessionId,
-      };
-      return run(async () => (await import('./commands/fork.js')).forkCommand(options, io))();
-    });
-
   const collect = (value: string, previous: string[]): string[] => [...previous, value];
-  const handoff = program.command('handoff').description('hand a session from one agent to another');
-  handoff
-    .command('create')
-    .description('take a checkpoint, make and validate the handoff package, record the request and print the package')
-    .argument('<sessionId>', 'the session')
-    .requiredOption('--to <agent>', 'the receiving agent')
-    .requiredOption('--summary <text>', 'what has happened so far, for the receiver')
-    .option('--from <agent>', "the handing agent (default: the session's agent)")
-    .option('--decision <text>', 'a key decision (repeat for more)', collect, [])
-    .option('--file <path>', 'a file involved (repeat for more)', collect, [])
-    .option('--instructions <text>', 'what the receiver should do (default: written from the checkpoint and the current task)')
-    .option('--task <taskId>', 'the task being worked on (default: the one that moved last)')
-    .option('--handoff-id <id>', "the handoff's id (default: a new one)")
-    .action(function (this: Command, sessionId: string) {
-      const options: HandoffCreateCommandOptions = {
-        ...globals(this),
-        ...this.opts<Omit<HandoffCreateCommandOptions, 'sessionId'>>(),
-        sessionId,
-      };
-      return run(async () => (await import('./commands/handoff.js')).handoffCreateCommand(options, io))();
-    });
-  handoff
-    .command('validate')
-    .description("check a handoff package against its schema and the config's handoff rules (exit 1 listing every problem)")
-    .argument('<file>', 'the package, a JSON file, or - for stdin')
-    .action(function (this: Command, file: string) {
-      return run(async () => (await import('./commands/handoff.js')).handoffValidateCommand({ ...globals(this), file }, io))();
-    });
-  handoff
-    .command('accept')
-    .description("take the session over as the handoff's receiver (exactly one receiver wins)")
-    .argument('<sessionId>', 'the session')
-    .argument('<handoffId>', 'the handoff')
-    .requiredOption('--agent <agent>', 'the receiving agent')
-    .action(function (this: Command, sessionId: string, handoffId: string) {
-      const options = { ...globals(this), ...this.opts<{ agent: string }>(), sessionId, handoffId };
-      return run(async () => (await import('./commands/handoff.js')).handoffAcceptCommand(options, io))();
-    });
-  handoff
-    .command('reject')
-    .description('turn a handoff down; the log records why')
-    .argument('<sessionId>', 'the session')
-    .argument('<handoffId>', 'the handoff')
-    .requiredOption('--reason <text>', 'why')
-    .option('--agent <agent>', 'the agent rejecting it')
-    .action(function (this: Command, sessionId: string, handoffId: string) {
-      const options = { ...globals(this), ...this.opts<{ reason: string; agent?: string }>(), sessionId, handoffId };
-      return run(async () => (await import('./commands/handoff.js')).handoffRejectCommand(options, io))();
-    });
 
-  program
-    .command('recover')
-    .description('recover a session in six recorded steps and print the report; failed tasks come out recovered')
-    .argument('<sessionId>', 'the session')
-    .addOption(new Option('--strategy <strategy>', "how (default: the config's session.recovery_strategy)").choices(RECOVERY_STRATEGIES))
-    .option('--agent <agent>', "the agent recovering (default: the session's)")
-    .action(function (this: Command, sessionId: string) {
-      const options = { ...globals(this), ...this.opts<{ strategy?: string; agent?: string }>(), sessionId };
-      return run(async () => (await import('./commands/recover.js')).recoverCommand(options, io))();
-    });
+  // Each command's definition, by name: only the one the command line names is defined (a hook or a
+  // read starts faster), and all of them for help or a name that is none of them.
+  const define: Record<string, () => void> = {
+    demo: () => {
+      program
+        .command('demo')
+        .description('run a two-agent workflow on the log in the state folder and print a summary; run again to resume')
+        .option('--session <id>', 'the session to work in', 'demo')
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ session: string }>() };
+          return run(async () => (await import('./commands/demo.js')).demoCommand(options, io))();
+        });
+    },
+    events: () => {
+      program
+        .command('events')
+        .description('print the log, one event a line')
+        .option('--session <id>', 'only this session')
+        .option('--from <n>', 'start at this position (or version, with --session)')
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ session?: string; from?: string }>() };
+          return run(async () => (await import('./commands/events.js')).eventsCommand(options, io))();
+        });
+    },
+    state: () => {
+      program
+        .command('state')
+        .description("print a session's projected state")
+        .argument('<sessionId>', 'the session')
+        .option('--at <version>', 'as it was at this version')
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options = { ...globals(this), ...this.opts<{ at?: string }>(), sessionId };
+          return run(async () => (await import('./commands/state.js')).stateCommand(options, io))();
+        });
+    },
+    replay: () => {
+      program
+        .command('replay')
+        .description('rebuild every projection from the log and verify each transition against the machine (exit 3 on a divergence)')
+        .option('--session <id>', 'only this session')
+        .option('--until <version>', 'stop at this version (with --session)')
+        .option('--write-memory-files', 'then rewrite the memory files under <dir>/sessions from the replay (takes the writer lock)', false)
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ session?: string; until?: string; writeMemoryFiles: boolean }>() };
+          return run(async () => (await import('./commands/replay.js')).replayCommand(options, io))();
+        });
+    },
+    init: () => {
+      program
+        .command('init')
+        .description('write the default config/config.json (never over an existing one) and its JSON Schema')
+        .action(function (this: Commander.Command) {
+          return run(async () => (await import('./commands/init.js')).initCommand(globals(this), io))();
+        });
+    },
+    config: () => {
+      const config = program.command('config').description('the configuration in <dir>/config/config.json');
+      config
+        .command('show')
+        .description('print the effective configuration: the file over the defaults, then MOAI_STORE_URL')
+        .action(function (this: Commander.Command) {
+          return run(async () => (await import('./commands/config.js')).configShowCommand(globals(this), io))();
+        });
+      config
+        .command('schema')
+        .description('print the JSON Schema of config.json, for editors')
+        .action(function (this: Commander.Command) {
+          return run(async () => (await import('./commands/config.js')).configSchemaCommand(globals(this), io))();
+        });
+    },
+    start: () => {
+      program
+        .command('start')
+        .description('start a session')
+        .requiredOption('--agent <agent>', 'the agent that starts it')
+        .requiredOption('--model <model>', 'the model it runs on, e.g. claude-sonnet-4-5')
+        .option('--title <title>', 'what the session is for')
+        .option('--session <id>', 'its id (default: a new random id)')
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ agent: string; model: string; title?: string; session?: string }>() };
+          return run(async () => (await import('./commands/start.js')).startCommand(options, io))();
+        });
+    },
+    end: () => {
+      program
+        .command('end')
+        .description('end a session (with a checkpoint first when auto_checkpoint is on)')
+        .argument('<sessionId>', 'the session')
+        .option('--reason <text>', 'why it ends')
+        .option('--agent <agent>', 'the agent ending it')
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
+          return run(async () => (await import('./commands/end.js')).endCommand(options, io))();
+        });
+    },
+    resume: () => {
+      program
+        .command('resume')
+        .description('resume a session from its newest valid checkpoint and the log, and print its state')
+        .argument('<sessionId>', 'the session')
+        .option('--agent <agent>', "the agent picking it up (default: the session's last agent)")
+        .option('--reason <text>', 'why it is resumed')
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options = { ...globals(this), ...this.opts<{ agent?: string; reason?: string }>(), sessionId };
+          return run(async () => (await import('./commands/resume.js')).resumeCommand(options, io))();
+        });
+    },
+    task: () => {
+      const task = program.command('task').description("a session's tasks");
+      task
+        .command('add')
+        .description('add a task, in pending')
+        .argument('<sessionId>', 'the session')
+        .argument('<taskId>', 'the new task id')
+        .requiredOption('--title <title>', 'what the task is')
+        .option('--phase <phase>', 'its phase: a checkpoint is taken when the last open task of a phase completes')
+        .option('--assignee <agent>', 'the agent it is for')
+        .option('--agent <agent>', 'the agent adding it')
+        .action(function (this: Commander.Command, sessionId: string, taskId: string) {
+          const options = {
+            ...globals(this),
+            ...this.opts<{ title: string; phase?: string; assignee?: string; agent?: string }>(),
+            sessionId,
+            taskId,
+          };
+          return run(async () => (await import('./commands/task.js')).taskAddCommand(options, io))();
+        });
+      task
+        .command('send')
+        .description(`move a task through its lifecycle: ${TASK_EVENT_TYPES.join(', ')}`)
+        .argument('<sessionId>', 'the session')
+        .argument('<taskId>', 'the task')
+        .argument('<event>', 'the lifecycle event')
+        .option('--reason <text>', 'why, kept in the log')
+        .option('--agent <agent>', 'the agent acting')
+        .action(function (this: Commander.Command, sessionId: string, taskId: string, event: string) {
+          const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId, taskId, event };
+          return run(async () => (await import('./commands/task.js')).taskSendCommand(options, io))();
+        });
+    },
+    usage: () => {
+      program
+        .command('usage')
+        .description("record one API call's token usage (the four counts, or the API's usage object)")
+        .argument('<sessionId>', 'the session')
+        .option('--input <n>', 'input_tokens')
+        .option('--output <n>', 'output_tokens')
+        .option('--cache-creation <n>', 'cache_creation_input_tokens (default 0)')
+        .option('--cache-read <n>', 'cache_read_input_tokens (default 0)')
+        .option('--usage-json <json>', "the Messages API's usage object, instead of the counts")
+        .option('--model <model>', "the model that spent them (default: the session's)")
+        .option('--sidechain', 'a subagent call: it spends without filling the main context')
+        .option('--agent <agent>', 'the agent that made the call')
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options: UsageCommandOptions = { ...globals(this), ...this.opts<Omit<UsageCommandOptions, 'sessionId'>>(), sessionId };
+          return run(async () => (await import('./commands/usage.js')).usageCommand(options, io))();
+        });
+    },
+    checkpoint: () => {
+      program
+        .command('checkpoint')
+        .description('take a checkpoint now')
+        .argument('<sessionId>', 'the session')
+        .option('--reason <text>', 'why (default: requested)')
+        .option('--agent <agent>', 'the agent taking it')
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
+          return run(async () => (await import('./commands/checkpoint.js')).checkpointCommand(options, io))();
+        });
+    },
+    compact: () => {
+      program
+        .command('compact')
+        .description('record a compaction of the context the agent did (e.g. /compact): thresholds and tasks follow')
+        .argument('<sessionId>', 'the session')
+        .requiredOption('--tokens-after <n>', 'the context in use after the compaction, in tokens')
+        .option('--summary <text>', 'what the compaction kept')
+        .option('--trigger <text>', 'why (default: requested)')
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options = { ...globals(this), ...this.opts<{ tokensAfter: string; summary?: string; trigger?: string }>(), sessionId };
+          return run(async () => (await import('./commands/compact.js')).compactCommand(options, io))();
+        });
+    },
+    fork: () => {
+      program
+        .command('fork')
+        .description('branch a session, now or at an earlier version, into a new session')
+        .argument('<sessionId>', 'the session to fork')
+        .option('--at <version>', 'the version to branch at (default: the newest)')
+        .option('--session <id>', "the fork's id (default: a new random id)")
+        .option('--agent <agent>', "the fork's agent (default: the parent's)")
+        .option('--model <model>', "the fork's model (default: the parent's)")
+        .option('--title <title>', "the fork's title (default: the parent's)")
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options = {
+            ...globals(this),
+            ...this.opts<{ at?: string; session?: string; agent?: string; model?: string; title?: string }>(),
+            sessionId,
+          };
+          return run(async () => (await import('./commands/fork.js')).forkCommand(options, io))();
+        });
 
-  program
-    .command('debug')
-    .description('inspection views, on the log opened read-only (give exactly one)')
-    .option('--show-session-state [sessionId]', "a session's projected state, or every session")
-    .option('--show-token-budget <sessionId>', 'context against the window, the threshold level and the allocation')
-    .option('--list-checkpoints <sessionId>', "a session's checkpoints and the state of their documents")
-    .option('--check-memory-sync', 'rebuild the memory files in memory and list every difference (exit 1 when they differ)')
-    .option('--show-token-usage-log [sessionId]', 'the token usage records, of one session or all')
-    .action(function (this: Command) {
-      const options: DebugCommandOptions = { ...globals(this), ...this.opts<Omit<DebugCommandOptions, keyof GlobalOptions>>() };
-      return run(async () => (await import('./commands/debug.js')).debugCommand(options, io))();
-    });
+    },
+    handoff: () => {
+      const handoff = program.command('handoff').description('hand a session from one agent to another');
+      handoff
+        .command('create')
+        .description('take a checkpoint, make and validate the handoff package, record the request and print the package')
+        .argument('<sessionId>', 'the session')
+        .requiredOption('--to <agent>', 'the receiving agent')
+        .requiredOption('--summary <text>', 'what has happened so far, for the receiver')
+        .option('--from <agent>', "the handing agent (default: the session's agent)")
+        .option('--decision <text>', 'a key decision (repeat for more)', collect, [])
+        .option('--file <path>', 'a file involved (repeat for more)', collect, [])
+        .option('--instructions <text>', 'what the receiver should do (default: written from the checkpoint and the current task)')
+        .option('--task <taskId>', 'the task being worked on (default: the one that moved last)')
+        .option('--handoff-id <id>', "the handoff's id (default: a new one)")
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options: HandoffCreateCommandOptions = {
+            ...globals(this),
+            ...this.opts<Omit<HandoffCreateCommandOptions, 'sessionId'>>(),
+            sessionId,
+          };
+          return run(async () => (await import('./commands/handoff.js')).handoffCreateCommand(options, io))();
+        });
+      handoff
+        .command('validate')
+        .description("check a handoff package against its schema and the config's handoff rules (exit 1 listing every problem)")
+        .argument('<file>', 'the package, a JSON file, or - for stdin')
+        .action(function (this: Commander.Command, file: string) {
+          return run(async () => (await import('./commands/handoff.js')).handoffValidateCommand({ ...globals(this), file }, io))();
+        });
+      handoff
+        .command('accept')
+        .description("take the session over as the handoff's receiver (exactly one receiver wins)")
+        .argument('<sessionId>', 'the session')
+        .argument('<handoffId>', 'the handoff')
+        .requiredOption('--agent <agent>', 'the receiving agent')
+        .action(function (this: Commander.Command, sessionId: string, handoffId: string) {
+          const options = { ...globals(this), ...this.opts<{ agent: string }>(), sessionId, handoffId };
+          return run(async () => (await import('./commands/handoff.js')).handoffAcceptCommand(options, io))();
+        });
+      handoff
+        .command('reject')
+        .description('turn a handoff down; the log records why')
+        .argument('<sessionId>', 'the session')
+        .argument('<handoffId>', 'the handoff')
+        .requiredOption('--reason <text>', 'why')
+        .option('--agent <agent>', 'the agent rejecting it')
+        .action(function (this: Commander.Command, sessionId: string, handoffId: string) {
+          const options = { ...globals(this), ...this.opts<{ reason: string; agent?: string }>(), sessionId, handoffId };
+          return run(async () => (await import('./commands/handoff.js')).handoffRejectCommand(options, io))();
+        });
+    },
+    recover: () => {
+      program
+        .command('recover')
+        .description('recover a session in six recorded steps and print the report; failed tasks come out recovered')
+        .argument('<sessionId>', 'the session')
+        .addOption(new Option('--strategy <strategy>', "how (default: the config's session.recovery_strategy)").choices(RECOVERY_STRATEGIES))
+        .option('--agent <agent>', "the agent recovering (default: the session's)")
+        .action(function (this: Commander.Command, sessionId: string) {
+          const options = { ...globals(this), ...this.opts<{ strategy?: string; agent?: string }>(), sessionId };
+          return run(async () => (await import('./commands/recover.js')).recoverCommand(options, io))();
+        });
+    },
+    debug: () => {
+      program
+        .command('debug')
+        .description('inspection views, on the log opened read-only (give exactly one)')
+        .option('--show-session-state [sessionId]', "a session's projected state, or every session")
+        .option('--show-token-budget <sessionId>', 'context against the window, the threshold level and the allocation')
+        .option('--list-checkpoints <sessionId>', "a session's checkpoints and the state of their documents")
+        .option('--check-memory-sync', 'rebuild the memory files in memory and list every difference (exit 1 when they differ)')
+        .option('--show-token-usage-log [sessionId]', 'the token usage records, of one session or all')
+        .action(function (this: Commander.Command) {
+          const options: DebugCommandOptions = { ...globals(this), ...this.opts<Omit<DebugCommandOptions, keyof GlobalOptions>>() };
+          return run(async () => (await import('./commands/debug.js')).debugCommand(options, io))();
+        });
+    },
+  };
+  const named = commandName(argv);
+  if (named !== undefined && Object.hasOwn(define, named)) define[named]!();
+  else for (const definition of Object.values(define)) definition();
 
-  const configure = (commands: readonly Command[]): void => {
+  const configure = (commands: readonly Commander.Command[]): void => {
     for (const command of commands) {
       command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }).showHelpAfterError();
       command.addOption(new Option('--dir <path>').hideHelp());

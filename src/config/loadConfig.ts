@@ -5,6 +5,7 @@ import { configFilePath } from './configPath.js';
 import { CONFIG_JSON_LIMITS, parseJsonDocument } from './jsonDocument.js';
 import type { MoaiConfig } from './schema.js';
 import { checkConfig, checkStoreUrlOverride, type StoreUrlOverride } from './validateConfig.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /** The environment variable whose PostgreSQL URL replaces the configured store. */
 export const STORE_URL_ENV = 'MOAI_STORE_URL';
@@ -55,7 +56,7 @@ async function readConfigText(path: string): Promise<string | undefined> {
       {
         key: '',
         message:
-          `the file is ${size.toLocaleString('en-US')} bytes, more than the ${CONFIG_JSON_LIMITS.maxBytes.toLocaleString('en-US')} ` +
+          `the file is ${groupDigits(size)} bytes, more than the ${groupDigits(CONFIG_JSON_LIMITS.maxBytes)} ` +
           'a configuration may have: this cannot be a moai-session configuration. Check that it is the right file.',
       },
     ]);

@@ -10,6 +10,7 @@ import { MAX_TOKENS_PER_COUNT } from '../budget/usage.js';
 import { budgetEvents, type BudgetSettings } from './decideBudget.js';
 import { checkId } from '../validation/ids.js';
 import { transitionTableFor } from './transitionTable.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /** What `decide` checks commands against: the task machine and the budget settings. */
 export interface DecideContext {
@@ -32,8 +33,8 @@ function checkCount(field: string, value: number): void {
   }
   if (value > MAX_TOKENS_PER_COUNT) {
     throw new InvalidArgumentError(
-      `${field} is ${value.toLocaleString('en-US')} tokens, more than any API call reads or writes ` +
-        `(at most ${MAX_TOKENS_PER_COUNT.toLocaleString('en-US')} a count): nothing was recorded.`,
+      `${field} is ${groupDigits(value)} tokens, more than any API call reads or writes ` +
+        `(at most ${groupDigits(MAX_TOKENS_PER_COUNT)} a count): nothing was recorded.`,
     );
   }
 }
@@ -168,8 +169,8 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       // Every sum the engine keeps stays exact: refuse the call that would pass what a number counts exactly.
       if (!Number.isSafeInteger(view.tokens.spend.totalTokens + total)) {
         throw new InvalidArgumentError(
-          `Session ${sessionId} has spent ${view.tokens.spend.totalTokens.toLocaleString('en-US')} tokens; ` +
-            `${total.toLocaleString('en-US')} more cannot be counted exactly. Start a new session (or fork this one) to go on.`,
+          `Session ${sessionId} has spent ${groupDigits(view.tokens.spend.totalTokens)} tokens; ` +
+            `${groupDigits(total)} more cannot be counted exactly. Start a new session (or fork this one) to go on.`,
         );
       }
       const { type: _, ...data } = command;

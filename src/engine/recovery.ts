@@ -5,6 +5,7 @@ import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import type { CommandRunner } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';
 import { loadSessionView, type LoadWarning } from './loadSessionView.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /** Options of a recovery. */
 export interface RecoverOptions {
@@ -136,7 +137,7 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
     const plan =
       (open.length === 0 ? 'no open tasks' : `next: ${open.map((t) => `${t.taskId} (${t.state})`).join(', ')}`) +
       (failed.length > 0 ? `; recovered ${failed.join(', ')}: RESUME them to continue` : '') +
-      (tokensLeft === undefined ? '' : `; ${tokensLeft.toLocaleString('en-US')} tokens left in the window`);
+      (tokensLeft === undefined ? '' : `; ${groupDigits(tokensLeft)} tokens left in the window`);
     await step('plan', plan);
 
     const text = [
@@ -147,7 +148,7 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
       ...skipped.map((message) => `Warning: ${message}`),
       `Completed: ${completed.length > 0 ? completed.join(', ') : 'none'}.`,
       `Open: ${open.length > 0 ? open.map((t) => `${t.taskId} (${t.state})`).join(', ') : 'none'}.`,
-      tokensLeft === undefined ? 'Budget: unknown window.' : `Budget: ${tokensLeft.toLocaleString('en-US')} tokens left.`,
+      tokensLeft === undefined ? 'Budget: unknown window.' : `Budget: ${groupDigits(tokensLeft)} tokens left.`,
     ].join('\n');
     await step('notify', `report of ${text.split('\n').length} lines`);
     await runner.executeNow(

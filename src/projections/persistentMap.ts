@@ -1,4 +1,7 @@
-import { Map as ImmutableMap, Set as ImmutableSet } from 'immutable';
+import type * as Immutable from 'immutable';
+import { requireCommonJs } from '../util/commonJs.js';
+
+const { Map: ImmutableMap, Set: ImmutableSet } = requireCommonJs('immutable') as typeof Immutable;
 
 /**
  * A persistent map behind the standard `ReadonlyMap` interface: `set`
@@ -8,7 +11,7 @@ import { Map as ImmutableMap, Set as ImmutableSet } from 'immutable';
  * It serialises as a plain object, as JSON expects of a map of ids.
  */
 export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
-  private constructor(private readonly inner: ImmutableMap<K, V>) {}
+  private constructor(private readonly inner: Immutable.Map<K, V>) {}
 
   /** An empty map. */
   static empty<K, V>(): PersistentMap<K, V> {
@@ -86,7 +89,7 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
  * {@link PersistentMap}. It serialises as an array.
  */
 export class PersistentSet<T> implements ReadonlySet<T> {
-  private constructor(private readonly inner: ImmutableSet<T>) {}
+  private constructor(private readonly inner: Immutable.Set<T>) {}
 
   /** An empty set. */
   static empty<T>(): PersistentSet<T> {

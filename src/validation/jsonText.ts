@@ -1,4 +1,5 @@
 import { formatPath } from './paths.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /*
  * Reading a JSON document that comes from outside (a config file, a handoff
@@ -285,7 +286,7 @@ function limitProblem(text: string, limits: JsonLimits): JsonTextProblem | undef
     if (bytes > limits.maxBytes) {
       return {
         kind: 'too-large',
-        reason: `the document is ${bytes.toLocaleString('en-US')} bytes (${sizeText(bytes)}), more than the ${sizeText(limits.maxBytes)} allowed`,
+        reason: `the document is ${groupDigits(bytes)} bytes (${sizeText(bytes)}), more than the ${sizeText(limits.maxBytes)} allowed`,
         line: 1,
         column: 1,
       };
@@ -295,7 +296,7 @@ function limitProblem(text: string, limits: JsonLimits): JsonTextProblem | undef
   if (firstTooDeep === undefined) return undefined;
   return {
     kind: 'too-deep',
-    reason: `the document is nested ${depth.toLocaleString('en-US')} levels deep, more than the ${limits.maxDepth} levels allowed`,
+    reason: `the document is nested ${groupDigits(depth)} levels deep, more than the ${limits.maxDepth} levels allowed`,
     ...lineColumn(text, firstTooDeep),
   };
 }

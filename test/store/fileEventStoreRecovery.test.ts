@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, open, readFile, readdir, readlink, rename, rm, symlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open, readFile, readdir, readlink, rename, rm, symlink, truncate, type FileHandle, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -63,7 +63,8 @@ async function writeFourEvents(dir: string): Promise<string> {
 /** The writer's fsync of t4 failed: t4 is cut off, and its next append (`replacement`) takes its place. */
 async function rollBackT4AndWriteOver(dir: string, file: string, replacement: readonly NewEvent[]): Promise<void> {
   const text = await readFile(file, 'utf8');
-  await writeFile(file, text.slice(0, text.indexOf('"position":4') - 9));
+  // Cut in place, as the writer's rollback does (writeFile would empty the file first, for a follower to see).
+  await truncate(file, Buffer.byteLength(text.slice(0, text.indexOf('"position":4') - 9)));
   await rm(file.replace(/\.jsonl$/, '.idx'));
   const writer = await openFileEventStore({ dir });
   await writer.append('session-b', replacement);
@@ -600,7 +601,7 @@ describe('file store writer lock', () => {
     await writer.append('session-b', [sampleEvent('t4')]);
     await vi.waitFor(() => expect(everything.map((e) => e.position)).toEqual([1, 2, 3, 4]), { timeout: 5_000 });
     await vi.waitFor(() => expect(fromNow.map((e) => e.position)).toEqual([2, 3, 4]), { timeout: 5_000 });
-    expect(onlyB.map((e) => e.position)).toEqual([4]);
+    await vi.waitFor(() => expect(onlyB.map((e) => e.position)).toEqual([4]), { timeout: 5_000 });
     await reader.close();
     expect(completed).toBe(true);
     await writer.append('session-a', [sampleEvent('t5')]);

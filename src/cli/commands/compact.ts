@@ -3,6 +3,7 @@ import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
 import { parseTokenCount } from '../parse.js';
 import { withEngine } from '../stateFolder.js';
+import { groupDigits } from '../../util/groupDigits.js';
 
 /** Options of `moai-session compact`. */
 export interface CompactCommandOptions extends GlobalOptions {
@@ -35,7 +36,7 @@ export async function compactCommand(options: CompactCommandOptions, io: CliIo):
         options,
         io,
         run,
-        `Compacted session ${options.sessionId}: context ${before.toLocaleString('en-US')} -> ${view.tokens.contextTokens.toLocaleString('en-US')} tokens (version ${view.version}).`,
+        `Compacted session ${options.sessionId}: context ${groupDigits(before)} -> ${groupDigits(view.tokens.contextTokens)} tokens (version ${view.version}).`,
         { sessionId: options.sessionId, tokensBefore: before, tokensAfter: view.tokens.contextTokens, version: view.version },
       );
       return EXIT.ok;
