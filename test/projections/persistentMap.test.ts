@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PersistentMap, PersistentSet } from '../../src/projections/persistentMap.js';
 
@@ -49,5 +50,50 @@ describe('the persistent set behind a view', () => {
     expect([...one.add('cp-2')]).toEqual(['cp-1', 'cp-2']);
     expect(new Set(one.add('cp-2'))).toEqual(new Set(['cp-1', 'cp-2']));
     expect(JSON.stringify(PersistentSet.of(['x', 'y']))).toBe('["x","y"]');
+  });
+});
+
+describe('the versions of a persistent map', () => {
+  it('each keep their own content, whatever order they are written and read in (against copied native maps)', () => {
+    type Step = { kind: 'set'; from: number; key: string; value: number } | { kind: 'read'; version: number };
+    const key = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+    const step: fc.Arbitrary<Step> = fc.oneof(
+      fc.record({ kind: fc.constant('set' as const), from: fc.nat(), key, value: fc.integer() }),
+      fc.record({ kind: fc.constant('read' as const), version: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60 }), (steps) => {
+        const versions = [PersistentMap.empty<string, number>()];
+        const models = [new Map<string, number>()];
+        for (const s of steps) {
+          if (s.kind === 'set') {
+            const from = s.from % versions.length;
+            versions.push(versions[from]!.set(s.key, s.value));
+            models.push(new Map(models[from]!).set(s.key, s.value));
+          } else {
+            const at = s.version % versions.length;
+            expect([...versions[at]!]).toEqual([...models[at]!]);
+          }
+        }
+        versions.forEach((version, at) => {
+          expect(version.size).toBe(models[at]!.size);
+          for (const k of ['a', 'b', 'c', 'd', 'e']) expect(version.get(k)).toBe(models[at]!.get(k));
+          expect(JSON.stringify(version)).toBe(JSON.stringify(Object.fromEntries(models[at]!)));
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads the newest version at once after a long history', () => {
+    let map = PersistentMap.empty<string, number>();
+    const first = map.set('t0', 0);
+    map = first;
+    for (let i = 1; i < 10_000; i++) map = map.set(`t${i % 100}`, i);
+    expect(map.get('t0')).toBe(9_900);
+    // The first version still reads as it was, and the newest again after it.
+    expect([...first]).toEqual([['t0', 0]]);
+    expect(map.get('t99')).toBe(9_999);
+    expect(map.size).toBe(100);
   });
 });
