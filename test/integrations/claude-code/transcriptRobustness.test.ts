@@ -95,7 +95,7 @@ describe('a malformed line in the middle', () => {
     const records = [...scanTranscriptSync(file)];
     expect(callsOf(records).map((call) => call.kind === 'api-call' && call.messageId)).toEqual(['msg_a', 'msg_d']);
     expect(skippedOf(records).map((s) => s.line)).toEqual([2]);
-    expect(skippedOf(records)[0]!.reason).toMatch(/malformed JSON at column \d+/);
+    expect(skippedOf(records)[0]!.reason).toMatch(/^malformed JSON/);
   });
 });
 

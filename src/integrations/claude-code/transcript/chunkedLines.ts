@@ -12,6 +12,8 @@ export const DEFAULT_CHUNK_SIZE = 1 << 18;
 export interface ScanStart {
   offset: number;
   line: number;
+  /** The file's size when the scan starts: once the reads reach it, the last lines are looked at for the last timestamp. */
+  size: number;
   unterminated?: boolean;
   midLine?: boolean;
 }
@@ -43,6 +45,8 @@ export class ChunkedLines {
   private skipLeadingNewline: boolean;
   /** Whether the scan starts inside a line, whose rest is skipped. */
   private midLine: boolean;
+  private readonly size: number;
+  /** The timestamp of the last line that has one, once the reads have reached the end. */
   private lastTimestamp: string | undefined;
   private bytesRead = 0;
 
@@ -57,6 +61,7 @@ export class ChunkedLines {
     this.line = start.line;
     this.skipLeadingNewline = start.unterminated === true;
     this.midLine = start.midLine === true;
+    this.size = start.size;
   }
 
   /** Where to read next. */
@@ -104,8 +109,8 @@ export class ChunkedLines {
       this.atEnd(view, s, end, out);
       return;
     }
-    // The lines are about to be written over: note the last timestamp among them (a look back over a few lines per chunk).
-    if (s > 0) this.lastTimestamp = decoder.lastTimestamp(view, s) ?? this.lastTimestamp;
+    // At the end of the file (as it was), before the lines are written over: the last timestamp among them.
+    if (s > 0 && this.readPosition >= this.size) this.lastTimestamp = decoder.timestampBefore(view, s) ?? this.lastTimestamp;
     if (this.midLine) {
       // Still inside the skipped line: drop what was read of it.
       this.bufferOffset += end;
@@ -131,7 +136,9 @@ export class ChunkedLines {
         unterminated = true;
       }
     }
-    if (consumedEnd > 0) this.lastTimestamp = this.decoder.lastTimestamp(view, consumedEnd) ?? this.lastTimestamp;
+    if (unterminated) this.lastTimestamp = this.decoder.timestampBefore(view, consumedEnd) ?? this.lastTimestamp;
+    // Lines read whole give a last timestamp too, when the file's last lines have none.
+    const lastTimestamp = this.lastTimestamp ?? this.decoder.lastTimestamp;
     const offset = this.bufferOffset + consumedEnd;
     const checkpoint = this.decoder.checkpoint(offset, this.line);
     if (unterminated) checkpoint.unterminated = true;
@@ -145,7 +152,7 @@ export class ChunkedLines {
       bytesRead: this.bytesRead,
     };
     if (this.decoder.firstTimestamp !== undefined) record.firstTimestamp = this.decoder.firstTimestamp;
-    if (this.lastTimestamp !== undefined) record.lastTimestamp = this.lastTimestamp;
+    if (lastTimestamp !== undefined) record.lastTimestamp = lastTimestamp;
     out.push(record);
   }
 }

@@ -1,53 +1,38 @@
 // Consecutive transcript lines repeat their envelope byte for byte: after
 // `parentUuid` come the same isSidechain, userType, cwd, sessionId, version,
 // gitBranch and slug, up to "type" (user, progress and system lines) or
-// "message" (assistant lines). The decoder reads one such head field by
-// field, and recognises the next lines that repeat it with one memcmp,
-// reusing where its fields are instead of reading them again.
+// "message" (assistant lines). Each head is found once by native searches and
+// then recognised on the next lines with one memcmp, so most lines are
+// classified without a byte of them being looked at by JavaScript.
 
-import { F, type RecordFields } from './recordFields.js';
-
-const PARENT_KEY = '{"parentUuid":';
-const PARENT_KEY_LENGTH = PARENT_KEY.length;
+const PARENT_KEY = Buffer.from('{"parentUuid":');
+const TYPE_KEY = Buffer.from('"type":"');
+const MESSAGE_KEY = Buffer.from('"message":');
+const SIDECHAIN_TRUE = Buffer.from('"isSidechain":true');
 /** Heads remembered at once: a file alternates between a few (user/progress lines, assistant lines, a root line). */
 const ENTRIES = 4;
-/** The head fields a cached head can carry, with where their values sit relative to the head's start. */
-const HEAD_SLOTS = [F.isSidechain, F.sessionId, F.cwd, F.version, F.gitBranch, F.agentId, F.uuid, F.timestamp, F.requestId, F.subtype] as const;
 
-/** A known head: its bytes, where its fields are, and what follows it. */
-interface Head {
-  bytes: Buffer;
-  /** Triples of slot, value start, value end, relative to the head's start. */
-  slots: number[];
-  /** The member the head ends with: its key and colon are the head's last bytes but one (the value's first byte is last). */
-  next: typeof F.type | typeof F.message;
-  /** The decoder's session-fields version when the head was learnt. */
-  sessionVersion: number;
-}
-
-/** What a known head gives: the next member and where its value starts. */
-export interface HeadMatch {
-  next: typeof F.type | typeof F.message;
-  valueAt: number;
-  /** Where the member's key starts, to go on reading from there. */
-  keyAt: number;
-  /** True when the session fields have not changed since the head was learnt: the head's are the session's. */
-  sessionNoted: boolean;
+/** What a known head says of a line. */
+export interface Head {
+  /** The head's bytes, from after the parentUuid value to the first byte of the "type" or "message" value. */
+  readonly bytes: Buffer;
+  /** The member the head ends with. */
+  readonly next: 'type' | 'message';
+  /** The head's `isSidechain` is true. */
+  readonly isSidechain: boolean;
 }
 
 /** The position just after a chain line's `parentUuid` value and its comma, or -1 when the line does not start that way. */
 export function afterParent(b: Buffer, s: number, e: number): number {
-  if (e - s < PARENT_KEY_LENGTH + 8) return -1;
-  for (let k = 0; k < PARENT_KEY_LENGTH; k++) if (b[s + k] !== PARENT_KEY.charCodeAt(k)) return -1;
-  const v = s + PARENT_KEY_LENGTH;
+  if (e - s < 24 || b[s + 1] !== 0x22 || b[s + 2] !== 0x70 || b[s + 13] !== 0x3a || b.compare(PARENT_KEY, 0, PARENT_KEY.length, s, s + PARENT_KEY.length) !== 0) return -1;
+  const v = s + PARENT_KEY.length;
   let after: number;
   if (b[v] === 0x6e) {
     after = v + 4; // null
   } else if (b[v] === 0x22) {
-    // A uuid: no quote or backslash inside, so the first quote closes it.
-    let q = v + 1;
-    while (q < e && b[q] !== 0x22 && b[q] !== 0x5c) q++;
-    if (b[q] !== 0x22) return -1;
+    // A uuid: no escapes inside, so the first quote closes it.
+    const q = b.indexOf(0x22, v + 1);
+    if (q < 0 || q >= e || b[q - 1] === 0x5c) return -1;
     after = q + 1;
   } else {
     return -1;
@@ -55,16 +40,30 @@ export function afterParent(b: Buffer, s: number, e: number): number {
   return b[after] === 0x2c ? after + 1 : -1;
 }
 
+/**
+ * The position of a line's top-level "type" value (its opening quote) when
+ * "type" comes before anything nested, else -1. A raw `"type":"` can only be
+ * a key with a string value (inside a string its quotes would be escaped),
+ * and nothing nests without a `{` before it (an array holds a key only in an
+ * object). Two native searches.
+ */
+export function topLevelTypeAt(b: Buffer, from: number, e: number): number {
+  const at = b.indexOf(TYPE_KEY, from);
+  if (at < 0 || at >= e) return -1;
+  const brace = b.indexOf(0x7b, from);
+  return brace >= 0 && brace < at ? -1 : at + TYPE_KEY.length - 1;
+}
+
 /** The few heads seen last, most recent first. */
 export class HeadCache {
   private readonly heads: Head[] = [];
 
   /**
-   * When the line's bytes from `after` (see {@link afterParent}) repeat a
-   * known head, set `fields` as that head has them (positions in this line)
-   * and say what follows; else undefined.
+   * The head of the chain line `b[s, e)` whose parentUuid value ends at
+   * `after`, and where the value it ends with starts; undefined when the line
+   * has no head of the two kinds (something else nests first).
    */
-  match(b: Buffer, s: number, after: number, e: number, fields: RecordFields, sessionVersion: number): HeadMatch | undefined {
+  find(b: Buffer, after: number, e: number): { head: Head; valueAt: number } | undefined {
     const heads = this.heads;
     for (let i = 0; i < heads.length; i++) {
       const head = heads[i]!;
@@ -74,36 +73,28 @@ export class HeadCache {
         heads.splice(i, 1);
         heads.unshift(head);
       }
-      fields.clear();
-      fields.start[F.parentUuid] = s + PARENT_KEY_LENGTH;
-      fields.end[F.parentUuid] = after - 1;
-      const slots = head.slots;
-      for (let k = 0; k < slots.length; k += 3) {
-        fields.start[slots[k]!] = after + slots[k + 1]!;
-        fields.end[slots[k]!] = after + slots[k + 2]!;
-      }
-      const valueAt = after + n - 1;
-      const keyAt = head.next === F.type ? valueAt - 7 : valueAt - 10; // "type": / "message":
-      return { next: head.next, valueAt, keyAt, sessionNoted: head.sessionVersion === sessionVersion };
+      return { head, valueAt: after + n - 1 };
     }
-    return undefined;
+    return this.learn(b, after, e);
   }
 
-  /** Remember the head of a line whose fields were just read from its start, when it has one worth remembering. */
-  learn(b: Buffer, after: number, fields: RecordFields, sessionVersion: number): void {
-    const keyAt = fields.headKeyAt;
-    if (after < 0 || keyAt < after || !fields.headFlat) return;
-    const next = fields.start[F.type] === keyAt + 7 ? F.type : fields.start[F.message] === keyAt + 10 ? F.message : -1;
-    if (next < 0) return;
-    const valueAt = fields.start[next]!;
-    const slots: number[] = [];
-    for (const slot of HEAD_SLOTS) {
-      const vs = fields.start[slot]!;
-      if (vs >= after && vs < keyAt) slots.push(slot, vs - after, fields.end[slot]! - after);
+  private learn(b: Buffer, after: number, e: number): { head: Head; valueAt: number } | undefined {
+    let next: Head['next'];
+    let valueAt = topLevelTypeAt(b, after, e);
+    if (valueAt >= 0) {
+      next = 'type';
+    } else {
+      // The first nesting: a head only when it is the message's object.
+      const brace = b.indexOf(0x7b, after);
+      if (brace < 0 || brace >= e || brace - MESSAGE_KEY.length < after) return undefined;
+      if (b.compare(MESSAGE_KEY, 0, MESSAGE_KEY.length, brace - MESSAGE_KEY.length, brace) !== 0) return undefined;
+      next = 'message';
+      valueAt = brace;
     }
-    // The head ends with the value's first byte (`"` or `{`), so a match also says what kind of value follows.
     const bytes = Buffer.from(b.subarray(after, valueAt + 1));
-    this.heads.unshift({ bytes, slots, next: next as Head['next'], sessionVersion });
+    const head: Head = { bytes, next, isSidechain: bytes.includes(SIDECHAIN_TRUE) };
+    this.heads.unshift(head);
     if (this.heads.length > ENTRIES) this.heads.pop();
+    return { head, valueAt };
   }
 }

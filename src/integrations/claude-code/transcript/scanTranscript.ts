@@ -122,14 +122,14 @@ function* startSteps(options: ScanTranscriptOptions, size: number, path: string,
         file: path,
         reason: `the file is ${size} bytes, shorter than the ${from.offset} bytes an earlier scan read (rewritten or truncated?): read again from the start`,
       });
-      return { start: { offset: 0, line: 0 } };
+      return { start: { offset: 0, line: 0, size } };
     }
-    const start: ScanStart = { offset: from.offset, line: from.line };
+    const start: ScanStart = { offset: from.offset, line: from.line, size };
     if (from.unterminated === true) start.unterminated = true;
     return { start, checkpoint: from };
   }
   const offset = Math.min(Math.max(0, options.fromOffset ?? 0), size);
-  if (offset === 0) return { start: { offset: 0, line: options.fromLine ?? 0 } };
+  if (offset === 0) return { start: { offset: 0, line: options.fromLine ?? 0, size } };
   const before = yield { position: offset - 1, length: 1 };
   const midLine = before[0] !== 0x0a;
   let line = options.fromLine;
@@ -143,7 +143,7 @@ function* startSteps(options: ScanTranscriptOptions, size: number, path: string,
       position += chunk.length;
     }
   }
-  return { start: midLine ? { offset, line, midLine } : { offset, line } };
+  return { start: midLine ? { offset, line, size, midLine } : { offset, line, size } };
 }
 
 function startOfSync(options: ScanTranscriptOptions, size: number, read: (position: number, length: number) => Buffer, path: string, out: TranscriptRecord[]): Start {
