@@ -79,6 +79,11 @@ export class CommandRunner {
   private current: SessionView;
   private subject: BehaviorSubject<SessionView> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Commands queued or running: 0 when `serialise` may start its work at once. */
+  private running = 0;
+  private readonly finished = (): void => {
+    this.running--;
+  };
   private completed = false;
   /** The version the runner was loaded at: a view past it has something a snapshot should keep. */
   readonly loadedVersion: number;
@@ -109,10 +114,20 @@ export class CommandRunner {
     return this.subject.asObservable();
   }
 
-  /** Run `work` after every command already queued on this session. */
+  /** Run `work` after every command already queued on this session (at once when none is). */
   serialise<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work, work);
-    this.queue = result.catch(() => undefined);
+    let result: Promise<T>;
+    if (this.running > 0) result = this.queue.then(work, work);
+    else {
+      // Idle: start now rather than a turn later, the common case of one command at a time.
+      try {
+        result = work();
+      } catch (error) {
+        result = Promise.reject(error);
+      }
+    }
+    this.running++;
+    this.queue = result.then(this.finished, this.finished);
     return result;
   }
 
@@ -128,7 +143,8 @@ export class CommandRunner {
 
   private async executeAndReact(command: SessionCommand, agent: string | undefined): Promise<AppendResult> {
     const result = await this.executeNow(command, agent);
-    await this.reactNow(result.events);
+    const reactions = react(this.current, result.events, this.context.settings, this.context.now());
+    if (reactions.length > 0) await this.runReactionsGuarded(reactions);
     return result;
   }
 
@@ -198,7 +214,10 @@ export class CommandRunner {
    */
   async reactNow(appended: readonly StoredEvent[]): Promise<void> {
     const reactions = react(this.current, appended, this.context.settings, this.context.now());
-    if (reactions.length === 0) return; // most commands: nothing to do, and no promise to wait for
+    if (reactions.length > 0) await this.runReactionsGuarded(reactions);
+  }
+
+  private async runReactionsGuarded(reactions: readonly Reaction[]): Promise<void> {
     try {
       await this.runReactions(reactions, 1);
     } catch (error) {

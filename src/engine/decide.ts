@@ -65,6 +65,8 @@ export function taskTransition(
   const sessionId = view.session.sessionId;
   const task = view.tasks.byId.get(taskId);
   if (task === undefined) {
+    // A task the session has was checked when it was added; an unknown id is checked before it is echoed.
+    checkId('task', taskId);
     const known = view.tasks.order.toArray();
     throw new CommandRejectedError(
       `Session ${sessionId} has no task ${JSON.stringify(taskId)}` +
@@ -157,7 +159,6 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return [body];
     }
     case 'SendTaskEvent':
-      checkId('task', command.taskId);
       return [taskTransition(view, command.taskId, command.event, command.reason, taskMachine)];
     case 'RecordTokenUsage': {
       checkCount('inputTokens', command.inputTokens);
