@@ -5,7 +5,7 @@ import type { AppendResult, ExpectedVersion } from './eventStore.js';
 import { checkExpectedVersion } from './expectedVersion.js';
 import type { Durability } from './fileEventStore.js';
 import type { FileLog } from './fileLog.js';
-import { encodeLines } from './lineCodec.js';
+import { LineEncoder } from './lineCodec.js';
 import { toStoredEvent } from './toStoredEvent.js';
 
 /*
@@ -22,16 +22,20 @@ const MAX_BATCH_BYTES = 8 << 20;
 
 /** An append waiting for its batch. */
 interface PendingAppend {
-  stream: string;
-  events: readonly NewEvent[];
-  expectedVersion: ExpectedVersion;
-  resolve: (result: AppendResult) => void;
-  reject: (error: unknown) => void;
+  readonly stream: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedVersion: ExpectedVersion;
+  readonly resolve: (result: AppendResult) => void;
+  readonly reject: (error: unknown) => void;
+  /** Its answer once its batch has taken it, given when the batch is durable. */
+  result: AppendResult | undefined;
 }
 
 /** The writer's append queue and its batched, durable writes. */
 export class GroupCommit {
-  private readonly queue: PendingAppend[] = [];
+  private queue: PendingAppend[] = [];
+  /** Every batch is encoded into the one buffer it keeps: batches are written one at a time. */
+  private readonly encoder = new LineEncoder();
   private flushing = false;
   private flushScheduled = false;
   private idle: Promise<void> = Promise.resolve();
@@ -39,7 +43,7 @@ export class GroupCommit {
   private brokenBy: Error | undefined;
 
   /**
-   * @param publish hears of every event once it is durable, in position order
+   * @param publish hears of every append's events once they are durable, in position order
    */
   constructor(
     private readonly log: FileLog,
@@ -61,7 +65,7 @@ export class GroupCommit {
   /** Queue an append of accepted (validated, frozen) events; it resolves once they are as durable as asked. */
   append(stream: string, events: readonly NewEvent[], expectedVersion: ExpectedVersion): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ stream, events, expectedVersion, resolve, reject });
+      this.queue.push({ stream, events, expectedVersion, resolve, reject, result: undefined });
       this.scheduleFlush();
     });
   }
@@ -102,13 +106,16 @@ export class GroupCommit {
   }
 
   private takeBatch(): PendingAppend[] {
+    const queue = this.queue;
     let bytes = 0;
     let count = 0;
-    while (count < this.queue.length && (count === 0 || bytes < MAX_BATCH_BYTES)) {
-      bytes += this.queue[count]!.events.length * 512;
+    while (count < queue.length && (count === 0 || bytes < MAX_BATCH_BYTES)) {
+      bytes += queue[count]!.events.length * 512;
       count++;
     }
-    return this.queue.splice(0, count);
+    if (count < queue.length) return queue.splice(0, count);
+    this.queue = []; // the whole queue, as nearly always: taken as it is, not copied
+    return queue;
   }
 
   private async writeBatch(batch: PendingAppend[]): Promise<void> {
@@ -117,17 +124,18 @@ export class GroupCommit {
       return;
     }
     const { index, catalog } = this.log;
+    const encoder = this.encoder;
+    encoder.reset();
     // Decide every append of the batch against the versions as they will be,
     // so two appends in one batch with the same expected version conflict.
     const versions = new Map<string, number>();
     let position = index.count;
-    const accepted: { pending: PendingAppend; result: AppendResult }[] = [];
+    const countBefore = position;
+    const accepted: PendingAppend[] = []; // each with its result
     // Answers that rest on appends earlier in this batch (a conflict with one, an
     // empty append after one) are given once the batch is durable; should it
     // fail, they fail with it.
     const dependent: { pending: PendingAppend; answer: () => void }[] = [];
-    const all: StoredEvent[] = [];
-    const lastOfAppend: boolean[] = [];
     for (const pending of batch) {
       const inBatch = versions.get(pending.stream);
       const current = inBatch ?? index.versionOf(pending.stream);
@@ -149,16 +157,16 @@ export class GroupCommit {
       for (let i = 0; i < count; i++) {
         const event = toStoredEvent(pending.events[i]!, pending.stream, current + i + 1, ++position);
         stored.push(event);
-        all.push(event);
-        lastOfAppend.push(i === count - 1);
+        encoder.add(event, i === count - 1);
       }
       versions.set(pending.stream, current + count);
-      accepted.push({ pending, result: { stream: pending.stream, nextExpectedVersion: current + count, events: stored } });
+      pending.result = { stream: pending.stream, nextExpectedVersion: current + count, events: stored };
+      accepted.push(pending);
     }
     if (accepted.length === 0) return; // and so nothing depends on the batch
 
-    const { buffer, lengths } = encodeLines(all, lastOfAppend);
-    const countBefore = index.count;
+    const buffer = encoder.finish();
+    const lengths = encoder.lengths;
     try {
       const segmentIndex = await this.active.segmentFor(buffer.length);
       const segment = catalog.segments[segmentIndex]!;
@@ -173,9 +181,13 @@ export class GroupCommit {
       // as the segment's (a rollback cuts the file back to its size before).
       segment.blocks.apply(blocks);
       let offset = segment.size;
-      for (let i = 0; i < all.length; i++) {
-        index.add(all[i]!.stream, segmentIndex, offset, lengths[i]!);
-        offset += lengths[i]! + 1;
+      let line = 0;
+      for (const { stream, events } of accepted) {
+        for (let i = 0; i < events.length; i++, line++) {
+          const length = lengths[line]!;
+          index.add(stream, segmentIndex, offset, length);
+          offset += length + 1;
+        }
       }
       segment.size = offset;
     } catch (error) {
@@ -183,13 +195,13 @@ export class GroupCommit {
       const failure = new StorageError(`Cannot append to the event log in ${catalog.dir}: ${(error as Error).message}`, {
         cause: error,
       });
-      for (const { pending } of accepted) pending.reject(failure);
+      for (const pending of accepted) pending.reject(failure);
       for (const { pending } of dependent) pending.reject(failure);
       return;
     }
-    for (const { pending, result } of accepted) pending.resolve(result);
+    for (const pending of accepted) pending.resolve(pending.result!);
     for (const { answer } of dependent) answer();
-    this.publish(all);
+    for (const pending of accepted) this.publish(pending.result!.events);
   }
 
   /** After a failed write, cut the segment back to its last good line. */

@@ -17,7 +17,6 @@ const LAST_OF_APPEND = 0x20; // ' '
 const MORE_OF_APPEND = 0x2b; // '+'
 
 const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
-const PLACEHOLDER = '00000000';
 
 /** Write `crc` as 8 lowercase hex digits into `buffer` at `at`. */
 function writeHex(buffer: Buffer, at: number, crc: number): void {
@@ -42,30 +41,80 @@ export interface EncodedBatch {
   lengths: number[];
 }
 
+/** The buffer a {@link LineEncoder} starts with, and the most it keeps between batches. */
+const ENCODER_START_BYTES = 64 << 10;
+const ENCODER_KEEP_BYTES = 1 << 20;
+const CHECKSUM_PLACE = '00000000';
+
 /**
- * Serialise stored events as log lines, one buffer for the lot. Each event must
- * have its keys in log order (position, stream, version first), as
- * `toStoredEvent` builds it: the open scan reads those three without a parse.
- * The JSON is encoded to UTF-8 once; each checksum is computed over those bytes
- * and written into the line's place for it. `lastOfAppend[i]` says whether
- * event `i` ends its append (every event does when it is left out).
+ * Serialises stored events as log lines into one buffer it keeps from batch
+ * to batch: the writer's group commit encodes every batch with one.
+ *
+ * What it costs is mostly calls into native code and allocations, so it
+ * makes few of both: each event is stringified once into one text for the
+ * batch, the text is written into the kept buffer with one call, and each
+ * line's checksum is then computed over its bytes and written into the
+ * place left for it. Where the batch is all ASCII (a byte a character, as
+ * nearly every log is) each line's end is known from the text; otherwise it
+ * is found in the bytes.
+ *
+ * Each event must have its keys in log order (position, stream, version
+ * first), as `toStoredEvent` builds it: the open scan reads those three
+ * without a parse.
+ */
+export class LineEncoder {
+  private buffer = Buffer.allocUnsafe(ENCODER_START_BYTES);
+  private text = '';
+  /** Where each line's newline is in `text`. */
+  private readonly newlines: number[] = [];
+  /** Each line's length without its newline, in order; complete once {@link finish} is called. */
+  readonly lengths: number[] = [];
+
+  /** Start a new batch. The bytes of the last one may be written over from now on. */
+  reset(): void {
+    // A huge append grew the buffer: let it go rather than hold it for good.
+    if (this.buffer.length > ENCODER_KEEP_BYTES) this.buffer = Buffer.allocUnsafe(ENCODER_START_BYTES);
+    this.text = '';
+    this.newlines.length = 0;
+    this.lengths.length = 0;
+  }
+
+  /** Add the line of `event`; `lastOfAppend` says whether it ends its append. */
+  add(event: StoredEvent, lastOfAppend: boolean): void {
+    // JSON escapes newlines inside strings, so the line's only newline is its end.
+    this.text += `${CHECKSUM_PLACE}${lastOfAppend ? ' ' : '+'}${JSON.stringify(event)}\n`;
+    this.newlines.push(this.text.length - 1);
+  }
+
+  /** Encode the lines added since {@link reset}: their bytes, valid until the next reset. */
+  finish(): Buffer {
+    const { text, newlines, lengths } = this;
+    // At most 3 bytes of UTF-8 per UTF-16 code unit.
+    if (text.length * 3 > this.buffer.length) this.buffer = Buffer.allocUnsafe(Math.max(text.length * 3, this.buffer.length * 2));
+    const buffer = this.buffer;
+    const size = buffer.write(text, 0, 'utf8');
+    const ascii = size === text.length;
+    this.text = ''; // not held until the next batch
+    let start = 0;
+    for (let i = 0; i < newlines.length; i++) {
+      const end = ascii ? newlines[i]! : buffer.indexOf(NEWLINE, start);
+      writeHex(buffer, start, crc32(buffer.subarray(start + HEX + 1, end)));
+      lengths.push(end - start);
+      start = end + 1;
+    }
+    return buffer.subarray(0, size);
+  }
+}
+
+/**
+ * Serialise stored events as log lines, one buffer for the lot (see
+ * {@link LineEncoder}). `lastOfAppend[i]` says whether event `i` ends its
+ * append (every event does when it is left out).
  */
 export function encodeLines(events: readonly StoredEvent[], lastOfAppend?: readonly boolean[]): EncodedBatch {
-  let text = '';
-  for (let i = 0; i < events.length; i++) {
-    text += `${PLACEHOLDER}${lastOfAppend === undefined || lastOfAppend[i] ? ' ' : '+'}${JSON.stringify(events[i])}\n`;
-  }
-  const buffer = Buffer.from(text, 'utf8');
-  const lengths: number[] = [];
-  let start = 0;
-  for (let i = 0; i < events.length; i++) {
-    // JSON escapes newlines inside strings, so every newline byte ends a line.
-    const end = buffer.indexOf(NEWLINE, start);
-    writeHex(buffer, start, crc32(buffer.subarray(start + HEX + 1, end)));
-    lengths.push(end - start);
-    start = end + 1;
-  }
-  return { buffer, lengths };
+  const encoder = new LineEncoder();
+  for (let i = 0; i < events.length; i++) encoder.add(events[i]!, lastOfAppend === undefined || lastOfAppend[i] === true);
+  return { buffer: encoder.finish(), lengths: [...encoder.lengths] };
 }
 
 /** One event as one log line (see {@link encodeLines}). */

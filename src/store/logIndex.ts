@@ -32,6 +32,8 @@ class PositionList {
 /** One stream's positions, in version order (version n is `positions.at(n - 1)`). */
 export interface IndexedStream {
   readonly positions: PositionList;
+  /** The number the index's pages know the stream by. */
+  readonly id: number;
 }
 
 /** Lines a page of the index holds: a page is one typed array, 16 bytes a line. */
@@ -67,20 +69,24 @@ export class LogIndex {
 
   /** Index the line of the event at `this.count + 1`. */
   add(stream: string, segment: number, offset: number, length: number): void {
+    // One lookup for a stream seen before: this runs for every event appended.
+    const entry = this.streams.get(stream) ?? this.addStream(stream);
+    this.put(this.count, segment, offset, length, entry.id);
+    this.count++;
+    entry.positions.push(this.count);
+  }
+
+  /** The entry of a stream with no positions yet; a stream a cut emptied keeps its number. */
+  private addStream(stream: string): IndexedStream {
     let id = this.streamIds.get(stream);
     if (id === undefined) {
       id = this.streamNames.length;
       this.streamNames.push(stream);
       this.streamIds.set(stream, id);
     }
-    this.put(this.count, segment, offset, length, id);
-    let entry = this.streams.get(stream);
-    if (entry === undefined) {
-      entry = { positions: new PositionList() };
-      this.streams.set(stream, entry);
-    }
-    this.count++;
-    entry.positions.push(this.count);
+    const entry = { positions: new PositionList(), id };
+    this.streams.set(stream, entry);
+    return entry;
   }
 
   /**
@@ -88,18 +94,9 @@ export class LogIndex {
    * `streamOf[i]` numbers a name in `streams`.
    */
   addRun(segment: number, streams: readonly string[], streamOf: Uint32Array, offsets: Uint32Array, lengths: Uint32Array): void {
-    const ids = streams.map((stream) => {
-      let id = this.streamIds.get(stream);
-      if (id === undefined) {
-        id = this.streamNames.length;
-        this.streamNames.push(stream);
-        this.streamIds.set(stream, id);
-      }
-      // A stream a cut emptied keeps its number but lost its entry.
-      if (!this.streams.has(stream)) this.streams.set(stream, { positions: new PositionList() });
-      return id;
-    });
-    const lists = streams.map((stream) => this.streams.get(stream)!.positions);
+    const entries = streams.map((stream) => this.streams.get(stream) ?? this.addStream(stream));
+    const ids = entries.map((entry) => entry.id);
+    const lists = entries.map((entry) => entry.positions);
     for (let i = 0; i < offsets.length; i++) {
       const local = streamOf[i]!;
       this.put(this.count, segment, offsets[i]!, lengths[i]!, ids[local]!);
