@@ -7,7 +7,7 @@
 // native code, as fast on the first line of an import as on the last, where
 // a JavaScript byte loop would run slowly until the JIT has compiled it.
 
-import { afterParent, HeadCache, topLevelTypeAt, type Head } from './headCache.js';
+import { afterParent, HeadCache, topLevelTypeAt } from './headCache.js';
 import { asId, asObject, asString, contentText, subagentResultFacts, taskResultFacts, todoItems, usageCounts } from './toolShapes.js';
 import type { PendingToolUse, RecordOrigin, SessionInfoRecord, TaskToolName, TranscriptCheckpoint, TranscriptRecord } from './types.js';
 
@@ -30,12 +30,6 @@ const AGENT_PROGRESS = Buffer.from('"agent_progress"');
 const DATA_AGENT_PROGRESS = Buffer.from(',"data":{"type":"agent_progress"');
 const DATA_TYPE = Buffer.from(',"data":{"type":"');
 const ROOT_START = Buffer.from('{"parentUuid":null');
-const CONTENT_KEY = Buffer.from('"content":');
-const USAGE_KEY = Buffer.from('"usage":{');
-const UUID_KEY = Buffer.from('"uuid":"');
-const ID_KEY = Buffer.from('"id":"');
-const NAME_KEY = Buffer.from('"name":"');
-const TOOL_NAME_STARTS = [Buffer.from('TodoWrite"'), Buffer.from('Task'), Buffer.from('Agent"')];
 
 const TASK_TOOLS: ReadonlySet<string> = new Set<TaskToolName>(['TodoWrite', 'TaskCreate', 'TaskUpdate']);
 const AGENT_TOOLS: ReadonlySet<string> = new Set(['Task', 'Agent']);
@@ -50,17 +44,6 @@ const MAX_LINKS = 10_000;
 const SUMMARY_WINDOW = 16;
 /** How many lines back from the end a scan looks for the last timestamp. */
 const LAST_TIMESTAMP_LINES = 64;
-
-/**
- * The bytes of the last API call line that identify its call and counts: its
- * message's head (model, id, type, role, up to the content) and what runs
- * from its usage to its uuid (the usage, the request id, the type).
- */
-interface LastCall {
-  head: Head;
-  messageHead: Buffer;
-  usageToUuid: Buffer;
-}
 
 /** A byte needle and where it next occurs in the current buffer (-2: not searched yet, -1: not in it). */
 interface Cursor {
@@ -103,7 +86,6 @@ export class TranscriptLineDecoder {
   /** Lines left in which a compaction summary is expected. */
   private summaryWindow = 0;
   private buffer: Buffer | undefined;
-  private lastCall: LastCall | undefined;
 
   constructor(options: LineDecoderOptions) {
     this.file = options.file;
@@ -157,12 +139,7 @@ export class TranscriptLineDecoder {
       const found = this.heads.find(b, after, e);
       if (found === undefined) return this.parse(b, s, e, line, endOffset, out);
       // An assistant reply: its message comes before its type.
-      if (found.head.next === 'message') {
-        if (this.repeatsLastCall(b, e, found.head, found.valueAt)) return;
-        this.parse(b, s, e, line, endOffset, out);
-        this.noteCall(b, e, found.head, found.valueAt);
-        return;
-      }
+      if (found.head.next === 'message') return this.parse(b, s, e, line, endOffset, out);
       typeAt = found.valueAt;
       sidechain = found.head.isSidechain;
     } else if (e - s > TYPE_FIRST.length && b.compare(TYPE_FIRST, 0, TYPE_FIRST.length, s, s + TYPE_FIRST.length) === 0) {
@@ -229,46 +206,6 @@ export class TranscriptLineDecoder {
     return undefined;
   }
 
-  // ---- split replies -------------------------------------------------------
-
-  /**
-   * True when an assistant line is a split reply's next line that repeats the
-   * last call line's message and counts byte for byte (and names no task or
-   * subagent tool): it adds nothing, and is not read. A line whose counts
-   * differ (the final output count) is read as any other.
-   */
-  private repeatsLastCall(b: Buffer, e: number, head: Head, messageAt: number): boolean {
-    const last = this.lastCall;
-    if (last === undefined || (last.head !== head && !last.head.bytes.equals(head.bytes))) return false;
-    const n = last.messageHead.length;
-    if (e - messageAt <= n || b.compare(last.messageHead, 0, n, messageAt, messageAt + n) !== 0) return false;
-    const usageAt = b.lastIndexOf(USAGE_KEY, e - USAGE_KEY.length);
-    const m = last.usageToUuid.length;
-    if (usageAt < messageAt + n || e - usageAt <= m + UUID_KEY.length) return false;
-    if (b.compare(last.usageToUuid, 0, m, usageAt, usageAt + m) !== 0) return false;
-    if (b.compare(UUID_KEY, 0, UUID_KEY.length, usageAt + m, usageAt + m + UUID_KEY.length) !== 0) return false;
-    return !namesTaskTool(b, messageAt + n, usageAt);
-  }
-
-  /** Remember the bytes of an assistant line just read, for {@link repeatsLastCall}; forget them when its layout is not the usual one. */
-  private noteCall(b: Buffer, e: number, head: Head, messageAt: number): void {
-    this.lastCall = undefined;
-    // 1.0.x inline sidechain lines are all read: each one's uuid is a link in its thread.
-    if (head.isSidechain && this.agentId === undefined) return;
-    // The message's head: flat members up to "content" (no object opens before it).
-    const contentAt = b.indexOf(CONTENT_KEY, messageAt);
-    const brace = b.indexOf(0x7b, messageAt + 1);
-    if (contentAt < 0 || contentAt >= e || (brace >= 0 && brace < contentAt)) return;
-    const usageAt = b.lastIndexOf(USAGE_KEY, e - USAGE_KEY.length);
-    if (usageAt < contentAt) return;
-    const uuidAt = b.indexOf(UUID_KEY, usageAt);
-    if (uuidAt < 0 || uuidAt >= e) return;
-    const messageHead = Buffer.from(b.subarray(messageAt, contentAt + CONTENT_KEY.length));
-    // Without a message id, two alike lines may be two calls: only lines that name their message are taken as repeats.
-    if (!messageHead.includes(ID_KEY)) return;
-    this.lastCall = { head, messageHead, usageToUuid: Buffer.from(b.subarray(usageAt, uuidAt)) };
-  }
-
   // ---- lines read whole ----------------------------------------------------
 
   private parse(b: Buffer, s: number, e: number, line: number, endOffset: number, out: TranscriptRecord[]): void {
@@ -310,8 +247,6 @@ export class TranscriptLineDecoder {
   }
 
   private decodeAssistant(record: Json, line: number, endOffset: number, out: TranscriptRecord[]): void {
-    // Only the assistant line just read (noted after it is) can be repeated by the next.
-    this.lastCall = undefined;
     const message = asObject(record.message);
     if (message === undefined) return;
     const origin = this.origin(record);
@@ -584,15 +519,6 @@ function isAgentProgress(b: Buffer, s: number, e: number, typeAt: number): boole
     }
   }
   return lineHas(b, s, e, AGENT_PROGRESS);
-}
-
-/** True when a `"name":"` key in `b[s, e)` names a task or subagent tool (or a tool whose name starts as theirs). */
-function namesTaskTool(b: Buffer, s: number, e: number): boolean {
-  for (let at = b.indexOf(NAME_KEY, s); at >= 0 && at < e; at = b.indexOf(NAME_KEY, at + 1)) {
-    const v = at + NAME_KEY.length;
-    for (const start of TOOL_NAME_STARTS) if (b.compare(start, 0, start.length, v, v + start.length) === 0) return true;
-  }
-  return false;
 }
 
 /** True when the line `b[s, e)` starts with `prefix`. */

@@ -28,9 +28,8 @@ export function agentIdOfFile(path: string): string | undefined {
 
 /**
  * Read a Claude Code transcript (JSONL) and yield, in file order, the records
- * that matter: API call lines (not a split reply's lines that only repeat the
- * one before), compactions, task and subagent tool calls and their results,
- * session facts, skipped lines; the last record is always `end`,
+ * that matter: API calls, compactions, task and subagent tool calls and their
+ * results, session facts, skipped lines; the last record is always `end`,
  * with the checkpoint to resume from. Memory stays flat whatever the file's
  * size; a malformed line is reported and the scan goes on.
  *

@@ -29,13 +29,7 @@ export interface RecordOrigin {
   uuid?: string;
 }
 
-/**
- * One assistant line with `message.usage`: one line of an API call. A split
- * reply repeats its message id on several lines; a line that repeats the
- * last one read byte for byte in its envelope, message head (model, id),
- * usage and request id, and names no task or subagent tool, adds nothing and
- * is not yielded. A line whose counts differ (the final output count) is.
- */
+/** One assistant line with `message.usage`: one line of an API call (a split reply repeats its id on several lines). */
 export interface ApiCallRecord extends RecordPosition, RecordOrigin {
   kind: 'api-call';
   /** `message.id`; with `requestId` it identifies the call. */
