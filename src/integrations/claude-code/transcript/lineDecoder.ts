@@ -7,7 +7,7 @@
 // native code, as fast on the first line of an import as on the last, where
 // a JavaScript byte loop would run slowly until the JIT has compiled it.
 
-import { afterParent, HeadCache, topLevelTypeAt } from './headCache.js';
+import { afterParent, bytesAt, HeadCache, topLevelTypeAt } from './headCache.js';
 import { asId, asObject, asString, contentText, subagentResultFacts, taskResultFacts, todoItems, usageCounts } from './toolShapes.js';
 import type { PendingToolUse, RecordOrigin, SessionInfoRecord, TaskToolName, TranscriptCheckpoint, TranscriptRecord } from './types.js';
 
@@ -142,7 +142,7 @@ export class TranscriptLineDecoder {
       if (found.head.next === 'message') return this.parse(b, s, e, line, endOffset, out);
       typeAt = found.valueAt;
       sidechain = found.head.isSidechain;
-    } else if (e - s > TYPE_FIRST.length && b.compare(TYPE_FIRST, 0, TYPE_FIRST.length, s, s + TYPE_FIRST.length) === 0) {
+    } else if (e - s > TYPE_FIRST.length && bytesAt(b, s, TYPE_FIRST)) {
       // Records outside the chain (summary, file-history-snapshot, queue-operation, …) start with their type.
       typeAt = s + TYPE_FIRST.length - 1;
     } else {
@@ -430,7 +430,7 @@ export class TranscriptLineDecoder {
    */
   private userLineWanted(b: Buffer, s: number, e: number, typeAt: number, sidechain: boolean | undefined): boolean {
     if (this.agentId === undefined && (sidechain ?? lineHas(b, s, typeAt, SIDECHAIN_TRUE))) return true;
-    if ((this.summaryWindow > 0 || startsWith(b, s, e, ROOT_START)) && this.nextIn(this.compactSummary, b, s, e)) return true;
+    if ((this.summaryWindow > 0 || bytesAt(b, s, ROOT_START)) && this.nextIn(this.compactSummary, b, s, e)) return true;
     for (const use of this.pending.values()) if (this.nextIn(use.cursor, b, s, e)) return true;
     return false;
   }
@@ -513,17 +513,11 @@ export class TranscriptLineDecoder {
 function isAgentProgress(b: Buffer, s: number, e: number, typeAt: number): boolean {
   // "progress" then `,"data":{"type":"`: compare what follows.
   const after = typeAt + 10;
-  if (e - after > DATA_AGENT_PROGRESS.length && b[after] === 0x2c) {
-    if (b.compare(DATA_TYPE, 0, DATA_TYPE.length, after, after + DATA_TYPE.length) === 0) {
-      return b.compare(DATA_AGENT_PROGRESS, 0, DATA_AGENT_PROGRESS.length, after, after + DATA_AGENT_PROGRESS.length) === 0;
-    }
+  if (e - after > DATA_AGENT_PROGRESS.length && bytesAt(b, after, DATA_TYPE)) {
+    // The data's type is read right there: agent_progress, or one of the many others.
+    return b[after + DATA_TYPE.length] === 0x61 && bytesAt(b, after, DATA_AGENT_PROGRESS);
   }
   return lineHas(b, s, e, AGENT_PROGRESS);
-}
-
-/** True when the line `b[s, e)` starts with `prefix`. */
-function startsWith(b: Buffer, s: number, e: number, prefix: Buffer): boolean {
-  return e - s >= prefix.length && b.compare(prefix, 0, prefix.length, s, s + prefix.length) === 0;
 }
 
 /** True when `needle` occurs within `b[s, e)`. */
