@@ -94,17 +94,26 @@ export function parseStoredEvent(
  *   first event that does not match its schema.
  */
 export function validateNewEvents(stream: string, events: readonly NewEvent[]): void {
+  if (!validStreams.has(stream)) checkStreamName(stream);
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    if (newChecks[(event as { type?: unknown }).type as string]?.(event) === true) continue;
+    explainInvalidNewEvent(event, `${stream} (event ${index + 1} of the append)`);
+  }
+}
+
+// Streams already found valid: an appender writes to few streams, many times each. Bounded, so it never grows unchecked.
+const validStreams = new Set<string>();
+
+function checkStreamName(stream: string): void {
   if (!STREAM_NAME_PATTERN.test(stream)) {
     throw new InvalidEventError(
       `stream ${showId(stream)}`,
       `${idProblem('stream', stream) ?? 'it is not an id'}; a stream name is ${idRule('stream')}`,
     );
   }
-  for (let index = 0; index < events.length; index++) {
-    const event = events[index]!;
-    if (newChecks[(event as { type?: unknown }).type as string]?.(event) === true) continue;
-    explainInvalidNewEvent(event, `${stream} (event ${index + 1} of the append)`);
-  }
+  if (validStreams.size >= 4_096) validStreams.clear();
+  validStreams.add(stream);
 }
 
 function explainInvalidNewEvent(event: NewEvent, where: string): never {
