@@ -19,6 +19,20 @@ Exit codes:
   5   busy: another process held the writer lock past the wait (retry, or raise --wait)
   70  an internal error (rerun with --debug for the stack)`;
 
+/**
+ * The arguments of a command whose session comes first and may be left out:
+ * with all of them typed, the first is the session; with `required` of them,
+ * the session is the current one. Fewer is a usage error naming what is missing.
+ */
+function sessionFirst(command: Commander.Command, typed: readonly (string | undefined)[], required: number): (string | undefined)[] {
+  const given = typed.filter((value): value is string => value !== undefined);
+  if (given.length < required) {
+    const names = command.registeredArguments.slice(1).map((argument) => argument.name());
+    command.error(`error: missing required argument '${names[given.length] ?? 'argument'}'`, { exitCode: 2, code: 'commander.missingArgument' });
+  }
+  return given.length > required ? given : [undefined, ...given];
+}
+
 /** Global options that take a value: the command's name is the first word after them. */
 const GLOBALS_WITH_VALUES = new Set(['--dir', '--wait']);
 
@@ -92,9 +106,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('state')
         .description("print a session's projected state")
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .option('--at <version>', 'as it was at this version')
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ at?: string }>(), sessionId };
           return run(async () => (await import('./commands/state.js')).stateCommand(options, io))();
         });
@@ -151,10 +165,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('end')
         .description('end a session (with a checkpoint first when auto_checkpoint is on)')
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .option('--reason <text>', 'why it ends')
         .option('--agent <agent>', 'the agent ending it')
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
           return run(async () => (await import('./commands/end.js')).endCommand(options, io))();
         });
@@ -163,10 +177,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('resume')
         .description('resume a session from its newest valid checkpoint and the log, and print its state')
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .option('--agent <agent>', "the agent picking it up (default: the session's last agent)")
         .option('--reason <text>', 'why it is resumed')
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ agent?: string; reason?: string }>(), sessionId };
           return run(async () => (await import('./commands/resume.js')).resumeCommand(options, io))();
         });
@@ -176,31 +190,35 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       task
         .command('add')
         .description('add a task, in pending')
-        .argument('<sessionId>', 'the session')
-        .argument('<taskId>', 'the new task id')
+        .usage('[options] [sessionId] <taskId>')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .argument('[taskId]', 'the new task id')
         .requiredOption('--title <title>', 'what the task is')
         .option('--phase <phase>', 'its phase: a checkpoint is taken when the last open task of a phase completes')
         .option('--assignee <agent>', 'the agent it is for')
         .option('--agent <agent>', 'the agent adding it')
-        .action(function (this: Commander.Command, sessionId: string, taskId: string) {
+        .action(function (this: Commander.Command, first: string | undefined, second: string | undefined) {
+          const [sessionId, taskId] = sessionFirst(this, [first, second], 1);
           const options = {
             ...globals(this),
             ...this.opts<{ title: string; phase?: string; assignee?: string; agent?: string }>(),
             sessionId,
-            taskId,
+            taskId: taskId!,
           };
           return run(async () => (await import('./commands/task.js')).taskAddCommand(options, io))();
         });
       task
         .command('send')
         .description(`move a task through its lifecycle: ${TASK_EVENT_TYPES.join(', ')}`)
-        .argument('<sessionId>', 'the session')
-        .argument('<taskId>', 'the task')
-        .argument('<event>', 'the lifecycle event')
+        .usage('[options] [sessionId] <taskId> <event>')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .argument('[taskId]', 'the task')
+        .argument('[event]', 'the lifecycle event')
         .option('--reason <text>', 'why, kept in the log')
         .option('--agent <agent>', 'the agent acting')
-        .action(function (this: Commander.Command, sessionId: string, taskId: string, event: string) {
-          const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId, taskId, event };
+        .action(function (this: Commander.Command, first: string | undefined, second: string | undefined, third: string | undefined) {
+          const [sessionId, taskId, event] = sessionFirst(this, [first, second, third], 2);
+          const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId, taskId: taskId!, event: event! };
           return run(async () => (await import('./commands/task.js')).taskSendCommand(options, io))();
         });
     },
@@ -208,7 +226,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('usage')
         .description("record one API call's token usage (the four counts, or the API's usage object)")
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .option('--input <n>', 'input_tokens')
         .option('--output <n>', 'output_tokens')
         .option('--cache-creation <n>', 'cache_creation_input_tokens (default 0)')
@@ -217,7 +235,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .option('--model <model>', "the model that spent them (default: the session's)")
         .option('--sidechain', 'a subagent call: it spends without filling the main context')
         .option('--agent <agent>', 'the agent that made the call')
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options: UsageCommandOptions = { ...globals(this), ...this.opts<Omit<UsageCommandOptions, 'sessionId'>>(), sessionId };
           return run(async () => (await import('./commands/usage.js')).usageCommand(options, io))();
         });
@@ -226,10 +244,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('checkpoint')
         .description('take a checkpoint now')
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .option('--reason <text>', 'why (default: requested)')
         .option('--agent <agent>', 'the agent taking it')
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ reason?: string; agent?: string }>(), sessionId };
           return run(async () => (await import('./commands/checkpoint.js')).checkpointCommand(options, io))();
         });
@@ -238,11 +256,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('compact')
         .description('record a compaction of the context the agent did (e.g. /compact): thresholds and tasks follow')
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .requiredOption('--tokens-after <n>', 'the context in use after the compaction, in tokens')
         .option('--summary <text>', 'what the compaction kept')
         .option('--trigger <text>', 'why (default: requested)')
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ tokensAfter: string; summary?: string; trigger?: string }>(), sessionId };
           return run(async () => (await import('./commands/compact.js')).compactCommand(options, io))();
         });
@@ -251,13 +269,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('fork')
         .description('branch a session, now or at an earlier version, into a new session')
-        .argument('<sessionId>', 'the session to fork')
+        .argument('[sessionId]', 'the session to fork: its id, a unique start of it, or none for the current session')
         .option('--at <version>', 'the version to branch at (default: the newest)')
         .option('--session <id>', "the fork's id (default: a new random id)")
         .option('--agent <agent>', "the fork's agent (default: the parent's)")
         .option('--model <model>', "the fork's model (default: the parent's)")
         .option('--title <title>', "the fork's title (default: the parent's)")
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = {
             ...globals(this),
             ...this.opts<{ at?: string; session?: string; agent?: string; model?: string; title?: string }>(),
@@ -272,7 +290,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       handoff
         .command('create')
         .description('take a checkpoint, make and validate the handoff package, record the request and print the package')
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .requiredOption('--to <agent>', 'the receiving agent')
         .requiredOption('--summary <text>', 'what has happened so far, for the receiver')
         .option('--from <agent>', "the handing agent (default: the session's agent)")
@@ -281,7 +299,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .option('--instructions <text>', 'what the receiver should do (default: written from the checkpoint and the current task)')
         .option('--task <taskId>', 'the task being worked on (default: the one that moved last)')
         .option('--handoff-id <id>', "the handoff's id (default: a new one)")
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options: HandoffCreateCommandOptions = {
             ...globals(this),
             ...this.opts<Omit<HandoffCreateCommandOptions, 'sessionId'>>(),
@@ -299,22 +317,26 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       handoff
         .command('accept')
         .description("take the session over as the handoff's receiver (exactly one receiver wins)")
-        .argument('<sessionId>', 'the session')
-        .argument('<handoffId>', 'the handoff')
+        .usage('[options] [sessionId] <handoffId>')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .argument('[handoffId]', 'the handoff')
         .requiredOption('--agent <agent>', 'the receiving agent')
-        .action(function (this: Commander.Command, sessionId: string, handoffId: string) {
-          const options = { ...globals(this), ...this.opts<{ agent: string }>(), sessionId, handoffId };
+        .action(function (this: Commander.Command, first: string | undefined, second: string | undefined) {
+          const [sessionId, handoffId] = sessionFirst(this, [first, second], 1);
+          const options = { ...globals(this), ...this.opts<{ agent: string }>(), sessionId, handoffId: handoffId! };
           return run(async () => (await import('./commands/handoff.js')).handoffAcceptCommand(options, io))();
         });
       handoff
         .command('reject')
         .description('turn a handoff down; the log records why')
-        .argument('<sessionId>', 'the session')
-        .argument('<handoffId>', 'the handoff')
+        .usage('[options] [sessionId] <handoffId>')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .argument('[handoffId]', 'the handoff')
         .requiredOption('--reason <text>', 'why')
         .option('--agent <agent>', 'the agent rejecting it')
-        .action(function (this: Commander.Command, sessionId: string, handoffId: string) {
-          const options = { ...globals(this), ...this.opts<{ reason: string; agent?: string }>(), sessionId, handoffId };
+        .action(function (this: Commander.Command, first: string | undefined, second: string | undefined) {
+          const [sessionId, handoffId] = sessionFirst(this, [first, second], 1);
+          const options = { ...globals(this), ...this.opts<{ reason: string; agent?: string }>(), sessionId, handoffId: handoffId! };
           return run(async () => (await import('./commands/handoff.js')).handoffRejectCommand(options, io))();
         });
     },
@@ -322,10 +344,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       program
         .command('recover')
         .description('recover a session in six recorded steps and print the report; failed tasks come out recovered')
-        .argument('<sessionId>', 'the session')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .addOption(new Option('--strategy <strategy>', "how (default: the config's session.recovery_strategy)").choices(RECOVERY_STRATEGIES))
         .option('--agent <agent>', "the agent recovering (default: the session's)")
-        .action(function (this: Commander.Command, sessionId: string) {
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ strategy?: string; agent?: string }>(), sessionId };
           return run(async () => (await import('./commands/recover.js')).recoverCommand(options, io))();
         });
@@ -335,8 +357,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .command('debug')
         .description('inspection views, on the log opened read-only (give exactly one)')
         .option('--show-session-state [sessionId]', "a session's projected state, or every session")
-        .option('--show-token-budget <sessionId>', 'context against the window, the threshold level and the allocation')
-        .option('--list-checkpoints <sessionId>', "a session's checkpoints and the state of their documents")
+        .option('--show-token-budget [sessionId]', 'context against the window, the threshold level and the allocation (default: the current session)')
+        .option('--list-checkpoints [sessionId]', "a session's checkpoints and the state of their documents (default: the current session)")
         .option('--check-memory-sync', 'rebuild the memory files in memory and list every difference (exit 1 when they differ)')
         .option('--show-token-usage-log [sessionId]', 'the token usage records, of one session or all')
         .action(function (this: Commander.Command) {

@@ -107,6 +107,22 @@ export async function withEngine<T>(
 }
 
 /**
+ * The session a write command means: the typed id, the one session whose id
+ * starts with it, or the current session when none is typed (see
+ * `resolveSessionId`). The writer keeps the look-up's cache fresh.
+ */
+export async function sessionOf(run: EngineRun, typed: string | undefined): Promise<string> {
+  const { resolveSessionId } = await import('../runtime/currentSession.js');
+  return resolveSessionId(run.engine.store, typed, { dir: run.dir, writable: true });
+}
+
+/** The session a read command means (see {@link sessionOf}); a reader never writes the cache. */
+export async function sessionToRead(store: EventStore, options: GlobalOptions, io: CliIo, typed: string | undefined): Promise<string> {
+  const { resolveSessionId } = await import('../runtime/currentSession.js');
+  return resolveSessionId(store, typed, { dir: stateFolder(options, io) });
+}
+
+/**
  * Run an inspection command on an engine over the log opened read-only: no
  * writer lock, nothing repaired, nothing written. The config of the state
  * folder applies (context windows, thresholds, handoff rules).

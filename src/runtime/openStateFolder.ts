@@ -143,6 +143,8 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
         });
       }
     }
+    // Which session is current, for the next command: a cache, so a failure costs only its speed.
+    await (await import('./currentSession.js')).refreshSessionActivity(engine.store, dir).catch(() => undefined);
     if (fold !== undefined) {
       try {
         await fold.visitLog(fold.lastPosition + 1);

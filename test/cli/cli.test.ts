@@ -157,9 +157,10 @@ describe('bad input', () => {
       code: 1,
       stderr: 'moai-session: Session h has 4 events; --at 99 does not exist yet.\n',
     });
-    const missing = await runInProcess(['state'], cwd);
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("missing required argument 'sessionId'");
+    // No session named: the current one (h, the only session, active).
+    const current = await runInProcess(['state', '--json'], cwd);
+    expect(current.code).toBe(0);
+    expect((JSON.parse(current.stdout) as { session: { sessionId: string } }).session.sessionId).toBe('h');
     expect(await runInProcess(['replay', '--until', '2'], cwd)).toMatchObject({
       code: 2,
       stderr: 'moai-session: --until is a version of one session: give the session with --session.\n',

@@ -203,7 +203,7 @@ describe('bad input to the write commands', () => {
       [
         ['start', '--agent', 'a'],
         ['task', 'add', 'h', 't2'],
-        ['task', 'send', 'h', 't'],
+        ['task', 'send', 'h'],
         ['usage', 'h', '--output', '5'],
         ['handoff', 'create', 'h', '--to', 'b'],
         ['handoff', 'accept', 'h', 'h1'],

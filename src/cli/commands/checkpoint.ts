@@ -2,11 +2,12 @@ import { join, relative } from 'node:path';
 import { EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session checkpoint`. */
 export interface CheckpointCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   /** Why; defaults to `requested`. */
   reason?: string;
   agent?: string;
@@ -22,17 +23,18 @@ export async function checkpointCommand(options: CheckpointCommandOptions, io: C
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       const document = await session.checkpoint(options.reason ?? 'requested', options.agent);
       const file = join(run.engine.checkpoints.location, `${document.checkpointId}.json`);
       printWrite(
         options,
         io,
         run,
-        `Checkpoint ${document.checkpointId} of session ${options.sessionId} at version ${document.version} (${document.reason}): ` +
+        `Checkpoint ${document.checkpointId} of session ${sessionId} at version ${document.version} (${document.reason}): ` +
           `${relative(io.cwd, file) || file}, ${document.checksum}.`,
         {
-          sessionId: options.sessionId,
+          sessionId: sessionId,
           checkpointId: document.checkpointId,
           reason: document.reason,
           version: document.version,

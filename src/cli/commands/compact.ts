@@ -2,12 +2,13 @@ import { EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
 import { parseTokenCount } from '../parse.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 import { groupDigits } from '../../util/groupDigits.js';
 
 /** Options of `moai-session compact`. */
 export interface CompactCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   /** The context in use after the compaction, in tokens, as typed. */
   tokensAfter: string;
   summary?: string;
@@ -28,7 +29,8 @@ export async function compactCommand(options: CompactCommandOptions, io: CliIo):
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       const before = session.state.tokens.contextTokens;
       await session.compact(options.trigger ?? 'requested', options.summary === undefined ? { tokensAfter } : { tokensAfter, summary: options.summary });
       const view = session.state;
@@ -36,8 +38,8 @@ export async function compactCommand(options: CompactCommandOptions, io: CliIo):
         options,
         io,
         run,
-        `Compacted session ${options.sessionId}: context ${groupDigits(before)} -> ${groupDigits(view.tokens.contextTokens)} tokens (version ${view.version}).`,
-        { sessionId: options.sessionId, tokensBefore: before, tokensAfter: view.tokens.contextTokens, version: view.version },
+        `Compacted session ${sessionId}: context ${groupDigits(before)} -> ${groupDigits(view.tokens.contextTokens)} tokens (version ${view.version}).`,
+        { sessionId: sessionId, tokensBefore: before, tokensAfter: view.tokens.contextTokens, version: view.version },
       );
       return EXIT.ok;
     },

@@ -13,14 +13,17 @@ import { checkId } from '../../validation/ids.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import { formatBudgetReport, formatSessionView, percent, table, tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
+import { resolveSessionId } from '../../runtime/currentSession.js';
 import { withReadOnlyEngine } from '../stateFolder.js';
 
 /** Options of `moai-session debug`: exactly one view. */
 export interface DebugCommandOptions extends GlobalOptions {
   /** A session id, or true for every session. */
   showSessionState?: string | true;
-  showTokenBudget?: string;
-  listCheckpoints?: string;
+  /** A session (id or unique start of one), or true for the current session. */
+  showTokenBudget?: string | true;
+  /** A session (id or unique start of one), or true for the current session. */
+  listCheckpoints?: string | true;
   checkMemorySync?: boolean;
   /** A session id, or true for every session. */
   showTokenUsageLog?: string | true;
@@ -55,8 +58,10 @@ export async function debugCommand(options: DebugCommandOptions, io: CliIo): Pro
   }
   return withReadOnlyEngine(options, io, async (engine, dir) => {
     if (options.showSessionState !== undefined) return showSessionState(engine, options, io, options.showSessionState);
-    if (options.showTokenBudget !== undefined) return showTokenBudget(engine, options, io, options.showTokenBudget);
-    if (options.listCheckpoints !== undefined) return listCheckpoints(engine, options, io, options.listCheckpoints);
+    // As the product's debug views do: without a session, the current one.
+    const session = (typed: string | true): Promise<string> => resolveSessionId(engine.store, typed === true ? undefined : typed, { dir });
+    if (options.showTokenBudget !== undefined) return showTokenBudget(engine, options, io, await session(options.showTokenBudget));
+    if (options.listCheckpoints !== undefined) return listCheckpoints(engine, options, io, await session(options.listCheckpoints));
     if (options.showTokenUsageLog !== undefined) return showTokenUsageLog(engine, options, io, options.showTokenUsageLog);
     return checkSync(engine, dir, options, io);
   });

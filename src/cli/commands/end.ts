@@ -1,11 +1,12 @@
 import { EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { appendedOf, printWrite } from '../output.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session end`. */
 export interface EndCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   reason?: string;
   agent?: string;
 }
@@ -16,17 +17,18 @@ export async function endCommand(options: EndCommandOptions, io: CliIo): Promise
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       await session.end(options.reason, options.agent);
       const checkpoint = appendedOf(run, 'CheckpointCreated')[0];
       printWrite(
         options,
         io,
         run,
-        `Ended session ${options.sessionId} at version ${session.state.version}` +
+        `Ended session ${sessionId} at version ${session.state.version}` +
           (options.reason === undefined ? '' : ` (${options.reason})`) +
           (checkpoint === undefined ? '.' : `, after checkpoint ${checkpoint.data.checkpointId}.`),
-        { sessionId: options.sessionId, version: session.state.version },
+        { sessionId: sessionId, version: session.state.version },
       );
       return EXIT.ok;
     },

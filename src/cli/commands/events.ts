@@ -3,9 +3,8 @@ import { sessionStream } from '../../events/envelope.js';
 import { formatEventLine } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
-import { openLogForReading } from '../stateFolder.js';
+import { openLogForReading, sessionToRead } from '../stateFolder.js';
 import { EXIT } from '../exitCodes.js';
-import { UnknownSessionError } from '../../errors.js';
 
 /** Options of `moai-session events`. */
 export interface EventsCommandOptions extends GlobalOptions {
@@ -22,11 +21,7 @@ export async function eventsCommand(options: EventsCommandOptions, io: CliIo): P
     let events: AsyncIterable<import('../../events/envelope.js').StoredEvent>;
     if (options.session !== undefined) {
       checkId('session', options.session);
-      const stream = sessionStream(options.session);
-      if ((await store.streamVersion(stream)) === 0) {
-        const known = (await store.listStreams()).map((s) => s.stream.replace(/^session-/, ''));
-        throw new UnknownSessionError(options.session, known);
-      }
+      const stream = sessionStream(await sessionToRead(store, options, io, options.session));
       events = store.readStream(stream, { fromVersion: from });
     } else {
       events = store.readAll({ fromPosition: from });

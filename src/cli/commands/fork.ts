@@ -2,11 +2,12 @@ import { EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
 import { parsePositiveInteger } from '../parse.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session fork`. */
 export interface ForkCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   /** The parent's version to branch at, as typed; defaults to its newest. */
   at?: string;
   /** The fork's id; defaults to a new random id. */
@@ -26,7 +27,8 @@ export async function forkCommand(options: ForkCommandOptions, io: CliIo): Promi
     options,
     io,
     async (run) => {
-      const fork = await run.engine.forkSession(options.sessionId, {
+      const sessionId = await sessionOf(run, options.sessionId);
+      const fork = await run.engine.forkSession(sessionId, {
         ...(atVersion === undefined ? {} : { atVersion }),
         ...(options.session === undefined ? {} : { sessionId: options.session }),
         ...(options.agent === undefined ? {} : { agent: options.agent }),
@@ -38,11 +40,11 @@ export async function forkCommand(options: ForkCommandOptions, io: CliIo): Promi
         options,
         io,
         run,
-        `Forked session ${options.sessionId} at version ${s.parent?.version ?? '?'} into ${fork.sessionId} ` +
+        `Forked session ${sessionId} at version ${s.parent?.version ?? '?'} into ${fork.sessionId} ` +
           `(agent ${s.agent}, model ${s.model}, ${fork.state.tasks.order.length} tasks).`,
         {
           sessionId: fork.sessionId,
-          parentSessionId: options.sessionId,
+          parentSessionId: sessionId,
           parentVersion: s.parent?.version ?? null,
           version: fork.state.version,
         },

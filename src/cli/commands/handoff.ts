@@ -14,11 +14,12 @@ import { EXIT } from '../exitCodes.js';
 import { tokens } from '../format.js';
 import { readProcessStdin, type CliIo, type GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
-import { stateFolder, withEngine } from '../stateFolder.js';
+import { sessionOf, stateFolder, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session handoff create`. */
 export interface HandoffCreateCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   /** The receiving agent. */
   to: string;
   /** The handing agent; defaults to the session's agent. */
@@ -85,7 +86,8 @@ export async function handoffCreateCommand(options: HandoffCreateCommandOptions,
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       const handoffId = options.handoffId ?? `handoff-${randomUUID()}`;
       precheck(session, run.engine.settings, options, handoffId);
       const handoff = await session.requestHandoff({
@@ -107,9 +109,9 @@ export async function handoffCreateCommand(options: HandoffCreateCommandOptions,
         io,
         run,
         [
-          `Handoff ${handoff.handoff_id} requested in session ${options.sessionId}: ${handoff.from_agent} -> ${handoff.to_agent} ` +
+          `Handoff ${handoff.handoff_id} requested in session ${sessionId}: ${handoff.from_agent} -> ${handoff.to_agent} ` +
             `(checkpoint ${handoff.recovery_info.checkpoint_id ?? 'none'}, ${tokens(handoff.session_context.tokens_available)} tokens free).`,
-          `${handoff.to_agent} takes it with \`moai-session handoff accept ${options.sessionId} ${handoff.handoff_id} --agent ${handoff.to_agent}\`.`,
+          `${handoff.to_agent} takes it with \`moai-session handoff accept ${sessionId} ${handoff.handoff_id} --agent ${handoff.to_agent}\`.`,
           '',
           JSON.stringify(handoff, null, 2),
           '',
@@ -174,7 +176,8 @@ export async function handoffValidateCommand(options: HandoffValidateCommandOpti
 
 /** Options of `moai-session handoff accept`. */
 export interface HandoffAcceptCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   handoffId: string;
   /** The receiving agent, as the package names it. */
   agent: string;
@@ -186,14 +189,15 @@ export async function handoffAcceptCommand(options: HandoffAcceptCommandOptions,
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       await session.acceptHandoff(options.handoffId, options.agent);
       printWrite(
         options,
         io,
         run,
-        `${options.agent} accepted handoff ${options.handoffId} and now works session ${options.sessionId} (version ${session.state.version}).`,
-        { sessionId: options.sessionId, handoffId: options.handoffId, agent: options.agent, version: session.state.version },
+        `${options.agent} accepted handoff ${options.handoffId} and now works session ${sessionId} (version ${session.state.version}).`,
+        { sessionId: sessionId, handoffId: options.handoffId, agent: options.agent, version: session.state.version },
       );
       return EXIT.ok;
     },
@@ -203,7 +207,8 @@ export async function handoffAcceptCommand(options: HandoffAcceptCommandOptions,
 
 /** Options of `moai-session handoff reject`. */
 export interface HandoffRejectCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   handoffId: string;
   reason: string;
   agent?: string;
@@ -215,15 +220,16 @@ export async function handoffRejectCommand(options: HandoffRejectCommandOptions,
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       await session.rejectHandoff(options.handoffId, options.reason, options.agent);
       printWrite(
         options,
         io,
         run,
-        `Handoff ${options.handoffId} of session ${options.sessionId} rejected${options.agent === undefined ? '' : ` by ${options.agent}`}: ` +
+        `Handoff ${options.handoffId} of session ${sessionId} rejected${options.agent === undefined ? '' : ` by ${options.agent}`}: ` +
           `${options.reason}. The session stays with ${session.state.session.agent}.`,
-        { sessionId: options.sessionId, handoffId: options.handoffId, reason: options.reason, version: session.state.version },
+        { sessionId: sessionId, handoffId: options.handoffId, reason: options.reason, version: session.state.version },
       );
       return EXIT.ok;
     },

@@ -1,10 +1,11 @@
 import { EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session recover`. */
 export interface RecoverCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   /** Defaults to the config's `session.recovery_strategy`. */
   strategy?: string;
   agent?: string;
@@ -20,7 +21,8 @@ export async function recoverCommand(options: RecoverCommandOptions, io: CliIo):
     options,
     io,
     async (run) => {
-      const { report } = await run.engine.recover(options.sessionId, {
+      const sessionId = await sessionOf(run, options.sessionId);
+      const { report } = await run.engine.recover(sessionId, {
         ...(options.strategy === undefined ? {} : { strategy: options.strategy }),
         ...(options.agent === undefined ? {} : { agent: options.agent }),
       });

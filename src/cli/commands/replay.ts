@@ -6,7 +6,7 @@ import { writeMemoryFiles } from '../../memory/writeMemoryFiles.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
-import { openLogForReading, openLogForWriting, stateFolder } from '../stateFolder.js';
+import { openLogForReading, openLogForWriting, sessionToRead, stateFolder } from '../stateFolder.js';
 
 /** Options of `moai-session replay`. */
 export interface ReplayCommandOptions extends GlobalOptions {
@@ -35,7 +35,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
   try {
     const started = performance.now();
     const replayOptions: Parameters<typeof replay>[1] = {};
-    if (options.session !== undefined) replayOptions.sessionId = options.session;
+    if (options.session !== undefined) replayOptions.sessionId = await sessionToRead(store, options, io, options.session);
     if (until !== undefined) replayOptions.untilVersion = until;
     const report = await replay(store, replayOptions);
     const ms = performance.now() - started;

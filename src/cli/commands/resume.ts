@@ -3,11 +3,12 @@ import { EXIT } from '../exitCodes.js';
 import { formatSessionView } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session resume`. */
 export interface ResumeCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   /** The agent picking the session up; defaults to the session's last agent. */
   agent?: string;
   reason?: string;
@@ -22,7 +23,8 @@ export async function resumeCommand(options: ResumeCommandOptions, io: CliIo): P
     options,
     io,
     async (run) => {
-      const session = await run.engine.resumeSession(options.sessionId, {
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.resumeSession(sessionId, {
         ...(options.agent === undefined ? {} : { agent: options.agent }),
         ...(options.reason === undefined ? {} : { reason: options.reason }),
       });
@@ -31,8 +33,8 @@ export async function resumeCommand(options: ResumeCommandOptions, io: CliIo): P
         options,
         io,
         run,
-        [`Resumed session ${options.sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view, run.engine.settings.budget)],
-        { sessionId: options.sessionId, version: view.version, state: sessionViewToJson(view) },
+        [`Resumed session ${sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view, run.engine.settings.budget)],
+        { sessionId: sessionId, version: view.version, state: sessionViewToJson(view) },
       );
       return EXIT.ok;
     },

@@ -3,11 +3,12 @@ import { InvalidArgumentError } from '../../errors.js';
 import { EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session task add`. */
 export interface TaskAddCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   taskId: string;
   title: string;
   phase?: string;
@@ -22,7 +23,8 @@ export async function taskAddCommand(options: TaskAddCommandOptions, io: CliIo):
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       const task = await session.addTask(
         {
           taskId: options.taskId,
@@ -36,9 +38,9 @@ export async function taskAddCommand(options: TaskAddCommandOptions, io: CliIo):
         options,
         io,
         run,
-        `Added task ${task.taskId} to session ${options.sessionId}: ${task.title}` +
+        `Added task ${task.taskId} to session ${sessionId}: ${task.title}` +
           `${task.phase === undefined ? '' : ` [${task.phase}]`}${task.assignee === undefined ? '' : ` for ${task.assignee}`} (${task.state}).`,
-        { sessionId: options.sessionId, version: session.state.version, task },
+        { sessionId: sessionId, version: session.state.version, task },
       );
       return EXIT.ok;
     },
@@ -48,7 +50,8 @@ export async function taskAddCommand(options: TaskAddCommandOptions, io: CliIo):
 
 /** Options of `moai-session task send`. */
 export interface TaskSendCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   taskId: string;
   /** The lifecycle event, as typed (any case). */
   event: string;
@@ -78,7 +81,8 @@ export async function taskSendCommand(options: TaskSendCommandOptions, io: CliIo
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       const from = session.task(options.taskId)?.state;
       const task = await session.sendTask(options.taskId, event, {
         ...(options.reason === undefined ? {} : { reason: options.reason }),
@@ -88,9 +92,9 @@ export async function taskSendCommand(options: TaskSendCommandOptions, io: CliIo
         options,
         io,
         run,
-        `Task ${task.taskId} of session ${options.sessionId}: ${from ?? '?'} -${event}-> ${task.state}` +
+        `Task ${task.taskId} of session ${sessionId}: ${from ?? '?'} -${event}-> ${task.state}` +
           `${options.reason === undefined ? '' : ` (${options.reason})`}.`,
-        { sessionId: options.sessionId, version: session.state.version, task },
+        { sessionId: sessionId, version: session.state.version, task },
       );
       return EXIT.ok;
     },

@@ -4,11 +4,12 @@ import { percent, tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
 import { parseJsonArgument, parseTokenCount } from '../parse.js';
-import { withEngine } from '../stateFolder.js';
+import { sessionOf, withEngine } from '../stateFolder.js';
 
 /** Options of `moai-session usage`; the counts as typed. */
 export interface UsageCommandOptions extends GlobalOptions {
-  sessionId: string;
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
   input?: string;
   output?: string;
   cacheCreation?: string;
@@ -59,7 +60,8 @@ export async function usageCommand(options: UsageCommandOptions, io: CliIo): Pro
     options,
     io,
     async (run) => {
-      const session = await run.engine.openSession(options.sessionId);
+      const sessionId = await sessionOf(run, options.sessionId);
+      const session = await run.engine.openSession(sessionId);
       await session.recordUsage(usage, {
         main: options.sidechain !== true,
         ...(options.model === undefined ? {} : { model: options.model }),
@@ -73,7 +75,7 @@ export async function usageCommand(options: UsageCommandOptions, io: CliIo): Pro
         options,
         io,
         run,
-        `Recorded ${options.sidechain === true ? 'sidechain ' : ''}usage in session ${options.sessionId}` +
+        `Recorded ${options.sidechain === true ? 'sidechain ' : ''}usage in session ${sessionId}` +
           (u === undefined
             ? ''
             : ` (in ${tokens(u.inputTokens)}, out ${tokens(u.outputTokens)}, cache write ${tokens(u.cacheCreationInputTokens)}, cache read ${tokens(u.cacheReadInputTokens)})`) +
@@ -82,7 +84,7 @@ export async function usageCommand(options: UsageCommandOptions, io: CliIo): Pro
             ? ` tokens (no known context window for ${budget.model}).`
             : ` of ${tokens(window)} tokens (${percent(budget.percent)}, level ${budget.level ?? 'unknown'}).`),
         {
-          sessionId: options.sessionId,
+          sessionId: sessionId,
           version: session.state.version,
           contextTokens: budget.contextTokens,
           contextWindow: budget.contextWindow ?? null,
