@@ -25,32 +25,52 @@ const WORKER_QUEUE = 2;
 
 /** Digest every file, in parallel when it pays; the result is in the order of `specs`. A file that cannot be read rejects the whole call. */
 export async function digestTranscripts(specs: readonly TranscriptFileSpec[], options: DigestTranscriptsOptions = {}): Promise<TranscriptDigest[]> {
+  const results: (TranscriptDigest | undefined)[] = specs.map(() => undefined);
+  // Largest first: the last file to finish is then a small one.
+  const order = specs.map((_, index) => index).sort((a, b) => (specs[b]!.size ?? 0) - (specs[a]!.size ?? 0));
+  await forEachDigest(specs, order, options, (index, digest) => (results[index] = digest));
+  return results as TranscriptDigest[];
+}
+
+/**
+ * Digest the files in `order` (indexes into `specs`), handing each digest to
+ * `sink` as it is done (in no set order), so that a caller can use and drop
+ * it: memory then holds only the digests not yet used.
+ */
+export async function forEachDigest(
+  specs: readonly TranscriptFileSpec[],
+  order: readonly number[],
+  options: DigestTranscriptsOptions,
+  sink: (index: number, digest: TranscriptDigest) => void,
+): Promise<void> {
   const total = specs.reduce((sum, spec) => sum + (spec.size ?? 0), 0);
   const threads = Math.max(1, Math.min(specs.length, options.threads ?? (total >= WORKER_THRESHOLD ? availableParallelism() : 1)));
   const onFile = options.onFile;
-  const done = (index: number, thread: number, digest: TranscriptDigest): TranscriptDigest => {
+  const seen = new Set<number>();
+  const done = (index: number, thread: number, digest: TranscriptDigest): void => {
+    seen.add(index);
     onFile?.({ index, spec: specs[index]!, thread });
-    return digest;
+    sink(index, digest);
   };
-  if (threads === 1) return specs.map((spec, index) => done(index, 0, digestTranscriptSync(spec)));
-
-  const results: (TranscriptDigest | undefined)[] = specs.map(() => undefined);
-  const queue = specs.map((_, index) => index).sort((a, b) => (specs[b]!.size ?? 0) - (specs[a]!.size ?? 0));
+  const queue = [...order];
+  if (threads === 1) {
+    for (const index of queue) done(index, 0, digestTranscriptSync(specs[index]!));
+    return;
+  }
   let failure: Error | undefined;
   const workers: Promise<void>[] = [];
   for (let n = 1; n < threads; n++) {
-    workers.push(runWorker(specs, queue, (index, digest) => (results[index] = done(index, n, digest)), (error) => (failure ??= error)));
+    workers.push(runWorker(specs, queue, (index, digest) => done(index, n, digest), (error) => (failure ??= error)));
   }
-
   // The calling thread takes files too, yielding between them so the workers' answers are taken in.
   for (let index = queue.shift(); index !== undefined && failure === undefined; index = queue.shift()) {
-    results[index] = done(index, 0, digestTranscriptSync(specs[index]!));
+    done(index, 0, digestTranscriptSync(specs[index]!));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   await Promise.all(workers);
   if (failure !== undefined) throw failure;
   // A worker that could not start handed its files back; any still unread are read here.
-  return results.map((digest, index) => digest ?? done(index, 0, digestTranscriptSync(specs[index]!)));
+  for (const index of order) if (!seen.has(index)) done(index, 0, digestTranscriptSync(specs[index]!));
 }
 
 /** One worker: takes files from the shared queue until it is empty; resolves when the worker is done (or could not run). */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { digestTranscripts, type DigestTranscriptsOptions } from './digestTranscripts.js';
-import type { TranscriptFileSpec } from './digestTranscript.js';
+import { digestTranscripts, forEachDigest, type DigestTranscriptsOptions } from './digestTranscripts.js';
+import type { TranscriptDigest, TranscriptFileSpec } from './digestTranscript.js';
 import { findSubagentFiles, sizeOf } from './findSubagentFiles.js';
 import { agentIdOfFile } from './scanTranscript.js';
 import { summariseDigests, type TranscriptSummary } from './summariseDigests.js';
@@ -40,13 +40,33 @@ export async function summariseTranscripts(
 /**
  * {@link summariseTranscripts} for many sessions at once (`import --all`):
  * one summary per main transcript, in the order given, every file of every
- * session read in one pool of threads.
+ * session read in one pool of threads. Each session is summed up as soon as
+ * its files are read and their digests dropped, so memory does not grow with
+ * the number of sessions.
  */
 export async function summariseTranscriptSessions(mainFiles: readonly string[], options: SummariseTranscriptsOptions = {}): Promise<TranscriptSummary[]> {
   const sessions = await Promise.all(mainFiles.map((file) => sessionFiles([file], options)));
-  const digests = await digestTranscripts(sessions.flat(), threadsOf(options));
-  let at = 0;
-  return sessions.map((specs) => summariseDigests(digests.slice(at, (at += specs.length))));
+  const specs = sessions.flat();
+  // Which session each file is of, and where in its session.
+  const sessionOf: number[] = [];
+  const placeOf: number[] = [];
+  sessions.forEach((files, session) => files.forEach((_, place) => (sessionOf.push(session), placeOf.push(place))));
+  const slots: (TranscriptDigest | undefined)[][] = sessions.map((files) => files.map(() => undefined));
+  const left = sessions.map((files) => files.length);
+  const summaries: (TranscriptSummary | undefined)[] = sessions.map(() => undefined);
+  const summarise = (session: number): void => {
+    summaries[session] = summariseDigests(slots[session] as TranscriptDigest[]);
+    slots[session] = [];
+  };
+  sessions.forEach((files, session) => files.length === 0 && summarise(session));
+  // In the order given, so sessions finish (and are dropped) one after another.
+  const order = specs.map((_, index) => index);
+  await forEachDigest(specs, order, threadsOf(options), (index, digest) => {
+    const session = sessionOf[index]!;
+    slots[session]![placeOf[index]!] = digest;
+    if (--left[session]! === 0) summarise(session);
+  });
+  return summaries as TranscriptSummary[];
 }
 
 const threadsOf = (options: SummariseTranscriptsOptions): DigestTranscriptsOptions => ({
