@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from '../errors.js';
+import { lookUpFamily, parseModelId } from './modelIds.js';
 
 /** The window assumed for a Claude model the table does not know: 200,000 tokens. */
 export const DEFAULT_CONTEXT_WINDOW = 200_000;
@@ -23,45 +24,20 @@ export const CONTEXT_WINDOWS: Readonly<Record<string, number>> = Object.freeze({
   'claude-opus-4-1': 200_000,
   'claude-opus-4-5': 200_000,
   'claude-opus-4-6': 1_000_000,
+  // The Claude 5 generation: every model 1M (platform.claude.com model pages, 2026).
+  'claude-sonnet-5': 1_000_000,
+  'claude-sonnet-5-5': 1_000_000,
+  'claude-haiku-5-5': 1_000_000,
+  'claude-opus-5': 1_000_000,
+  'claude-opus-5-5': 1_000_000,
+  'claude-fable-5': 1_000_000,
+  'claude-fable-5-1': 1_000_000,
+  'claude-mythos-5': 1_000_000,
+  'claude-mythos-5-1': 1_000_000,
 });
 
 // Claude Code's model aliases: Claude models, though their ids do not start with `claude`.
 const CLAUDE_CODE_ALIASES: ReadonlySet<string> = new Set(['sonnet', 'opus', 'haiku', 'opusplan']);
-
-const EXTENDED_SUFFIX = '[1m]';
-
-interface ParsedModelId {
-  /** The id reduced to the first-party form: lower case, no provider prefix or version suffix. */
-  readonly base: string;
-  /** True when the id carried `[1m]`. */
-  readonly extended: boolean;
-}
-
-// Brings the spellings of the same model on different platforms to the first-party id:
-// `us.anthropic.claude-sonnet-4-5-20250929-v1:0` (Bedrock), `claude-sonnet-4-5@20250929`
-// (Vertex) and `anthropic/claude-sonnet-4.5` (gateways) all become `claude-sonnet-4-5[-date]`.
-function parseModelId(model: string): ParsedModelId {
-  let id = model.trim().toLowerCase();
-  const extended = id.endsWith(EXTENDED_SUFFIX);
-  if (extended) id = id.slice(0, -EXTENDED_SUFFIX.length);
-  id = id
-    .replace(/^(?:[a-z]{2,7}\.)?anthropic[./]/, '')
-    .replace(/-v\d+(?::\d+)?$/, '')
-    .replace(/@(\d{8})$/, '-$1')
-    .replace(/(\d)\.(\d)/g, '$1-$2');
-  return { base: id, extended };
-}
-
-// Exact id first, then the longest key that is a family prefix of the id (`key-...`).
-function lookUp(table: ReadonlyMap<string, number>, id: string): { key: string; window: number } | undefined {
-  const exact = table.get(id);
-  if (exact !== undefined) return { key: id, window: exact };
-  let best: { key: string; window: number } | undefined;
-  for (const [key, window] of table) {
-    if (id.startsWith(`${key}-`) && (best === undefined || key.length > best.key.length)) best = { key, window };
-  }
-  return best;
-}
 
 function checkWindow(key: string, window: number): number {
   if (!Number.isSafeInteger(window) || window < 1) {
@@ -105,16 +81,16 @@ export function contextWindowFor(model: string, overrides?: Readonly<Record<stri
       const parsed = parseModelId(key);
       if (parsed.extended === extended) sameKind.set(parsed.base, checkWindow(key, window));
     }
-    const overridden = lookUp(sameKind, base);
+    const overridden = lookUpFamily(sameKind, base);
     // An override of a family (`claude-sonnet-4`) gives way to a built-in entry
     // closer to the id (`claude-sonnet-4-5`): it is meant for that family's own ids.
-    const builtIn = extended ? undefined : lookUp(TABLE, base);
-    if (overridden !== undefined && (builtIn === undefined || overridden.key.length >= builtIn.key.length)) return overridden.window;
+    const builtIn = extended ? undefined : lookUpFamily(TABLE, base);
+    if (overridden !== undefined && (builtIn === undefined || overridden.key.length >= builtIn.key.length)) return overridden.value;
   }
 
   if (extended) return EXTENDED_CONTEXT_WINDOW;
-  const known = lookUp(TABLE, base);
-  if (known !== undefined) return known.window;
+  const known = lookUpFamily(TABLE, base);
+  if (known !== undefined) return known.value;
   if (base.startsWith('claude') || CLAUDE_CODE_ALIASES.has(base)) return DEFAULT_CONTEXT_WINDOW;
 
   throw new InvalidArgumentError(

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { SessionView } from '../projections/sessionView.js';
 import { tasksInOrder } from '../projections/sessionView.js';
 import { windowOf, type BudgetSettings } from '../engine/decideBudget.js';
+import { costOfSpend, type ModelPrice } from '../budget/pricing.js';
 import { groupDigits } from '../util/groupDigits.js';
 
 /** A short, readable description of an event's data. */
@@ -70,7 +71,7 @@ export function table(rows: readonly (readonly string[])[]): string {
 }
 
 /** A session view as a readable block of text. */
-export function formatSessionView(view: SessionView, budget?: BudgetSettings): string {
+export function formatSessionView(view: SessionView, budget?: BudgetSettings, prices?: Readonly<Record<string, ModelPrice>>): string {
   const s = view.session;
   const lines = [
     `Session ${s.sessionId}${s.title ? `: ${s.title}` : ''}`,
@@ -105,6 +106,10 @@ export function formatSessionView(view: SessionView, budget?: BudgetSettings): s
       ` (in ${groupDigits(tokens.spend.inputTokens)}, out ${groupDigits(tokens.spend.outputTokens)},` +
       ` cache write ${groupDigits(tokens.spend.cacheCreationInputTokens)}, cache read ${groupDigits(tokens.spend.cacheReadInputTokens)})`,
   );
+  if (tokens.calls > 0) {
+    const { usd, unpriced } = costOfSpend(tokens.byModel, prices);
+    lines.push(`  cost            ${costText(usd, unpriced)}`);
+  }
   if (view.checkpoints.all.length > 0) {
     lines.push('', `Checkpoints (${view.checkpoints.all.length})`);
     for (const c of view.checkpoints.all) {
@@ -114,6 +119,14 @@ export function formatSessionView(view: SessionView, budget?: BudgetSettings): s
   return lines.join('\n');
 }
 
+
+/** US dollars as a person reads them: cents, or four decimals under a dollar. */
+export const usd = (amount: number): string => `$${amount >= 1 ? groupDigits(Math.round(amount * 100) / 100) : amount.toFixed(4)}`;
+
+/** A cost and what it leaves out. */
+function costText(amount: number, unpriced: readonly string[]): string {
+  return `${usd(amount)} at list prices` + (unpriced.length > 0 ? ` (no price known for ${unpriced.join(', ')}: add it under models.prices)` : '');
+}
 
 /** A whole number with thousands separators: 150,000. */
 export const tokens = (n: number): string => groupDigits(n);
@@ -141,6 +154,8 @@ export interface BudgetReportInput {
   level: string | undefined;
   thresholds: { monitor: number; warning: number; emergency: number };
   spend: { inputTokens: number; outputTokens: number; cacheCreationInputTokens: number; cacheReadInputTokens: number; totalTokens: number };
+  costUsd: number;
+  unpricedModels: readonly string[];
   allocation:
     | {
         contextWindow: number;
@@ -178,6 +193,7 @@ export function formatBudgetReport(report: BudgetReportInput): string {
   const s = report.spend;
   lines.push(
     `  spent      ${tokens(s.totalTokens)} (in ${tokens(s.inputTokens)}, out ${tokens(s.outputTokens)}, cache write ${tokens(s.cacheCreationInputTokens)}, cache read ${tokens(s.cacheReadInputTokens)})`,
+    `  cost       ${costText(report.costUsd, report.unpricedModels)}`,
   );
   const a = report.allocation;
   if (a !== undefined) {

@@ -30,6 +30,9 @@ const MODEL_ID_PATTERN = '^\\S{1,200}$';
 /** `store.url`: the full check (a host, a parsable URL) is in the loader. */
 const POSTGRES_URL_PATTERN = '^postgres(ql)?://';
 
+const usdPerMillion = (description: string) =>
+  Type.Number({ minimum: 0, maximum: 10_000, description: `${description} US dollars per million tokens.` });
+
 const thresholdPercent = (description: string, defaultValue: number) =>
   Type.Integer({ minimum: 1, maximum: 100, default: defaultValue, description });
 
@@ -154,6 +157,24 @@ const ModelsSchema = Type.Object(
         default: {},
         description:
           "Context windows by model id, in tokens. These override the engine's built-in table and add models it does not know.",
+      },
+    ),
+    prices: Type.Record(
+      Type.String({ pattern: MODEL_ID_PATTERN }),
+      Type.Object(
+        {
+          input: usdPerMillion('Uncached input.'),
+          output: usdPerMillion('Output.'),
+          cache_write: usdPerMillion('Writing to the prompt cache.'),
+          cache_read: usdPerMillion('Reading from the prompt cache.'),
+        },
+        { additionalProperties: false },
+      ),
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          "Prices by model id (or family, e.g. claude-sonnet-5-5), in US dollars per million tokens. These override the engine's built-in list prices and price models it does not know.",
       },
     ),
   },

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import type { TaskEvent, TaskEventType } from '../../machines/taskLifecycle.js';
 import { computeAllocation, type AllocationReport } from '../budget/allocation.js';
 import { levelOf, type BudgetLevel } from '../budget/thresholds.js';
+import { costOfSpend } from '../budget/pricing.js';
 import { normaliseUsage } from '../budget/usage.js';
 import type { CheckpointDocument } from '../checkpoints/checkpointDocument.js';
 import { isCheckpointNotSavedError } from '../errors.js';
@@ -50,6 +51,10 @@ export interface BudgetReport {
   level: BudgetLevel | undefined;
   thresholds: EngineSettings['budget']['thresholds'];
   spend: SessionView['tokens']['spend'];
+  /** What the spend cost, in US dollars, at the list prices (or the config's); models without a price are left out. */
+  costUsd: number;
+  /** Models whose calls are in the spend but have no price (their cost is not in `costUsd`). */
+  unpricedModels: string[];
   allocation: AllocationReport | undefined;
 }
 
@@ -216,6 +221,10 @@ export function budgetReport(view: SessionView, settings: EngineSettings): Budge
     level: percent === undefined ? undefined : levelOf(percent, settings.budget.thresholds),
     thresholds: settings.budget.thresholds,
     spend: view.tokens.spend,
+    ...(() => {
+      const { usd, unpriced } = costOfSpend(view.tokens.byModel, settings.prices);
+      return { costUsd: usd, unpricedModels: unpriced };
+    })(),
     allocation:
       contextWindow === undefined
         ? undefined

@@ -1,5 +1,6 @@
 import type { MoaiConfig } from '../config/schema.js';
 import { DEFAULT_CONFIG } from '../config/defaultConfig.js';
+import type { ModelPrice } from '../budget/pricing.js';
 import type { BudgetSettings } from './decideBudget.js';
 
 /** The engine's settings, from `.moai/config/config.json` (see the config module for each key). */
@@ -15,6 +16,8 @@ export interface EngineSettings {
   recoveryStrategy: MoaiConfig['session']['recovery_strategy'];
   handoff: { minAvailableTokens: number; compatibleAgents: Readonly<Record<string, readonly string[]>> };
   persistenceEnabled: boolean;
+  /** Price overrides by model id or family (USD per million tokens), over the built-in list prices. */
+  prices: Readonly<Record<string, ModelPrice>>;
 }
 
 /** The engine settings a config gives. */
@@ -43,5 +46,11 @@ export function settingsFromConfig(config: MoaiConfig = DEFAULT_CONFIG): EngineS
       compatibleAgents: session.handoff.compatible_agents,
     },
     persistenceEnabled: session.persistence_enabled,
+    prices: Object.fromEntries(
+      Object.entries(config.models.prices ?? {}).map(([model, p]) => [
+        model,
+        { input: p.input, output: p.output, cacheWrite: p.cache_write, cacheRead: p.cache_read },
+      ]),
+    ),
   };
 }

@@ -99,7 +99,13 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
     session: plain.session,
     tasks: { byId: tasks, order: AppendOnlyList.of(plain.tasks.order) },
     // JSON drops undefined keys; views keep every key.
-    tokens: { ...plain.tokens, model: plain.tokens.model, lastCallAt: plain.tokens.lastCallAt },
+    tokens: {
+      ...plain.tokens,
+      model: plain.tokens.model,
+      lastCallAt: plain.tokens.lastCallAt,
+      // A state written before the spend was split by model: what it had spent is the model's it had then.
+      byModel: plain.tokens.byModel ?? (plain.tokens.spend.totalTokens > 0 ? { [plain.tokens.model ?? plain.session.model]: plain.tokens.spend } : {}),
+    },
     checkpoints: { all: AppendOnlyList.of(plain.checkpoints.all), archived: PersistentSet.of(plain.checkpoints.archived) },
   };
 }

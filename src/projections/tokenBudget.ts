@@ -29,6 +29,8 @@ export interface TokenBudget {
   /** The context in use now: input + cache creation + cache read of the latest main call, or what a compaction left. */
   contextTokens: number;
   spend: TokenSpend;
+  /** The spend split by the model of each call (a session may switch models): what its cost is worked out from. */
+  byModel: Readonly<Record<string, TokenSpend>>;
   reached: ThresholdsReached;
   /** True from an emergency crossing until a compaction is recorded: the policy asks again until one is. */
   compactionPending: boolean;
@@ -39,6 +41,16 @@ export interface TokenBudget {
 }
 
 const NONE_REACHED: ThresholdsReached = Object.freeze({ monitor: false, warning: false, emergency: false });
+const NO_SPEND: TokenSpend = Object.freeze({ inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, totalTokens: 0 });
+
+/** `spend` with one call's tokens added. */
+const plus = (s: TokenSpend, u: { inputTokens: number; outputTokens: number; cacheCreationInputTokens: number; cacheReadInputTokens: number }): TokenSpend => ({
+  inputTokens: s.inputTokens + u.inputTokens,
+  outputTokens: s.outputTokens + u.outputTokens,
+  cacheCreationInputTokens: s.cacheCreationInputTokens + u.cacheCreationInputTokens,
+  cacheReadInputTokens: s.cacheReadInputTokens + u.cacheReadInputTokens,
+  totalTokens: s.totalTokens + u.inputTokens + u.outputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens,
+});
 
 /** The token-budget projection. */
 export const tokenBudgetProjection: Projection<TokenBudget> = {
@@ -46,7 +58,8 @@ export const tokenBudgetProjection: Projection<TokenBudget> = {
   initialState: () => ({
     model: undefined,
     contextTokens: 0,
-    spend: { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0, totalTokens: 0 },
+    spend: NO_SPEND,
+    byModel: {},
     reached: NONE_REACHED,
     compactionPending: false,
     calls: 0,
@@ -56,17 +69,13 @@ export const tokenBudgetProjection: Projection<TokenBudget> = {
     switch (event.type) {
       case 'TokenUsageRecorded': {
         const u = event.data;
-        const s = state.spend;
+        // A copy of the per-model record per call: O(models of the session), a handful.
+        const byModel = { ...state.byModel, [u.model]: plus(state.byModel[u.model] ?? NO_SPEND, u) };
         return {
           model: u.main ? u.model : state.model,
           contextTokens: u.main ? u.inputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens : state.contextTokens,
-          spend: {
-            inputTokens: s.inputTokens + u.inputTokens,
-            outputTokens: s.outputTokens + u.outputTokens,
-            cacheCreationInputTokens: s.cacheCreationInputTokens + u.cacheCreationInputTokens,
-            cacheReadInputTokens: s.cacheReadInputTokens + u.cacheReadInputTokens,
-            totalTokens: s.totalTokens + u.inputTokens + u.outputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens,
-          },
+          spend: plus(state.spend, u),
+          byModel,
           reached: state.reached,
           compactionPending: state.compactionPending,
           calls: state.calls + 1,

@@ -42,7 +42,7 @@ describe('moai-session init and config', () => {
     expect(effective).toEqual({
       ...DEFAULT_CONFIG,
       session: { ...DEFAULT_CONFIG.session, max_parallel_sessions: 5 },
-      models: { context_windows: { 'my-model': 64000 } },
+      models: { context_windows: { 'my-model': 64000 }, prices: {} },
     });
     expect(JSON.parse(schema.stdout)).toEqual(configJsonSchema());
   });

@@ -101,7 +101,7 @@ function sessionRow(engine: Engine, sessionId: string, view: SessionView) {
 async function showSessionState(engine: Engine, options: GlobalOptions, io: CliIo, sessionId: string | true): Promise<number> {
   if (sessionId !== true) {
     const view = await engine.sessionState(sessionId);
-    io.stdout(options.json ? json(sessionViewToJson(view)) : `${formatSessionView(view, engine.settings.budget)}\n`);
+    io.stdout(options.json ? json(sessionViewToJson(view)) : `${formatSessionView(view, engine.settings.budget, engine.settings.prices)}\n`);
     return EXIT.ok;
   }
   const rows = [...(await allSessions(engine))].filter(([, view]) => view.version > 0).map(([id, view]) => sessionRow(engine, id, view));

@@ -99,7 +99,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
         );
         return EXIT.ok;
       }
-      io.stdout(`\n${formatSessionView(view, run.engine.settings.budget)}\n`);
+      io.stdout(`\n${formatSessionView(view, run.engine.settings.budget, run.engine.settings.prices)}\n`);
       const counts = new Map<string, number>();
       let total = 0;
       const recent: string[] = [];

@@ -33,7 +33,7 @@ export async function resumeCommand(options: ResumeCommandOptions, io: CliIo): P
         options,
         io,
         run,
-        [`Resumed session ${sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view, run.engine.settings.budget)],
+        [`Resumed session ${sessionId} as ${view.session.agent} at version ${view.version}.`, '', formatSessionView(view, run.engine.settings.budget, run.engine.settings.prices)],
         { sessionId: sessionId, version: view.version, state: sessionViewToJson(view) },
       );
       return EXIT.ok;

@@ -39,7 +39,8 @@ export async function stateCommand(options: StateCommandOptions, io: CliIo): Pro
     } else {
       // The config's context windows, as the write commands use them (the defaults when the config cannot be loaded).
       const loaded = await loadConfig({ dir: stateFolder(options, io), env: io.env }).catch(() => undefined);
-      io.stdout(`${formatSessionView(view, settingsFromConfig(loaded?.config).budget)}\n`);
+      const settings = settingsFromConfig(loaded?.config);
+      io.stdout(`${formatSessionView(view, settings.budget, settings.prices)}\n`);
     }
     return EXIT.ok;
   } finally {

@@ -17,7 +17,8 @@ export const checkConfigFile: Check = (function () {
   const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
   const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
   const local_2 = /^\S{1,200}$/
-  const local_3 = /^postgres(ql)?:\/\//;
+  const local_3 = /^\S{1,200}$/
+  const local_4 = /^postgres(ql)?:\/\//;
   return function check(value) {
     return (
       (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -70,10 +71,12 @@ export const checkConfigFile: Check = (function () {
       (typeof value['models'] === 'object' && value['models'] !== null && !Array.isArray(value['models'])) &&
       (typeof value['models']['context_windows'] === 'object' && value['models']['context_windows'] !== null && !Array.isArray(value['models']['context_windows']) && !(value['models']['context_windows'] instanceof Date) && !(value['models']['context_windows'] instanceof Uint8Array)) &&
       (Object.entries(value['models']['context_windows']).every(([key, value]) => (local_2.test(key) ? (Number.isInteger(value) && value >= 1000) : false))) &&
-      Object.getOwnPropertyNames(value['models']).length === 1 &&
+      (typeof value['models']['prices'] === 'object' && value['models']['prices'] !== null && !Array.isArray(value['models']['prices']) && !(value['models']['prices'] instanceof Date) && !(value['models']['prices'] instanceof Uint8Array)) &&
+      (Object.entries(value['models']['prices']).every(([key, value]) => (local_3.test(key) ? ((typeof value === 'object' && value !== null && !Array.isArray(value)) && Number.isFinite(value['input']) && value['input'] <= 10000 && value['input'] >= 0 && Number.isFinite(value['output']) && value['output'] <= 10000 && value['output'] >= 0 && Number.isFinite(value['cache_write']) && value['cache_write'] <= 10000 && value['cache_write'] >= 0 && Number.isFinite(value['cache_read']) && value['cache_read'] <= 10000 && value['cache_read'] >= 0 && Object.getOwnPropertyNames(value).length === 4) : false))) &&
+      Object.getOwnPropertyNames(value['models']).length === 2 &&
       (typeof value['store'] === 'object' && value['store'] !== null && !Array.isArray(value['store'])) &&
       (((value['store']['kind'] === 'file')) || ((value['store']['kind'] === 'postgres'))) &&
-      (value['store']['url'] !== undefined ? ((typeof value['store']['url'] === 'string') && local_3.test(value['store']['url'])) : true) &&
+      (value['store']['url'] !== undefined ? ((typeof value['store']['url'] === 'string') && local_4.test(value['store']['url'])) : true) &&
       (((value['store']['durability'] === 'always')) || ((value['store']['durability'] === 'batch')) || ((value['store']['durability'] === 'none'))) &&
       Number.isInteger(value['store']['lock_wait_ms']) &&
       value['store']['lock_wait_ms'] <= 600000 &&
@@ -323,6 +326,7 @@ export function configFileSchema(): JsonSchema {
         "type": "object",
         "required": [
           "context_windows",
+          "prices",
         ],
         "properties": {
           "context_windows": {
@@ -336,6 +340,56 @@ export function configFileSchema(): JsonSchema {
                 "description": "The context window of this model, in tokens.",
                 "type": "integer",
                 [Symbol.for("TypeBox.Kind")]: "Integer",
+              },
+            },
+            [Symbol.for("TypeBox.Kind")]: "Record",
+          },
+          "prices": {
+            "additionalProperties": false,
+            "default": {},
+            "description": "Prices by model id (or family, e.g. claude-sonnet-5-5), in US dollars per million tokens. These override the engine's built-in list prices and price models it does not know.",
+            "type": "object",
+            "patternProperties": {
+              "^\\S{1,200}$": {
+                "additionalProperties": false,
+                "type": "object",
+                "required": [
+                  "input",
+                  "output",
+                  "cache_write",
+                  "cache_read",
+                ],
+                "properties": {
+                  "input": {
+                    "minimum": 0,
+                    "maximum": 10000,
+                    "description": "Uncached input. US dollars per million tokens.",
+                    "type": "number",
+                    [Symbol.for("TypeBox.Kind")]: "Number",
+                  },
+                  "output": {
+                    "minimum": 0,
+                    "maximum": 10000,
+                    "description": "Output. US dollars per million tokens.",
+                    "type": "number",
+                    [Symbol.for("TypeBox.Kind")]: "Number",
+                  },
+                  "cache_write": {
+                    "minimum": 0,
+                    "maximum": 10000,
+                    "description": "Writing to the prompt cache. US dollars per million tokens.",
+                    "type": "number",
+                    [Symbol.for("TypeBox.Kind")]: "Number",
+                  },
+                  "cache_read": {
+                    "minimum": 0,
+                    "maximum": 10000,
+                    "description": "Reading from the prompt cache. US dollars per million tokens.",
+                    "type": "number",
+                    [Symbol.for("TypeBox.Kind")]: "Number",
+                  },
+                },
+                [Symbol.for("TypeBox.Kind")]: "Object",
               },
             },
             [Symbol.for("TypeBox.Kind")]: "Record",
@@ -445,6 +499,7 @@ export const DEFAULT_CONFIG_DATA: MoaiConfig = {
   },
   "models": {
     "context_windows": {},
+    "prices": {},
   },
   "store": {
     "kind": "file",
