@@ -80,7 +80,11 @@ const { summariseTranscriptSessions } = await import(${JSON.stringify(moduleUrl)
 const summaries = await summariseTranscriptSessions(${JSON.stringify(files)});
 const totals = { input: 0, output: 0, cacheCreation: 0, cacheRead: 0 };
 for (const s of summaries) for (const k of Object.keys(totals)) totals[k] += s.tokens[k];
-process.stdout.write(JSON.stringify({ totals, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+// VmHWM, the peak RSS of this process's memory alone: getrusage's maxrss keeps, across exec, the parent's.
+const status = (await import('node:fs')).readFileSync('/proc/self/status', 'utf8');
+const hwm = /VmHWM:\\s+(\\d+) kB/.exec(status);
+const maxRssMB = (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
+process.stdout.write(JSON.stringify({ totals, maxRssMB }));
 `;
 
 function runOurs(moduleUrl: string, files: string[]): Run {
