@@ -6,6 +6,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Reads all of standard input (for `-` file arguments); the process's stdin when absent. */
   readStdin?: () => Promise<string>;
+  /** Aborted when the user interrupts (Ctrl-C): a command that follows the log stops then. */
+  signal?: AbortSignal;
 }
 
 /** The options every command takes. */
@@ -25,7 +27,15 @@ export const processIo = (): CliIo => ({
   cwd: process.cwd(),
   env: process.env,
   readStdin: readProcessStdin,
+  signal: interrupted(),
 });
+
+/** A signal aborted by the first SIGINT or SIGTERM (a second one ends the process as usual). */
+function interrupted(): AbortSignal {
+  const controller = new AbortController();
+  for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => controller.abort());
+  return controller.signal;
+}
 
 /** All of the process's standard input, as UTF-8 text. */
 export async function readProcessStdin(): Promise<string> {

@@ -33,6 +33,19 @@ function sessionFirst(command: Commander.Command, typed: readonly (string | unde
   return given.length > required ? given : [undefined, ...given];
 }
 
+/** This package's version, from the package.json above this module (src/ or dist/src/). */
+function packageVersion(): string {
+  for (let url = new URL('../../package.json', import.meta.url); ; url = new URL('../../package.json', url)) {
+    try {
+      const manifest = requireCommonJs(url.pathname) as { name?: string; version?: string };
+      if (manifest.name === 'moai-session' && manifest.version !== undefined) return manifest.version;
+    } catch {
+      // not here: one folder up
+    }
+    if (url.pathname === '/package.json') return 'unknown';
+  }
+}
+
 /** Global options that take a value: the command's name is the first word after them. */
 const GLOBALS_WITH_VALUES = new Set(['--dir', '--wait']);
 
@@ -70,6 +83,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .addHelpText('after', EXIT_CODES_HELP);
+  // Read from package.json only when asked: every other command starts without it.
+  if (argv.includes('--version') || argv.includes('-V')) program.version(packageVersion(), '-V, --version', 'print the version');
 
   const globals = (command: Commander.Command): GlobalOptions => command.optsWithGlobals<GlobalOptions>();
   const run = (work: () => Promise<number>) => async () => {
@@ -97,9 +112,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .description('print the log, one event a line')
         .option('--session <id>', 'only this session')
         .option('--from <n>', 'start at this position (or version, with --session)')
+        .option('--follow', 'then print new events as they are appended, until interrupted (Ctrl-C)', false)
         .action(function (this: Commander.Command) {
-          const options = { ...globals(this), ...this.opts<{ session?: string; from?: string }>() };
+          const options = { ...globals(this), ...this.opts<{ session?: string; from?: string; follow: boolean }>() };
           return run(async () => (await import('./commands/events.js')).eventsCommand(options, io))();
+        });
+    },
+    sessions: () => {
+      program
+        .command('sessions')
+        .alias('ls')
+        .description('every session: status, agent, model, open tasks, context in use, cost, last activity (* marks the current one)')
+        .action(function (this: Commander.Command) {
+          return run(async () => (await import('./commands/sessions.js')).sessionsCommand(globals(this), io))();
         });
     },
     state: () => {
@@ -187,6 +212,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     },
     task: () => {
       const task = program.command('task').description("a session's tasks");
+      task
+        .command('list')
+        .description("a session's tasks, in the order they were added")
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .option('--state <state>', 'only the tasks in this state')
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
+          const options = { ...globals(this), ...this.opts<{ state?: string }>(), sessionId };
+          return run(async () => (await import('./commands/sessions.js')).taskListCommand(options, io))();
+        });
       task
         .command('add')
         .description('add a task, in pending')
@@ -367,7 +401,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         });
     },
   };
-  const named = commandName(argv);
+  const typed = commandName(argv);
+  const named = typed === 'ls' ? 'sessions' : typed;
   if (named !== undefined && Object.hasOwn(define, named)) define[named]!();
   else for (const definition of Object.values(define)) definition();
 

@@ -1,5 +1,6 @@
 import { checkId } from '../../validation/ids.js';
-import { sessionStream } from '../../events/envelope.js';
+import { sessionStream, type StoredEvent } from '../../events/envelope.js';
+import type { EventStore } from '../../store/eventStore.js';
 import { formatEventLine } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
@@ -11,6 +12,8 @@ export interface EventsCommandOptions extends GlobalOptions {
   session?: string;
   /** A position (whole log) or a version (with `session`), as typed. */
   from?: string;
+  /** Go on printing new events as they are appended, until `io.signal` aborts. */
+  follow?: boolean;
 }
 
 /** `moai-session events`: the log, one event a line (or one JSON envelope a line with --json). */
@@ -18,16 +21,20 @@ export async function eventsCommand(options: EventsCommandOptions, io: CliIo): P
   const from = parsePositiveInteger('--from', options.from) ?? 1;
   const store = await openLogForReading(options, io);
   try {
-    let events: AsyncIterable<import('../../events/envelope.js').StoredEvent>;
+    // Following goes on from what was read: from the head as it was, or the last event printed, whichever is later.
+    let last = options.follow === true ? await store.headPosition() : 0;
+    let events: AsyncIterable<StoredEvent>;
+    let stream: string | undefined;
     if (options.session !== undefined) {
       checkId('session', options.session);
-      const stream = sessionStream(await sessionToRead(store, options, io, options.session));
+      stream = sessionStream(await sessionToRead(store, options, io, options.session));
       events = store.readStream(stream, { fromVersion: from });
     } else {
       events = store.readAll({ fromPosition: from });
     }
     let lines: string[] = [];
     for await (const event of events) {
+      last = Math.max(last, event.position);
       lines.push(options.json ? JSON.stringify(event) : formatEventLine(event));
       if (lines.length >= 1000) {
         io.stdout(`${lines.join('\n')}\n`);
@@ -35,8 +42,30 @@ export async function eventsCommand(options: EventsCommandOptions, io: CliIo): P
       }
     }
     if (lines.length > 0) io.stdout(`${lines.join('\n')}\n`);
+    if (options.follow === true) await follow(store, stream, last + 1, io, options.json);
     return EXIT.ok;
   } finally {
     await store.close();
   }
+}
+
+/**
+ * Print the events appended after `fromPosition` (of one stream, or all), as another
+ * process appends them, until the user interrupts: the store follows its
+ * writer live (a read-only store looks for new appends every 200 ms).
+ */
+async function follow(store: EventStore, stream: string | undefined, fromPosition: number, io: CliIo, json: boolean): Promise<void> {
+  const signal = io.signal;
+  if (signal?.aborted === true) return;
+  await new Promise<void>((resolve, reject) => {
+    const subscription = store.subscribe({ fromPosition, ...(stream === undefined ? {} : { stream }) }).subscribe({
+      next: (event) => io.stdout(`${json ? JSON.stringify(event) : formatEventLine(event)}\n`),
+      error: reject,
+      complete: resolve,
+    });
+    signal?.addEventListener('abort', () => {
+      subscription.unsubscribe();
+      resolve();
+    });
+  });
 }
