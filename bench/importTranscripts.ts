@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -59,12 +59,18 @@ async function writeFolder(): Promise<{ config: string; files: string[]; bigFile
   return { config, files, bigFile };
 }
 
-/** The compiled transcript module: the package build's (npm run bench builds first), else compiled here into `scratch`. */
+/**
+ * The compiled transcript module: MOAI_TRANSCRIPT_MODULE when set; else the
+ * package build's (npm run bench builds first) unless a source is newer; else
+ * the module compiled here into `scratch`.
+ */
 function compiledModule(scratch: string): string {
   const built = join(root, 'dist', 'src', 'integrations', 'claude-code', 'transcript', 'index.js');
   const override = process.env.MOAI_TRANSCRIPT_MODULE;
   if (override !== undefined) return override;
-  if (existsSync(built)) return built;
+  const sources = join(root, 'src', 'integrations', 'claude-code', 'transcript');
+  const newest = Math.max(...readdirSync(sources).map((name) => statSync(join(sources, name)).mtimeMs));
+  if (existsSync(built) && statSync(built).mtimeMs >= newest) return built;
   const out = join(scratch, 'compiled');
   execFileSync(
     process.execPath,
