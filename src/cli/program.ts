@@ -265,7 +265,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .option('--output <n>', 'output_tokens')
         .option('--cache-creation <n>', 'cache_creation_input_tokens (default 0)')
         .option('--cache-read <n>', 'cache_read_input_tokens (default 0)')
-        .option('--usage-json <json>', "the Messages API's usage object, instead of the counts")
+        .option('--usage-json <json>', "instead of the counts: the API's usage object, a whole Messages API response or a Claude Code transcript line; - reads standard input")
         .option('--model <model>', "the model that spent them (default: the session's)")
         .option('--sidechain', 'a subagent call: it spends without filling the main context')
         .option('--agent <agent>', 'the agent that made the call')

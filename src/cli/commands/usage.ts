@@ -1,7 +1,7 @@
 import { windowOf } from '../../engine/decideBudget.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import { percent, tokens } from '../format.js';
-import type { CliIo, GlobalOptions } from '../io.js';
+import { readProcessStdin, type CliIo, type GlobalOptions } from '../io.js';
 import { printWrite } from '../output.js';
 import { parseJsonArgument, parseTokenCount } from '../parse.js';
 import { sessionOf, withEngine } from '../stateFolder.js';
@@ -14,7 +14,11 @@ export interface UsageCommandOptions extends GlobalOptions {
   output?: string;
   cacheCreation?: string;
   cacheRead?: string;
-  /** The Messages API's `usage` object as JSON, instead of the four counts. */
+  /**
+   * As JSON, instead of the four counts: the Messages API's `usage` object, a
+   * whole Messages API response, or a Claude Code transcript line (its
+   * `message.usage`); `-` reads it from standard input.
+   */
   usageJson?: string;
   /** The model that spent the tokens; defaults to the session's. */
   model?: string;
@@ -23,14 +27,32 @@ export interface UsageCommandOptions extends GlobalOptions {
   agent?: string;
 }
 
-/** The API `usage` object the options give, or an error naming the option that is wrong or missing. */
-export function usageFromOptions(options: UsageCommandOptions): unknown {
+/** One call's usage as the options give it, and what the JSON said of the call besides. */
+export interface UsageInput {
+  /** The API `usage` object. */
+  usage: unknown;
+  /** The model the response or transcript line names. */
+  model?: string;
+  /** The request or message id the response or transcript line carries. */
+  requestId?: string;
+  /** A transcript line's `isSidechain`. */
+  sidechain?: boolean;
+}
+
+/**
+ * The usage the options give: `--input`/`--output` and the cache counts, or
+ * `--usage-json` (from standard input when it is `-`) holding the `usage`
+ * object, a whole Messages API response, or a Claude Code transcript line.
+ * An error names the option that is wrong or missing.
+ */
+export async function usageFromOptions(options: UsageCommandOptions, io: CliIo): Promise<UsageInput> {
   const counts = [options.input, options.output, options.cacheCreation, options.cacheRead];
   if (options.usageJson !== undefined) {
     if (counts.some((count) => count !== undefined)) {
       throw new CliUsageError('Give either --usage-json or --input and --output (with the cache counts), not both.');
     }
-    return parseJsonArgument('--usage-json', options.usageJson);
+    const text = options.usageJson === '-' ? await (io.readStdin ?? readProcessStdin)() : options.usageJson;
+    return usageOfJson(parseJsonArgument(options.usageJson === '-' ? '--usage-json (standard input)' : '--usage-json', text.trim()));
   }
   const input = parseTokenCount('--input', options.input);
   const output = parseTokenCount('--output', options.output);
@@ -42,11 +64,38 @@ export function usageFromOptions(options: UsageCommandOptions): unknown {
     );
   }
   return {
-    input_tokens: input,
-    output_tokens: output,
-    cache_creation_input_tokens: cacheCreation,
-    cache_read_input_tokens: cacheRead,
+    usage: {
+      input_tokens: input,
+      output_tokens: output,
+      cache_creation_input_tokens: cacheCreation,
+      cache_read_input_tokens: cacheRead,
+    },
   };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const stringOf = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/** What a usage JSON is: a transcript line (`message.usage`), a Messages API response (`usage`), or the usage object itself. */
+function usageOfJson(value: unknown): UsageInput {
+  if (isObject(value) && isObject(value.message) && isObject(value.message.usage)) {
+    const input: UsageInput = { usage: value.message.usage };
+    const model = stringOf(value.message.model);
+    const requestId = stringOf(value.requestId) ?? stringOf(value.message.id);
+    if (model !== undefined) input.model = model;
+    if (requestId !== undefined) input.requestId = requestId;
+    if (typeof value.isSidechain === 'boolean') input.sidechain = value.isSidechain;
+    return input;
+  }
+  if (isObject(value) && isObject(value.usage)) {
+    const input: UsageInput = { usage: value.usage };
+    const model = stringOf(value.model);
+    const requestId = stringOf(value.id);
+    if (model !== undefined) input.model = model;
+    if (requestId !== undefined) input.requestId = requestId;
+    return input;
+  }
+  return { usage: value };
 }
 
 /**
@@ -55,16 +104,19 @@ export function usageFromOptions(options: UsageCommandOptions): unknown {
  * token_warning, a checkpoint); each of those events is printed.
  */
 export async function usageCommand(options: UsageCommandOptions, io: CliIo): Promise<number> {
-  const usage = usageFromOptions(options);
+  const given = await usageFromOptions(options, io);
+  const model = options.model ?? given.model;
+  const sidechain = options.sidechain === true || given.sidechain === true;
   return withEngine(
     options,
     io,
     async (run) => {
       const sessionId = await sessionOf(run, options.sessionId);
       const session = await run.engine.openSession(sessionId);
-      await session.recordUsage(usage, {
-        main: options.sidechain !== true,
-        ...(options.model === undefined ? {} : { model: options.model }),
+      await session.recordUsage(given.usage, {
+        main: !sidechain,
+        ...(model === undefined ? {} : { model }),
+        ...(given.requestId === undefined ? {} : { requestId: given.requestId }),
         ...(options.agent === undefined ? {} : { agent: options.agent }),
       });
       const budget = session.budget();
@@ -75,7 +127,7 @@ export async function usageCommand(options: UsageCommandOptions, io: CliIo): Pro
         options,
         io,
         run,
-        `Recorded ${options.sidechain === true ? 'sidechain ' : ''}usage in session ${sessionId}` +
+        `Recorded ${sidechain ? 'sidechain ' : ''}usage in session ${sessionId}` +
           (u === undefined
             ? ''
             : ` (in ${tokens(u.inputTokens)}, out ${tokens(u.outputTokens)}, cache write ${tokens(u.cacheCreationInputTokens)}, cache read ${tokens(u.cacheReadInputTokens)})`) +
