@@ -62,6 +62,15 @@ export interface EngineOptions {
    * `false`: none.
    */
   snapshots?: ViewSnapshots | false;
+  /**
+   * Keep the memory files under `<dir>/sessions/` in step with the log while
+   * the engine runs (debounced, never on the append path) and when it closes,
+   * so `moai-session debug --check-memory-sync` passes after an app ran.
+   * Defaults to `session.persistence_enabled` for an engine that opens the
+   * store of its state folder (off for one given a store). The state-folder runtime (and so the CLI)
+   * turns it off: it rebuilds the files itself after each command.
+   */
+  memoryFiles?: boolean;
   /** Called with each budget event (threshold crossed or cleared, compaction), as `budget$` emits it. */
   onBudgetEvent?: (event: BudgetEvent) => void;
   /**
@@ -259,6 +268,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const isBudgetEvent = (event: StoredEvent): event is BudgetEvent =>
     event.type === 'BudgetThresholdCrossed' || event.type === 'BudgetThresholdCleared' || event.type === 'ContextCompacted';
   const budgetCallback = options.onBudgetEvent === undefined ? undefined : followStore(isBudgetEvent).subscribe(options.onBudgetEvent);
+  // Started once the engine exists (below): it folds the log and follows the engine.
+  let memorySync: { close(): Promise<void> } | undefined;
 
   const knownSessionIds = async (): Promise<string[]> =>
     (await store.listStreams()).map((s) => sessionIdOfStream(s.stream)).filter((id): id is string => id !== undefined);
@@ -559,6 +570,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       // Commands already queued on a session (and their policies) finish first.
       await Promise.all([...runners.values()].map((runner) => runner.idle()));
       await admissions;
+      // The memory files' last write sees every command's events.
+      if (memorySync !== undefined) {
+        await memorySync.close().catch((error: unknown) =>
+          warn({ code: 'MEMORY_FILES_FAILED', message: `The memory files could not be brought in line with the log: ${(error as Error).message}` }),
+        );
+      }
       closed = true;
       if (snapshots !== undefined) await saveSnapshots(snapshots);
       budgetCallback?.unsubscribe();
@@ -570,6 +587,20 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       if (ownsStore) await store.close();
     },
   };
+  if (dir !== undefined && (options.memoryFiles ?? (options.store === undefined && settings.persistenceEnabled))) {
+    try {
+      const { createMemorySync } = await import('../memory/memorySync.js');
+      memorySync = await createMemorySync(engine, {
+        dir,
+        contextWindows: settings.budget.contextWindows,
+        onError: (error) =>
+          warn({ code: 'MEMORY_FILES_FAILED', message: `The memory files could not be brought in line with the log: ${(error as Error).message}` }),
+      });
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+  }
   return engine;
 }
 

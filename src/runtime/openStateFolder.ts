@@ -107,7 +107,8 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
     else await refuseNonFolder(dir);
     // The config as this environment gives it (MOAI_STORE_URL included), not the process's.
     const config = engineOptions.config ?? (await loadConfig({ dir, env: env ?? process.env })).config;
-    engine = await createEngine({ ...engineOptions, config, dir, onWarning, onAppend: (events) => appended.push(...events) });
+    // The folder's memory files are rebuilt by settle(), from one read of the log: not also live by the engine.
+    engine = await createEngine({ ...engineOptions, config, dir, memoryFiles: false, onWarning, onAppend: (events) => appended.push(...events) });
   }
   const close = async (): Promise<void> => {
     try {
