@@ -297,6 +297,26 @@ describe('the task tools', () => {
   });
 });
 
+describe('1.0.x summary lines', () => {
+  it('give the session its title when their leaf is a record of the session, not when it is another session\'s', async () => {
+    const file = tempFile(
+      'titled.jsonl',
+      [
+        '{"type":"summary","summary":"Leaked from another session","leafUuid":"not-in-this-file"}',
+        '{"type":"summary","summary":"Fix the parser","leafUuid":"u-1"}',
+        assistantLine({ id: 'msg_1', requestId: 'req_1', uuid: 'u-1' }),
+      ].join('\n') + '\n',
+    );
+    const records = [...scanTranscriptSync(file)];
+    expect(records.filter((record) => record.kind === 'summary').map((record) => record.kind === 'summary' && [record.line, record.summary, record.leafUuid])).toEqual([
+      [1, 'Leaked from another session', 'not-in-this-file'],
+      [2, 'Fix the parser', 'u-1'],
+    ]);
+    expect(checkpointOf(records) && records.at(-1)).toMatchObject({ summaryLeavesFound: ['u-1'] });
+    expect((await summariseTranscripts([file], { threads: 1 })).title).toBe('Fix the parser');
+  });
+});
+
 describe('the same API call twice', () => {
   it('is counted once, the main chain\'s line kept over a sidechain replay of equal counts', async () => {
     const main = assistantLine({ id: 'msg_same', requestId: 'req_same', uuid: 'main-1' });

@@ -73,7 +73,7 @@ export interface SkippedLineSummary {
 export interface TranscriptSummary {
   sessionId?: string;
   files: string[];
-  /** API calls in every file, each once. */
+  /** API calls in every file, each once (Claude Code's own `<synthetic>` messages, written for errors and interruptions, are none). */
   apiCalls: number;
   tokens: TokenCounts;
   /** The same sums by model, for pricing. */
