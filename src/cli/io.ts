@@ -20,21 +20,36 @@ export interface GlobalOptions {
   wait?: string;
 }
 
-/** The real process's IO. */
-export const processIo = (): CliIo => ({
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  cwd: process.cwd(),
-  env: process.env,
-  readStdin: readProcessStdin,
-  signal: interrupted(),
-});
-
-/** A signal aborted by the first SIGINT or SIGTERM (a second one ends the process as usual). */
-function interrupted(): AbortSignal {
+/**
+ * The real process's IO. A reader that goes away (`moai-session events |
+ * head`) is not an error of ours: once standard output is closed, what is
+ * written to it is dropped and `signal` is aborted, so a reading command
+ * stops early while a write command still finishes its work and its memory
+ * files (its events are in the log either way).
+ */
+export function processIo(): CliIo {
   const controller = new AbortController();
+  let stdoutClosed = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutClosed = true;
+    controller.abort();
+  });
+  process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  // The first SIGINT or SIGTERM asks the command to stop; a second one ends the process as usual.
   for (const name of ['SIGINT', 'SIGTERM'] as const) process.once(name, () => controller.abort());
-  return controller.signal;
+  return {
+    stdout: (text) => {
+      if (!stdoutClosed) process.stdout.write(text);
+    },
+    stderr: (text) => process.stderr.write(text),
+    cwd: process.cwd(),
+    env: process.env,
+    readStdin: readProcessStdin,
+    signal: controller.signal,
+  };
 }
 
 /** All of the process's standard input, as UTF-8 text. */

@@ -82,6 +82,27 @@ describe('the moai-session binary', () => {
     expect(result).toMatchObject({ code: 0, signal: null, stderr: '' });
   });
 
+  it('finishes a write command and its memory files when the reader of its output goes away early', async () => {
+    const cwd = await tempDir('moai-cli-e2e-');
+    expect((await runInProcess(['start', '--agent', 'a', '--model', 'claude-sonnet-4-5', '--session', 's'], cwd)).code).toBe(0);
+    // The reader is gone before the command writes a byte.
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
+      const child = spawn(process.execPath, [BINARY, 'task', 'add', 's', 't', '--title', 'Written with nobody reading'], {
+        cwd,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout.destroy();
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(result).toMatchObject({ code: 0, stderr: '' });
+    expect((await runInProcess(['task', 'list', 's'], cwd)).stdout).toContain('Written with nobody reading');
+    const check = await runInProcess(['debug', '--check-memory-sync'], cwd);
+    expect(check.code).toBe(0);
+  });
+
   it('reads a package from standard input through a real pipe, in more than one chunk', async () => {
     const cwd = await tempDir('moai-cli-e2e-');
     expect((await runInProcess(['start', '--agent', 'spec-writer', '--model', 'claude-sonnet-4-5', '--session', 's'], cwd)).code).toBe(0);

@@ -34,6 +34,7 @@ export async function eventsCommand(options: EventsCommandOptions, io: CliIo): P
     }
     let lines: string[] = [];
     for await (const event of events) {
+      if (io.signal?.aborted === true) break; // the reader went away, or the user interrupted
       last = Math.max(last, event.position);
       lines.push(options.json ? JSON.stringify(event) : formatEventLine(event));
       if (lines.length >= 1000) {
