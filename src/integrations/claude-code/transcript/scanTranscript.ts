@@ -31,7 +31,11 @@ export function agentIdOfFile(path: string): string | undefined {
  * that matter: API calls, compactions, task and subagent tool calls and their
  * results, session facts, skipped lines; the last record is always `end`,
  * with the checkpoint to resume from. Memory stays flat whatever the file's
- * size; a malformed line is reported and the scan goes on.
+ * size; a malformed line is reported and the scan goes on. The lines that
+ * carry records are checked whole (JSON.parse); the others (hook and bash
+ * progress, ordinary tool results: most of a file) are classified by their
+ * first bytes and checked only for being one `{…}` object per line, so a
+ * damaged line among those is reported only when its ends show it.
  *
  * @example
  * for await (const record of scanTranscript(path)) {
