@@ -133,7 +133,14 @@ const SessionSchema = Type.Object(
       minimum: 1,
       default: 3,
       description:
-        'The most sessions that may be active at once; starting one more is refused. Enforced by each engine (one process writes a log at a time).',
+        'The most sessions that may be active at once; starting or forking one more is refused. A session idle for session.idle_session_minutes no longer counts. Enforced by each engine (one process writes a log at a time).',
+    }),
+    idle_session_minutes: Type.Integer({
+      minimum: 1,
+      maximum: 525_600,
+      default: 120,
+      description:
+        'A session with no event for this many minutes stops counting toward max_parallel_sessions (an app that never ended its session does not lock the next run out). It stays active: resume it to go on, or end it.',
     }),
     handoff: HandoffSchema,
     checkpoint_retention_days: Type.Integer({

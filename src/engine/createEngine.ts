@@ -23,6 +23,7 @@ import { recoverSession, type RecoverOptions, type RecoveryReport } from './reco
 import { replay, type ReplayOptions, type ReplayReport } from './replay.js';
 import { createSessionHandle, type SessionHandle } from './sessionHandle.js';
 import { settingsFromConfig, type EngineSettings } from './settings.js';
+import { plural } from '../util/plural.js';
 import { checkId } from '../validation/ids.js';
 import { transitionTableFor } from './transitionTable.js';
 
@@ -337,8 +338,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     );
   };
 
-  const activeSessionIds = async (): Promise<string[]> => {
-    const active: string[] = [];
+  /** The sessions not ended, with the time of each one's last event (undefined when it cannot be read). */
+  const activeSessions = async (): Promise<{ sessionId: string; lastAt: string | undefined }[]> => {
+    const active: { sessionId: string; lastAt: string | undefined }[] = [];
     for (const info of await store.listStreams()) {
       const sessionId = sessionIdOfStream(info.stream);
       if (sessionId === undefined) continue;
@@ -347,20 +349,24 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       // not this question's to report: count the session as active and let
       // whoever reads it say what is wrong.
       let ended = false;
+      let lastAt: string | undefined;
       try {
         for (let version = info.version; version >= 1; version--) {
-          const type = (await eventAt(store, info.stream, version))?.type;
-          if (type === 'CheckpointArchived') continue;
-          ended = type === 'SessionEnded';
+          const event = await eventAt(store, info.stream, version);
+          if (event?.type === 'CheckpointArchived') continue; // housekeeping, not the session's own activity
+          lastAt = event?.meta.at;
+          ended = event?.type === 'SessionEnded';
           break;
         }
       } catch {
         ended = false;
       }
-      if (!ended) active.push(sessionId);
+      if (!ended) active.push({ sessionId, lastAt });
     }
     return active;
   };
+
+  const activeSessionIds = async (): Promise<string[]> => (await activeSessions()).map((s) => s.sessionId);
 
   // Starting and forking count the active sessions, then add one: one at a time.
   let admissions: Promise<unknown> = Promise.resolve();
@@ -370,12 +376,24 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     return result;
   };
 
+  /**
+   * Room for one more active session. Sessions idle past
+   * `session.idle_session_minutes` do not count (an app that never ended its
+   * session does not lock the next run out); the refusal names the ones that
+   * do, how long each has been idle, and the ways out.
+   */
   const checkRoomForOneMore = async (): Promise<void> => {
-    const active = await activeSessionIds();
-    if (active.length >= settings.maxParallelSessions) {
+    const now = context.now().getTime();
+    const idleMs = settings.idleSessionMinutes * 60_000;
+    const counting = (await activeSessions()).filter((s) => s.lastAt === undefined || now - Date.parse(s.lastAt) < idleMs);
+    if (counting.length >= settings.maxParallelSessions) {
+      const idleFor = (lastAt: string | undefined): string =>
+        lastAt === undefined ? 'unreadable' : `idle ${Math.max(0, Math.round((now - Date.parse(lastAt)) / 60_000))} min`;
       throw new CommandRejectedError(
-        `${active.length} sessions are active (${active.join(', ')}), the most session.max_parallel_sessions allows: ` +
-          'end one first, or raise the limit in .moai/config/config.json.',
+        `${plural(counting.length, 'session')} ${counting.length === 1 ? 'is' : 'are'} active ` +
+          `(${counting.map((s) => `${s.sessionId}, ${idleFor(s.lastAt)}`).join('; ')}), ` +
+          `the most session.max_parallel_sessions allows (${settings.maxParallelSessions}). End one (\`moai-session end <id>\`, or session.end() in code), ` +
+          `wait until one has been idle for session.idle_session_minutes (${settings.idleSessionMinutes}), or raise the limit in .moai/config/config.json.`,
       );
     }
   };

@@ -13,6 +13,8 @@ export interface EngineSettings {
   checkpointRetentionDays: number;
   forkingEnabled: boolean;
   maxParallelSessions: number;
+  /** A session with no event for this long stops counting toward `maxParallelSessions`, in minutes. */
+  idleSessionMinutes: number;
   recoveryStrategy: MoaiConfig['session']['recovery_strategy'];
   handoff: { minAvailableTokens: number; compatibleAgents: Readonly<Record<string, readonly string[]>> };
   persistenceEnabled: boolean;
@@ -40,6 +42,7 @@ export function settingsFromConfig(config: MoaiConfig = DEFAULT_CONFIG): EngineS
     checkpointRetentionDays: session.checkpoint_retention_days,
     forkingEnabled: session.forking_enabled,
     maxParallelSessions: session.max_parallel_sessions,
+    idleSessionMinutes: session.idle_session_minutes,
     recoveryStrategy: session.recovery_strategy,
     handoff: {
       minAvailableTokens: session.handoff.min_available_tokens,

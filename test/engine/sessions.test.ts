@@ -36,12 +36,30 @@ describe('sessions', () => {
     const error = await engine.startSession({ sessionId: 'three', agent: 'a', model: 'claude-sonnet-4-5' }).catch((e: unknown) => e);
     expect(isCommandRejectedError(error)).toBe(true);
     expect((error as Error).message).toBe(
-      '2 sessions are active (one, two), the most session.max_parallel_sessions allows: end one first, or raise the limit in .moai/config/config.json.',
+      '2 sessions are active (one, idle 0 min; two, idle 0 min), the most session.max_parallel_sessions allows (2). ' +
+        'End one (`moai-session end <id>`, or session.end() in code), wait until one has been idle for session.idle_session_minutes (120), ' +
+        'or raise the limit in .moai/config/config.json.',
     );
     expect(await engine.store.streamVersion('session-three')).toBe(0);
     await one.end('done');
     await engine.startSession({ sessionId: 'three', agent: 'a', model: 'claude-sonnet-4-5' });
     expect(await engine.activeSessionIds()).toEqual(['two', 'three']);
+  });
+
+  it('stops counting a session idle past idle_session_minutes, which stays active and can be resumed', async () => {
+    let now = Date.parse('2026-01-01T00:00:00.000Z');
+    const engine = await engineWith({ config: configWith({ max_parallel_sessions: 1, idle_session_minutes: 30 }), clock: () => new Date(now) });
+    // An app that never ends its session.
+    await engine.startSession({ sessionId: 'forgotten', agent: 'a', model: 'claude-sonnet-4-5' });
+    now += 29 * 60_000;
+    await expect(engine.startSession({ sessionId: 'next', agent: 'a', model: 'claude-sonnet-4-5' })).rejects.toThrow(
+      '1 session is active (forgotten, idle 29 min)',
+    );
+    now += 2 * 60_000;
+    await engine.startSession({ sessionId: 'next', agent: 'a', model: 'claude-sonnet-4-5' });
+    expect(await engine.activeSessionIds()).toEqual(['forgotten', 'next']);
+    await engine.resumeSession('forgotten');
+    expect((await engine.sessionState('forgotten')).session.resumes).toBe(1);
   });
 
   it('reads its settings from the state folder, and refuses a config with a typo', async () => {

@@ -10,7 +10,7 @@ import { resolveSessionId } from '../../runtime/currentSession.js';
 import { EXIT } from '../exitCodes.js';
 import { percent, table, usd } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
-import { plural } from '../plural.js';
+import { plural } from '../../util/plural.js';
 import { openLogForReading, sessionToRead, stateFolder } from '../stateFolder.js';
 
 /** One session as `moai-session sessions` lists it. */

@@ -59,6 +59,9 @@ export const checkConfigFile: Check = (function () {
       (typeof value['session']['forking_enabled'] === 'boolean') &&
       Number.isInteger(value['session']['max_parallel_sessions']) &&
       value['session']['max_parallel_sessions'] >= 1 &&
+      Number.isInteger(value['session']['idle_session_minutes']) &&
+      value['session']['idle_session_minutes'] <= 525600 &&
+      value['session']['idle_session_minutes'] >= 1 &&
       (typeof value['session']['handoff'] === 'object' && value['session']['handoff'] !== null && !Array.isArray(value['session']['handoff'])) &&
       Number.isInteger(value['session']['handoff']['min_available_tokens']) &&
       value['session']['handoff']['min_available_tokens'] >= 0 &&
@@ -67,7 +70,7 @@ export const checkConfigFile: Check = (function () {
       Object.getOwnPropertyNames(value['session']['handoff']).length === 2 &&
       Number.isInteger(value['session']['checkpoint_retention_days']) &&
       value['session']['checkpoint_retention_days'] >= 1 &&
-      Object.getOwnPropertyNames(value['session']).length === 9 &&
+      Object.getOwnPropertyNames(value['session']).length === 10 &&
       (typeof value['models'] === 'object' && value['models'] !== null && !Array.isArray(value['models'])) &&
       (typeof value['models']['context_windows'] === 'object' && value['models']['context_windows'] !== null && !Array.isArray(value['models']['context_windows']) && !(value['models']['context_windows'] instanceof Date) && !(value['models']['context_windows'] instanceof Uint8Array)) &&
       (Object.entries(value['models']['context_windows']).every(([key, value]) => (local_2.test(key) ? (Number.isInteger(value) && value >= 1000) : false))) &&
@@ -120,6 +123,7 @@ export function configFileSchema(): JsonSchema {
           "context_budget",
           "forking_enabled",
           "max_parallel_sessions",
+          "idle_session_minutes",
           "handoff",
           "checkpoint_retention_days",
         ],
@@ -266,7 +270,15 @@ export function configFileSchema(): JsonSchema {
           "max_parallel_sessions": {
             "minimum": 1,
             "default": 3,
-            "description": "The most sessions that may be active at once; starting one more is refused. Enforced by each engine (one process writes a log at a time).",
+            "description": "The most sessions that may be active at once; starting or forking one more is refused. A session idle for session.idle_session_minutes no longer counts. Enforced by each engine (one process writes a log at a time).",
+            "type": "integer",
+            [Symbol.for("TypeBox.Kind")]: "Integer",
+          },
+          "idle_session_minutes": {
+            "minimum": 1,
+            "maximum": 525600,
+            "default": 120,
+            "description": "A session with no event for this many minutes stops counting toward max_parallel_sessions (an app that never ended its session does not lock the next run out). It stays active: resume it to go on, or end it.",
             "type": "integer",
             [Symbol.for("TypeBox.Kind")]: "Integer",
           },
@@ -491,6 +503,7 @@ export const DEFAULT_CONFIG_DATA: MoaiConfig = {
     },
     "forking_enabled": true,
     "max_parallel_sessions": 3,
+    "idle_session_minutes": 120,
     "handoff": {
       "min_available_tokens": 30000,
       "compatible_agents": {},
