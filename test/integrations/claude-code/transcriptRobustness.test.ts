@@ -2,10 +2,10 @@
 // a last line still being written, a file that grows between reads, record
 // types and fields never seen before, fields missing.
 
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   digestTranscriptSync,
   scanTranscript,
@@ -20,8 +20,12 @@ const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fi
 const MANUAL_COMPACT = join(FIXTURES, 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
 const TOOL_HEAVY = join(FIXTURES, 'spotter-tool-heavy', 'tool_heavy.jsonl');
 
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 const tempFile = (name: string, text: string): string => {
-  const file = join(mkdtempSync(join(tmpdir(), 'moai-transcript-')), name);
+  const dir = mkdtempSync(join(tmpdir(), 'moai-transcript-'));
+  tempDirs.push(dir);
+  const file = join(dir, name);
   writeFileSync(file, text);
   return file;
 };

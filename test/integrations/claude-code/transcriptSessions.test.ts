@@ -3,11 +3,11 @@
 // every core; and the token totals are the ones ccusage counts.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { findSubagentFiles, summariseTranscripts, summariseTranscriptSessions } from '../../../src/integrations/claude-code/transcript/index.js';
 
 const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'claude-code', 'transcripts');
@@ -16,6 +16,14 @@ const TOOL_HEAVY = join(FIXTURES, 'spotter-tool-heavy', 'tool_heavy.jsonl');
 const INLINE_SIDECHAIN = join(FIXTURES, 'ccviewer-inline-sidechain', '5c0375b4-57a5-4f26-b12d-d022ee4e51b7.jsonl');
 
 const SESSION = 'aaaaaaaa-1111-4222-8333-bbbbbbbbbbbb';
+
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+};
 
 /** A subagent's file: the main fixture's assistant lines as a 2.1.x subagent writes them (sidechain, agentId, the parent's session id). */
 function subagentLines(agentId: string, messagePrefix: string): string {
@@ -37,7 +45,7 @@ function subagentLines(agentId: string, messagePrefix: string): string {
 
 /** A projects folder: a main transcript with 2.1.x subagents (one nested deeper, one with a meta file, a compaction run) and 2.0.x siblings. */
 function sessionFolder(): { dir: string; main: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'moai-sessions-'));
+  const dir = tempDir('moai-sessions-');
   const main = join(dir, `${SESSION}.jsonl`);
   writeFileSync(main, readFileSync(TOOL_HEAVY, 'utf8').replaceAll('d6e0bada-1959-4eec-a9d2-0bfade768d8f', SESSION));
   const subagents = join(dir, SESSION, 'subagents');
@@ -121,7 +129,7 @@ const ccusage = ccusageBinary();
 
 describe.skipIf(ccusage === undefined)('the token totals', () => {
   it.each([MANUAL_COMPACT, TOOL_HEAVY, INLINE_SIDECHAIN])('are ccusage@20.0.24\'s on %s', async (fixture) => {
-    const config = mkdtempSync(join(tmpdir(), 'moai-ccusage-'));
+    const config = tempDir('moai-ccusage-');
     mkdirSync(join(config, 'projects', 'fixture'), { recursive: true });
     writeFileSync(join(config, 'projects', 'fixture', fixture.split('/').at(-1)!), readFileSync(fixture));
     // npm unpacks the binary without its execute bit; the package's own launcher sets it the same way.
