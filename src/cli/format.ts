@@ -5,6 +5,7 @@ import { tasksInOrder } from '../projections/sessionView.js';
 import { windowOf, type BudgetSettings } from '../engine/decideBudget.js';
 import { costOfSpend, type ModelPrice } from '../budget/pricing.js';
 import { groupDigits } from '../util/groupDigits.js';
+import { visibleLength } from './colour.js';
 
 /** A short, readable description of an event's data. */
 export function describeEvent(event: StoredEvent): string {
@@ -49,6 +50,15 @@ export function describeEvent(event: StoredEvent): string {
       return `${event.data.recoveryId} ${event.data.step}: ${event.data.detail}`;
     case 'RecoveryCompleted':
       return `${event.data.recoveryId}: ${event.data.summary.replace(/\s*\n\s*/g, ' ')}`;
+    case 'ContextItemRecorded': {
+      const d = event.data;
+      const content = d.text ?? JSON.stringify(d.value) ?? '';
+      return `${d.itemId}${d.tag ? ` (${d.tag})` : ''} ${d.tier}${d.kind ? ` ${d.kind}` : ''}: ${content.length > 60 ? `${content.slice(0, 57)}...` : content}`;
+    }
+    case 'ContextItemUpdated':
+      return `${event.data.itemId}${event.data.tier ? ` -> ${event.data.tier}` : ''}${event.data.reason ? ` (${event.data.reason})` : ''}`;
+    case 'ContextItemDropped':
+      return `${event.data.itemId}${event.data.reason ? ` (${event.data.reason})` : ''}`;
   }
 }
 
@@ -63,11 +73,12 @@ export function formatEventLine(event: StoredEvent): string {
   ].join('  ');
 }
 
-/** Lay out rows as aligned columns. */
+/** Lay out rows as aligned columns (colour codes take no width). */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visibleLength(cell))));
+  const pad = (cell: string, width: number): string => cell + ' '.repeat(Math.max(0, width - visibleLength(cell)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : pad(cell, widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
 /** A session view as a readable block of text. */

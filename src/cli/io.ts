@@ -8,6 +8,8 @@ export interface CliIo {
   readStdin?: () => Promise<string>;
   /** Aborted when the user interrupts (Ctrl-C): a command that follows the log stops then. */
   signal?: AbortSignal;
+  /** True when standard output is a terminal: its output may be coloured (see `colourWanted`). */
+  stdoutIsTerminal?: boolean;
 }
 
 /** The options every command takes. */
@@ -49,6 +51,7 @@ export function processIo(): CliIo {
     env: process.env,
     readStdin: readProcessStdin,
     signal: controller.signal,
+    stdoutIsTerminal: process.stdout.isTTY === true,
   };
 }
 

@@ -80,3 +80,27 @@ describe('moai-session events --follow', () => {
     expect(out.match(/SessionStarted/g)).toHaveLength(1);
   });
 });
+
+describe('colour', () => {
+  it('is used on a terminal and with FORCE_COLOR, never with NO_COLOR or in a pipe, and tables stay aligned', async () => {
+    const cwd = await tempDir('moai-colour-');
+    await runInProcess(start('s'), cwd);
+    await runInProcess(['task', 'add', 't', '--title', 'T'], cwd);
+    const base = { ...process.env };
+    delete base.FORCE_COLOR;
+    delete base.NO_COLOR;
+    const ansi = /\u001b\[/;
+    const run = async (env: NodeJS.ProcessEnv, stdoutIsTerminal: boolean) => {
+      let out = '';
+      await runCli(['ls'], { cwd, env, stdout: (t) => (out += t), stderr: () => {}, stdoutIsTerminal });
+      return out;
+    };
+    const terminal = await run(base, true);
+    expect(terminal).toMatch(ansi);
+    expect(await run({ ...base, NO_COLOR: '1' }, true)).not.toMatch(ansi);
+    expect(await run(base, false)).not.toMatch(ansi);
+    expect(await run({ ...base, FORCE_COLOR: '1' }, false)).toMatch(ansi);
+    // Without its colour codes, the coloured table is the plain one.
+    expect(terminal.replace(/\u001b\[[0-9;]*m/g, '')).toBe(await run(base, false));
+  });
+});

@@ -8,6 +8,7 @@ import { sessionIdOfStream } from '../../events/envelope.js';
 import { tasksInOrder, type SessionView } from '../../projections/sessionView.js';
 import { resolveSessionId } from '../../runtime/currentSession.js';
 import { EXIT } from '../exitCodes.js';
+import { coloursFor, stateColour } from '../colour.js';
 import { percent, table, usd } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { plural } from '../../util/plural.js';
@@ -56,13 +57,14 @@ export async function sessionsCommand(options: GlobalOptions, io: CliIo): Promis
       io.stdout('No sessions yet: start one with `moai-session start --agent A --model M`.\n');
       return EXIT.ok;
     }
+    const colours = coloursFor(io);
     io.stdout(
       `${table([
-        ['', 'session', 'status', 'agent', 'model', 'open tasks', 'context', 'cost', 'last activity'],
+        ['', 'session', 'status', 'agent', 'model', 'open tasks', 'context', 'cost', 'last activity'].map((h) => colours.bold(h)),
         ...rows.map((r) => [
-          r.current ? '*' : '',
-          r.sessionId,
-          r.status,
+          r.current ? colours.bold('*') : '',
+          r.current ? colours.bold(r.sessionId) : r.sessionId,
+          stateColour(colours, r.status),
           r.agent,
           r.model,
           String(r.openTasks),
@@ -115,10 +117,11 @@ export async function taskListCommand(options: TaskListCommandOptions, io: CliIo
     }
     const lines = [`Tasks of session ${sessionId}: ${plural(tasks.length, 'task')}${options.state === undefined ? '' : ` ${options.state}`}.`];
     if (tasks.length > 0) {
+      const colours = coloursFor(io);
       lines.push(
         table([
-          ['  id', 'state', 'phase', 'assignee', 'moves', 'title'],
-          ...tasks.map((t) => [`  ${t.taskId}`, t.state, t.phase ?? '', t.assignee ?? '', String(t.transitions), t.title + (t.lastReason ? ` (${t.lastReason})` : '')]),
+          ['  id', 'state', 'phase', 'assignee', 'moves', 'title'].map((h) => colours.bold(h)),
+          ...tasks.map((t) => [`  ${t.taskId}`, stateColour(colours, t.state), t.phase ?? '', t.assignee ?? '', String(t.transitions), t.title + (t.lastReason ? ` (${t.lastReason})` : '')]),
         ]),
       );
     }
