@@ -16,7 +16,7 @@ import { median, report } from './report.js';
 const COPIES = 50;
 const ROUNDS = 7;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const fixture = join(root, '..', 'shared', 'fixtures', 'claude-code', 'transcripts', 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
+const fixture = join(root, 'test', 'fixtures', 'claude-code', 'transcripts', 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
 const FIXTURE_SESSION = 'ae4a77f8-aedd-4bc1-888f-c94edc91af04';
 
 interface Totals {

@@ -5,6 +5,7 @@ import { benchAppendSingle } from './appendSingle.js';
 import { benchReplay } from './replay.js';
 import { benchResume } from './resume.js';
 import { benchStartup } from './startup.js';
+import { benchImportTranscripts } from './importTranscripts.js';
 import { benchTaskCommands } from './taskCommands.js';
 
 const only = process.argv[2];
@@ -15,6 +16,7 @@ const benches: [string, () => Promise<boolean>][] = [
   ['replay', benchReplay],
   ['resume', benchResume],
   ['startup', benchStartup],
+  ['import-transcripts', benchImportTranscripts],
 ];
 
 console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);

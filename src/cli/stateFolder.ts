@@ -9,6 +9,7 @@ import { resolveStateFolder } from '../runtime/stateFolder.js';
 import type { EventStore } from '../store/eventStore.js';
 import type { CliIo, GlobalOptions } from './io.js';
 import { parseWaitMs } from './parse.js';
+import { plural } from '../util/plural.js';
 
 /** The absolute path of the state folder the options name. */
 export const stateFolder = (options: GlobalOptions, io: CliIo): string => resolveStateFolder(options.dir, io.cwd);
@@ -96,7 +97,7 @@ export async function withEngine<T>(
       const { archived } = await folder.settle({ retention: succeeded });
       if (archived.length > 0) {
         io.stderr(
-          `moai-session: archived ${archived.length} checkpoint(s) older than session.checkpoint_retention_days: ` +
+          `moai-session: archived ${plural(archived.length, 'checkpoint')} older than session.checkpoint_retention_days: ` +
             `${archived.map((a) => `${a.checkpointId} (${a.sessionId})`).join(', ')}.\n`,
         );
       }

@@ -84,7 +84,7 @@ describe('moai-session demo', () => {
     const replay = await runInProcess(['replay'], cwd);
     expect(replay.code).toBe(0);
     // The demo session and its two ended forks of five events each.
-    expect(replay.stdout).toContain('Replayed 132 events of 3 session(s)');
+    expect(replay.stdout).toContain('Replayed 132 events of 3 sessions');
     expect(replay.stdout).toContain('demo-r2-alt: ended at v5');
     expect(replay.stdout).toContain('Every recorded task transition agrees with the task machine.');
     // Each run leaves the memory files as the log gives them.
@@ -122,7 +122,7 @@ describe('moai-session events, state and replay', () => {
     const { cwd } = await handWrittenLog([{ taskId: 't', event: 'COMPLETE', from: 'blocked', to: 'completed' }]);
     const result = await runInProcess(['replay'], cwd);
     expect(result.code).toBe(3);
-    expect(result.stdout).toContain('1 divergence(s)');
+    expect(result.stdout).toContain('1 divergence: the machine');
     expect(result.stdout).toContain(
       'session-h v5 (position 5): task t recorded blocked -COMPLETE-> completed, but the machine does not accept COMPLETE in blocked.',
     );
@@ -321,7 +321,7 @@ describe('bad input', () => {
     await rm(join(cwd, '.moai', 'sessions', 'archive'));
     const archived = await runInProcess(['task', 'add', 'h', 'v', '--title', 'V'], cwd);
     expect(archived.code).toBe(0);
-    expect(archived.stderr).toContain('moai-session: archived 1 checkpoint(s) older than session.checkpoint_retention_days: cp-old (h).');
+    expect(archived.stderr).toContain('moai-session: archived 1 checkpoint older than session.checkpoint_retention_days: cp-old (h).');
   });
 
   it('reads the log whatever state the config is in: the config is the write commands\' to report', async () => {

@@ -10,6 +10,7 @@ import { EXIT } from '../exitCodes.js';
 import { formatEventLine, formatSessionView, tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { withEngine, type EngineRun } from '../stateFolder.js';
+import { plural } from '../../util/plural.js';
 
 /** Options of `moai-session demo`. */
 export interface DemoCommandOptions extends GlobalOptions {
@@ -292,7 +293,7 @@ async function handoffStep(session: SessionHandle, round: number, say: Say): Pro
   });
   say(
     `  requested    ${handoff.handoff_id}: checkpoint ${handoff.recovery_info.checkpoint_id ?? 'none'}, ` +
-      `${tokens(handoff.session_context.tokens_available)} tokens free, ${handoff.task_context.open_tasks.length} open task(s)`,
+      `${tokens(handoff.session_context.tokens_available)} tokens free, ${plural(handoff.task_context.open_tasks.length, 'open task')}`,
   );
   await session.acceptHandoff(handoff.handoff_id, to);
   say(`  accepted     by ${to}, who now works the session`);
@@ -338,7 +339,7 @@ async function recoveryStep(
   const { handle, report } = await run.engine.recover(session.sessionId, { agent });
   say(
     `  recovered    ${report.recoveryId}: ` +
-      (report.checkpointId === undefined ? 'replayed the whole log' : `restored ${report.checkpointId}, replayed ${report.eventsReplayed} event(s) after it`) +
+      (report.checkpointId === undefined ? 'replayed the whole log' : `restored ${report.checkpointId}, replayed ${plural(report.eventsReplayed, 'event')} after it`) +
       `; ${report.recoveredTasks.length > 0 ? `${report.recoveredTasks.join(', ')} -> recovered` : 'nothing failed'}` +
       (report.tokensLeft === undefined ? '' : `; ${tokens(report.tokensLeft)} tokens left`),
   );

@@ -7,6 +7,7 @@ import { CliUsageError, EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
 import { openLogForReading, openLogForWriting, sessionToRead, stateFolder } from '../stateFolder.js';
+import { plural } from '../../util/plural.js';
 
 /** Options of `moai-session replay`. */
 export interface ReplayCommandOptions extends GlobalOptions {
@@ -61,7 +62,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
         )}\n`,
       );
     } else {
-      const lines = [`Replayed ${report.eventsRead} events of ${report.sessions.size} session(s) in ${ms.toFixed(0)} ms.`];
+      const lines = [`Replayed ${plural(report.eventsRead, 'event')} of ${plural(report.sessions.size, 'session')} in ${ms.toFixed(0)} ms.`];
       for (const [id, view] of report.sessions) {
         const states = new Map<string, number>();
         for (const taskId of view.tasks.order) {
@@ -74,7 +75,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
       if (report.ok) {
         lines.push('Every recorded task transition agrees with the task machine.');
       } else {
-        lines.push(`${report.divergences.length} divergence(s): the machine no longer explains this history.`);
+        lines.push(`${plural(report.divergences.length, 'divergence')}: the machine no longer explains this history.`);
         for (const divergence of report.divergences) lines.push(`  ${divergence.message}`);
       }
       if (written !== undefined) {

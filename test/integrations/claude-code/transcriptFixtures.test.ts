@@ -8,8 +8,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scanTranscriptSync, summariseTranscripts, type TranscriptRecord } from '../../../src/integrations/claude-code/transcript/index.js';
+import { TRANSCRIPT_FIXTURES } from '../../claudeCodeFixtures.js';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'claude-code', 'transcripts');
+const FIXTURES = TRANSCRIPT_FIXTURES;
 const MANUAL_COMPACT = join(FIXTURES, 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
 const TOOL_HEAVY = join(FIXTURES, 'spotter-tool-heavy', 'tool_heavy.jsonl');
 const INLINE_SIDECHAIN = join(FIXTURES, 'ccviewer-inline-sidechain', '5c0375b4-57a5-4f26-b12d-d022ee4e51b7.jsonl');

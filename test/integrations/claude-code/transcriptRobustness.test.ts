@@ -6,6 +6,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { TRANSCRIPT_FIXTURES } from '../../claudeCodeFixtures.js';
 import {
   digestTranscriptSync,
   scanTranscript,
@@ -16,7 +17,7 @@ import {
   type TranscriptRecord,
 } from '../../../src/integrations/claude-code/transcript/index.js';
 
-const FIXTURES = join(import.meta.dirname, '..', '..', '..', '..', 'shared', 'fixtures', 'claude-code', 'transcripts');
+const FIXTURES = TRANSCRIPT_FIXTURES;
 const MANUAL_COMPACT = join(FIXTURES, 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
 const TOOL_HEAVY = join(FIXTURES, 'spotter-tool-heavy', 'tool_heavy.jsonl');
 
