@@ -39,4 +39,5 @@ export function stateColour(colours: Colours, state: string): string {
 }
 
 /** The visible width of a text, without its colour codes (for aligning columns). */
-export const visibleLength = (text: string): number => text.replace(/\u001b\[[0-9;]*m/g, '').length;
+export const visibleLength = (text: string): number =>
+  text.includes('\u001b') ? text.replace(/\u001b\[[0-9;]*m/g, '').length : text.length;
