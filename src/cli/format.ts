@@ -58,7 +58,12 @@ export function describeEvent(event: StoredEvent): string {
     case 'ContextItemUpdated':
       return `${event.data.itemId}${event.data.tier ? ` -> ${event.data.tier}` : ''}${event.data.reason ? ` (${event.data.reason})` : ''}`;
     case 'ContextItemDropped':
-      return `${event.data.itemId}${event.data.reason ? ` (${event.data.reason})` : ''}`;
+      return `${event.data.itemId}${event.data.reason ? ` (${event.data.reason})` : ''}`;    case 'TranscriptRead':
+      return `${event.data.file} to line ${event.data.line} (byte ${event.data.offset})${event.data.open.length > 0 ? `, ${event.data.open.length} call(s) open` : ''}`;
+    case 'SessionAliasAdded':
+      return `also known as ${event.data.alias} (${event.data.source})`;
+    case 'ToolCallFailed':
+      return `${event.data.tool}${event.data.taskId ? ` during ${event.data.taskId}` : ''}: ${event.data.error.split('\n')[0]!.slice(0, 80)}`;
   }
 }
 

@@ -1,6 +1,7 @@
 import type { BehaviorSubject, Observable } from 'rxjs';
 import { buildCheckpointDocument, type CheckpointDocument } from '../checkpoints/checkpointDocument.js';
 import type { CheckpointStore } from '../checkpoints/checkpointStore.js';
+import { readGitState, type GitState } from '../checkpoints/gitState.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import {
   CheckpointNotSavedError,
@@ -30,7 +31,13 @@ export interface CompactionRequest {
 /** What a summariser did: the context left after compaction, and what it kept. */
 export interface CompactionResult {
   tokensAfter: number;
+  /** What the compaction kept, in words: it becomes the session's supporting context item tagged `compaction-summary`. */
   summary?: string;
+  /**
+   * Temporary context items (ids or tags) the compaction kept; every other
+   * temporary item is dropped. Critical and supporting items are always kept.
+   */
+  keepTemporary?: readonly string[];
 }
 
 /** The embedder's summariser: compacts a session's context when the emergency threshold is crossed. */
@@ -180,7 +187,12 @@ export class CommandRunner {
         this.context.onAppend(result.events);
         if (command.type === 'TakeCheckpoint') {
           // The document holds the state the event's checksum was computed from.
-          const document = buildCheckpointDocument(command.checkpointId, command.reason, at, view);
+          const contextWindow = windowOf(view.session.model, this.context.settings.budget);
+          const document = buildCheckpointDocument(command.checkpointId, command.reason, at, view, {
+            ...(contextWindow === undefined ? {} : { contextWindow }),
+            reserveTokens: this.context.settings.reserveTokens,
+            ...(command.git === undefined ? {} : { git: command.git }),
+          });
           await this.context.checkpoints.save(document).catch((error: unknown) => {
             throw new CheckpointNotSavedError(this.sessionId, command.checkpointId, error);
           });
@@ -196,7 +208,16 @@ export class CommandRunner {
 
   /** Take a checkpoint now (the caller holds the queue). */
   async checkpointNow(reason: string, agent?: string, checkpointId = `cp-${this.context.newId()}`): Promise<CheckpointDocument> {
-    return (await this.executeNow({ type: 'TakeCheckpoint', checkpointId, reason }, agent)).checkpoint!;
+    const git = await this.gitStateNow();
+    const command: SessionCommand = { type: 'TakeCheckpoint', checkpointId, reason };
+    if (git !== undefined) command.git = git;
+    return (await this.executeNow(command, agent)).checkpoint!;
+  }
+
+  /** The git state of the checkpoint store's working folder, or undefined (none, not a repository, no git). */
+  async gitStateNow(): Promise<GitState | undefined> {
+    const folder = this.context.checkpoints.workingFolder;
+    return folder === undefined ? undefined : readGitState(folder);
   }
 
   /** Take an interval checkpoint now if the interval has passed (the caller holds the queue). */
@@ -283,7 +304,11 @@ export class CommandRunner {
       });
     }
     const command: SessionCommand = { type: 'RecordCompaction', tokensAfter: result.tokensAfter, trigger };
-    if (result.summary !== undefined) command.summary = result.summary;
+    if (result.summary !== undefined) {
+      command.summary = result.summary;
+      command.summaryItemId = `ctx-${this.context.newId()}`;
+    }
+    if (result.keepTemporary !== undefined) command.keepTemporary = result.keepTemporary;
     return (await this.executeNow(command)).events;
   }
 

@@ -1,5 +1,7 @@
 import type { TokenUsage } from '../budget/usage.js';
-import type { TaskEventType } from '../../machines/taskLifecycle.js';
+import type { TaskEventType, TaskState } from '../../machines/taskLifecycle.js';
+import type { ContextKind, ContextTier } from '../projections/contextItems.js';
+import type { GitState } from '../checkpoints/gitState.js';
 
 /** Start a new session stream. */
 export interface StartSession {
@@ -15,6 +17,8 @@ export interface ResumeSession {
   type: 'ResumeSession';
   agent: string;
   reason?: string;
+  /** What makes this resume one (a transcript offset): a resume with the session's last key is no new one and records nothing. */
+  key?: string;
 }
 
 /** Add a task, in `pending`. */
@@ -40,6 +44,12 @@ export interface RecordTokenUsage extends TokenUsage {
   model: string;
   main: boolean;
   requestId?: string;
+  /** The API message id; with `requestId` it identifies the call. */
+  messageId?: string;
+  /** The subagent that made a sidechain call. */
+  agentId?: string;
+  /** When the call was made, when that is not now (ISO-8601). */
+  at?: string;
 }
 
 /** End the session. */
@@ -73,6 +83,18 @@ export interface RecordCompaction {
   tokensAfter: number;
   trigger: string;
   summary?: string;
+  /** The context before, as reported (Claude Code's `preTokens`); default: the context in use. */
+  tokensBefore?: number;
+  /** The compaction's id outside (a `compact_boundary` uuid); one already recorded records nothing. */
+  compactionId?: string;
+  /** False when `tokensAfter` is a placeholder (0) for a context nobody reported. */
+  tokensAfterKnown?: boolean;
+  /** When it happened, when that is not now (ISO-8601). */
+  at?: string;
+  /** Temporary context items to keep (ids or tags); every other temporary item is dropped. */
+  keepTemporary?: readonly string[];
+  /** The id of the supporting item the summary becomes, when no item is tagged `compaction-summary` yet. */
+  summaryItemId?: string;
 }
 
 /** Take a checkpoint of the session as it is now. */
@@ -80,6 +102,8 @@ export interface TakeCheckpoint {
   type: 'TakeCheckpoint';
   checkpointId: string;
   reason: string;
+  /** The working folder's git state, read before deciding (decide does no I/O). */
+  git?: GitState;
 }
 
 /** Move a checkpoint to the archive. */
@@ -137,6 +161,101 @@ export interface CompleteRecovery {
   openTasks: string[];
 }
 
+/**
+ * Record a context item. A tag that a current item already has names that
+ * item: it is updated instead (and nothing is recorded when nothing changes).
+ */
+export interface RecordContextItem {
+  type: 'RecordContextItem';
+  itemId: string;
+  tier: ContextTier;
+  kind?: ContextKind;
+  tag?: string;
+  /** Exactly one of `text` and `value`. */
+  text?: string;
+  value?: unknown;
+  tokens?: number;
+  source?: string;
+}
+
+/** Change a context item (named by id or tag): its tier, kind, content or size. */
+export interface UpdateContextItem {
+  type: 'UpdateContextItem';
+  item: string;
+  tier?: ContextTier;
+  kind?: ContextKind;
+  text?: string;
+  value?: unknown;
+  tokens?: number;
+  reason?: string;
+}
+
+/** Drop a context item, named by id or tag. */
+export interface DropContextItem {
+  type: 'DropContextItem';
+  item: string;
+  reason?: string;
+}
+
+/**
+ * Bring a task to a lifecycle state along the legal path the task machine
+ * allows (`pending` to `completed` is `START` then `COMPLETE`), adding it first
+ * when the session does not have it. A task already there (for `in_progress`:
+ * in any working state) or with no legal path there is left as it is.
+ */
+export interface MoveTask {
+  type: 'MoveTask';
+  taskId: string;
+  to: TaskState;
+  /** The title of a task that must be added first (default: its id). */
+  title?: string;
+  assignee?: string;
+  reason?: string;
+  /** The tool call that caused the move, recorded on each event; one already recorded moves nothing. */
+  toolUseId?: string;
+}
+
+/** Record a failed tool call against a task (default: the task in progress last), without failing it. */
+export interface RecordToolFailure {
+  type: 'RecordToolFailure';
+  tool: string;
+  error: string;
+  toolUseId?: string;
+  taskId?: string;
+  interrupted?: boolean;
+}
+
+/** Record where a transcript was read to (see `TranscriptRead`). */
+export interface RecordTranscriptRead {
+  type: 'RecordTranscriptRead';
+  file: string;
+  path: string;
+  offset: number;
+  line: number;
+  tailSha256?: string;
+  checkpoint: Record<string, unknown>;
+  open: Record<string, unknown>[];
+  recentKeys: string[];
+}
+
+/** Record another id the session is known by (a Claude Code session id); one it already has records nothing. */
+export interface AddSessionAlias {
+  type: 'AddSessionAlias';
+  alias: string;
+  source: string;
+}
+
+/**
+ * Several commands decided one after the other, each against the view the
+ * ones before it leave, and appended together: all of them or none. With
+ * `skipRefused`, a command the session refuses is left out and the others go on.
+ */
+export interface RunBatch {
+  type: 'RunBatch';
+  commands: readonly SessionCommand[];
+  skipRefused?: boolean;
+}
+
 /** Every command a session takes. */
 export type SessionCommand =
   | StartSession
@@ -155,4 +274,12 @@ export type SessionCommand =
   | StartRecovery
   | CompleteRecoveryStep
   | CompleteRecovery
+  | RecordContextItem
+  | UpdateContextItem
+  | DropContextItem
+  | MoveTask
+  | RecordToolFailure
+  | RecordTranscriptRead
+  | AddSessionAlias
+  | RunBatch
   | EndSession;

@@ -11,6 +11,14 @@ import { budgetEvents, type BudgetSettings } from './decideBudget.js';
 import { checkId } from '../validation/ids.js';
 import { transitionTableFor } from './transitionTable.js';
 import { groupDigits } from '../util/groupDigits.js';
+import { decideAlias, decideBatch, decideTaskMoves, decideToolFailure, decideTranscriptRead } from './decideIntake.js';
+import {
+  compactionContextEvents,
+  dropContextItem,
+  handoffContextEvents,
+  recordContextItem,
+  updateContextItem,
+} from '../context/decideContext.js';
 
 /** What `decide` checks commands against: the task machine and the budget settings. */
 export interface DecideContext {
@@ -139,8 +147,11 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
             `${pending.toAgent} accepts the handoff, or it is rejected first (${view.session.agent} may still resume it).`,
         );
       }
+      // A keyed resume seen last already (the same hook payload again) is no new resume.
+      if (command.key !== undefined && command.key === view.ingest.lastResumeKey) return [];
       const body: SessionEventBody = { type: 'SessionResumed', data: { agent: command.agent } };
       if (command.reason !== undefined) body.data.reason = command.reason;
+      if (command.key !== undefined) body.data.key = command.key;
       return [body];
     }
     case 'AddTask': {
@@ -182,18 +193,27 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     }
     case 'RecordCompaction': {
       checkCount('tokensAfter', command.tokensAfter);
-      if (command.tokensAfter > view.tokens.contextTokens) {
+      // A compaction recorded already (the same transcript boundary read again) records nothing.
+      if (command.compactionId !== undefined && view.ingest.recentCompactions.includes(command.compactionId)) return [];
+      if (command.tokensBefore !== undefined) checkCount('tokensBefore', command.tokensBefore);
+      const tokensBefore = command.tokensBefore ?? view.tokens.contextTokens;
+      if (command.tokensAfter > tokensBefore) {
         throw new InvalidArgumentError(
-          `A compaction leaves less context than it found: session ${sessionId} has ${view.tokens.contextTokens} tokens in use, ` +
+          `A compaction leaves less context than it found: session ${sessionId} has ${tokensBefore} tokens in use, ` +
             `so it cannot be compacted to ${command.tokensAfter}.`,
         );
       }
       const body: SessionEventBody & { type: 'ContextCompacted' } = {
         type: 'ContextCompacted',
-        data: { tokensBefore: view.tokens.contextTokens, tokensAfter: command.tokensAfter, trigger: command.trigger },
+        data: { tokensBefore, tokensAfter: command.tokensAfter, trigger: command.trigger },
       };
       if (command.summary !== undefined) body.data.summary = command.summary;
-      return [body, ...budgetEvents(view, view.session.model, command.tokensAfter, context.budget)];
+      if (command.compactionId !== undefined) body.data.compactionId = command.compactionId;
+      if (command.tokensAfterKnown !== undefined) body.data.tokensAfterKnown = command.tokensAfterKnown;
+      if (command.at !== undefined) body.data.at = command.at;
+      // Critical and supporting items are kept; temporary ones go; the summary becomes a supporting item.
+      const items = compactionContextEvents(view.context, command.trigger, command.summary, command.summaryItemId, command.keepTemporary);
+      return [body, ...items, ...budgetEvents(view, view.session.model, command.tokensAfter, context.budget)];
     }
     case 'SwitchModel': {
       checkModel(command.model, 'Name the model to switch to.');
@@ -222,18 +242,18 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       if (view.checkpoints.all.toArray().some((c) => c.checkpointId === command.checkpointId)) {
         throw new CommandRejectedError(`Session ${sessionId} already has a checkpoint ${command.checkpointId}.`);
       }
-      return [
-        {
-          type: 'CheckpointCreated',
-          data: {
-            checkpointId: command.checkpointId,
-            reason: command.reason,
-            position: view.position,
-            version: view.version,
-            checksum: stateChecksum(sessionViewToJson(view)),
-          },
+      const created: SessionEventBody & { type: 'CheckpointCreated' } = {
+        type: 'CheckpointCreated',
+        data: {
+          checkpointId: command.checkpointId,
+          reason: command.reason,
+          position: view.position,
+          version: view.version,
+          checksum: stateChecksum(sessionViewToJson(view)),
         },
-      ];
+      };
+      if (command.git !== undefined) created.data.git = { ...command.git };
+      return [created];
     }
     case 'ArchiveCheckpoint': {
       checkId('checkpoint', command.checkpointId);
@@ -272,7 +292,11 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
         );
       }
       sessionStep(view, 'ACCEPT_HANDOFF', 'accept a handoff');
-      return [{ type: 'HandoffAccepted', data: { handoffId: command.handoffId, agent: command.agent } }];
+      // The sender's temporary context does not pass to the receiver.
+      return [
+        { type: 'HandoffAccepted', data: { handoffId: command.handoffId, agent: command.agent } },
+        ...handoffContextEvents(view.context, command.handoffId),
+      ];
     }
     case 'RejectHandoff': {
       checkId('handoff', command.handoffId);
@@ -310,6 +334,28 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       const { type: _, ...data } = command;
       return [{ type: 'RecoveryCompleted', data }];
     }
+    case 'RecordContextItem': {
+      const { type: _, ...input } = command;
+      return recordContextItem(view.context, sessionId, input);
+    }
+    case 'UpdateContextItem': {
+      const { type: _, ...input } = command;
+      return updateContextItem(view.context, sessionId, input);
+    }
+    case 'DropContextItem':
+      return dropContextItem(view.context, sessionId, command.item, command.reason);
+    case 'MoveTask': {
+      const { type: _, toolUseId, ...move } = command;
+      return decideTaskMoves(view, [move], toolUseId, taskMachine);
+    }
+    case 'RecordToolFailure':
+      return decideToolFailure(view, command);
+    case 'RecordTranscriptRead':
+      return decideTranscriptRead(view, command);
+    case 'AddSessionAlias':
+      return decideAlias(view, command);
+    case 'RunBatch':
+      return decideBatch(view, command, (scratch, inner) => decide(scratch, inner, context));
     case 'EndSession': {
       sessionStep(view, 'END', 'end');
       const body: SessionEventBody = { type: 'SessionEnded', data: {} };

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { AnyStateMachine } from 'xstate';
 import { taskLifecycleMachine } from '../../machines/taskLifecycle.js';
 import { sessionIdOfStream, sessionStream, type StoredEvent, type StoredEventOf } from '../events/envelope.js';
@@ -10,7 +11,9 @@ import { tasksProjection, type TaskView } from '../projections/tasks.js';
 import { tokenBudgetProjection } from '../projections/tokenBudget.js';
 import { tokenHistoryProjection, type TokenHistory } from '../projections/tokenHistory.js';
 import type { EventStore } from '../store/eventStore.js';
+import { partitionedLogOf } from '../store/partitionedLog.js';
 import { forkBase } from './loadSessionView.js';
+import { decodeTransferred, encodeForTransfer } from './replayTransfer.js';
 import { transitionTableFor, type TransitionTable } from './transitionTable.js';
 
 /** Options of {@link replay}. */
@@ -21,6 +24,15 @@ export interface ReplayOptions {
   untilVersion?: number;
   /** The task machine to verify the history against; defaults to `taskLifecycleMachine`. */
   taskMachine?: AnyStateMachine;
+  /**
+   * Threads to read a whole file log with, the calling one included (its
+   * streams split between them; the report is the same). Default: two, where
+   * the machine has two cores and the log is long enough to pay for starting a
+   * worker (about 100,000 events); 1 keeps the replay in the calling thread.
+   * A replay of one session, with a custom task machine or with custom
+   * upcasters always runs in the calling thread.
+   */
+  threads?: number;
 }
 
 /** A recorded task transition the machine (or the log itself) does not explain. */
@@ -80,8 +92,22 @@ const tasksMap = (view: SessionView) => view.tasks.byId as PersistentMap<string,
  */
 interface Folding {
   sessionId: string;
+  /** The position of the stream's first event: the order a report lists sessions in. */
+  first: number;
   view: SessionView;
   history: TokenHistory | undefined;
+}
+
+/**
+ * What one thread's fold of its share of the streams hands the thread that
+ * merges the shares (see `parallelReplay.ts`): each stream's state, encoded
+ * for `postMessage`, and what the fold found.
+ */
+export interface FoldedShare {
+  streams: { stream: string; sessionId: string; first: number; view: unknown; history: unknown }[];
+  divergences: Divergence[];
+  eventsRead: number;
+  lastPosition: number;
 }
 
 /**
@@ -94,6 +120,8 @@ export class ReplayFold {
   readonly divergences: Divergence[] = [];
   eventsRead = 0;
   lastPosition = 0;
+  /** The position of the event being folded: where a fold that throws stopped. */
+  visiting = 0;
   private readonly table: TransitionTable;
   private readonly byStream = new Map<string, Folding>();
 
@@ -107,11 +135,13 @@ export class ReplayFold {
   /** Fold a batch of events, in log order. */
   async visitBatch(batch: readonly StoredEvent[]): Promise<void> {
     for (const event of batch) {
+      this.visiting = event.position;
       // A fork starts from its parent's view at the version it branched at.
       if (event.type === 'SessionForked' && event.version === 1) {
         const base = await forkBase(this.store, event);
         this.byStream.set(event.stream, {
           sessionId: sessionIdOfStream(event.stream) ?? event.stream,
+          first: event.position,
           view: owned(base),
           history: undefined,
         });
@@ -154,10 +184,49 @@ export class ReplayFold {
     return { sessions, tokenHistories, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
   }
 
+  /** This fold's streams and findings, for the thread that merges the shares ({@link absorb}). */
+  share(): FoldedShare {
+    const streams: FoldedShare['streams'] = [];
+    for (const [stream, { sessionId, first, view, history }] of this.byStream) {
+      streams.push({ stream, sessionId, first, view: encodeForTransfer(view), history: history === undefined ? undefined : encodeForTransfer(history) });
+    }
+    return { streams, divergences: this.divergences, eventsRead: this.eventsRead, lastPosition: this.lastPosition };
+  }
+
+  /**
+   * Take in the shares other threads folded (each a {@link share}, cloned):
+   * their streams are no stream of this fold's. The streams are then in the
+   * order of their first events and the divergences in position order, as a
+   * fold of the whole log in one thread would have them, and the fold goes on
+   * from there (the events appended since, say).
+   */
+  absorb(shares: readonly FoldedShare[]): void {
+    const all = [...this.byStream];
+    for (const share of shares) {
+      for (const { stream, sessionId, first, view, history } of share.streams) {
+        const decoded = decodeTransferred(history) as TokenHistory | undefined;
+        all.push([stream, { sessionId, first, view: owned(decodeTransferred(view) as SessionView), history: decoded }]);
+      }
+      this.divergences.push(...share.divergences);
+      this.eventsRead += share.eventsRead;
+      if (share.lastPosition > this.lastPosition) this.lastPosition = share.lastPosition;
+    }
+    all.sort((a, b) => a[1].first - b[1].first);
+    this.byStream.clear();
+    for (const [stream, folding] of all) this.byStream.set(stream, folding);
+    // Each event diverges at most once, so its position orders the divergences.
+    this.divergences.sort((a, b) => a.position - b.position);
+  }
+
   private visit(event: StoredEvent): void {
     let folding = this.byStream.get(event.stream);
     if (folding === undefined) {
-      folding = { sessionId: sessionIdOfStream(event.stream) ?? event.stream, view: owned(sessionViewProjection.initialState()), history: undefined };
+      folding = {
+        sessionId: sessionIdOfStream(event.stream) ?? event.stream,
+        first: event.position,
+        view: owned(sessionViewProjection.initialState()),
+        history: undefined,
+      };
       this.byStream.set(event.stream, folding);
     }
     const view = folding.view;
@@ -235,6 +304,19 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
   }
   if (options.untilVersion !== undefined) {
     throw new InvalidArgumentError('A version only means something within one session: give the session id with it.');
+  }
+  const { threads } = options;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new InvalidArgumentError(`threads is a whole number from 1; got ${String(threads)}.`);
+  }
+  const wanted = threads ?? Math.min(2, availableParallelism());
+  if (wanted > 1 && (options.taskMachine === undefined || options.taskMachine === taskLifecycleMachine)) {
+    const log = partitionedLogOf(store);
+    if (log !== undefined) {
+      const { replayInParallel } = await import('./parallelReplay.js');
+      const report = await replayInParallel(store, await log, wanted, threads !== undefined);
+      if (report !== undefined) return report;
+    }
   }
   const fold = new ReplayFold(store, options.taskMachine);
   await fold.visitLog();

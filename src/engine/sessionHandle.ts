@@ -10,6 +10,7 @@ import type { HandoffPackage } from '../handoff/handoffPackage.js';
 import type { SessionView } from '../projections/sessionView.js';
 import type { TaskView } from '../projections/tasks.js';
 import type { SessionCommand } from './commands.js';
+import type { StoredEvent } from '../events/envelope.js';
 import type { CommandRunner, CompactionResult } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';
 import { requestHandoff, type RequestHandoffInput } from './handoffs.js';
@@ -119,6 +120,13 @@ export interface SessionHandle {
   rejectHandoff(handoffId: string, reason: string, agent?: string): Promise<void>;
   /** Catch up with events appended to this stream by anyone else. */
   refresh(): Promise<SessionView>;
+  /**
+   * Run any session command (decide, append, the policies' reactions), for
+   * the integrations in this package (Claude Code's hooks and import, the
+   * Agent SDK adapter) whose commands have no method of their own.
+   * @internal
+   */
+  execute(command: SessionCommand, agent?: string): Promise<readonly StoredEvent[]>;
 }
 
 /** The handle over a session's runner: the public face of its commands. */
@@ -203,6 +211,8 @@ export function createSessionHandle(runner: CommandRunner): SessionHandle {
     },
 
     refresh: () => runner.serialise(() => runner.catchUpNow()),
+
+    execute: async (command, agent) => (await runner.execute(command, agent)).events,
   };
   return handle;
 }

@@ -29,7 +29,7 @@ export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   BudgetThresholdCrossed: 1,
   BudgetThresholdCleared: 1,
   ContextCompacted: 1,
-  CheckpointCreated: 1,
+  CheckpointCreated: 2,
   CheckpointArchived: 1,
   HandoffRequested: 1,
   HandoffAccepted: 1,
@@ -37,6 +37,12 @@ export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   RecoveryStarted: 1,
   RecoveryStepCompleted: 1,
   RecoveryCompleted: 1,
+  ContextItemRecorded: 1,
+  ContextItemUpdated: 1,
+  ContextItemDropped: 1,
+  TranscriptRead: 1,
+  SessionAliasAdded: 1,
+  ToolCallFailed: 1,
 };
 
 /** Every event type, in the order the design lists them. */

@@ -17,6 +17,8 @@ const Text = Type.String({ maxLength: 10_000 });
 const Count = Type.Integer({ minimum: 0 });
 const TaskStateSchema = Type.Union(TASK_STATES.map((s) => Type.Literal(s)));
 const TaskEventTypeSchema = Type.Union(TASK_EVENT_TYPES.map((s) => Type.Literal(s)));
+/** A key from outside (a tool use id, an API message id, a subagent id): any text of one line, bounded. */
+const ExternalKey = Type.String({ minLength: 1, maxLength: 200 });
 
 /** A session began: its id, optional title, the agent working it and the model. */
 export const SessionStartedData = Type.Object(
@@ -31,7 +33,12 @@ export const SessionStartedData = Type.Object(
 
 /** An agent picked an existing session up again. */
 export const SessionResumedData = Type.Object(
-  { agent: Id, reason: Type.Optional(Text) },
+  {
+    agent: Id,
+    reason: Type.Optional(Text),
+    /** What makes this resume one resume (Claude Code: the transcript offset it happened at): the same key again is no new resume. */
+    key: Type.Optional(ExternalKey),
+  },
   { additionalProperties: false },
 );
 
@@ -64,6 +71,8 @@ export const TaskAddedData = Type.Object(
     title: Type.String({ minLength: 1, maxLength: 1000 }),
     phase: Type.Optional(Type.String({ maxLength: 200 })),
     assignee: Type.Optional(Id),
+    /** The tool call that made the task (Claude Code's `tool_use_id`), when one did. */
+    toolUseId: Type.Optional(ExternalKey),
   },
   { additionalProperties: false },
 );
@@ -76,6 +85,8 @@ export const TaskTransitionedData = Type.Object(
     from: TaskStateSchema,
     to: TaskStateSchema,
     reason: Type.Optional(Text),
+    /** The tool call that moved the task (Claude Code's `tool_use_id`), when one did. */
+    toolUseId: Type.Optional(ExternalKey),
   },
   { additionalProperties: false },
 );
@@ -91,6 +102,12 @@ export const TokenUsageRecordedData = Type.Object(
     /** False for a sidechain call (a subagent): it spends but does not fill the main context. */
     main: Type.Boolean(),
     requestId: Type.Optional(Type.String({ maxLength: 200 })),
+    /** The API message id (`msg_...`): with `requestId`, what identifies the call, so it is recorded once. */
+    messageId: Type.Optional(ExternalKey),
+    /** The subagent that made the call (Claude Code's `agentId`), for a sidechain call. */
+    agentId: Type.Optional(ExternalKey),
+    /** When the call was made (a transcript's timestamp), when that is not when it was recorded. */
+    at: Type.Optional(Type.String({ maxLength: 64 })),
   },
   { additionalProperties: false },
 );
@@ -125,12 +142,54 @@ export const BudgetThresholdClearedData = Type.Object(
 
 /** The context was compacted: tokens before and after. */
 export const ContextCompactedData = Type.Object(
-  { tokensBefore: Count, tokensAfter: Count, trigger: Type.Optional(Type.String()), summary: Type.Optional(Text) },
+  {
+    tokensBefore: Count,
+    tokensAfter: Count,
+    trigger: Type.Optional(Type.String()),
+    summary: Type.Optional(Text),
+    /** What identifies the compaction outside (a transcript's `compact_boundary` uuid), so it is recorded once. */
+    compactionId: Type.Optional(ExternalKey),
+    /** False when the context left was not reported (`tokensAfter` is 0 until the next call shows it). */
+    tokensAfterKnown: Type.Optional(Type.Boolean()),
+    /** When the compaction happened (the boundary's timestamp), when that is not when it was recorded. */
+    at: Type.Optional(Type.String({ maxLength: 64 })),
+  },
   { additionalProperties: false },
 );
 
-/** A checkpoint of the session's view: its position, version and checksum. */
+/**
+ * The git state of the working folder when a checkpoint was taken: the HEAD
+ * commit (null in a repository with no commit yet), the branch (null on a
+ * detached HEAD) and how many files differ from HEAD (changed, staged or untracked).
+ */
+export const GitStateData = Type.Object(
+  {
+    commit: Type.Union([Type.String({ pattern: '^[0-9a-f]{7,64}$' }), Type.Null()]),
+    branch: Type.Union([Type.String({ minLength: 1, maxLength: 1000 }), Type.Null()]),
+    changedFiles: Count,
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Version 2 of `CheckpointCreated`: a checkpoint of the session's view (its
+ * position, version and checksum) and, when the working folder is a git
+ * repository, its git state.
+ */
 export const CheckpointCreatedData = Type.Object(
+  {
+    checkpointId: Id,
+    reason: Type.String({ minLength: 1, maxLength: 200 }),
+    position: Count,
+    version: Count,
+    checksum: Type.String({ minLength: 1 }),
+    git: Type.Optional(GitStateData),
+  },
+  { additionalProperties: false },
+);
+
+/** Version 1 of `CheckpointCreated`, before the git state: position, version and checksum. */
+export const CheckpointCreatedDataV1 = Type.Object(
   {
     checkpointId: Id,
     reason: Type.String({ minLength: 1, maxLength: 200 }),
@@ -186,6 +245,97 @@ export const RecoveryCompletedData = Type.Object(
   { additionalProperties: false },
 );
 
+/** The tiers of context items: critical (always kept), supporting (kept if space allows), temporary (dropped when not needed). */
+export const CONTEXT_TIERS = ['critical', 'supporting', 'temporary'] as const;
+/** What a context item is: an objective, a constraint, a preference of the user, a summary (of a compaction), or a note. */
+export const CONTEXT_KINDS = ['objective', 'constraint', 'preference', 'summary', 'note'] as const;
+
+const ContextTierSchema = Type.Union(CONTEXT_TIERS.map((tier) => Type.Literal(tier)));
+const ContextKindSchema = Type.Union(CONTEXT_KINDS.map((kind) => Type.Literal(kind)));
+/** A context item's text: up to 100,000 characters. */
+const ContextText = Type.String({ maxLength: 100_000 });
+
+/**
+ * A context item was recorded: its id, tier, optional kind and tag (a name
+ * unique among the session's current items, e.g. `user_language`), its text
+ * or JSON value, its size in tokens when known, and where it came from
+ * (`compaction`, `handoff:<id>`, ...).
+ */
+export const ContextItemRecordedData = Type.Object(
+  {
+    itemId: Id,
+    tier: ContextTierSchema,
+    kind: Type.Optional(ContextKindSchema),
+    tag: Type.Optional(Id),
+    text: Type.Optional(ContextText),
+    value: Type.Optional(Type.Unknown()),
+    tokens: Type.Optional(Count),
+    source: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+/** A context item changed: its tier, its kind, its content (text or value, replacing the other), or its size. */
+export const ContextItemUpdatedData = Type.Object(
+  {
+    itemId: Id,
+    tier: Type.Optional(ContextTierSchema),
+    kind: Type.Optional(ContextKindSchema),
+    text: Type.Optional(ContextText),
+    value: Type.Optional(Type.Unknown()),
+    tokens: Type.Optional(Count),
+    reason: Type.Optional(Text),
+  },
+  { additionalProperties: false },
+);
+
+/** A context item was dropped, with why (`compaction`, `handoff:<id>`, `requested`). */
+export const ContextItemDroppedData = Type.Object(
+  { itemId: Id, reason: Type.Optional(Text) },
+  { additionalProperties: false },
+);
+
+/**
+ * Where a session last read a transcript (Claude Code's JSONL): the next read
+ * goes on from `offset`, so every line is read once. `file` names which of the
+ * session's transcripts (`main`, or `agent:<id>` for a subagent's); the tail
+ * checksum tells a file that was rewritten from one that grew; `open` holds
+ * the API calls whose last line may still come, `recentKeys` the calls last
+ * recorded; `checkpoint` is the scanner's own state (pending tool calls).
+ */
+export const TranscriptReadData = Type.Object(
+  {
+    file: ExternalKey,
+    path: Type.String({ minLength: 1, maxLength: 4096 }),
+    offset: Count,
+    line: Count,
+    /** SHA-256 (hex) of the up to 4,096 bytes before `offset`. */
+    tailSha256: Type.Optional(Type.String({ maxLength: 64 })),
+    checkpoint: Type.Record(Type.String(), Type.Unknown()),
+    open: Type.Array(Type.Record(Type.String(), Type.Unknown()), { maxItems: 1000 }),
+    recentKeys: Type.Array(Type.String({ maxLength: 500 }), { maxItems: 256 }),
+  },
+  { additionalProperties: false },
+);
+
+/** The session is also known by another id (a Claude Code session id that is not, or not only, its own). */
+export const SessionAliasAddedData = Type.Object(
+  { alias: Type.String({ minLength: 1, maxLength: 500 }), source: Type.String({ minLength: 1, maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
+/** A tool call failed (Claude Code's `PostToolUseFailure`), against the task in progress when there was one; the task does not fail. */
+export const ToolCallFailedData = Type.Object(
+  {
+    tool: Type.String({ minLength: 1, maxLength: 200 }),
+    toolUseId: Type.Optional(ExternalKey),
+    taskId: Type.Optional(Id),
+    error: Text,
+    interrupted: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 /** The current schema of every event type, by type name. */
 export const EVENT_DATA_SCHEMAS = {
   SessionStarted: SessionStartedData,
@@ -207,4 +357,10 @@ export const EVENT_DATA_SCHEMAS = {
   RecoveryStarted: RecoveryStartedData,
   RecoveryStepCompleted: RecoveryStepCompletedData,
   RecoveryCompleted: RecoveryCompletedData,
+  ContextItemRecorded: ContextItemRecordedData,
+  ContextItemUpdated: ContextItemUpdatedData,
+  ContextItemDropped: ContextItemDroppedData,
+  TranscriptRead: TranscriptReadData,
+  SessionAliasAdded: SessionAliasAddedData,
+  ToolCallFailed: ToolCallFailedData,
 } as const satisfies Record<string, TSchema>;

@@ -31,8 +31,15 @@ const tokenUsageV1ToV2: Upcaster = {
   },
 };
 
+/** `CheckpointCreated` v1 had no git state: its data is v2 data without the optional `git`. */
+const checkpointCreatedV1ToV2: Upcaster = {
+  type: 'CheckpointCreated',
+  fromVersion: 1,
+  upcast: (data) => data,
+};
+
 /** The upcasters moai-session ships with. */
-export const BUILT_IN_UPCASTERS: readonly Upcaster[] = [tokenUsageV1ToV2];
+export const BUILT_IN_UPCASTERS: readonly Upcaster[] = [tokenUsageV1ToV2, checkpointCreatedV1ToV2];
 
 /** Upcasters indexed by type and version, for the read path. */
 export class UpcasterRegistry {

@@ -1,18 +1,22 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isCheckpointIntact, stateChecksum } from '../checkpoints/checkpointDocument.js';
 import type { Engine } from '../engine/createEngine.js';
 import { sessionStream } from '../events/envelope.js';
 import type { CheckpointRef } from '../projections/checkpoints.js';
 import { sessionViewProjection, sessionViewToJson, type SessionView } from '../projections/sessionView.js';
+import { isCompressedText, unpackText } from '../context/packText.js';
+import { diffLines } from './lineDiff.js';
 import {
   ACTIVE_TASKS_FILE,
   buildMemoryDocuments,
   CHECKPOINTS_FOLDER,
   checkpointFilePath,
   CONTEXT_CACHE_FILE,
+  legacyCheckpointFilePath,
   MEMORY_FILES,
   memoryFilesOf,
+  memoryFilesOptionsFrom,
   ownCheckpoints,
   SESSION_STATE_FILE,
   sessionsInStartOrder,
@@ -145,18 +149,49 @@ function parseJson(file: string, text: string, out: MemoryDifference[]): { value
   }
 }
 
+/**
+ * A compressed context text (`{ encoding: "gzip+base64", chars, data }`) in
+ * a session of `context-cache.json`, as its text: two zlib builds may
+ * compress one text to different bytes, so the texts are compared, not the data.
+ */
+function uncompressContexts(value: unknown): unknown {
+  if (!isRecord(value) || !isRecord(value.sessions)) return value;
+  const sessions: Record<string, unknown> = {};
+  for (const [id, entry] of Object.entries(value.sessions)) {
+    if (isRecord(entry) && isCompressedText(entry.critical_context)) {
+      let text: unknown = entry.critical_context;
+      try {
+        text = { encoding: entry.critical_context.encoding, chars: entry.critical_context.chars, text: unpackText(entry.critical_context, 'it') };
+      } catch {
+        // Damaged data stays as it is, and differs.
+      }
+      sessions[id] = { ...entry, critical_context: text };
+    } else {
+      sessions[id] = entry;
+    }
+  }
+  return { ...value, sessions };
+}
+
 function checkJsonFile(file: string, expectedText: string, expected: unknown, text: string, out: MemoryDifference[]): void {
   const parsed = parseJson(file, text, out);
   if (parsed === undefined) return;
   const changes: JsonChange[] = [];
-  diffJson(expected, parsed.value, [], changes);
+  const compressed = file === CONTEXT_CACHE_FILE;
+  diffJson(compressed ? uncompressContexts(expected) : expected, compressed ? uncompressContexts(parsed.value) : parsed.value, [], changes);
   for (const change of changes) out.push(jsonDifference(file, change));
-  if (changes.length === 0 && text !== expectedText) {
+  if (changes.length === 0 && text !== expectedText && !(compressed && sameShape(text, expectedText))) {
     out.push({
       file,
       message: `${file}: the data matches the log but the text is not as written (2-space JSON with a trailing newline)`,
     });
   }
+}
+
+/** Two JSON texts that differ only inside compressed data: written alike. */
+function sameShape(text: string, expectedText: string): boolean {
+  const blank = (t: string) => t.replace(/"data": "[A-Za-z0-9+/=]*"/g, '"data": ""');
+  return blank(text) === blank(expectedText);
 }
 
 const linesOf = (text: string): string[] => {
@@ -166,39 +201,44 @@ const linesOf = (text: string): string[] => {
 };
 
 /**
- * Line differences: the common head and tail are skipped, and the lines in
- * between are paired by position, so a stale file (lines missing at the end)
- * or one edited line gives exactly those lines.
+ * Line differences, a true diff: the shortest set of lines to take out of
+ * the file and put in to get what the log gives (Myers), so a line missing
+ * or added in the middle is that one line, never the equal lines after it.
+ * A stretch of lines that were replaced is reported line for line as
+ * "expected, found". Line numbers are the file's (for a missing line: the
+ * line it belongs before). Texts too different to list are one difference.
  */
 function checkTextFile(file: string, expectedText: string, text: string, out: MemoryDifference[]): void {
   if (text === expectedText) return;
   const expected = linesOf(expectedText);
   const found = linesOf(text);
-  let head = 0;
-  while (head < expected.length && head < found.length && expected[head] === found[head]) head++;
-  let tail = 0;
-  while (
-    tail < expected.length - head &&
-    tail < found.length - head &&
-    expected[expected.length - 1 - tail] === found[found.length - 1 - tail]
-  ) {
-    tail++;
+  const hunks = diffLines(expected, found);
+  if (hunks === undefined) {
+    out.push({
+      file,
+      message: `${file}: differs from what the log gives in too many lines to list (${found.length} lines, ${expected.length} expected); rewrite it with a memory sync`,
+    });
+    return;
   }
-  const expectedEnd = expected.length - tail;
-  const foundEnd = found.length - tail;
   const before = out.length;
-  for (let i = head; i < Math.max(expectedEnd, foundEnd); i++) {
-    const line = i + 1;
-    if (i >= foundEnd) {
-      const e = expected[i]!;
-      out.push({ file, line, expected: e, message: `${file}:${line}: missing line, expected ${show(e)}` });
-    } else if (i >= expectedEnd) {
-      const f = found[i]!;
-      out.push({ file, line, found: f, message: `${file}:${line}: line not expected, found ${show(f)}` });
-    } else {
-      const e = expected[i]!;
-      const f = found[i]!;
+  for (const hunk of hunks) {
+    const paired = Math.min(hunk.expectedLines, hunk.foundLines);
+    for (let i = 0; i < paired; i++) {
+      const e = expected[hunk.expectedStart + i]!;
+      const f = found[hunk.foundStart + i]!;
+      const line = hunk.foundStart + i + 1;
       out.push({ file, line, expected: e, found: f, message: `${file}:${line}: expected ${show(e)}, found ${show(f)}` });
+    }
+    for (let i = paired; i < hunk.expectedLines; i++) {
+      const e = expected[hunk.expectedStart + i]!;
+      const line = hunk.foundStart + paired + 1;
+      const where = line > found.length ? 'at the end' : `before line ${line}`;
+      out.push({ file, line, expected: e, message: `${file}:${line}: missing line ${where}, expected ${show(e)}` });
+    }
+    for (let i = paired; i < hunk.foundLines; i++) {
+      const f = found[hunk.foundStart + i]!;
+      const line = hunk.foundStart + i + 1;
+      out.push({ file, line, found: f, message: `${file}:${line}: line not expected, found ${show(f)}` });
     }
   }
   if (out.length === before) {
@@ -218,6 +258,17 @@ async function listFolder(dir: string, folder: string, out: MemoryDifference[]):
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     out.push({ file: folder, message: `${folder}: cannot be listed: ${(error as Error).message}` });
     return [];
+  }
+}
+
+const exists = (dir: string, file: string): Promise<boolean> => access(join(dir, file)).then(() => true, () => false);
+
+/** The session a checkpoint document names, if it can be read. */
+async function ownerOf(dir: string, file: string): Promise<unknown> {
+  try {
+    return (JSON.parse(await readFile(join(dir, file), 'utf8')) as { sessionId?: unknown } | null)?.sessionId;
+  } catch {
+    return undefined;
   }
 }
 
@@ -252,8 +303,17 @@ async function checkCheckpoint(
   { sessionId, view, ref }: CheckpointToVerify,
   logView: SessionView | undefined,
   out: MemoryDifference[],
+  checked: Set<string>,
 ): Promise<void> {
-  const file = checkpointFilePath(ref.checkpointId);
+  // The layout before a folder per session is still read: a document there is where the engine finds it.
+  const legacy = legacyCheckpointFilePath(ref.checkpointId);
+  const current = checkpointFilePath(sessionId, ref.checkpointId);
+  let file = current;
+  if (!(await exists(dir, current)) && (await exists(dir, legacy))) {
+    const owner = await ownerOf(dir, legacy);
+    if (owner === sessionId || owner === undefined) file = legacy;
+  }
+  checked.add(file);
   const text = await readText(dir, file, out, MISSING_CHECKPOINT);
   if (text === undefined) return;
   const parsed = parseJson(file, text, out);
@@ -272,9 +332,13 @@ async function checkCheckpoint(
     position: ref.position,
     checksum: ref.checksum,
   };
+  // The product's names, in a document that has them, say the same.
+  if (Object.hasOwn(document, 'checkpoint_id')) recorded['checkpoint_id'] = ref.checkpointId;
+  if (Object.hasOwn(document, 'session_id')) recorded['session_id'] = sessionId;
+  if (Object.hasOwn(document, 'git') && ref.git !== undefined) recorded['git'] = ref.git;
   for (const [field, expected] of Object.entries(recorded)) {
     const found = document[field];
-    if (found !== expected) {
+    if (JSON.stringify(found) !== JSON.stringify(expected)) {
       const difference: MemoryDifference = {
         file,
         field,
@@ -334,9 +398,13 @@ async function checkCheckpoint(
  * a missing or extra session, each differing JSON field (with its path) and
  * each differing text line (with its number) is one difference; invalid JSON
  * is a difference, never a crash. Every checkpoint the log records (and has
- * not archived) must have its file, intact, with the state the log gives at
- * its version; a file in `sessions/` or `sessions/checkpoints/` that the log
- * does not explain is reported too. The `archive/` folder is not checked.
+ * not archived) must have its file (`sessions/checkpoints/<sessionId>/<id>.json`,
+ * or the layout before a folder per session), intact, with the state the log
+ * gives at its version; a file in `sessions/` or `sessions/checkpoints/` that
+ * the log does not explain is reported too. The `archive/` folder is not
+ * checked. Text files are compared with a true line diff; a compressed
+ * context is compared as its text. Options not given come from the engine's
+ * settings (`memoryFilesOptionsFrom`).
  *
  * @example
  * const report = await checkMemorySync(engine, '.moai');
@@ -350,7 +418,7 @@ export async function checkMemorySync(
 ): Promise<MemorySyncReport> {
   const replayed = await engine.replay();
   const { sessions } = replayed;
-  const documents = buildMemoryDocuments(replayed, options);
+  const documents = buildMemoryDocuments(replayed, { ...memoryFilesOptionsFrom(engine.settings), ...options });
   const expectedText = memoryFilesOf(documents);
   const differences: MemoryDifference[] = [];
 
@@ -367,23 +435,26 @@ export async function checkMemorySync(
   }
 
   // Checkpoints, session by session in start order, each in log order.
+  // By session, then id: `<sessionId>/<checkpointId>`.
   const recorded = new Set<string>();
   const archived = new Set<string>();
+  // The checkpoint files the check read: the log explains them.
+  const checked = new Set<string>();
   for (const [sessionId, view] of sessionsInStartOrder(sessions)) {
     const toVerify: CheckpointToVerify[] = [];
     for (const ref of ownCheckpoints(sessionId, sessions)) {
       if (view.checkpoints.archived.has(ref.checkpointId)) {
-        archived.add(ref.checkpointId);
+        archived.add(`${sessionId}/${ref.checkpointId}`);
         continue;
       }
-      recorded.add(ref.checkpointId);
+      recorded.add(`${sessionId}/${ref.checkpointId}`);
       toVerify.push({ sessionId, view, ref });
     }
     if (toVerify.length === 0) continue;
     const stream = view.session.stream === '' ? sessionStream(sessionId) : view.session.stream;
     const logViews = await viewsAtVersions(engine, stream, new Set(toVerify.map((c) => c.ref.version)));
     for (const checkpoint of toVerify) {
-      await checkCheckpoint(dir, checkpoint, logViews.get(checkpoint.ref.version), differences);
+      await checkCheckpoint(dir, checkpoint, logViews.get(checkpoint.ref.version), differences, checked);
     }
   }
 
@@ -395,17 +466,32 @@ export async function checkMemorySync(
       differences.push({ file, message: `${file}: not a memory file; the log does not explain it` });
     }
   }
-  for (const name of (await listFolder(dir, CHECKPOINTS_FOLDER, differences)).sort()) {
-    const id = name.endsWith('.json') ? name.slice(0, -'.json'.length) : undefined;
-    if (id !== undefined && recorded.has(id)) continue;
-    const file = `${CHECKPOINTS_FOLDER}/${name}`;
+  const stray = (file: string, sessionId: string | undefined, id: string | undefined): void => {
     differences.push({
       file,
       message:
-        id !== undefined && archived.has(id)
-          ? `${file}: checkpoint ${id} was archived in the log; its file belongs in sessions/archive/`
-          : `${file}: no checkpoint ${id ?? name} is recorded in the log; the file is stray`,
+        id !== undefined && sessionId !== undefined && archived.has(`${sessionId}/${id}`)
+          ? `${file}: checkpoint ${id} of session ${sessionId} was archived in the log; its file belongs in sessions/archive/`
+          : `${file}: no checkpoint ${id ?? file.slice(file.lastIndexOf('/') + 1)} is recorded in the log` +
+            `${sessionId === undefined ? '' : ` for session ${sessionId}`}; the file is stray`,
     });
+  };
+  const jsonId = (name: string): string | undefined => (name.endsWith('.json') ? name.slice(0, -'.json'.length) : undefined);
+  for (const name of (await listFolder(dir, CHECKPOINTS_FOLDER, differences)).sort()) {
+    const file = `${CHECKPOINTS_FOLDER}/${name}`;
+    if (name.endsWith('/')) {
+      // A session's folder: every document in it is a checkpoint its log records.
+      const sessionId = name.slice(0, -1);
+      for (const inner of (await listFolder(dir, file.slice(0, -1), differences)).sort()) {
+        if (checked.has(`${file}${inner}`)) continue;
+        stray(`${file}${inner}`, sessionId, jsonId(inner));
+      }
+      continue;
+    }
+    // The layout before a folder per session: the document names its session.
+    if (checked.has(file)) continue;
+    const named = await ownerOf(dir, file);
+    stray(file, typeof named === 'string' ? named : undefined, jsonId(name));
   }
 
   return { inSync: differences.length === 0, differences };

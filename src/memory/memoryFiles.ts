@@ -6,6 +6,10 @@ import type { CheckpointRef } from '../projections/checkpoints.js';
 import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
 import type { TokenSpend } from '../projections/tokenBudget.js';
 import type { TokenHistory, TokenUsageEntry } from '../projections/tokenHistory.js';
+import { contextItemsInOrder, type ContextKind } from '../projections/contextItems.js';
+import { packText, type PackedText } from '../context/packText.js';
+import { renderContextItems } from '../context/renderContextItems.js';
+import { groupDigits } from '../util/groupDigits.js';
 
 /*
  * The memory files are projections of the log written as files under
@@ -28,13 +32,32 @@ export const CHECKPOINTS_FOLDER = 'sessions/checkpoints';
 /** Every memory file the builders produce, in the order they are written and checked. */
 export const MEMORY_FILES = [SESSION_STATE_FILE, CONTEXT_CACHE_FILE, TOKEN_USAGE_LOG_FILE, ACTIVE_TASKS_FILE] as const;
 
-/** The relative path of a checkpoint's document: `sessions/checkpoints/<checkpointId>.json`. */
-export const checkpointFilePath = (checkpointId: string): string => `${CHECKPOINTS_FOLDER}/${checkpointId}.json`;
+/** The relative path of a checkpoint's document: `sessions/checkpoints/<sessionId>/<checkpointId>.json`. */
+export const checkpointFilePath = (sessionId: string, checkpointId: string): string =>
+  `${CHECKPOINTS_FOLDER}/${sessionId}/${checkpointId}.json`;
+
+/** Where a checkpoint's document was kept before the folder per session: `sessions/checkpoints/<checkpointId>.json` (still read). */
+export const legacyCheckpointFilePath = (checkpointId: string): string => `${CHECKPOINTS_FOLDER}/${checkpointId}.json`;
 
 /** Options shared by the memory-file builders, writers and the check. */
 export interface MemoryFilesOptions {
   /** Per-model context window overrides (as in the config), passed to `contextWindowFor`. */
   contextWindows?: Readonly<Record<string, number>>;
+  /** `session.forking_enabled`, for `forking.enabled` in `session-state.json`. Defaults to true. */
+  forkingEnabled?: boolean;
+  /** `session.persistence_enabled`, for `persistence.cache_enabled` in `session-state.json`. Defaults to true. */
+  persistenceEnabled?: boolean;
+}
+
+/** The memory-file options an engine's settings give: its context windows, forking and persistence. */
+export function memoryFilesOptionsFrom(settings: {
+  budget: { contextWindows?: Readonly<Record<string, number>> };
+  forkingEnabled: boolean;
+  persistenceEnabled: boolean;
+}): MemoryFilesOptions {
+  const options: MemoryFilesOptions = { forkingEnabled: settings.forkingEnabled, persistenceEnabled: settings.persistenceEnabled };
+  if (settings.budget.contextWindows !== undefined) options.contextWindows = settings.budget.contextWindows;
+  return options;
 }
 
 /**
@@ -57,13 +80,32 @@ export interface MemoryBudget {
   percent: number | null;
 }
 
-/** One session in `session-state.json`. */
+/**
+ * One session in `session-state.json`: the product document's session
+ * metadata (`session_id`, `model`, `created_at`, `context_window`,
+ * `persistence`, `forking`) beside the engine's fields.
+ */
 export interface SessionStateEntry {
+  session_id: string;
+  model: string;
+  /** When the session started. */
+  created_at: string;
+  /** The context window: its size (null for a model not known), the tokens in use and free, and the use as a percent. */
+  context_window: { total: number | null; used: number; available: number | null; position_percent: number | null };
+  /**
+   * What survives: history is loaded from the log on resume; critical and
+   * supporting context items are kept through compactions and handoffs;
+   * the context cache is written when `session.persistence_enabled` is.
+   */
+  persistence: { auto_load_history: true; context_preservation: 'critical_and_supporting'; cache_enabled: boolean };
+  /** `session.forking_enabled`, the session's newest fork (or null) and its newest checkpoint's time (a fork point), or null. */
+  forking: { enabled: boolean; fork_session_id: string | null; checkpoint_timestamp: string | null };
+  /** True for the current session (see `current_session_id`). */
+  current: boolean;
   status: SessionStatus;
   title: string | null;
   agent: string;
   agents: string[];
-  model: string;
   startedAt: string;
   version: number;
   position: number;
@@ -77,8 +119,15 @@ export interface SessionStateEntry {
   latestCheckpointId: string | null;
 }
 
-/** The content of `session-state.json`: every session that has not ended, by id. */
+/**
+ * The content of `session-state.json`: every session that has not ended, by
+ * id, and which one is current: of those, the one started, forked, resumed
+ * or taken over by a handoff last (null when none is active).
+ */
 export interface SessionStateDocument {
+  current_session_id: string | null;
+  /** When the newest event these sessions reflect happened (the product's `last_sync`); null before any. */
+  last_sync: string | null;
   sessions: Record<string, SessionStateEntry>;
 }
 
@@ -89,6 +138,16 @@ export interface ContextCacheTask {
   state: TaskState;
   phase: string | null;
   lastReason: string | null;
+  /** Why the task last failed, kept through the recovery that followed; null when it never failed with a reason. */
+  failureReason: string | null;
+}
+
+/** A critical context item in `context-cache.json`: what names it (its text is in `critical_context`). */
+export interface ContextCacheItem {
+  id: string;
+  tag: string | null;
+  kind: ContextKind | null;
+  tokens: number | null;
 }
 
 /** One session in `context-cache.json`: what to re-inject into an agent after a compaction or a restart. */
@@ -103,6 +162,13 @@ export interface ContextCacheEntry {
   /** The newest checkpoint recorded and not archived, if any. */
   checkpoint: { id: string; version: number; reason: string } | null;
   budget: MemoryBudget;
+  /**
+   * The critical context items, one line each (`[critical constraint] tag: text`),
+   * as text; compressed (`{ encoding: "gzip+base64", chars, data }`) when long; null when there are none.
+   */
+  critical_context: PackedText | null;
+  /** The critical items, in order: their ids, tags, kinds and sizes. */
+  critical_items: ContextCacheItem[];
 }
 
 /** The content of `context-cache.json`: every session that has not ended, by id. */
@@ -189,32 +255,81 @@ const spendOf = (spend: TokenSpend): TokenSpend => ({
   totalTokens: spend.totalTokens,
 });
 
-/** The `session-state.json` document: every session not ended, in start order. */
+/**
+ * The current session of some views: of the sessions not ended, the one
+ * started, forked, resumed or taken over by a handoff last; undefined when
+ * none is active. (A view restored from a checkpoint older than activations
+ * counts from its last event.)
+ */
+export function currentSessionOf(views: ReadonlyMap<string, SessionView>): string | undefined {
+  let current: string | undefined;
+  let newest = -1;
+  for (const [id, view] of sessionsInStartOrder(views)) {
+    if (!isOpen(view)) continue;
+    const at = view.session.activatedPosition ?? view.position;
+    if (at >= newest) {
+      newest = at;
+      current = id;
+    }
+  }
+  return current;
+}
+
+/** The `session-state.json` document: every session not ended, in start order, and the current one. */
 export function buildSessionState(
   views: ReadonlyMap<string, SessionView>,
   options: MemoryFilesOptions = {},
 ): SessionStateDocument {
   const sessions: Record<string, SessionStateEntry> = {};
+  const current = currentSessionOf(views) ?? null;
+  let lastSync: string | null = null;
+  const newestFork = new Map<string, { id: string; at: string }>();
+  for (const [id, view] of sessionsInStartOrder(views)) {
+    if (lastSync === null || view.updatedAt > lastSync) lastSync = view.updatedAt;
+    const parent = view.session.parent?.sessionId;
+    if (parent !== undefined) newestFork.set(parent, { id, at: view.session.startedAt });
+  }
   for (const [id, view] of sessionsInStartOrder(views)) {
     if (!isOpen(view)) continue;
     const s = view.session;
+    const budget = memoryBudget(view, options);
+    const checkpoint = latestCheckpoint(id, views);
     sessions[id] = {
+      session_id: id,
+      model: s.model,
+      created_at: s.startedAt,
+      context_window: {
+        total: budget.contextWindow,
+        used: budget.contextTokens,
+        available: budget.contextWindow === null ? null : Math.max(0, budget.contextWindow - budget.contextTokens),
+        position_percent: budget.percent,
+      },
+      persistence: {
+        auto_load_history: true,
+        context_preservation: 'critical_and_supporting',
+        cache_enabled: options.persistenceEnabled ?? true,
+      },
+      forking: {
+        enabled: options.forkingEnabled ?? true,
+        fork_session_id: newestFork.get(id)?.id ?? null,
+        checkpoint_timestamp: checkpoint?.at ?? null,
+      },
+      current: id === current,
       status: s.status as SessionStatus,
       title: s.title ?? null,
       agent: s.agent,
       agents: [...s.agents],
-      model: s.model,
       startedAt: s.startedAt,
       version: view.version,
       position: view.position,
       updatedAt: view.updatedAt,
       tasks: taskCounts(view),
-      tokens: { ...memoryBudget(view, options), spend: spendOf(view.tokens.spend) },
+      tokens: { ...budget, spend: spendOf(view.tokens.spend) },
       parent: s.parent === undefined ? null : { sessionId: s.parent.sessionId, version: s.parent.version },
-      latestCheckpointId: latestCheckpoint(id, views)?.checkpointId ?? null,
+      latestCheckpointId: checkpoint?.checkpointId ?? null,
     };
   }
-  return { sessions };
+  return { current_session_id: current, last_sync: lastSync, sessions };
 }
 
 /** The `context-cache.json` document: the critical context of every session not ended, in start order. */
@@ -239,15 +354,26 @@ export function buildContextCache(
           state: task.state,
           phase: task.phase ?? null,
           lastReason: task.lastReason ?? null,
+          failureReason: task.failureReason ?? null,
         })),
       checkpoint:
         checkpoint === undefined
           ? null
           : { id: checkpoint.checkpointId, version: checkpoint.version, reason: checkpoint.reason },
       budget: memoryBudget(view, options),
+      ...criticalContextOf(view),
     };
   }
   return { sessions };
+}
+
+/** The critical context of a view, as `context-cache.json` keeps it. */
+function criticalContextOf(view: SessionView): Pick<ContextCacheEntry, 'critical_context' | 'critical_items'> {
+  const critical = contextItemsInOrder(view.context).filter((item) => item.tier === 'critical');
+  return {
+    critical_context: critical.length === 0 ? null : packText(renderContextItems(critical)),
+    critical_items: critical.map((item) => ({ id: item.itemId, tag: item.tag ?? null, kind: item.kind ?? null, tokens: item.tokens ?? null })),
+  };
 }
 
 // A model name is printed bare unless it would break the line's fields.
@@ -289,6 +415,16 @@ const cell = (value: string | undefined): string =>
 const oneLine = (value: string): string => value.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 
 /**
+ * A task's reason as `active-tasks.md` shows it: the last reason given, and,
+ * when the task failed and something followed (a recovery), why it failed
+ * first: `failed: tests fail; then: recovery r-1`.
+ */
+function taskReason(task: { lastReason: string | undefined; failureReason: string | undefined }): string | undefined {
+  if (task.failureReason === undefined || task.failureReason === task.lastReason) return task.lastReason;
+  return task.lastReason === undefined ? `failed: ${task.failureReason}` : `failed: ${task.failureReason}; then: ${task.lastReason}`;
+}
+
+/**
  * The `active-tasks.md` text: for each session not ended (newest last), a
  * heading, one line of facts and a table of its tasks in the order added.
  */
@@ -307,8 +443,10 @@ export function buildActiveTasks(
     lines.push(s.title === undefined ? `## ${id}` : `## ${id}: ${oneLine(s.title)}`, '');
     lines.push(
       `Status ${s.status}, agent ${s.agent}, model ${s.model}, version ${view.version}, ` +
-        `${openCount} of ${tasks.length} tasks open, context ${budget.contextTokens} tokens` +
-        (budget.percent === null ? '.' : ` (${budget.percent}% of ${budget.contextWindow}).`),
+        `${openCount} of ${tasks.length} task${tasks.length === 1 ? '' : 's'} open, context ${groupDigits(budget.contextTokens)} tokens` +
+        (budget.percent === null || budget.contextWindow === null
+          ? '.'
+          : ` (${percentOfWindow(budget.contextTokens, budget.contextWindow).toFixed(1)}% of ${groupDigits(budget.contextWindow)}).`),
       '',
     );
     if (tasks.length === 0) {
@@ -317,7 +455,7 @@ export function buildActiveTasks(
     }
     lines.push('| Id | State | Title | Phase | Last reason |', '| --- | --- | --- | --- | --- |');
     for (const task of tasks) {
-      lines.push(`| ${cell(task.taskId)} | ${task.state} | ${cell(task.title)} | ${cell(task.phase)} | ${cell(task.lastReason)} |`);
+      lines.push(`| ${cell(task.taskId)} | ${task.state} | ${cell(task.title)} | ${cell(task.phase)} | ${cell(taskReason(task))} |`);
     }
     lines.push('');
   }

@@ -4,7 +4,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { sessionIdOfStream, type StoredEvent } from '../events/envelope.js';
 import type { SessionView } from '../projections/sessionView.js';
 import { tokenHistoryProjection, type TokenHistory } from '../projections/tokenHistory.js';
-import type { MemoryFilesOptions } from './memoryFiles.js';
+import { memoryFilesOptionsFrom, type MemoryFilesOptions } from './memoryFiles.js';
 import { writeMemoryFiles, type WriteMemoryFilesResult } from './writeMemoryFiles.js';
 
 /** Options of {@link createMemorySync}. */
@@ -49,7 +49,9 @@ export interface MemorySync {
  * await sync.close(); // the files now match the log
  */
 export async function createMemorySync(engine: Engine, options: MemorySyncOptions): Promise<MemorySync> {
-  const { dir, debounceMs = 200, onError, onWrite, ...fileOptions } = options;
+  const { dir, debounceMs = 200, onError, onWrite, ...given } = options;
+  // Options not given come from the engine's settings, as `checkMemorySync` takes them.
+  const fileOptions: MemoryFilesOptions = { ...memoryFilesOptionsFrom(engine.settings), ...given };
   if (!Number.isFinite(debounceMs) || debounceMs < 0) {
     throw new InvalidArgumentError(`debounceMs is a number of milliseconds, 0 or more; got ${String(debounceMs)}.`);
   }

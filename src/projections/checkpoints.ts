@@ -12,6 +12,8 @@ export interface CheckpointRef {
   version: number;
   checksum: string;
   at: string;
+  /** The working folder's git state then, when it was a repository. */
+  git?: { commit: string | null; branch: string | null; changedFiles: number };
 }
 
 /** The checkpoints of a session, and which of them were archived. */

@@ -102,6 +102,22 @@ export class PersistentMap<K, V> implements ReadonlyMap<K, V> {
     return next;
   }
 
+  /** This map without `key`: a new version (this one when it has no `key`), unless this one is {@link asMutable}'s. */
+  delete(key: K): PersistentMap<K, V> {
+    const map = this.content();
+    if (!map.has(key)) return this;
+    if (this.mutable) {
+      map.delete(key);
+      return this;
+    }
+    const next = new PersistentMap<K, V>(map);
+    next.family = this.family;
+    this.difference = { key, had: true, value: map.get(key), next };
+    map.delete(key);
+    this.family.root = next;
+    return next;
+  }
+
   /**
    * A copy that `set` changes in place, for a fold that owns its state (it
    * spares a version per event); this map never changes. O(n): a copy of the

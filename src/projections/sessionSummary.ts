@@ -28,6 +28,12 @@ export interface SessionSummary {
   handoffs: Readonly<Record<string, HandoffRecord>>;
   /** The recovery in progress, when `status` is `recovering`. */
   recoveryId?: string;
+  /**
+   * The store position of the session's last start, fork, resume or accepted
+   * handoff: of the sessions not ended, the one activated last is the current
+   * one. Absent from a view restored from a checkpoint written before it was kept.
+   */
+  activatedPosition?: number;
 }
 
 /** A handoff and its outcome. */
@@ -83,6 +89,7 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
           startedAt: event.meta.at,
           resumes: 0,
           handoffs: {},
+          activatedPosition: event.position,
         };
         if (title !== undefined) next.title = title;
         if (event.type === 'SessionForked') {
@@ -95,6 +102,7 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
           draft.agent = event.data.agent;
           if (!draft.agents.includes(event.data.agent)) draft.agents.push(event.data.agent);
           draft.resumes += 1;
+          draft.activatedPosition = event.position;
         });
       case 'SessionEnded':
         return immer.produce(state, (draft) => {
@@ -123,6 +131,7 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
           delete draft.pendingHandoff;
           draft.status = 'active';
           draft.agent = agent;
+          draft.activatedPosition = event.position;
           if (!draft.agents.includes(agent)) draft.agents.push(agent);
           const record = draft.handoffs[handoffId];
           if (record) {

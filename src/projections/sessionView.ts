@@ -2,6 +2,8 @@ import type { StoredEvent } from '../events/envelope.js';
 import { AppendOnlyList } from './appendOnlyList.js';
 import { PersistentMap, PersistentSet } from './persistentMap.js';
 import { checkpointsProjection, type CheckpointRef, type CheckpointsState } from './checkpoints.js';
+import { contextItemsProjection, contextStateFromJson, type ContextState } from './contextItems.js';
+import { ingestProjection, ingestStateFromJson, type IngestState } from './ingest.js';
 import type { Projection } from './projection.js';
 import { sessionSummaryProjection, type SessionSummary } from './sessionSummary.js';
 import { tasksProjection, type TasksState, type TaskView } from './tasks.js';
@@ -20,6 +22,10 @@ export interface SessionView {
   /** Where the token budget stands (bounded); the call-by-call history is `tokenHistoryProjection`. */
   tokens: TokenBudget;
   checkpoints: CheckpointsState;
+  /** The context items recorded and not dropped (critical, supporting, temporary). */
+  context: ContextState;
+  /** What came in from outside (Claude Code, the Agent SDK): where transcripts were read to, recent idempotency keys. */
+  ingest: IngestState;
 }
 
 /** All projections of a session in one fold: what the engine keeps live and replay rebuilds. */
@@ -33,6 +39,8 @@ export const sessionViewProjection: Projection<SessionView> = {
     tasks: tasksProjection.initialState(),
     tokens: tokenBudgetProjection.initialState(),
     checkpoints: checkpointsProjection.initialState(),
+    context: contextItemsProjection.initialState(),
+    ingest: ingestProjection.initialState(),
   }),
   evolve(state, event: StoredEvent) {
     return {
@@ -43,6 +51,8 @@ export const sessionViewProjection: Projection<SessionView> = {
       tasks: tasksProjection.evolve(state.tasks, event),
       tokens: tokenBudgetProjection.evolve(state.tokens, event),
       checkpoints: checkpointsProjection.evolve(state.checkpoints, event),
+      context: contextItemsProjection.evolve(state.context, event),
+      ingest: ingestProjection.evolve(state.ingest, event),
     };
   },
 };
@@ -72,6 +82,8 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
     tasks: { byId: Record<string, TaskView>; order: string[] };
     tokens: TokenBudget;
     checkpoints: { all: CheckpointRef[]; archived: string[] };
+    context?: unknown;
+    ingest?: unknown;
   };
   const tasks = PersistentMap.of<string, TaskView>(
     plain.tasks.order.map((id) => {
@@ -88,6 +100,7 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
         transitions: task.transitions,
         lastEvent: task.lastEvent,
         lastReason: task.lastReason,
+        failureReason: task.failureReason,
         version: task.version,
       }] as const;
     }),
@@ -107,5 +120,7 @@ export function sessionViewFromJson(json: Record<string, unknown>): SessionView 
       byModel: plain.tokens.byModel ?? (plain.tokens.spend.totalTokens > 0 ? { [plain.tokens.model ?? plain.session.model]: plain.tokens.spend } : {}),
     },
     checkpoints: { all: AppendOnlyList.of(plain.checkpoints.all), archived: PersistentSet.of(plain.checkpoints.archived) },
+    context: contextStateFromJson(plain.context),
+    ingest: ingestStateFromJson(plain.ingest),
   };
 }

@@ -21,6 +21,8 @@ export interface TaskView {
   lastEvent: TaskEventType | undefined;
   /** The reason given with the last transition that gave one. */
   lastReason: string | undefined;
+  /** Why the task last failed (the reason of its last `FAIL`), kept through the recovery that followed. */
+  failureReason: string | undefined;
   /** The stream version of the task's last change. */
   version: number;
 }
@@ -58,6 +60,7 @@ export const tasksProjection: Projection<TasksState> = {
           transitions: 0,
           lastEvent: undefined,
           lastReason: undefined,
+          failureReason: undefined,
           version: event.version,
         };
         return { byId: tasksById(state).set(taskId, task), order: state.order.append(taskId) };
@@ -76,6 +79,7 @@ export const tasksProjection: Projection<TasksState> = {
           transitions: previous.transitions + 1,
           lastEvent: event.data.event,
           lastReason: event.data.reason ?? previous.lastReason,
+          failureReason: event.data.event === 'FAIL' ? event.data.reason : previous.failureReason,
           version: event.version,
         };
         return { byId: tasksById(state).set(task.taskId, task), order: state.order };

@@ -79,7 +79,7 @@ export const tokenBudgetProjection: Projection<TokenBudget> = {
           reached: state.reached,
           compactionPending: state.compactionPending,
           calls: state.calls + 1,
-          lastCallAt: event.meta.at,
+          lastCallAt: u.at ?? event.meta.at,
         };
       }
       case 'BudgetThresholdCrossed':

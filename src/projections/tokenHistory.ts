@@ -55,7 +55,7 @@ export const tokenHistoryProjection: Projection<TokenHistory> = {
         const contextTokens = u.main ? u.inputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens : state.contextTokens;
         return {
           entries: state.entries.append({
-            at: event.meta.at,
+            at: u.at ?? event.meta.at,
             version: event.version,
             model: internModel(u.model),
             inputTokens: u.inputTokens,

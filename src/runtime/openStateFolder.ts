@@ -150,8 +150,9 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
       try {
         await fold.visitLog(fold.lastPosition + 1);
         const { writeMemoryFiles } = await import('../memory/writeMemoryFiles.js');
+        const { memoryFilesOptionsFrom } = await import('../memory/memoryFiles.js');
         result.memoryFilesWritten = (
-          await writeMemoryFiles(dir, fold.report(), { contextWindows: engine.settings.budget.contextWindows })
+          await writeMemoryFiles(dir, fold.report(), memoryFilesOptionsFrom(engine.settings))
         ).written;
       } catch (error) {
         onWarning({

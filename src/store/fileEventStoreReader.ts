@@ -7,6 +7,8 @@ import type { Durability, FileEventStore, StoreWarning } from './fileEventStore.
 import { FileLog } from './fileLog.js';
 import type { ResolvedFileStoreOptions } from './fileStoreOptions.js';
 import { LiveFollower, pollEvery } from './liveFollower.js';
+import { partitionedLogFrom } from './logSnapshot.js';
+import { offerPartitionedLog } from './partitionedLog.js';
 import { checkReadBounds } from './readBounds.js';
 import { TailWatch } from './tailWatch.js';
 
@@ -58,6 +60,13 @@ export class FileEventStoreReader implements FileEventStore {
       headPosition: () => this.headPosition(),
       watch: pollEvery(options.followIntervalMs),
       rewrites: this.tail,
+    });
+    // A replay reads a long log in shares, one per thread (engine/parallelReplay.ts): indexed to its end now, read inside the tail guard.
+    offerPartitionedLog(this, async () => {
+      this.ensureOpen();
+      await this.tail.refresh();
+      await this.log.ensureIndexed();
+      return partitionedLogFrom(this.log, this.upcasting === 'built-in', (read) => this.tail.guard(read));
     });
   }
 

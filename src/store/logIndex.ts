@@ -4,6 +4,21 @@
  * stream. Typed arrays keep a million events in about 20 megabytes.
  */
 
+/**
+ * What a replay's worker thread needs of the index to read the lines of the
+ * log up to `count`: the pages themselves (shared, not copied, where
+ * SharedArrayBuffer exists) and the stream names the pages number.
+ */
+export interface LogIndexSnapshot {
+  readonly count: number;
+  readonly pages: readonly Uint32Array[];
+  readonly streamNames: readonly string[];
+}
+
+/** A page's memory: shared between threads where the runtime can, so a worker reads the index without a copy. */
+const pageMemory = (bytes: number): ArrayBufferLike =>
+  typeof SharedArrayBuffer === 'function' ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+
 /** A growable list of positions in a typed array: 4 bytes an entry. */
 class PositionList {
   private items = new Int32Array(16);
@@ -110,6 +125,53 @@ export class LogIndex {
     return this.streamNames[this.field(position, STREAM)]!;
   }
 
+  /** The number the index knows the stream of the event at `position` by (an index into {@link streamNames}). */
+  streamId(position: number): number {
+    return this.field(position, STREAM);
+  }
+
+  /**
+   * The index up to `count` (at most {@link count}), for a worker thread: the
+   * pages are handed over as they are (shared memory where there is some), the
+   * lines up to `count` never change while the log only grows.
+   */
+  snapshot(count = this.count): LogIndexSnapshot {
+    const upTo = Math.min(count, this.count);
+    return { count: upTo, pages: this.pages.slice(0, Math.ceil(upTo / PAGE_LINES)), streamNames: this.streamNames.slice() };
+  }
+
+  /**
+   * An index of the lines a {@link snapshot} holds, for reading them in
+   * another thread. Its streams' positions are only worked out when
+   * {@link indexStreams} is called (a read by position needs none).
+   */
+  static fromSnapshot(snapshot: LogIndexSnapshot): LogIndex {
+    const index = new LogIndex();
+    index.pages.push(...snapshot.pages);
+    index.count = snapshot.count;
+    for (const stream of snapshot.streamNames) {
+      index.streamIds.set(stream, index.streamNames.length);
+      index.streamNames.push(stream);
+    }
+    return index;
+  }
+
+  /** Fill {@link streams} from the pages, for an index made {@link fromSnapshot} (one pass over its lines). */
+  indexStreams(): void {
+    if (this.streams.size > 0 || this.count === 0) return;
+    const entries: IndexedStream[] = [];
+    for (let position = 1; position <= this.count; position++) {
+      const id = this.field(position, STREAM);
+      let entry = entries[id];
+      if (entry === undefined) {
+        entry = { positions: new PositionList(), id };
+        entries[id] = entry;
+        this.streams.set(this.streamNames[id]!, entry);
+      }
+      entry.positions.push(position);
+    }
+  }
+
   /** Forget every event after `count` (a torn line cut off, a failed write rolled back). */
   truncate(count: number): void {
     // Pages stay: the lines after `count` are written over as the log grows again.
@@ -142,7 +204,7 @@ export class LogIndex {
   /** Write the line at index `i` (position `i + 1`), adding a page when it starts one. */
   private put(i: number, segment: number, offset: number, length: number, stream: number): void {
     const pageIndex = i >>> PAGE_BITS;
-    while (pageIndex >= this.pages.length) this.pages.push(new Uint32Array(PAGE_LINES * 4));
+    while (pageIndex >= this.pages.length) this.pages.push(new Uint32Array(pageMemory(PAGE_LINES * 4 * Uint32Array.BYTES_PER_ELEMENT)));
     const page = this.pages[pageIndex]!;
     const at = (i & PAGE_MASK) << 2;
     page[at + SEGMENT] = segment;

@@ -55,6 +55,24 @@ interface RangeBlock {
   crc: number;
 }
 
+/** A range of one segment that {@link SegmentReader.readOwned} reads: the positions `first` to `next - 1`. */
+interface OwnedRange {
+  first: number;
+  next: number;
+  segment: Segment;
+  /** The file offset of `bytes`. */
+  start: number;
+  /** Not read when none of its lines is wanted. */
+  bytes: Promise<Buffer> | undefined;
+  /** The wanted positions, in order. */
+  wanted: number[];
+  /** The whole blocks that hold a wanted line; `from` and `to` index into `wanted`. */
+  blocks: RangeBlock[];
+}
+
+/** The longest span of lines decoded as one text (lineCodec's own bound, which strings die young under). */
+const MAX_TEXT_SPAN = 96 << 10;
+
 /** Reads indexed lines of a log's segments and decodes them into events. */
 export class SegmentReader {
   /** Open read handles by segment number, least recently used first (see {@link MAX_READ_HANDLES}). */
@@ -140,6 +158,104 @@ export class SegmentReader {
           const position = positionAt(j);
           const offset = lineStart(position);
           events[j - k] = this.decodeAt(current.segment, position, buffer, offset, offset + index.length(position), text, blockChecked);
+        }
+        yield events;
+      }
+    }
+  }
+
+  /**
+   * Read the events at positions `from` to `to` whose stream the index numbers
+   * `s` with `owned[s] === 1`, in position order: one thread's share of a log
+   * whose streams are split between threads (the parallel replay). The lines
+   * of every range read are all read, as {@link readPositions} reads them, and
+   * each whole block that holds a wanted line is checked with its one checksum
+   * (the lines of other streams are neither decoded nor parsed); a wanted line
+   * outside such a block is checked on its own. A range with no wanted line is
+   * not read at all.
+   *
+   * `progress.position` is the position being read when the read fails, so a
+   * caller comparing the failures of several threads knows which came first;
+   * the read stops before a batch that starts after `stop[0]` (another
+   * thread's failure there makes whatever follows it moot).
+   */
+  async *readOwned(
+    from: number,
+    to: number,
+    owned: Uint8Array,
+    progress: { position: number },
+    stop?: Int32Array,
+  ): AsyncIterable<StoredEvent[]> {
+    const index = this.index;
+    const buffers = [Buffer.allocUnsafe(0), Buffer.allocUnsafe(0)];
+    let turn = 0;
+    const lineEnd = (position: number): number => index.offset(position) + index.length(position) + 1;
+    const planRange = (first: number): OwnedRange => {
+      const segmentIndex = index.segment(first);
+      const segment = this.catalog.segments[segmentIndex]!;
+      const start = index.offset(first);
+      const wanted: number[] = [];
+      const blocks: RangeBlock[] = [];
+      let next = first;
+      let end = start;
+      while (next <= to && index.segment(next) === segmentIndex) {
+        const found = segment.blocks.startingAt(next - segment.firstPosition);
+        const block = found !== undefined && next + found.lineCount - 1 <= to ? found : undefined;
+        const lines = block?.lineCount ?? 1;
+        const unitEnd = lineEnd(next + lines - 1);
+        if (next > first && unitEnd - start > READ_CHUNK_BYTES) break;
+        const wantedBefore = wanted.length;
+        for (let position = next; position < next + lines; position++) if (owned[index.streamId(position)] === 1) wanted.push(position);
+        // A block is checked only for a thread that decodes one of its lines.
+        if (block !== undefined && wanted.length > wantedBefore) {
+          blocks.push({ from: wantedBefore, to: wanted.length, start: index.offset(next) - start, end: unitEnd - start, crc: block.crc });
+        }
+        next += lines;
+        end = unitEnd;
+      }
+      let bytes: Promise<Buffer> | undefined;
+      if (wanted.length > 0) {
+        const size = end - start;
+        const slot = turn++ % 2;
+        if (buffers[slot]!.length < size) buffers[slot] = Buffer.allocUnsafe(Math.max(size, READ_CHUNK_BYTES));
+        bytes = this.readRange(segment, start, end, buffers[slot]!.subarray(0, size));
+        bytes.catch(() => undefined); // read ahead: a reader that stops early never awaits it
+      }
+      return { first, next, segment, start, bytes, wanted, blocks };
+    };
+    let range: OwnedRange | undefined = from <= to ? planRange(from) : undefined;
+    while (range !== undefined) {
+      const current = range;
+      progress.position = current.first;
+      if (stop !== undefined && current.first > Atomics.load(stop, 0)) return;
+      const buffer = current.bytes === undefined ? undefined : await current.bytes;
+      range = current.next <= to ? planRange(current.next) : undefined;
+      if (buffer === undefined) continue;
+      const { wanted, segment } = current;
+      const checked = current.blocks.filter((block) => crc32(buffer.subarray(block.start, block.end)) === block.crc);
+      let nextChecked = 0;
+      const lineStart = (position: number): number => index.offset(position) - current.start;
+      // The text the lines are sliced from: decoded once for a run of wanted lines a short span holds.
+      let text: LinesText | undefined;
+      let textUpTo = -1; // the last index into `wanted` the text (or its absence) covers
+      for (let k = 0; k < wanted.length; k += EVENTS_PER_BATCH) {
+        if (stop !== undefined && wanted[k]! > Atomics.load(stop, 0)) return;
+        const upTo = Math.min(wanted.length, k + EVENTS_PER_BATCH);
+        const events: StoredEvent[] = new Array(upTo - k);
+        for (let j = k; j < upTo; j++) {
+          const position = wanted[j]!;
+          progress.position = position;
+          const offset = lineStart(position);
+          const lineEndAt = offset + index.length(position);
+          if (j > textUpTo) {
+            let last = j;
+            while (last + 1 < upTo && lineStart(wanted[last + 1]!) + index.length(wanted[last + 1]!) - offset <= MAX_TEXT_SPAN) last++;
+            text = asciiTextOf(buffer, offset, lineStart(wanted[last]!) + index.length(wanted[last]!));
+            textUpTo = last;
+          }
+          while (nextChecked < checked.length && checked[nextChecked]!.to <= j) nextChecked++;
+          const blockChecked = nextChecked < checked.length && checked[nextChecked]!.from <= j;
+          events[j - k] = this.decodeAt(segment, position, buffer, offset, lineEndAt, text, blockChecked);
         }
         yield events;
       }

@@ -139,7 +139,7 @@ describe('the engine review of 2026-11-30', () => {
     expect(session.task('t')!.state).toBe('in_progress');
   });
 
-  it('never lets one session\'s checkpoint file replace another\'s, even with ids that repeat', async () => {
+  it('keeps each session\'s checkpoints in a folder of its own, so ids that repeat across sessions never meet', async () => {
     const dir = await tempDir();
     const checkpoints = createFileCheckpointStore(dir);
     // Two engines with the same deterministic ids on one folder: both name their first checkpoint alike.
@@ -148,16 +148,19 @@ describe('the engine review of 2026-11-30', () => {
     const a = await first.startSession({ sessionId: 'a', agent: 'x', model: MODEL });
     const b = await second.startSession({ sessionId: 'b', agent: 'x', model: MODEL });
     const kept = await a.checkpoint('a');
-    const refused = await b.checkpoint('b').catch((e: unknown) => e);
-    expect(isCheckpointNotSavedError(refused)).toBe(true);
-    expect((refused as Error).message).toContain(`holds checkpoint ${kept.checkpointId} of session a; it is not overwritten with session b's`);
-    const file = JSON.parse(await readFile(join(dir, 'sessions', 'checkpoints', `${kept.checkpointId}.json`), 'utf8')) as { sessionId: string };
-    expect(file.sessionId).toBe('a');
-    // Archiving never writes over an archived file of the same name either.
-    await checkpoints.archive(kept.checkpointId);
-    await checkpoints.save({ ...kept, sessionId: 'c' });
-    await checkpoints.archive(kept.checkpointId);
-    expect((await readdir(join(dir, 'sessions', 'archive'))).sort()).toEqual([`${kept.checkpointId}.2.json`, `${kept.checkpointId}.json`]);
+    const other = await b.checkpoint('b');
+    expect(other.checkpointId).toBe(kept.checkpointId);
+    for (const sessionId of ['a', 'b']) {
+      const file = JSON.parse(await readFile(join(dir, 'sessions', 'checkpoints', sessionId, `${kept.checkpointId}.json`), 'utf8')) as { sessionId: string };
+      expect(file.sessionId).toBe(sessionId);
+    }
+    // Without its session, the store cannot tell which to archive, and says so; with it, each goes to its own folder.
+    await expect(checkpoints.archive(kept.checkpointId)).rejects.toThrow(`Checkpoint ${kept.checkpointId} is kept for several sessions (a, b)`);
+    await checkpoints.archive(kept.checkpointId, 'a');
+    await checkpoints.save({ ...kept });
+    await checkpoints.archive(kept.checkpointId, 'a');
+    expect((await readdir(join(dir, 'sessions', 'archive', 'a'))).sort()).toEqual([`${kept.checkpointId}.2.json`, `${kept.checkpointId}.json`]);
+    expect(await readdir(join(dir, 'sessions', 'checkpoints', 'b'))).toEqual([`${kept.checkpointId}.json`]);
   });
 
   it('reports a checkpoint file it cannot read only for the session whose log records it', async () => {
@@ -168,7 +171,7 @@ describe('the engine review of 2026-11-30', () => {
     const a = await engine.startSession({ sessionId: 'a', agent: 'x', model: MODEL });
     await engine.startSession({ sessionId: 'b', agent: 'x', model: MODEL });
     const { checkpointId } = await a.checkpoint('a');
-    await writeFile(join(dir, 'sessions', 'checkpoints', `${checkpointId}.json`), '{ damaged');
+    await writeFile(join(dir, 'sessions', 'checkpoints', 'a', `${checkpointId}.json`), '{ damaged');
     await engine.openSession('b');
     expect(warnings.filter((w) => w.code === 'CHECKPOINT_SKIPPED')).toEqual([]);
     await engine.openSession('a');

@@ -65,7 +65,7 @@ describe('what the review found', () => {
     await fork.checkpoint('fork');
     const result = await engine.applyRetention();
     expect(result.archived).toEqual([]);
-    expect(await readdir(join(dir, 'sessions', 'checkpoints'))).toContain(`${parentCheckpoint.checkpointId}.json`);
+    expect(await readdir(join(dir, 'sessions', 'checkpoints', 'p'))).toContain(`${parentCheckpoint.checkpointId}.json`);
   });
 
   it('finishes a recovery a crash interrupted, under its own id', async () => {

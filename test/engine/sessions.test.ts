@@ -173,9 +173,11 @@ describe('checkpoints', () => {
     const before = sessionViewToJson(session.state);
     await engine.close();
 
-    const files = await readdir(join(dir, 'sessions', 'checkpoints'));
+    // A folder per session: sessions/checkpoints/<sessionId>/<checkpointId>.json.
+    expect(await readdir(join(dir, 'sessions', 'checkpoints'))).toEqual(['s']);
+    const files = await readdir(join(dir, 'sessions', 'checkpoints', 's'));
     expect(files).toEqual([`${document.checkpointId}.json`]);
-    const onDisk = JSON.parse(await readFile(join(dir, 'sessions', 'checkpoints', files[0]!), 'utf8')) as typeof document;
+    const onDisk = JSON.parse(await readFile(join(dir, 'sessions', 'checkpoints', 's', files[0]!), 'utf8')) as typeof document;
     expect(onDisk).toMatchObject({ sessionId: 's', version: 21, reason: 'before the big refactor', checksum: document.checksum });
 
     const again = await createEngine({ dir, clock: steppingClock(), ids: sequentialIds('b') });
@@ -221,7 +223,7 @@ describe('checkpoints', () => {
     const older = await session.checkpoint('first');
     await session.addTask({ taskId: 't', title: 'T' });
     const newer = await session.checkpoint('second');
-    const file = join(dir, 'sessions', 'checkpoints', `${newer.checkpointId}.json`);
+    const file = join(dir, 'sessions', 'checkpoints', 's', `${newer.checkpointId}.json`);
     const tampered = JSON.parse(await readFile(file, 'utf8')) as { state: { version: number } };
     tampered.state.version = 999;
     await writeFile(file, JSON.stringify(tampered));
@@ -260,8 +262,8 @@ describe('checkpoints', () => {
     now += 8 * 86_400_000;
     const result = await engine.applyRetention();
     expect(result.archived).toEqual([{ sessionId: 's', checkpointId: first.checkpointId }]);
-    expect(await readdir(join(dir, 'sessions', 'archive'))).toEqual([`${first.checkpointId}.json`]);
-    expect(await readdir(join(dir, 'sessions', 'checkpoints'))).toEqual([`${second.checkpointId}.json`]);
+    expect(await readdir(join(dir, 'sessions', 'archive', 's'))).toEqual([`${first.checkpointId}.json`]);
+    expect(await readdir(join(dir, 'sessions', 'checkpoints', 's'))).toEqual([`${second.checkpointId}.json`]);
     const events = await streamOf(engine, 's');
     expect(events.at(-1)).toMatchObject({ type: 'CheckpointArchived', data: { checkpointId: first.checkpointId, reason: 'older than 7 days' } });
   });

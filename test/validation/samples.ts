@@ -28,7 +28,14 @@ export const VALID_EVENT_DATA: { readonly [K in EventType]: Record<string, unkno
   BudgetThresholdCrossed: { level: 'warning', percent: 75.5, contextTokens: 151_000, contextWindow: 200_000 },
   BudgetThresholdCleared: { level: 'monitor', percent: 10, contextTokens: 20_000, contextWindow: 200_000 },
   ContextCompacted: { tokensBefore: 170_000, tokensAfter: 40_000, trigger: 'emergency', summary: 'short' },
-  CheckpointCreated: { checkpointId: 'cp-1', reason: 'interval', position: 12, version: 7, checksum: 'abc123' },
+  CheckpointCreated: {
+    checkpointId: 'cp-1',
+    reason: 'interval',
+    position: 12,
+    version: 7,
+    checksum: 'abc123',
+    git: { commit: '3f2a9c1d0b4e5f6a7b8c9d0e1f2a3b4c5d6e7f80', branch: 'main', changedFiles: 2 },
+  },
   CheckpointArchived: { checkpointId: 'cp-1', reason: 'retention' },
   HandoffRequested: { handoffId: 'h-1', fromAgent: 'planner', toAgent: 'coder', package: { handoff_id: 'h-1', nested: { a: [1] } } },
   HandoffAccepted: { handoffId: 'h-1', agent: 'coder' },
@@ -36,6 +43,20 @@ export const VALID_EVENT_DATA: { readonly [K in EventType]: Record<string, unkno
   RecoveryStarted: { recoveryId: 'r-1', strategy: 'checkpoint_only', checkpointId: 'cp-1' },
   RecoveryStepCompleted: { recoveryId: 'r-1', step: 'replay', detail: 'replayed 3 events' },
   RecoveryCompleted: { recoveryId: 'r-1', summary: 'recovered', openTasks: ['t1', 't2'] },
+  ContextItemRecorded: {
+    itemId: 'ctx-1',
+    tier: 'critical',
+    kind: 'constraint',
+    tag: 'must_use_pytest',
+    text: 'Tests use pytest',
+    tokens: 6,
+    source: 'cli',
+  },
+  ContextItemUpdated: { itemId: 'ctx-1', tier: 'supporting', kind: 'note', text: 'Tests use pytest or unittest', tokens: 8, reason: 'relaxed' },
+  ContextItemDropped: { itemId: 'ctx-1', reason: 'compaction' },
+  TranscriptRead: { file: 'main', path: '/p/s.jsonl', offset: 120, line: 3, checkpoint: { offset: 120 }, open: [], recentKeys: ['msg_1\u0000req_1'] },
+  SessionAliasAdded: { alias: '6706089d-9d7e-4f48-bd2d-8f2a2546eb78', source: 'claude-code' },
+  ToolCallFailed: { tool: 'Bash', toolUseId: 'toolu_1', taskId: 't1', error: 'Exit code 127' },
 };
 
 /** A valid stored event of `type` with `data`, at `schemaVersion`. */

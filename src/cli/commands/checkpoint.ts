@@ -26,7 +26,8 @@ export async function checkpointCommand(options: CheckpointCommandOptions, io: C
       const sessionId = await sessionOf(run, options.sessionId);
       const session = await run.engine.openSession(sessionId);
       const document = await session.checkpoint(options.reason ?? 'requested', options.agent);
-      const file = join(run.engine.checkpoints.location, `${document.checkpointId}.json`);
+      const { checkpoints } = run.engine;
+      const file = checkpoints.fileOf?.(sessionId, document.checkpointId) ?? join(checkpoints.location, `${document.checkpointId}.json`);
       printWrite(
         options,
         io,

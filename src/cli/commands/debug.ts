@@ -232,7 +232,7 @@ async function showTokenUsageLog(engine: Engine, options: GlobalOptions, io: Cli
 }
 
 async function checkSync(engine: Engine, dir: string, options: GlobalOptions, io: CliIo): Promise<number> {
-  const report = await checkMemorySync(engine, dir, { contextWindows: engine.settings.budget.contextWindows });
+  const report = await checkMemorySync(engine, dir);
   const where = `${relative(io.cwd, dir) || dir}/sessions`;
   if (options.json) {
     io.stdout(json(report));

@@ -3,6 +3,8 @@ import { checkId } from '../../validation/ids.js';
 import { loadConfig } from '../../config/loadConfig.js';
 import { replay } from '../../engine/replay.js';
 import { writeMemoryFiles } from '../../memory/writeMemoryFiles.js';
+import { memoryFilesOptionsFrom } from '../../memory/memoryFiles.js';
+import { settingsFromConfig } from '../../engine/settings.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
@@ -44,7 +46,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
     if (options.writeMemoryFiles === true) {
       const dir = stateFolder(options, io);
       const { config } = await loadConfig({ dir, env: io.env });
-      written = (await writeMemoryFiles(dir, report, { contextWindows: config.models.context_windows })).written;
+      written = (await writeMemoryFiles(dir, report, memoryFilesOptionsFrom(settingsFromConfig(config)))).written;
     }
     if (options.json) {
       io.stdout(

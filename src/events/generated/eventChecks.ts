@@ -84,7 +84,8 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         value['data']['agent'].length >= 1 &&
         local_1.test(value['data']['agent']) &&
         (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['agent', 'reason'].includes(key)) &&
+        (value['data']['key'] !== undefined ? ((typeof value['data']['key'] === 'string') && value['data']['key'].length <= 200 && value['data']['key'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['agent', 'reason', 'key'].includes(key)) &&
         Object.getOwnPropertyNames(value).length === 8
       )
     }
@@ -234,7 +235,8 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         value['data']['title'].length >= 1 &&
         (value['data']['phase'] !== undefined ? ((typeof value['data']['phase'] === 'string') && value['data']['phase'].length <= 200) : true) &&
         (value['data']['assignee'] !== undefined ? ((typeof value['data']['assignee'] === 'string') && value['data']['assignee'].length <= 200 && value['data']['assignee'].length >= 1 && local_2.test(value['data']['assignee'])) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'title', 'phase', 'assignee'].includes(key)) &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'title', 'phase', 'assignee', 'toolUseId'].includes(key)) &&
         Object.getOwnPropertyNames(value).length === 8
       )
     }
@@ -271,7 +273,8 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         (((value['data']['from'] === 'pending')) || ((value['data']['from'] === 'in_progress')) || ((value['data']['from'] === 'blocked')) || ((value['data']['from'] === 'token_warning')) || ((value['data']['from'] === 'context_switch')) || ((value['data']['from'] === 'completed')) || ((value['data']['from'] === 'failed')) || ((value['data']['from'] === 'recovered'))) &&
         (((value['data']['to'] === 'pending')) || ((value['data']['to'] === 'in_progress')) || ((value['data']['to'] === 'blocked')) || ((value['data']['to'] === 'token_warning')) || ((value['data']['to'] === 'context_switch')) || ((value['data']['to'] === 'completed')) || ((value['data']['to'] === 'failed')) || ((value['data']['to'] === 'recovered'))) &&
         (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'event', 'from', 'to', 'reason'].includes(key)) &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'event', 'from', 'to', 'reason', 'toolUseId'].includes(key)) &&
         Object.getOwnPropertyNames(value).length === 8
       )
     }
@@ -312,7 +315,10 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         value['data']['cacheReadInputTokens'] >= 0 &&
         (typeof value['data']['main'] === 'boolean') &&
         (value['data']['requestId'] !== undefined ? ((typeof value['data']['requestId'] === 'string') && value['data']['requestId'].length <= 200) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['model', 'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'main', 'requestId'].includes(key)) &&
+        (value['data']['messageId'] !== undefined ? ((typeof value['data']['messageId'] === 'string') && value['data']['messageId'].length <= 200 && value['data']['messageId'].length >= 1) : true) &&
+        (value['data']['agentId'] !== undefined ? ((typeof value['data']['agentId'] === 'string') && value['data']['agentId'].length <= 200 && value['data']['agentId'].length >= 1) : true) &&
+        (value['data']['at'] !== undefined ? ((typeof value['data']['at'] === 'string') && value['data']['at'].length <= 64) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['model', 'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'main', 'requestId', 'messageId', 'agentId', 'at'].includes(key)) &&
         Object.getOwnPropertyNames(value).length === 8
       )
     }
@@ -416,7 +422,10 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         value['data']['tokensAfter'] >= 0 &&
         (value['data']['trigger'] !== undefined ? ((typeof value['data']['trigger'] === 'string')) : true) &&
         (value['data']['summary'] !== undefined ? ((typeof value['data']['summary'] === 'string') && value['data']['summary'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['tokensBefore', 'tokensAfter', 'trigger', 'summary'].includes(key)) &&
+        (value['data']['compactionId'] !== undefined ? ((typeof value['data']['compactionId'] === 'string') && value['data']['compactionId'].length <= 200 && value['data']['compactionId'].length >= 1) : true) &&
+        (value['data']['tokensAfterKnown'] !== undefined ? ((typeof value['data']['tokensAfterKnown'] === 'boolean')) : true) &&
+        (value['data']['at'] !== undefined ? ((typeof value['data']['at'] === 'string') && value['data']['at'].length <= 64) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['tokensBefore', 'tokensAfter', 'trigger', 'summary', 'compactionId', 'tokensAfterKnown', 'at'].includes(key)) &&
         Object.getOwnPropertyNames(value).length === 8
       )
     }
@@ -424,6 +433,7 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
   CheckpointCreated: (function () {
     const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
     const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_2 = /^[0-9a-f]{7,64}$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -436,7 +446,7 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         (typeof value['id'] === 'string') &&
         value['id'].length >= 1 &&
         (value['type'] === 'CheckpointCreated') &&
-        (value['schemaVersion'] === 1) &&
+        (value['schemaVersion'] === 2) &&
         (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
         (typeof value['meta']['at'] === 'string') &&
         value['meta']['at'].length >= 1 &&
@@ -458,7 +468,8 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         value['data']['version'] >= 0 &&
         (typeof value['data']['checksum'] === 'string') &&
         value['data']['checksum'].length >= 1 &&
-        Object.getOwnPropertyNames(value['data']).length === 5 &&
+        (value['data']['git'] !== undefined ? ((typeof value['data']['git'] === 'object' && value['data']['git'] !== null && !Array.isArray(value['data']['git'])) && (((typeof value['data']['git']['commit'] === 'string') && local_2.test(value['data']['git']['commit'])) || ((value['data']['git']['commit'] === null))) && (((typeof value['data']['git']['branch'] === 'string') && value['data']['git']['branch'].length <= 1000 && value['data']['git']['branch'].length >= 1) || ((value['data']['git']['branch'] === null))) && Number.isInteger(value['data']['git']['changedFiles']) && value['data']['git']['changedFiles'] >= 0 && Object.getOwnPropertyNames(value['data']['git']).length === 3) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['checkpointId', 'reason', 'position', 'version', 'checksum', 'git'].includes(key)) &&
         Object.getOwnPropertyNames(value).length === 8
       )
     }
@@ -729,6 +740,240 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
       )
     }
   })(),
+  ContextItemRecorded: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_2 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ContextItemRecorded') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['itemId'] === 'string') &&
+        value['data']['itemId'].length <= 200 &&
+        value['data']['itemId'].length >= 1 &&
+        local_1.test(value['data']['itemId']) &&
+        (((value['data']['tier'] === 'critical')) || ((value['data']['tier'] === 'supporting')) || ((value['data']['tier'] === 'temporary'))) &&
+        (value['data']['kind'] !== undefined ? ((((value['data']['kind'] === 'objective')) || ((value['data']['kind'] === 'constraint')) || ((value['data']['kind'] === 'preference')) || ((value['data']['kind'] === 'summary')) || ((value['data']['kind'] === 'note')))) : true) &&
+        (value['data']['tag'] !== undefined ? ((typeof value['data']['tag'] === 'string') && value['data']['tag'].length <= 200 && value['data']['tag'].length >= 1 && local_2.test(value['data']['tag'])) : true) &&
+        (value['data']['text'] !== undefined ? ((typeof value['data']['text'] === 'string') && value['data']['text'].length <= 100000) : true) &&
+        (value['data']['value'] !== undefined ? (true) : true) &&
+        (value['data']['tokens'] !== undefined ? (Number.isInteger(value['data']['tokens']) && value['data']['tokens'] >= 0) : true) &&
+        (value['data']['source'] !== undefined ? ((typeof value['data']['source'] === 'string') && value['data']['source'].length <= 200) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['itemId', 'tier', 'kind', 'tag', 'text', 'value', 'tokens', 'source'].includes(key)) &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
+  ContextItemUpdated: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ContextItemUpdated') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['itemId'] === 'string') &&
+        value['data']['itemId'].length <= 200 &&
+        value['data']['itemId'].length >= 1 &&
+        local_1.test(value['data']['itemId']) &&
+        (value['data']['tier'] !== undefined ? ((((value['data']['tier'] === 'critical')) || ((value['data']['tier'] === 'supporting')) || ((value['data']['tier'] === 'temporary')))) : true) &&
+        (value['data']['kind'] !== undefined ? ((((value['data']['kind'] === 'objective')) || ((value['data']['kind'] === 'constraint')) || ((value['data']['kind'] === 'preference')) || ((value['data']['kind'] === 'summary')) || ((value['data']['kind'] === 'note')))) : true) &&
+        (value['data']['text'] !== undefined ? ((typeof value['data']['text'] === 'string') && value['data']['text'].length <= 100000) : true) &&
+        (value['data']['value'] !== undefined ? (true) : true) &&
+        (value['data']['tokens'] !== undefined ? (Number.isInteger(value['data']['tokens']) && value['data']['tokens'] >= 0) : true) &&
+        (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['itemId', 'tier', 'kind', 'text', 'value', 'tokens', 'reason'].includes(key)) &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
+  ContextItemDropped: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ContextItemDropped') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['itemId'] === 'string') &&
+        value['data']['itemId'].length <= 200 &&
+        value['data']['itemId'].length >= 1 &&
+        local_1.test(value['data']['itemId']) &&
+        (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['itemId', 'reason'].includes(key)) &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
+  TranscriptRead: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^(.*)$/
+    const local_2 = /^(.*)$/
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'TranscriptRead') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['file'] === 'string') &&
+        value['data']['file'].length <= 200 &&
+        value['data']['file'].length >= 1 &&
+        (typeof value['data']['path'] === 'string') &&
+        value['data']['path'].length <= 4096 &&
+        value['data']['path'].length >= 1 &&
+        Number.isInteger(value['data']['offset']) &&
+        value['data']['offset'] >= 0 &&
+        Number.isInteger(value['data']['line']) &&
+        value['data']['line'] >= 0 &&
+        (value['data']['tailSha256'] !== undefined ? ((typeof value['data']['tailSha256'] === 'string') && value['data']['tailSha256'].length <= 64) : true) &&
+        (typeof value['data']['checkpoint'] === 'object' && value['data']['checkpoint'] !== null && !Array.isArray(value['data']['checkpoint']) && !(value['data']['checkpoint'] instanceof Date) && !(value['data']['checkpoint'] instanceof Uint8Array)) &&
+        (Object.entries(value['data']['checkpoint']).every(([key, value]) => (local_1.test(key) ? (true) : true))) &&
+        Array.isArray(value['data']['open']) &&
+        value['data']['open'].length <= 1000 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array)) && (Object.entries(value).every(([key, value]) => (local_2.test(key) ? (true) : true)))))) { return false }; return true; })(value['data']['open']) &&
+        Array.isArray(value['data']['recentKeys']) &&
+        value['data']['recentKeys'].length <= 256 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 500))) { return false }; return true; })(value['data']['recentKeys']) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['file', 'path', 'offset', 'line', 'tailSha256', 'checkpoint', 'open', 'recentKeys'].includes(key)) &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
+  SessionAliasAdded: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'SessionAliasAdded') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['alias'] === 'string') &&
+        value['data']['alias'].length <= 500 &&
+        value['data']['alias'].length >= 1 &&
+        (typeof value['data']['source'] === 'string') &&
+        value['data']['source'].length <= 100 &&
+        value['data']['source'].length >= 1 &&
+        Object.getOwnPropertyNames(value['data']).length === 2 &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
+  ToolCallFailed: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ToolCallFailed') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['tool'] === 'string') &&
+        value['data']['tool'].length <= 200 &&
+        value['data']['tool'].length >= 1 &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        (value['data']['taskId'] !== undefined ? ((typeof value['data']['taskId'] === 'string') && value['data']['taskId'].length <= 200 && value['data']['taskId'].length >= 1 && local_1.test(value['data']['taskId'])) : true) &&
+        (typeof value['data']['error'] === 'string') &&
+        value['data']['error'].length <= 10000 &&
+        (value['data']['interrupted'] !== undefined ? ((typeof value['data']['interrupted'] === 'boolean')) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['tool', 'toolUseId', 'taskId', 'error', 'interrupted'].includes(key)) &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
 };
 
 /** A whole new event of each type: envelope and data. */
@@ -792,7 +1037,8 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         value['data']['agent'].length >= 1 &&
         local_0.test(value['data']['agent']) &&
         (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['agent', 'reason'].includes(key)) &&
+        (value['data']['key'] !== undefined ? ((typeof value['data']['key'] === 'string') && value['data']['key'].length <= 200 && value['data']['key'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['agent', 'reason', 'key'].includes(key)) &&
         Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
       )
     }
@@ -918,7 +1164,8 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         value['data']['title'].length >= 1 &&
         (value['data']['phase'] !== undefined ? ((typeof value['data']['phase'] === 'string') && value['data']['phase'].length <= 200) : true) &&
         (value['data']['assignee'] !== undefined ? ((typeof value['data']['assignee'] === 'string') && value['data']['assignee'].length <= 200 && value['data']['assignee'].length >= 1 && local_1.test(value['data']['assignee'])) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'title', 'phase', 'assignee'].includes(key)) &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'title', 'phase', 'assignee', 'toolUseId'].includes(key)) &&
         Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
       )
     }
@@ -949,7 +1196,8 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         (((value['data']['from'] === 'pending')) || ((value['data']['from'] === 'in_progress')) || ((value['data']['from'] === 'blocked')) || ((value['data']['from'] === 'token_warning')) || ((value['data']['from'] === 'context_switch')) || ((value['data']['from'] === 'completed')) || ((value['data']['from'] === 'failed')) || ((value['data']['from'] === 'recovered'))) &&
         (((value['data']['to'] === 'pending')) || ((value['data']['to'] === 'in_progress')) || ((value['data']['to'] === 'blocked')) || ((value['data']['to'] === 'token_warning')) || ((value['data']['to'] === 'context_switch')) || ((value['data']['to'] === 'completed')) || ((value['data']['to'] === 'failed')) || ((value['data']['to'] === 'recovered'))) &&
         (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'event', 'from', 'to', 'reason'].includes(key)) &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'event', 'from', 'to', 'reason', 'toolUseId'].includes(key)) &&
         Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
       )
     }
@@ -984,7 +1232,10 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         value['data']['cacheReadInputTokens'] >= 0 &&
         (typeof value['data']['main'] === 'boolean') &&
         (value['data']['requestId'] !== undefined ? ((typeof value['data']['requestId'] === 'string') && value['data']['requestId'].length <= 200) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['model', 'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'main', 'requestId'].includes(key)) &&
+        (value['data']['messageId'] !== undefined ? ((typeof value['data']['messageId'] === 'string') && value['data']['messageId'].length <= 200 && value['data']['messageId'].length >= 1) : true) &&
+        (value['data']['agentId'] !== undefined ? ((typeof value['data']['agentId'] === 'string') && value['data']['agentId'].length <= 200 && value['data']['agentId'].length >= 1) : true) &&
+        (value['data']['at'] !== undefined ? ((typeof value['data']['at'] === 'string') && value['data']['at'].length <= 64) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['model', 'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'main', 'requestId', 'messageId', 'agentId', 'at'].includes(key)) &&
         Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
       )
     }
@@ -1070,13 +1321,17 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         value['data']['tokensAfter'] >= 0 &&
         (value['data']['trigger'] !== undefined ? ((typeof value['data']['trigger'] === 'string')) : true) &&
         (value['data']['summary'] !== undefined ? ((typeof value['data']['summary'] === 'string') && value['data']['summary'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value['data']).every(key => ['tokensBefore', 'tokensAfter', 'trigger', 'summary'].includes(key)) &&
+        (value['data']['compactionId'] !== undefined ? ((typeof value['data']['compactionId'] === 'string') && value['data']['compactionId'].length <= 200 && value['data']['compactionId'].length >= 1) : true) &&
+        (value['data']['tokensAfterKnown'] !== undefined ? ((typeof value['data']['tokensAfterKnown'] === 'boolean')) : true) &&
+        (value['data']['at'] !== undefined ? ((typeof value['data']['at'] === 'string') && value['data']['at'].length <= 64) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['tokensBefore', 'tokensAfter', 'trigger', 'summary', 'compactionId', 'tokensAfterKnown', 'at'].includes(key)) &&
         Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
       )
     }
   })(),
   CheckpointCreated: (function () {
     const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[0-9a-f]{7,64}$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -1084,7 +1339,7 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         value['id'].length <= 200 &&
         value['id'].length >= 1 &&
         (value['type'] === 'CheckpointCreated') &&
-        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 2)) : true) &&
         (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
         (typeof value['meta']['at'] === 'string') &&
         value['meta']['at'].length >= 1 &&
@@ -1106,7 +1361,8 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         value['data']['version'] >= 0 &&
         (typeof value['data']['checksum'] === 'string') &&
         value['data']['checksum'].length >= 1 &&
-        Object.getOwnPropertyNames(value['data']).length === 5 &&
+        (value['data']['git'] !== undefined ? ((typeof value['data']['git'] === 'object' && value['data']['git'] !== null && !Array.isArray(value['data']['git'])) && (((typeof value['data']['git']['commit'] === 'string') && local_1.test(value['data']['git']['commit'])) || ((value['data']['git']['commit'] === null))) && (((typeof value['data']['git']['branch'] === 'string') && value['data']['git']['branch'].length <= 1000 && value['data']['git']['branch'].length >= 1) || ((value['data']['git']['branch'] === null))) && Number.isInteger(value['data']['git']['changedFiles']) && value['data']['git']['changedFiles'] >= 0 && Object.getOwnPropertyNames(value['data']['git']).length === 3) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['checkpointId', 'reason', 'position', 'version', 'checksum', 'git'].includes(key)) &&
         Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
       )
     }
@@ -1335,6 +1591,204 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
       )
     }
   })(),
+  ContextItemRecorded: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ContextItemRecorded') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['itemId'] === 'string') &&
+        value['data']['itemId'].length <= 200 &&
+        value['data']['itemId'].length >= 1 &&
+        local_0.test(value['data']['itemId']) &&
+        (((value['data']['tier'] === 'critical')) || ((value['data']['tier'] === 'supporting')) || ((value['data']['tier'] === 'temporary'))) &&
+        (value['data']['kind'] !== undefined ? ((((value['data']['kind'] === 'objective')) || ((value['data']['kind'] === 'constraint')) || ((value['data']['kind'] === 'preference')) || ((value['data']['kind'] === 'summary')) || ((value['data']['kind'] === 'note')))) : true) &&
+        (value['data']['tag'] !== undefined ? ((typeof value['data']['tag'] === 'string') && value['data']['tag'].length <= 200 && value['data']['tag'].length >= 1 && local_1.test(value['data']['tag'])) : true) &&
+        (value['data']['text'] !== undefined ? ((typeof value['data']['text'] === 'string') && value['data']['text'].length <= 100000) : true) &&
+        (value['data']['value'] !== undefined ? (true) : true) &&
+        (value['data']['tokens'] !== undefined ? (Number.isInteger(value['data']['tokens']) && value['data']['tokens'] >= 0) : true) &&
+        (value['data']['source'] !== undefined ? ((typeof value['data']['source'] === 'string') && value['data']['source'].length <= 200) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['itemId', 'tier', 'kind', 'tag', 'text', 'value', 'tokens', 'source'].includes(key)) &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
+  ContextItemUpdated: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ContextItemUpdated') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['itemId'] === 'string') &&
+        value['data']['itemId'].length <= 200 &&
+        value['data']['itemId'].length >= 1 &&
+        local_0.test(value['data']['itemId']) &&
+        (value['data']['tier'] !== undefined ? ((((value['data']['tier'] === 'critical')) || ((value['data']['tier'] === 'supporting')) || ((value['data']['tier'] === 'temporary')))) : true) &&
+        (value['data']['kind'] !== undefined ? ((((value['data']['kind'] === 'objective')) || ((value['data']['kind'] === 'constraint')) || ((value['data']['kind'] === 'preference')) || ((value['data']['kind'] === 'summary')) || ((value['data']['kind'] === 'note')))) : true) &&
+        (value['data']['text'] !== undefined ? ((typeof value['data']['text'] === 'string') && value['data']['text'].length <= 100000) : true) &&
+        (value['data']['value'] !== undefined ? (true) : true) &&
+        (value['data']['tokens'] !== undefined ? (Number.isInteger(value['data']['tokens']) && value['data']['tokens'] >= 0) : true) &&
+        (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['itemId', 'tier', 'kind', 'text', 'value', 'tokens', 'reason'].includes(key)) &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
+  ContextItemDropped: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ContextItemDropped') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['itemId'] === 'string') &&
+        value['data']['itemId'].length <= 200 &&
+        value['data']['itemId'].length >= 1 &&
+        local_0.test(value['data']['itemId']) &&
+        (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['itemId', 'reason'].includes(key)) &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
+  TranscriptRead: (function () {
+    const local_0 = /^(.*)$/
+    const local_1 = /^(.*)$/
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'TranscriptRead') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['file'] === 'string') &&
+        value['data']['file'].length <= 200 &&
+        value['data']['file'].length >= 1 &&
+        (typeof value['data']['path'] === 'string') &&
+        value['data']['path'].length <= 4096 &&
+        value['data']['path'].length >= 1 &&
+        Number.isInteger(value['data']['offset']) &&
+        value['data']['offset'] >= 0 &&
+        Number.isInteger(value['data']['line']) &&
+        value['data']['line'] >= 0 &&
+        (value['data']['tailSha256'] !== undefined ? ((typeof value['data']['tailSha256'] === 'string') && value['data']['tailSha256'].length <= 64) : true) &&
+        (typeof value['data']['checkpoint'] === 'object' && value['data']['checkpoint'] !== null && !Array.isArray(value['data']['checkpoint']) && !(value['data']['checkpoint'] instanceof Date) && !(value['data']['checkpoint'] instanceof Uint8Array)) &&
+        (Object.entries(value['data']['checkpoint']).every(([key, value]) => (local_0.test(key) ? (true) : true))) &&
+        Array.isArray(value['data']['open']) &&
+        value['data']['open'].length <= 1000 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array)) && (Object.entries(value).every(([key, value]) => (local_1.test(key) ? (true) : true)))))) { return false }; return true; })(value['data']['open']) &&
+        Array.isArray(value['data']['recentKeys']) &&
+        value['data']['recentKeys'].length <= 256 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 500))) { return false }; return true; })(value['data']['recentKeys']) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['file', 'path', 'offset', 'line', 'tailSha256', 'checkpoint', 'open', 'recentKeys'].includes(key)) &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
+  SessionAliasAdded: (function () {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'SessionAliasAdded') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['alias'] === 'string') &&
+        value['data']['alias'].length <= 500 &&
+        value['data']['alias'].length >= 1 &&
+        (typeof value['data']['source'] === 'string') &&
+        value['data']['source'].length <= 100 &&
+        value['data']['source'].length >= 1 &&
+        Object.getOwnPropertyNames(value['data']).length === 2 &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
+  ToolCallFailed: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'ToolCallFailed') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['tool'] === 'string') &&
+        value['data']['tool'].length <= 200 &&
+        value['data']['tool'].length >= 1 &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        (value['data']['taskId'] !== undefined ? ((typeof value['data']['taskId'] === 'string') && value['data']['taskId'].length <= 200 && value['data']['taskId'].length >= 1 && local_0.test(value['data']['taskId'])) : true) &&
+        (typeof value['data']['error'] === 'string') &&
+        value['data']['error'].length <= 10000 &&
+        (value['data']['interrupted'] !== undefined ? ((typeof value['data']['interrupted'] === 'boolean')) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['tool', 'toolUseId', 'taskId', 'error', 'interrupted'].includes(key)) &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
 };
 
 /** The envelope of a stored event, its data unchecked. */
@@ -1428,7 +1882,8 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         value['agent'].length >= 1 &&
         local_0.test(value['agent']) &&
         (value['reason'] !== undefined ? ((typeof value['reason'] === 'string') && value['reason'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value).every(key => ['agent', 'reason'].includes(key))
+        (value['key'] !== undefined ? ((typeof value['key'] === 'string') && value['key'].length <= 200 && value['key'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['agent', 'reason', 'key'].includes(key))
       )
     }
   })(),
@@ -1498,7 +1953,8 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         value['title'].length >= 1 &&
         (value['phase'] !== undefined ? ((typeof value['phase'] === 'string') && value['phase'].length <= 200) : true) &&
         (value['assignee'] !== undefined ? ((typeof value['assignee'] === 'string') && value['assignee'].length <= 200 && value['assignee'].length >= 1 && local_1.test(value['assignee'])) : true) &&
-        Object.getOwnPropertyNames(value).every(key => ['taskId', 'title', 'phase', 'assignee'].includes(key))
+        (value['toolUseId'] !== undefined ? ((typeof value['toolUseId'] === 'string') && value['toolUseId'].length <= 200 && value['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['taskId', 'title', 'phase', 'assignee', 'toolUseId'].includes(key))
       )
     }
   })(),
@@ -1515,7 +1971,8 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         (((value['from'] === 'pending')) || ((value['from'] === 'in_progress')) || ((value['from'] === 'blocked')) || ((value['from'] === 'token_warning')) || ((value['from'] === 'context_switch')) || ((value['from'] === 'completed')) || ((value['from'] === 'failed')) || ((value['from'] === 'recovered'))) &&
         (((value['to'] === 'pending')) || ((value['to'] === 'in_progress')) || ((value['to'] === 'blocked')) || ((value['to'] === 'token_warning')) || ((value['to'] === 'context_switch')) || ((value['to'] === 'completed')) || ((value['to'] === 'failed')) || ((value['to'] === 'recovered'))) &&
         (value['reason'] !== undefined ? ((typeof value['reason'] === 'string') && value['reason'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value).every(key => ['taskId', 'event', 'from', 'to', 'reason'].includes(key))
+        (value['toolUseId'] !== undefined ? ((typeof value['toolUseId'] === 'string') && value['toolUseId'].length <= 200 && value['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['taskId', 'event', 'from', 'to', 'reason', 'toolUseId'].includes(key))
       )
     }
   })(),
@@ -1536,7 +1993,10 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         value['cacheReadInputTokens'] >= 0 &&
         (typeof value['main'] === 'boolean') &&
         (value['requestId'] !== undefined ? ((typeof value['requestId'] === 'string') && value['requestId'].length <= 200) : true) &&
-        Object.getOwnPropertyNames(value).every(key => ['model', 'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'main', 'requestId'].includes(key))
+        (value['messageId'] !== undefined ? ((typeof value['messageId'] === 'string') && value['messageId'].length <= 200 && value['messageId'].length >= 1) : true) &&
+        (value['agentId'] !== undefined ? ((typeof value['agentId'] === 'string') && value['agentId'].length <= 200 && value['agentId'].length >= 1) : true) &&
+        (value['at'] !== undefined ? ((typeof value['at'] === 'string') && value['at'].length <= 64) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['model', 'inputTokens', 'outputTokens', 'cacheCreationInputTokens', 'cacheReadInputTokens', 'main', 'requestId', 'messageId', 'agentId', 'at'].includes(key))
       )
     }
   })(),
@@ -1580,12 +2040,16 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         value['tokensAfter'] >= 0 &&
         (value['trigger'] !== undefined ? ((typeof value['trigger'] === 'string')) : true) &&
         (value['summary'] !== undefined ? ((typeof value['summary'] === 'string') && value['summary'].length <= 10000) : true) &&
-        Object.getOwnPropertyNames(value).every(key => ['tokensBefore', 'tokensAfter', 'trigger', 'summary'].includes(key))
+        (value['compactionId'] !== undefined ? ((typeof value['compactionId'] === 'string') && value['compactionId'].length <= 200 && value['compactionId'].length >= 1) : true) &&
+        (value['tokensAfterKnown'] !== undefined ? ((typeof value['tokensAfterKnown'] === 'boolean')) : true) &&
+        (value['at'] !== undefined ? ((typeof value['at'] === 'string') && value['at'].length <= 64) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['tokensBefore', 'tokensAfter', 'trigger', 'summary', 'compactionId', 'tokensAfterKnown', 'at'].includes(key))
       )
     }
   })(),
   CheckpointCreated: (function () {
     const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[0-9a-f]{7,64}$/;
     return function check(value) {
       return (
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -1602,7 +2066,8 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         value['version'] >= 0 &&
         (typeof value['checksum'] === 'string') &&
         value['checksum'].length >= 1 &&
-        Object.getOwnPropertyNames(value).length === 5
+        (value['git'] !== undefined ? ((typeof value['git'] === 'object' && value['git'] !== null && !Array.isArray(value['git'])) && (((typeof value['git']['commit'] === 'string') && local_1.test(value['git']['commit'])) || ((value['git']['commit'] === null))) && (((typeof value['git']['branch'] === 'string') && value['git']['branch'].length <= 1000 && value['git']['branch'].length >= 1) || ((value['git']['branch'] === null))) && Number.isInteger(value['git']['changedFiles']) && value['git']['changedFiles'] >= 0 && Object.getOwnPropertyNames(value['git']).length === 3) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['checkpointId', 'reason', 'position', 'version', 'checksum', 'git'].includes(key))
       )
     }
   })(),
@@ -1729,6 +2194,120 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         Array.isArray(value['openTasks']) &&
         ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_1.test(value)))) { return false }; return true; })(value['openTasks']) &&
         Object.getOwnPropertyNames(value).length === 3
+      )
+    }
+  })(),
+  ContextItemRecorded: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['itemId'] === 'string') &&
+        value['itemId'].length <= 200 &&
+        value['itemId'].length >= 1 &&
+        local_0.test(value['itemId']) &&
+        (((value['tier'] === 'critical')) || ((value['tier'] === 'supporting')) || ((value['tier'] === 'temporary'))) &&
+        (value['kind'] !== undefined ? ((((value['kind'] === 'objective')) || ((value['kind'] === 'constraint')) || ((value['kind'] === 'preference')) || ((value['kind'] === 'summary')) || ((value['kind'] === 'note')))) : true) &&
+        (value['tag'] !== undefined ? ((typeof value['tag'] === 'string') && value['tag'].length <= 200 && value['tag'].length >= 1 && local_1.test(value['tag'])) : true) &&
+        (value['text'] !== undefined ? ((typeof value['text'] === 'string') && value['text'].length <= 100000) : true) &&
+        (value['value'] !== undefined ? (true) : true) &&
+        (value['tokens'] !== undefined ? (Number.isInteger(value['tokens']) && value['tokens'] >= 0) : true) &&
+        (value['source'] !== undefined ? ((typeof value['source'] === 'string') && value['source'].length <= 200) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['itemId', 'tier', 'kind', 'tag', 'text', 'value', 'tokens', 'source'].includes(key))
+      )
+    }
+  })(),
+  ContextItemUpdated: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['itemId'] === 'string') &&
+        value['itemId'].length <= 200 &&
+        value['itemId'].length >= 1 &&
+        local_0.test(value['itemId']) &&
+        (value['tier'] !== undefined ? ((((value['tier'] === 'critical')) || ((value['tier'] === 'supporting')) || ((value['tier'] === 'temporary')))) : true) &&
+        (value['kind'] !== undefined ? ((((value['kind'] === 'objective')) || ((value['kind'] === 'constraint')) || ((value['kind'] === 'preference')) || ((value['kind'] === 'summary')) || ((value['kind'] === 'note')))) : true) &&
+        (value['text'] !== undefined ? ((typeof value['text'] === 'string') && value['text'].length <= 100000) : true) &&
+        (value['value'] !== undefined ? (true) : true) &&
+        (value['tokens'] !== undefined ? (Number.isInteger(value['tokens']) && value['tokens'] >= 0) : true) &&
+        (value['reason'] !== undefined ? ((typeof value['reason'] === 'string') && value['reason'].length <= 10000) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['itemId', 'tier', 'kind', 'text', 'value', 'tokens', 'reason'].includes(key))
+      )
+    }
+  })(),
+  ContextItemDropped: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['itemId'] === 'string') &&
+        value['itemId'].length <= 200 &&
+        value['itemId'].length >= 1 &&
+        local_0.test(value['itemId']) &&
+        (value['reason'] !== undefined ? ((typeof value['reason'] === 'string') && value['reason'].length <= 10000) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['itemId', 'reason'].includes(key))
+      )
+    }
+  })(),
+  TranscriptRead: (function () {
+    const local_0 = /^(.*)$/
+    const local_1 = /^(.*)$/
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['file'] === 'string') &&
+        value['file'].length <= 200 &&
+        value['file'].length >= 1 &&
+        (typeof value['path'] === 'string') &&
+        value['path'].length <= 4096 &&
+        value['path'].length >= 1 &&
+        Number.isInteger(value['offset']) &&
+        value['offset'] >= 0 &&
+        Number.isInteger(value['line']) &&
+        value['line'] >= 0 &&
+        (value['tailSha256'] !== undefined ? ((typeof value['tailSha256'] === 'string') && value['tailSha256'].length <= 64) : true) &&
+        (typeof value['checkpoint'] === 'object' && value['checkpoint'] !== null && !Array.isArray(value['checkpoint']) && !(value['checkpoint'] instanceof Date) && !(value['checkpoint'] instanceof Uint8Array)) &&
+        (Object.entries(value['checkpoint']).every(([key, value]) => (local_0.test(key) ? (true) : true))) &&
+        Array.isArray(value['open']) &&
+        value['open'].length <= 1000 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array)) && (Object.entries(value).every(([key, value]) => (local_1.test(key) ? (true) : true)))))) { return false }; return true; })(value['open']) &&
+        Array.isArray(value['recentKeys']) &&
+        value['recentKeys'].length <= 256 &&
+        ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 500))) { return false }; return true; })(value['recentKeys']) &&
+        Object.getOwnPropertyNames(value).every(key => ['file', 'path', 'offset', 'line', 'tailSha256', 'checkpoint', 'open', 'recentKeys'].includes(key))
+      )
+    }
+  })(),
+  SessionAliasAdded: (function () {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['alias'] === 'string') &&
+        value['alias'].length <= 500 &&
+        value['alias'].length >= 1 &&
+        (typeof value['source'] === 'string') &&
+        value['source'].length <= 100 &&
+        value['source'].length >= 1 &&
+        Object.getOwnPropertyNames(value).length === 2
+      )
+    }
+  })(),
+  ToolCallFailed: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['tool'] === 'string') &&
+        value['tool'].length <= 200 &&
+        value['tool'].length >= 1 &&
+        (value['toolUseId'] !== undefined ? ((typeof value['toolUseId'] === 'string') && value['toolUseId'].length <= 200 && value['toolUseId'].length >= 1) : true) &&
+        (value['taskId'] !== undefined ? ((typeof value['taskId'] === 'string') && value['taskId'].length <= 200 && value['taskId'].length >= 1 && local_0.test(value['taskId'])) : true) &&
+        (typeof value['error'] === 'string') &&
+        value['error'].length <= 10000 &&
+        (value['interrupted'] !== undefined ? ((typeof value['interrupted'] === 'boolean')) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['tool', 'toolUseId', 'taskId', 'error', 'interrupted'].includes(key))
       )
     }
   })(),
@@ -1954,6 +2533,13 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
           [Symbol.for("TypeBox.Kind")]: "String",
           [Symbol.for("TypeBox.Optional")]: "Optional",
         },
+        "key": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
       },
       [Symbol.for("TypeBox.Kind")]: "Object",
     },
@@ -2080,6 +2666,13 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
           "minLength": 1,
           "maxLength": 200,
           "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "toolUseId": {
+          "minLength": 1,
+          "maxLength": 200,
           "type": "string",
           [Symbol.for("TypeBox.Kind")]: "String",
           [Symbol.for("TypeBox.Optional")]: "Optional",
@@ -2260,6 +2853,13 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
           [Symbol.for("TypeBox.Kind")]: "String",
           [Symbol.for("TypeBox.Optional")]: "Optional",
         },
+        "toolUseId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
       },
       [Symbol.for("TypeBox.Kind")]: "Object",
     },
@@ -2307,6 +2907,26 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
         },
         "requestId": {
           "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "messageId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "agentId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "at": {
+          "maxLength": 64,
           "type": "string",
           [Symbol.for("TypeBox.Kind")]: "String",
           [Symbol.for("TypeBox.Optional")]: "Optional",
@@ -2439,6 +3059,24 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
           [Symbol.for("TypeBox.Kind")]: "String",
           [Symbol.for("TypeBox.Optional")]: "Optional",
         },
+        "compactionId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "tokensAfterKnown": {
+          "type": "boolean",
+          [Symbol.for("TypeBox.Kind")]: "Boolean",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "at": {
+          "maxLength": 64,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
       },
       [Symbol.for("TypeBox.Kind")]: "Object",
     },
@@ -2480,6 +3118,53 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
           "minLength": 1,
           "type": "string",
           [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "git": {
+          "additionalProperties": false,
+          "type": "object",
+          "required": [
+            "commit",
+            "branch",
+            "changedFiles",
+          ],
+          "properties": {
+            "commit": {
+              "anyOf": [
+                {
+                  "pattern": "^[0-9a-f]{7,64}$",
+                  "type": "string",
+                  [Symbol.for("TypeBox.Kind")]: "String",
+                },
+                {
+                  "type": "null",
+                  [Symbol.for("TypeBox.Kind")]: "Null",
+                },
+              ],
+              [Symbol.for("TypeBox.Kind")]: "Union",
+            },
+            "branch": {
+              "anyOf": [
+                {
+                  "minLength": 1,
+                  "maxLength": 1000,
+                  "type": "string",
+                  [Symbol.for("TypeBox.Kind")]: "String",
+                },
+                {
+                  "type": "null",
+                  [Symbol.for("TypeBox.Kind")]: "Null",
+                },
+              ],
+              [Symbol.for("TypeBox.Kind")]: "Union",
+            },
+            "changedFiles": {
+              "minimum": 0,
+              "type": "integer",
+              [Symbol.for("TypeBox.Kind")]: "Integer",
+            },
+          },
+          [Symbol.for("TypeBox.Kind")]: "Object",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
         },
       },
       [Symbol.for("TypeBox.Kind")]: "Object",
@@ -2727,6 +3412,361 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
             [Symbol.for("TypeBox.Kind")]: "String",
           },
           [Symbol.for("TypeBox.Kind")]: "Array",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "ContextItemRecorded": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "itemId",
+        "tier",
+      ],
+      "properties": {
+        "itemId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "tier": {
+          "anyOf": [
+            {
+              "const": "critical",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "supporting",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "temporary",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+          ],
+          [Symbol.for("TypeBox.Kind")]: "Union",
+        },
+        "kind": {
+          "anyOf": [
+            {
+              "const": "objective",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "constraint",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "preference",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "summary",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "note",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+          ],
+          [Symbol.for("TypeBox.Kind")]: "Union",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "tag": {
+          "minLength": 1,
+          "maxLength": 200,
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "text": {
+          "maxLength": 100000,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "value": {
+          [Symbol.for("TypeBox.Kind")]: "Unknown",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "tokens": {
+          "minimum": 0,
+          "type": "integer",
+          [Symbol.for("TypeBox.Kind")]: "Integer",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "source": {
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "ContextItemUpdated": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "itemId",
+      ],
+      "properties": {
+        "itemId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "tier": {
+          "anyOf": [
+            {
+              "const": "critical",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "supporting",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "temporary",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+          ],
+          [Symbol.for("TypeBox.Kind")]: "Union",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "kind": {
+          "anyOf": [
+            {
+              "const": "objective",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "constraint",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "preference",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "summary",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "note",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+          ],
+          [Symbol.for("TypeBox.Kind")]: "Union",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "text": {
+          "maxLength": 100000,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "value": {
+          [Symbol.for("TypeBox.Kind")]: "Unknown",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "tokens": {
+          "minimum": 0,
+          "type": "integer",
+          [Symbol.for("TypeBox.Kind")]: "Integer",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "reason": {
+          "maxLength": 10000,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "ContextItemDropped": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "itemId",
+      ],
+      "properties": {
+        "itemId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "reason": {
+          "maxLength": 10000,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "TranscriptRead": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "file",
+        "path",
+        "offset",
+        "line",
+        "checkpoint",
+        "open",
+        "recentKeys",
+      ],
+      "properties": {
+        "file": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "path": {
+          "minLength": 1,
+          "maxLength": 4096,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "offset": {
+          "minimum": 0,
+          "type": "integer",
+          [Symbol.for("TypeBox.Kind")]: "Integer",
+        },
+        "line": {
+          "minimum": 0,
+          "type": "integer",
+          [Symbol.for("TypeBox.Kind")]: "Integer",
+        },
+        "tailSha256": {
+          "maxLength": 64,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "checkpoint": {
+          "type": "object",
+          "patternProperties": {
+            "^(.*)$": {
+              [Symbol.for("TypeBox.Kind")]: "Unknown",
+            },
+          },
+          [Symbol.for("TypeBox.Kind")]: "Record",
+        },
+        "open": {
+          "maxItems": 1000,
+          "type": "array",
+          "items": {
+            "type": "object",
+            "patternProperties": {
+              "^(.*)$": {
+                [Symbol.for("TypeBox.Kind")]: "Unknown",
+              },
+            },
+            [Symbol.for("TypeBox.Kind")]: "Record",
+          },
+          [Symbol.for("TypeBox.Kind")]: "Array",
+        },
+        "recentKeys": {
+          "maxItems": 256,
+          "type": "array",
+          "items": {
+            "maxLength": 500,
+            "type": "string",
+            [Symbol.for("TypeBox.Kind")]: "String",
+          },
+          [Symbol.for("TypeBox.Kind")]: "Array",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "SessionAliasAdded": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "alias",
+        "source",
+      ],
+      "properties": {
+        "alias": {
+          "minLength": 1,
+          "maxLength": 500,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "source": {
+          "minLength": 1,
+          "maxLength": 100,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "ToolCallFailed": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "tool",
+        "error",
+      ],
+      "properties": {
+        "tool": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "toolUseId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "taskId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "error": {
+          "maxLength": 10000,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "interrupted": {
+          "type": "boolean",
+          [Symbol.for("TypeBox.Kind")]: "Boolean",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
         },
       },
       [Symbol.for("TypeBox.Kind")]: "Object",

@@ -1,0 +1,158 @@
+import type { Worker } from 'node:worker_threads';
+import type { EventStore } from '../store/eventStore.js';
+import type { PartitionedLog } from '../store/partitionedLog.js';
+import { ReplayFold, type FoldedShare, type ReplayReport } from './replay.js';
+import { foldShare, NO_FAILURE, type ShareAnswer, type ShareFailure, type ShareJob } from './replayShare.js';
+import { errorFromTransfer } from './replayTransfer.js';
+
+/*
+ * A replay of a long file log on more than one thread. The log's streams
+ * are split between the threads by the bytes of their lines (the index knows
+ * them), the largest first, each to the thread with the least so far. Every
+ * thread reads the files (the page cache serves them), but decodes, checks,
+ * validates and folds only the lines of its own streams, with the same
+ * ReplayFold; a stream's events are all in one thread, so each fold sees
+ * what a fold of the whole log sees of it (a fork's base is read from the
+ * log by whichever thread folds the fork). The worker threads answer with
+ * their streams' state, which the calling thread takes into its own fold:
+ * sessions in the order of their first events, divergences in position
+ * order, the counts summed. A failure anywhere is the first one in the log,
+ * as one thread would have met it: each thread reads in position order and
+ * stops only past a position another thread failed at.
+ */
+
+/**
+ * Below this many events a replay stays in the calling thread: starting a
+ * worker (its modules, its heap) costs about 90 ms here, what one thread
+ * folds of some 25,000 events, and the share it would take must win that back.
+ */
+export const PARALLEL_REPLAY_MIN_EVENTS = 100_000;
+
+/** What the last parallel replay in this process did (for tests: that the workers did run, or fell back). */
+export const lastParallelReplay = { threads: 0, fellBack: 0 };
+
+/** The outcome of one worker: its answer, or why it gave none (it could not start, or crashed). */
+type WorkerOutcome = { answer: ShareAnswer } | { lost: unknown };
+
+/**
+ * Replay `log` (the partitioned form of `store`'s log) on up to `threads`
+ * threads, the calling one included, or return undefined when it does not
+ * pay: a log shorter than {@link PARALLEL_REPLAY_MIN_EVENTS} (unless `force`),
+ * one stream, no shared memory or no worker threads. The report equals that
+ * of a replay in one thread of the same events. Events appended after the
+ * log was indexed are folded in afterwards, in this thread.
+ */
+export async function replayInParallel(store: EventStore, log: PartitionedLog, threads: number, force: boolean): Promise<ReplayReport | undefined> {
+  if (threads < 2 || typeof SharedArrayBuffer !== 'function' || !log.builtInUpcasting) return undefined;
+  if (!force && log.count < PARALLEL_REPLAY_MIN_EVENTS) return undefined;
+  const owner = splitStreams(log.streamBytes(), threads);
+  const busy = new Set(owner);
+  if (busy.size < 2) return undefined;
+  const workerThreads = await import('node:worker_threads').catch(() => undefined);
+  if (workerThreads === undefined) return undefined;
+
+  const ownedBy = (thread: number): Uint8Array => owner.map((t) => (t === thread ? 1 : 0));
+  const stop = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  stop[0] = NO_FAILURE;
+  const snapshot = log.snapshot();
+  const workers = [...busy]
+    .filter((thread) => thread !== 0)
+    .map((thread) => ({ thread, outcome: runWorker(workerThreads.Worker, { snapshot, owned: ownedBy(thread), stop }) }));
+  lastParallelReplay.threads = workers.length + 1;
+  lastParallelReplay.fellBack = 0;
+
+  const fold = new ReplayFold(store);
+  const failures: ShareFailure[] = [];
+  const readOwn = async (into: ReplayFold, thread: number): Promise<void> => {
+    const progress = { position: 1 };
+    const failure = await foldShare(into, log.readOwned(ownedBy(thread), progress, stop), progress, stop);
+    if (failure !== undefined) failures.push(failure);
+  };
+  const T = (globalThis as { __replayTrace?: Record<string, number> }).__replayTrace;
+  const now = () => performance.timeOrigin + performance.now();
+  if (T) T.mainStart = now();
+  await readOwn(fold, 0);
+  if (T) T.mainDone = now();
+
+  const shares: FoldedShare[] = [];
+  for (const { thread, outcome } of workers) {
+    const result = await outcome;
+    if ('lost' in result) {
+      // The worker could not start or died (no memory, say): this thread folds its share instead.
+      lastParallelReplay.fellBack++;
+      const instead = new ReplayFold(store);
+      await readOwn(instead, thread);
+      shares.push(instead.share());
+    } else if (result.answer.ok) {
+      if (T) { T.workerAnswered = now(); Object.assign(T, (result.answer as unknown as { trace: object }).trace); }
+      shares.push(result.answer.share);
+    } else {
+      failures.push({ position: result.answer.position, error: errorFromTransfer(result.answer.error) });
+    }
+  }
+  if (failures.length > 0) throw failures.reduce((first, failure) => (failure.position < first.position ? failure : first)).error;
+  fold.absorb(shares);
+  if (T) T.absorbed = now();
+  // What was appended while the shares were read.
+  await fold.visitLog(log.count + 1);
+  const r = fold.report();
+  if (T) T.reported = now();
+  return r;
+}
+
+/**
+ * Which thread folds each stream (by the index's number): the largest
+ * stream first, each to the thread with the fewest bytes so far. The
+ * calling thread, 0, has most to do besides (it merges the shares at the
+ * end), but starts at once, where a worker first loads its modules.
+ */
+function splitStreams(bytes: Float64Array, threads: number): Uint8Array {
+  const owner = new Uint8Array(bytes.length);
+  const load = new Float64Array(threads);
+  const order = [...bytes.keys()].filter((s) => bytes[s]! > 0).sort((a, b) => bytes[b]! - bytes[a]! || a - b);
+  for (const stream of order) {
+    let lightest = 0;
+    for (let t = 1; t < threads; t++) if (load[t]! < load[lightest]!) lightest = t;
+    owner[stream] = lightest;
+    load[lightest]! += bytes[stream]!;
+  }
+  return owner;
+}
+
+/** Run one worker on `job`; its outcome once it has answered (it is then ended) or is lost. */
+function runWorker(WorkerClass: typeof Worker, job: ShareJob): Promise<WorkerOutcome> {
+  return new Promise((resolve) => {
+    let worker: Worker;
+    try {
+      worker = startWorker(WorkerClass, job);
+    } catch (error) {
+      resolve({ lost: error });
+      return;
+    }
+    let settled = false;
+    const settle = (outcome: WorkerOutcome): void => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      resolve(outcome);
+    };
+    worker.once('message', (answer: ShareAnswer) => settle({ answer }));
+    worker.once('error', (error) => settle({ lost: error }));
+    worker.once('exit', (code) => settle({ lost: new Error(`the replay worker exited (${code}) without an answer`) }));
+  });
+}
+
+/**
+ * A worker running parallelReplayWorker: the compiled .js; or, when this
+ * module runs from its TypeScript sources (the tests), the .ts, after the
+ * worker registers the tsx loader (loaders given to a worker with --import do
+ * not reach it).
+ */
+function startWorker(WorkerClass: typeof Worker, job: ShareJob): Worker {
+  const here = import.meta.url;
+  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new WorkerClass(new URL('./parallelReplayWorker.js', here), { workerData: job });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./parallelReplayWorker.ts', here).href;
+  const source = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
+  return new WorkerClass(source, { eval: true, workerData: job });
+}

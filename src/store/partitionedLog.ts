@@ -1,0 +1,66 @@
+import type { StoredEvent } from '../events/envelope.js';
+import type { EventStore } from './eventStore.js';
+import type { LineBlock } from './lineBlocks.js';
+import type { LogIndexSnapshot } from './logIndex.js';
+
+/*
+ * A file log as a parallel replay reads it: indexed up to a position, its
+ * streams split between threads, each thread reading the files and decoding
+ * only the lines of its own streams. The main thread reads through the
+ * store's own reader (inside its tail guard); a worker thread gets a
+ * snapshot of the index (its pages shared, not copied) and of the segments'
+ * block checksums, and reads the same files with a reader of its own
+ * (`logSnapshot.ts`). This module holds only what the engine asks a store
+ * for, so importing the engine loads no file store code.
+ */
+
+/** One segment as a worker thread needs it: where it is, its first position, its block checksums. */
+export interface SegmentSnapshot {
+  readonly number: number;
+  readonly name: string;
+  readonly path: string;
+  readonly firstPosition: number;
+  readonly size: number;
+  readonly blocks: readonly LineBlock[];
+}
+
+/** All a worker thread needs to read positions 1 to `index.count` of a log: structured-clonable. */
+export interface LogSnapshot {
+  readonly dir: string;
+  readonly index: LogIndexSnapshot;
+  readonly segments: readonly SegmentSnapshot[];
+}
+
+/** Where a read of one thread's share had got to when it failed. */
+export interface ReadProgress {
+  position: number;
+}
+
+/** A file log indexed up to {@link count}, to be read in shares (see `engine/parallelReplay.ts`). */
+export interface PartitionedLog {
+  /** Positions 1 to `count` are indexed, whole appends only. */
+  readonly count: number;
+  /** The stream names, numbered as the index numbers them. */
+  readonly streamNames: readonly string[];
+  /** False when the store upcasts with the embedder's upcasters, which cannot be handed to another thread. */
+  readonly builtInUpcasting: boolean;
+  /** The bytes of each stream's lines up to `count`, by the stream's number: what a share costs to read. */
+  streamBytes(): Float64Array;
+  /** What a worker thread reads with ({@link readShare}). */
+  snapshot(): LogSnapshot;
+  /** The events up to `count` of the streams numbered `s` with `owned[s] === 1` (see `SegmentReader.readOwned`), in this thread. */
+  readOwned(owned: Uint8Array, progress: ReadProgress, stop?: Int32Array): AsyncIterable<StoredEvent[]>;
+}
+
+const offers = new WeakMap<object, () => Promise<PartitionedLog>>();
+
+/** Say how `store` is read in shares: a file store does, with its log indexed to its end at the time it is asked. */
+export function offerPartitionedLog(store: EventStore, open: () => Promise<PartitionedLog>): void {
+  offers.set(store, open);
+}
+
+/** The partitioned form of `store`'s log, indexed to its end now; undefined for a store that has none (memory, PostgreSQL). */
+export function partitionedLogOf(store: EventStore): Promise<PartitionedLog> | undefined {
+  return offers.get(store)?.();
+}
+
