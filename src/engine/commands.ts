@@ -215,6 +215,16 @@ export interface MoveTask {
   toolUseId?: string;
 }
 
+/**
+ * Several {@link MoveTask}s caused by one tool call (a `TodoWrite` list), in
+ * order; a tool call already recorded moves nothing.
+ */
+export interface MoveTasks {
+  type: 'MoveTasks';
+  moves: readonly Omit<MoveTask, 'type' | 'toolUseId'>[];
+  toolUseId?: string;
+}
+
 /** Record a failed tool call against a task (default: the task in progress last), without failing it. */
 export interface RecordToolFailure {
   type: 'RecordToolFailure';
@@ -278,6 +288,7 @@ export type SessionCommand =
   | UpdateContextItem
   | DropContextItem
   | MoveTask
+  | MoveTasks
   | RecordToolFailure
   | RecordTranscriptRead
   | AddSessionAlias

@@ -348,6 +348,8 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       const { type: _, toolUseId, ...move } = command;
       return decideTaskMoves(view, [move], toolUseId, taskMachine);
     }
+    case 'MoveTasks':
+      return decideTaskMoves(view, command.moves, command.toolUseId, taskMachine);
     case 'RecordToolFailure':
       return decideToolFailure(view, command);
     case 'RecordTranscriptRead':

@@ -120,13 +120,22 @@ export interface SessionHandle {
   rejectHandoff(handoffId: string, reason: string, agent?: string): Promise<void>;
   /** Catch up with events appended to this stream by anyone else. */
   refresh(): Promise<SessionView>;
-  /**
-   * Run any session command (decide, append, the policies' reactions), for
-   * the integrations in this package (Claude Code's hooks and import, the
-   * Agent SDK adapter) whose commands have no method of their own.
-   * @internal
-   */
-  execute(command: SessionCommand, agent?: string): Promise<readonly StoredEvent[]>;
+}
+
+/** The runner behind each handle, for {@link executeSessionCommand} (kept off the handle: its members are the public ones). */
+const runnerOfHandle = new WeakMap<SessionHandle, CommandRunner>();
+
+/**
+ * Run any session command on a handle's session (decide, append, the
+ * policies' reactions) and return the events appended: for this package's
+ * integrations (Claude Code's hook and import, the Agent SDK adapter), whose
+ * commands have no method of their own on the handle.
+ * @internal
+ */
+export async function executeSessionCommand(handle: SessionHandle, command: SessionCommand, agent?: string): Promise<readonly StoredEvent[]> {
+  const runner = runnerOfHandle.get(handle);
+  if (runner === undefined) throw new TypeError('executeSessionCommand takes a handle the engine gave out.');
+  return (await runner.execute(command, agent)).events;
 }
 
 /** The handle over a session's runner: the public face of its commands. */
@@ -211,9 +220,8 @@ export function createSessionHandle(runner: CommandRunner): SessionHandle {
     },
 
     refresh: () => runner.serialise(() => runner.catchUpNow()),
-
-    execute: async (command, agent) => (await runner.execute(command, agent)).events,
   };
+  runnerOfHandle.set(handle, runner);
   return handle;
 }
 

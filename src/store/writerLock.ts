@@ -237,7 +237,7 @@ async function takeOver(dir: string, lockPath: string, judged: Exclude<Holder, {
     const now = await readHolder(lockPath);
     const same =
       (now.kind === 'owner' && judged.kind === 'owner' && now.owner.token === judged.owner.token) ||
-      (now.kind === judged.kind && now.kind !== 'owner' && now.kind !== 'gone' && (now as { mtimeMs: number }).mtimeMs === (judged as { mtimeMs: number }).mtimeMs);
+      (now.kind !== 'owner' && now.kind !== 'gone' && now.kind === judged.kind && now.mtimeMs === judged.mtimeMs);
     if (!same) return false;
     if (now.kind === 'directory') {
       await rm(lockPath, { recursive: true, force: true });

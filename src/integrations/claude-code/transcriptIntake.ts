@@ -340,7 +340,7 @@ export class TranscriptIntake {
     if (call.timestamp !== undefined && call.timestamp.length <= 64) command.at = call.timestamp;
     this.commands.push(command);
     this.calls++;
-    this.facts.firstModel ??= call.model;
+    if (call.model !== undefined) this.facts.firstModel ??= call.model;
     this.recentKeys.push(call.key);
     if (this.recentKeys.length > RECENT_KEYS) this.recentKeys.splice(0, this.recentKeys.length - RECENT_KEYS);
   }

@@ -1,0 +1,280 @@
+// `moai-session import claude-code`: a session rebuilt from its Claude Code
+// transcripts (the main file and its subagents'), each file read from where
+// the session last read it, so importing again adds nothing and a file that
+// grew adds only what is new; then the session's figures, from its own events.
+
+import { basename } from 'node:path';
+import { costOfSpend, type ModelPrice, type TokensByKind } from '../../budget/pricing.js';
+import type { Engine } from '../../engine/createEngine.js';
+import type { SessionCommand } from '../../engine/commands.js';
+import { executeSessionCommand, type SessionHandle } from '../../engine/sessionHandle.js';
+import { sessionStream, type StoredEvent } from '../../events/envelope.js';
+import { isUnknownSessionError } from '../../errors.js';
+import type { SessionView } from '../../projections/sessionView.js';
+import { isValidId } from '../../validation/ids.js';
+import { readTranscriptCommands } from './readTranscript.js';
+import { findSubagentFiles } from './transcript/findSubagentFiles.js';
+import { scanTranscriptSync } from './transcript/scanTranscript.js';
+import { MAIN_TRANSCRIPT, subagentTranscriptKey, type IntakeFile } from './transcriptIntake.js';
+
+/** The agent a Claude Code session is recorded under. */
+export const CLAUDE_CODE_AGENT = 'claude-code';
+/** The model a session starts on when its transcript names none yet. */
+export const UNKNOWN_MODEL = 'unknown';
+/** Claude Code's model for messages it writes itself (no API call). */
+const SYNTHETIC_MODEL = '<synthetic>';
+/** How many commands one append holds at most: a large file is recorded in several appends, each with its cursor. */
+export const COMMANDS_PER_BATCH = 2_000;
+
+/** The four token counts, as the `--json` contract names them. */
+export interface ImportTokens {
+  input: number;
+  output: number;
+  cacheCreation: number;
+  cacheRead: number;
+}
+
+/** A line that could not be read: where, and why. */
+export interface ImportSkippedLine {
+  file: string;
+  line: number;
+  reason: string;
+}
+
+/**
+ * What `moai-session import claude-code --json` prints for one session: a
+ * stable contract. The figures are the session's, from its events (so
+ * importing again gives the same ones); `skippedLines` are this run's.
+ */
+export interface ClaudeCodeImportResult {
+  sessionId: string;
+  files: string[];
+  /** Every API call recorded in the session (main chain and subagents), each once. */
+  apiCalls: number;
+  tokens: ImportTokens;
+  /** What the calls cost at the list prices (or the config's), each at its own model's price. */
+  costUsd: number;
+  /** The main chain's compactions, in order. */
+  compactions: { trigger: string; preTokens: number; at: string }[];
+  /** The largest context of a main-chain call (input + cache creation + cache read). */
+  peakContextTokens: number;
+  /** The context of the last main-chain call. */
+  finalContextTokens: number;
+  /** The models of the calls, in the order they first appear. */
+  models: string[];
+  subagents: { agentId: string; apiCalls: number; tokens: ImportTokens }[];
+  tasks: { id: string; title: string; state: string }[];
+  skippedLines: ImportSkippedLine[];
+}
+
+/** Options of {@link importClaudeCodeTranscript}. */
+export interface ImportClaudeCodeOptions {
+  /** Also import the subagent files beside the main file (default true). */
+  subagents?: boolean;
+  /** Price overrides (the engine's `settings.prices`). */
+  prices?: Readonly<Record<string, ModelPrice>>;
+  /** Called as files are read: bytes done of bytes in all files. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+const noTokens = (): ImportTokens => ({ input: 0, output: 0, cacheCreation: 0, cacheRead: 0 });
+
+/** The session id and first main-chain model a transcript names (its first lines do), without reading further. */
+export function transcriptIdentity(path: string): { sessionId: string | undefined; model: string | undefined } {
+  let sessionId: string | undefined;
+  let model: string | undefined;
+  for (const record of scanTranscriptSync(path)) {
+    if (record.kind === 'session-info' && sessionId === undefined && record.sessionId !== undefined) sessionId = record.sessionId;
+    if (record.kind === 'api-call' && model === undefined && !record.isSidechain && record.model !== undefined && record.model !== SYNTHETIC_MODEL) {
+      model = record.model;
+    }
+    if (sessionId !== undefined && model !== undefined) break;
+  }
+  return { sessionId, model };
+}
+
+/** The session id an import gives a transcript: the id its lines name, else its file name's. */
+export function sessionIdOfTranscript(path: string, named: string | undefined): string {
+  if (named !== undefined && isValidId('session', named)) return named;
+  const fromName = basename(path).replace(/\.jsonl$/, '');
+  return isValidId('session', fromName) ? fromName : idFromFileName(fromName);
+}
+
+/** A file name made into a session id: what the id rule does not allow replaced by `-`. */
+function idFromFileName(fromName: string): string {
+  return fromName.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 100) || 'claude-code-session';
+}
+
+/** Call keys (`messageId\0requestId`) of the usage a session has recorded: calls another file repeats are not recorded twice. */
+export async function recordedCallKeys(engine: Engine, sessionId: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for await (const event of engine.store.readStream(sessionStream(sessionId))) {
+    if (event.type === 'TokenUsageRecorded' && event.data.messageId !== undefined) keys.add(`${event.data.messageId}\u0000${event.data.requestId ?? ''}`);
+  }
+  return keys;
+}
+
+/**
+ * Apply the commands of one read: in appends of at most
+ * {@link COMMANDS_PER_BATCH}, each a `RunBatch` (all or nothing) whose last
+ * command is the cursor's move, so a read cut short is resumed where its last
+ * append left it. A command the session refuses (a compaction larger than the
+ * context, say) is left out; the others go on.
+ */
+export async function applyReadCommands(handle: SessionHandle, commands: readonly SessionCommand[], agent = CLAUDE_CODE_AGENT): Promise<readonly StoredEvent[]> {
+  if (commands.length === 0) return [];
+  const appended: StoredEvent[] = [];
+  const cursor = commands[commands.length - 1]!;
+  const body = cursor.type === 'RecordTranscriptRead' ? commands.slice(0, -1) : commands;
+  for (let at = 0; at < body.length || at === 0; at += COMMANDS_PER_BATCH) {
+    const last = at + COMMANDS_PER_BATCH >= body.length;
+    const part = body.slice(at, at + COMMANDS_PER_BATCH);
+    // Only the last part moves the cursor: a part cut short is read again, and its calls are known by their keys then.
+    const batch: SessionCommand[] = last && cursor.type === 'RecordTranscriptRead' ? [...part, cursor] : part;
+    if (batch.length > 0) appended.push(...(await executeSessionCommand(handle, { type: 'RunBatch', commands: batch, skipRefused: true }, agent)));
+    if (last) break;
+  }
+  return appended;
+}
+
+/** The session a transcript belongs to: opened, or started on the transcript's first model. */
+async function sessionFor(engine: Engine, sessionId: string, model: string | undefined): Promise<SessionHandle> {
+  try {
+    return await engine.openSession(sessionId);
+  } catch (error) {
+    if (!isUnknownSessionError(error)) throw error;
+    return engine.startSession({ sessionId, agent: CLAUDE_CODE_AGENT, model: model ?? UNKNOWN_MODEL, title: `Claude Code ${sessionId}` });
+  }
+}
+
+/**
+ * Import one session from its main transcript (and, unless `subagents` is
+ * false, the subagent files beside it): every API call once, compactions,
+ * task tool calls along the task machine's legal paths, subagents as tasks,
+ * models. Returns the session's figures.
+ */
+export async function importClaudeCodeTranscript(engine: Engine, mainPath: string, options: ImportClaudeCodeOptions = {}): Promise<ClaudeCodeImportResult> {
+  const identity = transcriptIdentity(mainPath);
+  const sessionId = sessionIdOfTranscript(mainPath, identity.sessionId);
+  const handle = await sessionFor(engine, sessionId, identity.model);
+  const files: IntakeFile[] = [{ key: MAIN_TRANSCRIPT, path: mainPath, role: 'main' }];
+  let total = 0;
+  const sizes: number[] = [];
+  if (options.subagents !== false) {
+    for (const spec of await findSubagentFiles(mainPath)) {
+      const agentId = spec.agentId ?? basename(spec.path, '.jsonl');
+      files.push({ key: subagentTranscriptKey(agentId), path: spec.path, role: 'subagent', agentId });
+    }
+  }
+  const { statSync } = await import('node:fs');
+  for (const file of files) {
+    const size = (() => {
+      try {
+        return statSync(file.path).size;
+      } catch {
+        return 0;
+      }
+    })();
+    sizes.push(size);
+    total += size;
+  }
+  const keys = await recordedCallKeys(engine, sessionId);
+  const skipped: ImportSkippedLine[] = [];
+  let done = 0;
+  for (const [index, file] of files.entries()) {
+    const read = readTranscriptCommands(handle.state, file, {
+      flush: true,
+      recordedKeys: keys,
+      ...(options.onProgress === undefined ? {} : { onProgress: (bytes: number) => options.onProgress!(done + bytes, total) }),
+    });
+    done += sizes[index]!;
+    for (const line of read.skipped) skipped.push({ file: line.file, line: line.line, reason: line.reason });
+    await applyReadCommands(handle, read.commands);
+  }
+  return sessionFigures(await readSession(engine, sessionId), handle.state, {
+    files: files.map((file) => file.path),
+    skippedLines: skipped,
+    ...(options.prices === undefined ? {} : { prices: options.prices }),
+  });
+}
+
+/** A session's events, in order. */
+export async function readSession(engine: Engine, sessionId: string): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const event of engine.store.readStream(sessionStream(sessionId))) events.push(event);
+  return events;
+}
+
+/**
+ * The figures of a session as `import claude-code --json` prints them,
+ * worked out from its events (usage, compactions) and view (tasks): the same
+ * whether the session came from an import, from hooks, or from both.
+ */
+export function sessionFigures(
+  events: readonly StoredEvent[],
+  view: SessionView,
+  extra: { files: string[]; skippedLines: ImportSkippedLine[]; prices?: Readonly<Record<string, ModelPrice>> },
+): ClaudeCodeImportResult {
+  const tokens = noTokens();
+  const byModel: Record<string, TokensByKind> = {};
+  const models: string[] = [];
+  const subagents = new Map<string, { agentId: string; apiCalls: number; tokens: ImportTokens }>();
+  const compactions: ClaudeCodeImportResult['compactions'] = [];
+  let apiCalls = 0;
+  let peak = 0;
+  let final = 0;
+  for (const event of events) {
+    if (event.type === 'TokenUsageRecorded') {
+      const u = event.data;
+      apiCalls++;
+      tokens.input += u.inputTokens;
+      tokens.output += u.outputTokens;
+      tokens.cacheCreation += u.cacheCreationInputTokens;
+      tokens.cacheRead += u.cacheReadInputTokens;
+      const model = (byModel[u.model] ??= { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });
+      model.inputTokens += u.inputTokens;
+      model.outputTokens += u.outputTokens;
+      model.cacheCreationInputTokens += u.cacheCreationInputTokens;
+      model.cacheReadInputTokens += u.cacheReadInputTokens;
+      if (!models.includes(u.model)) models.push(u.model);
+      if (u.main) {
+        final = u.inputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens;
+        peak = Math.max(peak, final);
+      } else {
+        const agentId = u.agentId ?? 'unknown';
+        const agent = subagents.get(agentId) ?? { agentId, apiCalls: 0, tokens: noTokens() };
+        agent.apiCalls++;
+        agent.tokens.input += u.inputTokens;
+        agent.tokens.output += u.outputTokens;
+        agent.tokens.cacheCreation += u.cacheCreationInputTokens;
+        agent.tokens.cacheRead += u.cacheReadInputTokens;
+        subagents.set(agentId, agent);
+      }
+    } else if (event.type === 'ContextCompacted') {
+      compactions.push({ trigger: event.data.trigger ?? 'unknown', preTokens: event.data.tokensBefore, at: event.data.at ?? event.meta.at });
+    }
+  }
+  const tasks: ClaudeCodeImportResult['tasks'] = [];
+  for (const id of view.tasks.order.toArray()) {
+    const task = view.tasks.byId.get(id)!;
+    tasks.push({ id, title: task.title, state: task.state });
+    // A subagent that made no call of its own here (its file absent, or not imported) is still one of the session's.
+    if (id.startsWith('agent-') && task.assignee !== undefined && !subagents.has(task.assignee)) {
+      subagents.set(task.assignee, { agentId: task.assignee, apiCalls: 0, tokens: noTokens() });
+    }
+  }
+  return {
+    sessionId: view.session.sessionId,
+    files: extra.files,
+    apiCalls,
+    tokens,
+    costUsd: costOfSpend(byModel, extra.prices).usd,
+    compactions,
+    peakContextTokens: peak,
+    finalContextTokens: final,
+    models,
+    subagents: [...subagents.values()].sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)),
+    tasks,
+    skippedLines: extra.skippedLines,
+  };
+}
