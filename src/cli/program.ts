@@ -386,6 +386,35 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           return run(async () => (await import('./commands/recover.js')).recoverCommand(options, io))();
         });
     },
+    import: () => {
+      const imports = program.command('import').description('rebuild sessions from what another tool recorded');
+      imports
+        .command('claude-code')
+        .description(
+          "rebuild sessions from Claude Code transcripts: every API call once, compactions, tasks, subagents, models, times; importing again adds nothing, a file that grew adds only what is new",
+        )
+        .argument('[transcripts...]', 'main transcripts (~/.claude/projects/<project>/<session>.jsonl)')
+        .option('--no-subagents', 'leave out the subagent files beside each transcript (<session>/subagents/agent-*.jsonl, agent-*.jsonl)')
+        .option('--all', 'every transcript under the Claude Code projects folder ($CLAUDE_CONFIG_DIR/projects, else ~/.claude/projects)', false)
+        .action(function (this: Commander.Command, files: string[]) {
+          const options = { ...globals(this), ...this.opts<{ subagents: boolean; all: boolean }>(), files };
+          return run(async () => (await import('./commands/import.js')).importClaudeCodeCommand(options, io))();
+        });
+    },
+    viz: () => {
+      const viz = program.command('viz').description('charts of the machines and pages of sessions, written offline');
+      viz
+        .command('machine')
+        .description("a machine's state chart, drawn from its XState definition (nested states, guards, final states)")
+        .argument('[machine]', 'task (the task lifecycle), session (the session lifecycle), or the path of a module exporting a machine', 'task')
+        .option('--format <format>', 'mermaid, dot, json or svg (laid out by Graphviz in WebAssembly)', 'mermaid')
+        .option('--export <name>', 'the export to draw, when the module exports several machines')
+        .option('-o, --output <file>', 'write it to this file (default: standard output)')
+        .action(function (this: Commander.Command, machine: string) {
+          const options = { ...globals(this), ...this.opts<{ format: string; export?: string; output?: string }>(), machine };
+          return run(async () => (await import('./commands/viz.js')).vizMachineCommand(options, io))();
+        });
+    },
     debug: () => {
       program
         .command('debug')
