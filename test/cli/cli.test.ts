@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
 import { checksummed } from './logLines.js';
@@ -64,27 +64,27 @@ describe('moai-session demo', () => {
     expect(first.stdout).toMatch(/policy\s+r1-review BUDGET_OK -> in_progress/);
     expect(first.stdout).toMatch(/requested\s+r1-handoff: checkpoint cp-\S+, 147,200 tokens free/);
     expect(first.stdout).toMatch(/accepted\s+by implementer/);
-    expect(first.stdout).toContain('Fork: demo-r1-alt branches from demo at v46');
-    expect(first.stdout).toMatch(/ended\s+demo-r1-alt at v5; demo is still at v46/);
-    expect(first.stdout).toMatch(/recovered\s+recovery-\S+: restored cp-\S+, replayed 1 event\(s\) after it; r1-review -> recovered/);
+    expect(first.stdout).toContain('Fork: demo-r1-alt branches from demo at v47');
+    expect(first.stdout).toMatch(/ended\s+demo-r1-alt at v5; demo is still at v47/);
+    expect(first.stdout).toMatch(/recovered\s+recovery-\S+: restored cp-\S+, replayed 1 event after it; r1-review -> recovered/);
     expect(first.stdout).toMatch(/implementer\s+r1-review\s+COMPLETE\s+-> completed/);
     expect(first.stdout).toContain('agent     implementer (agents: spec-writer, implementer)');
-    expect(first.stdout).toContain('Log: 61 events of session demo');
+    expect(first.stdout).toContain('Log: 62 events of session demo');
 
     const second = await runInProcess(['demo'], cwd);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('Resumed session demo from the log');
-    expect(second.stdout).toContain('at version 61');
+    expect(second.stdout).toContain('at version 62');
     expect(second.stdout).toContain('Tasks (10)');
     expect(second.stdout).toMatch(/r1-spec\s+completed/);
     expect(second.stdout).toContain('Fork: demo-r2-alt branches from demo');
     expect(second.stdout).toMatch(/r2-review\s+completed/);
-    expect(second.stdout).toContain('Log: 122 events of session demo');
+    expect(second.stdout).toContain('Log: 123 events of session demo');
 
     const replay = await runInProcess(['replay'], cwd);
     expect(replay.code).toBe(0);
     // The demo session and its two ended forks of five events each.
-    expect(replay.stdout).toContain('Replayed 132 events of 3 sessions');
+    expect(replay.stdout).toContain('Replayed 133 events of 3 sessions');
     expect(replay.stdout).toContain('demo-r2-alt: ended at v5');
     expect(replay.stdout).toContain('Every recorded task transition agrees with the task machine.');
     // Each run leaves the memory files as the log gives them.
@@ -99,11 +99,11 @@ describe('moai-session events, state and replay', () => {
     const text = await runInProcess(['events'], cwd);
     expect(text.code).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(66); // the demo session's 61 and its fork's 5
+    expect(lines).toHaveLength(67); // the demo session's 62 and its fork's 5
     expect(lines[0]).toMatch(/^\s+1\s+session-demo v1\s+\S+\s+SessionStarted\s+demo by spec-writer on claude-sonnet-4-5/);
-    const json = await runInProcess(['events', '--json', '--session', 'demo', '--from', '57'], cwd);
+    const json = await runInProcess(['events', '--json', '--session', 'demo', '--from', '58'], cwd);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { version: number; type: string });
-    expect(events.map((e) => e.version)).toEqual([57, 58, 59, 60, 61]);
+    expect(events.map((e) => e.version)).toEqual([58, 59, 60, 61, 62]);
     expect(events[0]!.type).toBe('RecoveryCompleted');
   });
 
@@ -312,16 +312,22 @@ describe('bad input', () => {
   it('reports what retention archived, and only warns when it cannot: the command itself succeeded', async () => {
     const { cwd, segment } = await handWrittenLog();
     await appendFile(segment, oldCheckpointLine(5, 'cp-old'));
-    await mkdir(join(cwd, '.moai', 'sessions'), { recursive: true });
+    // cp-old's document, in its session's folder: archiving it moves it to sessions/archive/h/.
+    const document = join(cwd, '.moai', 'sessions', 'checkpoints', 'h', 'cp-old.json');
+    await mkdir(dirname(document), { recursive: true });
+    await writeFile(document, '{"checkpointId":"cp-old","sessionId":"h"}\n');
     await writeFile(join(cwd, '.moai', 'sessions', 'archive'), 'in the way'); // the archive folder cannot be made
     const blocked = await runInProcess(['task', 'add', 'h', 'u', '--title', 'U'], cwd);
     expect(blocked.code).toBe(0);
-    expect(blocked.stderr).toMatch(/^moai-session: warning: old checkpoints could not be archived \(.*EEXIST.*\); the command's events are in the log\.$/m);
+    expect(blocked.stderr).toMatch(/^moai-session: warning: old checkpoints could not be archived \(.*(EEXIST|ENOTDIR).*\); the command's events are in the log\.$/m);
+    expect(await readFile(document, 'utf8')).toContain('cp-old');
     expect((await runInProcess(['state', 'h', '--json'], cwd)).stdout).toContain('"u"');
     await rm(join(cwd, '.moai', 'sessions', 'archive'));
     const archived = await runInProcess(['task', 'add', 'h', 'v', '--title', 'V'], cwd);
     expect(archived.code).toBe(0);
     expect(archived.stderr).toContain('moai-session: archived 1 checkpoint older than session.checkpoint_retention_days: cp-old (h).');
+    expect(await readFile(join(cwd, '.moai', 'sessions', 'archive', 'h', 'cp-old.json'), 'utf8')).toContain('cp-old');
+    await expect(readFile(document, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('reads the log whatever state the config is in: the config is the write commands\' to report', async () => {

@@ -20,13 +20,16 @@ async function editJson(file: string, edit: (value: any) => void): Promise<void>
 
 /**
  * A checkpoint of `demo` as it is now: its document written where the
- * checkpoint feature writes it, and its `CheckpointCreated` appended to the log.
+ * checkpoint feature writes it (`sessions/checkpoints/demo/<id>.json`; with
+ * `flat`, where it wrote it before the folder per session), and its
+ * `CheckpointCreated` appended to the log.
  */
-async function takeCheckpoint(engine: Engine, dir: string, checkpointId: string): Promise<CheckpointDocument> {
+async function takeCheckpoint(engine: Engine, dir: string, checkpointId: string, layout: 'session' | 'flat' = 'session'): Promise<CheckpointDocument> {
   const view = await engine.sessionState('demo');
   const document = buildCheckpointDocument(checkpointId, 'manual', '2026-01-01T00:10:00.000Z', view);
-  await mkdir(join(dir, 'sessions', 'checkpoints'), { recursive: true });
-  await writeFile(join(dir, 'sessions', 'checkpoints', `${checkpointId}.json`), `${JSON.stringify(document, null, 2)}\n`);
+  const folder = layout === 'session' ? join(dir, 'sessions', 'checkpoints', 'demo') : join(dir, 'sessions', 'checkpoints');
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, `${checkpointId}.json`), `${JSON.stringify(document, null, 2)}\n`);
   await engine.store.append(
     'session-demo',
     [
@@ -141,13 +144,13 @@ describe('checkMemorySync', () => {
         line: 4,
         expected:
           '2026-01-01T00:00:14.000Z demo claude-sonnet-4-5 main in=2000 out=50 cache_write=0 cache_read=71200 context=73200',
-        message: expect.stringMatching(/^sessions\/token-usage\.log:4: missing line, expected /),
+        message: expect.stringMatching(/^sessions\/token-usage\.log:4: missing line at the end, expected /),
       },
     ]);
     const tasks = differences.filter((d) => d.file === 'sessions/active-tasks.md');
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({ line: 5 });
-    expect(tasks[0]!.expected).toContain('context 73200 tokens (36.6% of 200000)');
+    expect(tasks[0]!.expected).toContain('context 73,200 tokens (36.6% of 200,000)');
   });
 
   it('reports a hand-edited line of a text file with its number', async () => {
@@ -211,8 +214,9 @@ describe('checkMemorySync', () => {
       clock.tick();
       const forkCheckpoint = await fork.checkpoint('fork started');
       await syncMemoryFiles(engine, dir);
-      // old's session-end checkpoint, demo's and the fork's, written by the engine.
-      expect(await readdir(join(dir, 'sessions/checkpoints'))).toHaveLength(3);
+      // old's session-end checkpoint, demo's and the fork's, written by the engine, each in its session's folder.
+      expect((await readdir(join(dir, 'sessions/checkpoints'))).sort()).toEqual(['demo', 'fork1', 'old']);
+      expect(await readdir(join(dir, 'sessions/checkpoints/fork1'))).toEqual([`${forkCheckpoint.checkpointId}.json`]);
       expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
 
       const state = JSON.parse(await readFile(join(dir, 'sessions/session-state.json'), 'utf8'));
@@ -220,18 +224,18 @@ describe('checkMemorySync', () => {
       expect(state.sessions.fork1.latestCheckpointId).toBe(forkCheckpoint.checkpointId);
 
       // The fork's checkpoint holds the fork's state, checked against the fork's log.
-      await editJson(join(dir, `sessions/checkpoints/${forkCheckpoint.checkpointId}.json`), (doc) => {
+      await editJson(join(dir, `sessions/checkpoints/fork1/${forkCheckpoint.checkpointId}.json`), (doc) => {
         doc.state.tasks.byId.spec.state = 'completed';
       });
       const { differences } = await checkMemorySync(engine, dir);
       expect(differences.map((d) => d.field)).toEqual(['state', 'state.tasks.byId.spec.state']);
     });
 
-    it('accepts a checkpoint file that matches the log', async () => {
+    it('accepts a checkpoint file that matches the log, in the layout before the folder per session too', async () => {
       const fixture = await memoryEngine();
       const { engine, dir } = fixture;
       await smallLog(fixture);
-      await takeCheckpoint(engine, dir, 'cp-1');
+      await takeCheckpoint(engine, dir, 'cp-1', 'flat');
       await writeMemoryFiles(dir, await engine.replay());
       expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
       const state = JSON.parse(await readFile(join(dir, 'sessions/session-state.json'), 'utf8'));
@@ -244,13 +248,13 @@ describe('checkMemorySync', () => {
       await smallLog(fixture);
       const document = await takeCheckpoint(engine, dir, 'cp-1');
       await writeMemoryFiles(dir, await engine.replay());
-      await editJson(join(dir, 'sessions/checkpoints/cp-1.json'), (doc) => {
+      await editJson(join(dir, 'sessions/checkpoints/demo/cp-1.json'), (doc) => {
         doc.state.tokens.contextTokens = 1;
       });
       const { differences } = await checkMemorySync(engine, dir);
       expect(differences.map((d) => [d.file, d.field])).toEqual([
-        ['sessions/checkpoints/cp-1.json', 'state'],
-        ['sessions/checkpoints/cp-1.json', 'state.tokens.contextTokens'],
+        ['sessions/checkpoints/demo/cp-1.json', 'state'],
+        ['sessions/checkpoints/demo/cp-1.json', 'state.tokens.contextTokens'],
       ]);
       expect(differences[0]!.message).toMatch(/does not match the document's checksum .*: edited or damaged/);
       expect(differences[0]!.expected).toBe(document.checksum);
@@ -266,12 +270,12 @@ describe('checkMemorySync', () => {
       const view = await engine.sessionState('demo', { atVersion: 2 });
       const forged = buildCheckpointDocument('cp-1', 'manual', original.createdAt, view);
       await writeFile(
-        join(dir, 'sessions/checkpoints/cp-1.json'),
+        join(dir, 'sessions/checkpoints/demo/cp-1.json'),
         JSON.stringify({ ...forged, version: original.version, position: original.position }),
       );
       const { differences } = await checkMemorySync(engine, dir);
       expect(differences[0]).toMatchObject({
-        file: 'sessions/checkpoints/cp-1.json',
+        file: 'sessions/checkpoints/demo/cp-1.json',
         field: 'checksum',
         expected: original.checksum,
         found: forged.checksum,
@@ -286,17 +290,23 @@ describe('checkMemorySync', () => {
       await takeCheckpoint(engine, dir, 'cp-1');
       await takeCheckpoint(engine, dir, 'cp-2');
       await writeMemoryFiles(dir, await engine.replay());
-      await rm(join(dir, 'sessions/checkpoints/cp-1.json'));
-      await writeFile(join(dir, 'sessions/checkpoints/cp-2.json'), '{"state":');
+      await rm(join(dir, 'sessions/checkpoints/demo/cp-1.json'));
+      await writeFile(join(dir, 'sessions/checkpoints/demo/cp-2.json'), '{"state":');
       await writeFile(join(dir, 'sessions/checkpoints/cp-stray.json'), '{}');
-      await writeFile(join(dir, 'sessions/checkpoints/.cp-3.json.tmp'), 'half a write');
+      await writeFile(join(dir, 'sessions/checkpoints/demo/cp-lost.json'), '{}');
+      await writeFile(join(dir, 'sessions/checkpoints/demo/.cp-3.json.tmp'), 'half a write');
+      await writeFile(join(dir, 'sessions/checkpoints/.cp-4.json.tmp'), 'half a write');
       const { differences } = await checkMemorySync(engine, dir);
       expect(differences).toEqual([
-        { file: 'sessions/checkpoints/cp-1.json', message: expect.stringMatching(/: missing;/) },
-        { file: 'sessions/checkpoints/cp-2.json', message: expect.stringMatching(/: not valid JSON: /) },
+        { file: 'sessions/checkpoints/demo/cp-1.json', message: expect.stringMatching(/: missing;/) },
+        { file: 'sessions/checkpoints/demo/cp-2.json', message: expect.stringMatching(/: not valid JSON: /) },
         {
           file: 'sessions/checkpoints/cp-stray.json',
           message: 'sessions/checkpoints/cp-stray.json: no checkpoint cp-stray is recorded in the log; the file is stray',
+        },
+        {
+          file: 'sessions/checkpoints/demo/cp-lost.json',
+          message: 'sessions/checkpoints/demo/cp-lost.json: no checkpoint cp-lost is recorded in the log for session demo; the file is stray',
         },
       ]);
     });

@@ -30,7 +30,17 @@ describe('buildMemoryFiles', () => {
     const state = JSON.parse(stateText) as SessionStateDocument;
     // The ended session is not there.
     expect(Object.keys(state.sessions)).toEqual(['demo']);
+    // The one session not ended is the current one.
+    expect(state.current_session_id).toBe('demo');
+    expect(state.last_sync).toBe('2026-01-01T00:00:13.000Z');
     expect(state.sessions.demo).toEqual({
+      // The product document's session metadata, under its names: 22,100 of 200,000 is 11.05%.
+      session_id: 'demo',
+      created_at: '2026-01-01T00:00:04.000Z',
+      context_window: { total: 200_000, used: 22_100, available: 177_900, position_percent: 11.05 },
+      persistence: { auto_load_history: true, context_preservation: 'critical_and_supporting', cache_enabled: true },
+      forking: { enabled: true, fork_session_id: null, checkpoint_timestamp: null },
+      current: true,
       status: 'active',
       title: 'Plan the release',
       agent: 'planner',
@@ -75,11 +85,14 @@ describe('buildMemoryFiles', () => {
       model: 'claude-sonnet-4-5',
       version: 10,
       openTasks: [
-        { id: 'spec', title: 'Write the spec', state: 'blocked', phase: 'design', lastReason: 'waiting for the API key' },
-        { id: 'build', title: 'Build it | twice', state: 'pending', phase: null, lastReason: null },
+        { id: 'spec', title: 'Write the spec', state: 'blocked', phase: 'design', lastReason: 'waiting for the API key', failureReason: null },
+        { id: 'build', title: 'Build it | twice', state: 'pending', phase: null, lastReason: null, failureReason: null },
       ],
       checkpoint: null,
       budget: { contextTokens: 22_100, contextWindow: 200_000, percent: 11.05 },
+      // No context items were recorded.
+      critical_context: null,
+      critical_items: [],
     });
 
     // Every session's usage, the ended one too, in log order; a side call leaves the context as it was.
@@ -95,7 +108,7 @@ describe('buildMemoryFiles', () => {
         '',
         '## demo: Plan the release',
         '',
-        'Status active, agent planner, model claude-sonnet-4-5, version 10, 2 of 3 tasks open, context 22100 tokens (11.05% of 200000).',
+        'Status active, agent planner, model claude-sonnet-4-5, version 10, 2 of 3 tasks open, context 22,100 tokens (11.1% of 200,000).',
         '',
         '| Id | State | Title | Phase | Last reason |',
         '| --- | --- | --- | --- | --- |',
@@ -149,7 +162,7 @@ describe('buildMemoryFiles', () => {
 
   it('says so when no session is active, and leaves the JSON documents empty', async () => {
     const files = buildMemoryFiles({ sessions: new Map(), tokenHistories: new Map() });
-    expect(files.get('sessions/session-state.json')).toBe('{\n  "sessions": {}\n}\n');
+    expect(files.get('sessions/session-state.json')).toBe('{\n  "current_session_id": null,\n  "last_sync": null,\n  "sessions": {}\n}\n');
     expect(files.get('sessions/context-cache.json')).toBe('{\n  "sessions": {}\n}\n');
     expect(files.get('sessions/token-usage.log')).toBe('');
     expect(files.get('sessions/active-tasks.md')).toBe('# Active tasks\n\n_No active sessions._\n');
