@@ -228,6 +228,9 @@ export { checkId, isValidId, idRule, ID_PATTERN, MAX_ID_LENGTH, MAX_SESSION_ID_L
 
 // Visualisation
 export { toMermaid, machineTransitions, type MachineTransition } from './viz/mermaid.js';
+export { machineChart, type MachineChart, type ChartState, type ChartTransition } from './viz/machineGraph.js';
+export { toDot, type DotOptions } from './viz/dot.js';
+export { toSvg } from './viz/svg.js';
 
 // Handoffs
 export type { HandoffTask, HandoffPackage } from './handoff/handoffPackage.js';
