@@ -10,18 +10,31 @@ export type LoadedCheckpoint =
   | { ok: false; checkpointId: string; file: string; reason: string };
 
 /**
- * Where checkpoint documents live. The log records each checkpoint
+ * Where checkpoint documents live: the one interface every checkpoint store
+ * implements (files, memory, PostgreSQL). The log records each checkpoint
  * (`CheckpointCreated`, with its checksum); the store keeps the state it
  * captured, so a resume can start from it instead of from the first event.
+ * A store never decides whether a document is valid: it gives back what it
+ * holds (or why it cannot be read), and the engine checks it against the log.
+ *
+ * @example
+ * const store = createFileCheckpointStore('.moai');
+ * await store.save(document);
+ * const found = await store.load('demo', document.checkpointId); // { ok: true, document, file }
+ * await store.archive(document.checkpointId, 'demo');
  */
 export interface CheckpointStore {
-  /** Keep a document (replacing one of the same session with the same id). */
+  /** Keep a document (replacing one of the same session with the same id); all of it or, after a crash, the one before. */
   save(document: CheckpointDocument): Promise<void>;
-  /** Every document of a session that is not archived, as found: readable or not. */
+  /** One document of a session, as found (readable or not); undefined when the store has none of that id for the session (or it is archived). */
+  load(sessionId: string, checkpointId: string): Promise<LoadedCheckpoint | undefined>;
+  /** Every document of a session that is not archived, as found: readable or not, in id order. */
   list(sessionId: string): Promise<LoadedCheckpoint[]>;
   /**
-   * Move a document to the archive. Without `sessionId` the document is
-   * looked for in every session's folder (and the old flat layout).
+   * Move a document to the archive (it is no longer listed or loaded).
+   * Without `sessionId` the document is looked for in every session's
+   * folder (and the old flat layout); archiving one that is not there (any
+   * more) does nothing.
    */
   archive(checkpointId: string, sessionId?: string): Promise<void>;
   /** Where the documents are, for messages. */
@@ -113,6 +126,29 @@ export function createFileCheckpointStore(dir: string, options: FileCheckpointSt
       }
       await rename(temporary, file);
     },
+    async load(sessionId, checkpointId) {
+      if (!isValidId('session', sessionId) || !isValidId('checkpoint', checkpointId)) return undefined;
+      for (const file of [fileOf(sessionId, checkpointId), flatFileOf(checkpointId)]) {
+        let text: string;
+        try {
+          text = await readFile(file, 'utf8');
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') continue;
+          return { ok: false, checkpointId, file, reason: (error as Error).message };
+        }
+        let document: CheckpointDocument;
+        try {
+          document = JSON.parse(text) as CheckpointDocument;
+        } catch (error) {
+          // A flat file names no session when it cannot be read: it is reported for the session asked about.
+          return { ok: false, checkpointId, file, reason: (error as Error).message };
+        }
+        if (file === flatFileOf(checkpointId) && document?.sessionId !== sessionId) continue;
+        return { ok: true, document, file };
+      }
+      return undefined;
+    },
     async list(sessionId) {
       const found: LoadedCheckpoint[] = [];
       if (isValidId('session', sessionId)) await readDocuments(join(folder, sessionId), (document) => document.sessionId === sessionId, found);
@@ -185,9 +221,16 @@ export function createMemoryCheckpointStore(options: MemoryCheckpointStoreOption
     async save(document) {
       documents.set(key(document.sessionId, document.checkpointId), structuredClone(document));
     },
+    async load(sessionId, checkpointId) {
+      const document = documents.get(key(sessionId, checkpointId));
+      return document === undefined
+        ? undefined
+        : { ok: true, document: structuredClone(document), file: `(memory)/${sessionId}/${checkpointId}` };
+    },
     async list(sessionId) {
       return [...documents.values()]
         .filter((document) => document.sessionId === sessionId)
+        .sort((a, b) => (a.checkpointId < b.checkpointId ? -1 : a.checkpointId > b.checkpointId ? 1 : 0))
         .map((document) => ({
           ok: true as const,
           document: structuredClone(document),

@@ -180,6 +180,15 @@ export interface Engine {
 }
 
 /**
+ * Agents whose sessions another tool runs (`claude-code`: Claude Code's
+ * sessions, recorded by its hooks and by `import claude-code`): such a session
+ * neither needs room under `session.max_parallel_sessions` nor takes any
+ * (Claude Code starts its sessions whatever this engine allows, and an import
+ * records past ones).
+ */
+const EXTERNAL_AGENTS: ReadonlySet<string> = new Set(['claude-code']);
+
+/**
  * Create an engine: sessions and their commands on an event store. With no
  * options it keeps its log in `.moai/events` under the current folder and
  * reads `.moai/config/config.json`; the store comes from the registry
@@ -366,6 +375,16 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     return active;
   };
 
+  /** Whether a session was started or forked for an agent of {@link EXTERNAL_AGENTS} (its first event says). */
+  const isExternalSession = async (sessionId: string): Promise<boolean> => {
+    try {
+      const first = await eventAt(store, sessionStream(sessionId), 1);
+      return (first?.type === 'SessionStarted' || first?.type === 'SessionForked') && EXTERNAL_AGENTS.has(first.data.agent);
+    } catch {
+      return false;
+    }
+  };
+
   const activeSessionIds = async (): Promise<string[]> => (await activeSessions()).map((s) => s.sessionId);
 
   // Starting and forking count the active sessions, then add one: one at a time.
@@ -385,7 +404,12 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const checkRoomForOneMore = async (): Promise<void> => {
     const now = context.now().getTime();
     const idleMs = settings.idleSessionMinutes * 60_000;
-    const counting = (await activeSessions()).filter((s) => s.lastAt === undefined || now - Date.parse(s.lastAt) < idleMs);
+    const counting: { sessionId: string; lastAt: string | undefined }[] = [];
+    for (const s of await activeSessions()) {
+      if (s.lastAt !== undefined && now - Date.parse(s.lastAt) >= idleMs) continue;
+      if (await isExternalSession(s.sessionId)) continue;
+      counting.push(s);
+    }
     if (counting.length >= settings.maxParallelSessions) {
       const idleFor = (lastAt: string | undefined): string =>
         lastAt === undefined ? 'unreadable' : `idle ${Math.max(0, Math.round((now - Date.parse(lastAt)) / 60_000))} min`;
@@ -404,7 +428,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
       throw new CommandRejectedError(`Session ${sessionId} already exists; resume it instead of starting it again.`);
     }
-    await checkRoomForOneMore();
+    if (!EXTERNAL_AGENTS.has(start.agent)) await checkRoomForOneMore();
     const runner = runners.get(sessionId) ?? newRunner(sessionId, sessionViewProjection.initialState());
     // An id taken meanwhile is caught by decide after the conflict's catch-up.
     const command = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
@@ -495,8 +519,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         if ((await store.streamVersion(sessionStream(sessionId))) > 0) {
           throw new CommandRejectedError(`Session ${sessionId} already exists; pick another id for the fork.`);
         }
-        await checkRoomForOneMore();
         const parent = (await loadSessionView(store, parentSessionId, { toVersion: atVersion }))!.view;
+        if (!EXTERNAL_AGENTS.has(fork.agent ?? parent.session.agent)) await checkRoomForOneMore();
         const runner = newRunner(sessionId, { ...parent, version: 0 });
         const command = {
           type: 'ForkSession' as const,
