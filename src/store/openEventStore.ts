@@ -36,6 +36,7 @@ export type StoreDriver = (target: StoreTarget) => Promise<EventStore>;
 
 const drivers = new Map<string, StoreDriver>([
   ['memory', async () => (await import('./memoryEventStore.js')).createMemoryEventStore()],
+  ['postgres', async (target) => (await import('./postgres/openPostgresTarget.js')).openPostgresTarget(target)],
   [
     'file',
     async (target) => {

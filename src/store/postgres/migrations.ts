@@ -1,0 +1,205 @@
+import type { Pool, PoolClient } from 'pg';
+import { StorageError } from '../../errors.js';
+import { channelOf, quoted } from './postgresTarget.js';
+
+/** One step of the store's schema, applied once, in order, in its own transaction. */
+export interface Migration {
+  /** 1, 2, 3...: the schema's version after this step. */
+  version: number;
+  /** What it does, for `db migrate --dry-run` and the migrations table. */
+  name: string;
+  /** The SQL text for a schema (whose name is checked and quoted). */
+  sql(schema: string): string;
+}
+
+/*
+ * The append function. Every append (or a group of appends sent together)
+ * first locks the one row of `head`: positions are handed out one
+ * transaction at a time, so they are gapless and in commit order (the lock is
+ * released only after the commit is visible), and a reader of "from P on"
+ * can never miss an event that commits later with a lower position. Each
+ * statement after the lock takes a fresh snapshot (READ COMMITTED, a
+ * VOLATILE function), so the stream versions it reads are the committed
+ * ones; unique (stream, version) backs the check up in the table itself.
+ * Expected versions: -1 any, -2 no_stream, -3 stream_exists, n >= 0 exactly n.
+ */
+const appendFunction = (s: string, channel: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.append_events(
+  p_streams text[], p_expected bigint[], p_counts int[],
+  p_append int[], p_ids text[], p_types text[], p_schema_versions int[], p_metas text[], p_datas text[])
+RETURNS TABLE (ordinal int, actual bigint, first_position bigint)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_head bigint;
+BEGIN
+  SELECT h.position INTO v_head FROM ${s}.head h WHERE h.id = 1 FOR UPDATE;
+  RETURN QUERY
+  WITH req AS (
+    SELECT r.ord::int AS ord, r.stream, r.expected, r.n, coalesce(st.version, 0)::bigint AS version
+    FROM unnest(p_streams, p_expected, p_counts) WITH ORDINALITY AS r(stream, expected, n, ord)
+    LEFT JOIN ${s}.streams st ON st.stream = r.stream
+  ), chk AS (
+    SELECT req.*, (req.expected = -1 OR (req.expected = -2 AND req.version = 0) OR (req.expected = -3 AND req.version > 0)
+      OR req.expected = req.version) AS ok
+    FROM req
+  ), pos AS (
+    SELECT chk.*, v_head + coalesce(sum(CASE WHEN chk.ok THEN chk.n ELSE 0 END) OVER (ORDER BY chk.ord
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS base
+    FROM chk
+  ), ev AS (
+    SELECT e.*, row_number() OVER (PARTITION BY e.app ORDER BY e.i) AS k
+    FROM unnest(p_append, p_ids, p_types, p_schema_versions, p_metas, p_datas) WITH ORDINALITY AS e(app, id, type, sv, meta, data, i)
+  ), ins AS (
+    INSERT INTO ${s}.events (position, stream, version, id, type, schema_version, meta, data)
+    SELECT pos.base + ev.k, pos.stream, pos.version + ev.k, ev.id, ev.type, ev.sv, ev.meta::json, ev.data::json
+    FROM ev JOIN pos ON pos.ord = ev.app
+    WHERE pos.ok
+    ORDER BY pos.base + ev.k
+  ), up AS (
+    INSERT INTO ${s}.streams (stream, version, first_position, last_position)
+    SELECT pos.stream, pos.version + pos.n, pos.base + 1, pos.base + pos.n FROM pos WHERE pos.ok AND pos.n > 0
+    ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_position = excluded.last_position
+  ), hd AS (
+    UPDATE ${s}.head SET position = v_head + (SELECT coalesce(sum(pos.n), 0) FROM pos WHERE pos.ok) WHERE id = 1
+  )
+  SELECT pos.ord, pos.version, CASE WHEN pos.ok THEN pos.base + 1 END FROM pos ORDER BY pos.ord;
+  IF coalesce(array_length(p_ids, 1), 0) > 0 THEN
+    PERFORM pg_notify('${channel}', '');
+  END IF;
+END
+$fn$;`;
+
+/** The store's migrations, oldest first. A database whose schema has a later one than the last here is refused. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'events, streams, head position, checkpoint documents and the append function',
+    sql: (schema) => {
+      const s = quoted(schema);
+      return `
+CREATE TABLE ${s}.events (
+  position bigint PRIMARY KEY,
+  stream text NOT NULL,
+  version bigint NOT NULL,
+  id text NOT NULL,
+  type text NOT NULL,
+  schema_version int NOT NULL,
+  meta json NOT NULL,
+  data json NOT NULL,
+  recorded_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (stream, version)
+);
+CREATE TABLE ${s}.streams (
+  stream text PRIMARY KEY,
+  version bigint NOT NULL,
+  first_position bigint NOT NULL,
+  last_position bigint NOT NULL
+);
+CREATE INDEX streams_first_position ON ${s}.streams (first_position);
+CREATE TABLE ${s}.head (
+  id int PRIMARY KEY CHECK (id = 1),
+  position bigint NOT NULL
+);
+INSERT INTO ${s}.head (id, position) VALUES (1, 0);
+CREATE TABLE ${s}.checkpoints (
+  session_id text NOT NULL,
+  checkpoint_id text NOT NULL,
+  document text NOT NULL,
+  saved_at timestamptz NOT NULL DEFAULT now(),
+  archived_at timestamptz,
+  PRIMARY KEY (session_id, checkpoint_id)
+);
+${appendFunction(s, channelOf(schema))}`;
+    },
+  },
+];
+
+/** The newest schema version this moai-session knows. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.at(-1)!.version;
+
+/** What {@link migrate} did or (dry run) would do. */
+export interface MigrationPlan {
+  schema: string;
+  /** The schema's version before. */
+  from: number;
+  /** Its version after (the latest known). */
+  to: number;
+  /** The steps to apply, with their SQL. */
+  pending: { version: number; name: string; sql: string }[];
+  /** False for a dry run. */
+  applied: boolean;
+}
+
+// One lock per schema name, so two processes opening a new database do not both create it.
+const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('moai-session migrations ' || $1))`;
+
+async function currentVersion(client: PoolClient, schema: string): Promise<number> {
+  const table = await client.query<{ exists: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = 'migrations') AS exists`,
+    [schema],
+  );
+  if (table.rows[0]?.exists !== true) return 0;
+  const row = await client.query<{ version: number | null }>(`SELECT max(version)::int AS version FROM ${quoted(schema)}.migrations`);
+  return row.rows[0]?.version ?? 0;
+}
+
+/** The refusal of a database whose schema is newer than this moai-session. */
+export function newerSchemaError(schema: string, version: number): StorageError {
+  return new StorageError(
+    `The PostgreSQL schema ${schema} is at version ${version}, newer than this moai-session knows (${LATEST_SCHEMA_VERSION}): ` +
+      'a newer moai-session wrote it. Upgrade moai-session on this machine, or use another schema (?schema= in the URL).',
+  );
+}
+
+/**
+ * Bring a schema up to the latest version (or, with `dryRun`, say what that
+ * takes): the pending migrations in one transaction under an advisory lock,
+ * so concurrent openers apply them once, and a failed one leaves nothing.
+ *
+ * @throws {StorageError} when the schema is newer than this moai-session knows.
+ */
+export async function migrate(pool: Pool, schema: string, options: { dryRun?: boolean } = {}): Promise<MigrationPlan> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    try {
+      await client.query(LOCK_SQL, [schema]);
+      const from = await currentVersion(client, schema);
+      if (from > LATEST_SCHEMA_VERSION) throw newerSchemaError(schema, from);
+      const pending = MIGRATIONS.filter((m) => m.version > from).map((m) => ({ version: m.version, name: m.name, sql: m.sql(schema) }));
+      const plan: MigrationPlan = { schema, from, to: LATEST_SCHEMA_VERSION, pending, applied: false };
+      if (options.dryRun === true || pending.length === 0) {
+        await client.query('ROLLBACK');
+        return plan;
+      }
+      const s = quoted(schema);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${s}.migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      for (const step of pending) {
+        await client.query(step.sql);
+        await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [step.version, step.name]);
+      }
+      await client.query('COMMIT');
+      return { ...plan, applied: true };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    }
+  } finally {
+    client.release();
+  }
+}
+
+/** The schema's version (0: not created), refusing one newer than this moai-session knows. */
+export async function schemaVersion(pool: Pool, schema: string): Promise<number> {
+  const client = await pool.connect();
+  try {
+    const version = await currentVersion(client, schema);
+    if (version > LATEST_SCHEMA_VERSION) throw newerSchemaError(schema, version);
+    return version;
+  } finally {
+    client.release();
+  }
+}
