@@ -173,6 +173,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           return run(async () => (await import('./commands/config.js')).configSchemaCommand(globals(this), io))();
         });
     },
+    db: () => {
+      const db = program.command('db').description('the PostgreSQL store: its schema');
+      db.command('migrate')
+        .description('create or upgrade the PostgreSQL schema (MOAI_STORE_URL, the config, or --url); --dry-run prints the SQL instead')
+        .option('--url <url>', 'the database (default: MOAI_STORE_URL, then store.url in the config)')
+        .option('--schema <name>', "the schema (default: the URL's ?schema=, else moai)")
+        .option('--dry-run', 'print the pending migrations and their SQL, run nothing', false)
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ url?: string; schema?: string; dryRun: boolean }>() };
+          return run(async () => (await import('./commands/db.js')).dbMigrateCommand(options, io))();
+        });
+    },
     start: () => {
       program
         .command('start')

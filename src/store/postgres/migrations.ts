@@ -77,6 +77,8 @@ export const MIGRATIONS: readonly Migration[] = [
     sql: (schema) => {
       const s = quoted(schema);
       return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE ${s}.events (
   position bigint PRIMARY KEY,
   stream text NOT NULL,
@@ -173,10 +175,6 @@ export async function migrate(pool: Pool, schema: string, options: { dryRun?: bo
         return plan;
       }
       const s = quoted(schema);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
       for (const step of pending) {
         await client.query(step.sql);
         await client.query(`INSERT INTO ${s}.migrations (version, name) VALUES ($1, $2)`, [step.version, step.name]);
