@@ -427,6 +427,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           return run(async () => (await import('./commands/viz.js')).vizMachineCommand(options, io))();
         });
     },
+    hook: () => {
+      program
+        .command('hook')
+        .description('read one Claude Code hook payload on standard input and record it (always exits 0; problems go to <dir>/logs/hook.log)')
+        .option('--drain', 'apply the payloads waiting in the spool (left by hooks that found the writer lock busy)', false)
+        .addHelpText('after', '\nWithout --dir, the state folder is $CLAUDE_PROJECT_DIR/.moai, else .moai in the payload\'s cwd. See docs/claude-code.md.')
+        .action(function (this: Commander.Command) {
+          const dir = this.getOptionValueSourceWithGlobals('dir') === 'default' ? undefined : globals(this).dir;
+          const options = { ...(dir === undefined ? {} : { dir }), drain: this.opts<{ drain: boolean }>().drain };
+          return run(async () => (await import('./commands/hook.js')).hookCommand(options, io))();
+        });
+    },
     debug: () => {
       program
         .command('debug')

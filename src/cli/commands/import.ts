@@ -1,6 +1,6 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import { tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
@@ -53,26 +53,40 @@ export async function allTranscripts(env: NodeJS.ProcessEnv): Promise<string[]> 
   return found.sort();
 }
 
-/** A progress bar on standard error: `[#####.....] 52% 78.1 MB of 150.0 MB`, redrawn at most 10 times a second. */
-function progressBar(io: CliIo): { update: (done: number, total: number) => void; end: () => void } {
-  let last = 0;
+/** A progress bar on standard error: `[#####.....]  52% 78.1 MB of 150.0 MB, session 3 of 50`, redrawn at most 10 times a second. */
+export function progressBar(io: CliIo, now: () => number = Date.now): { update: (done: number, total: number, label: string) => void; end: () => void } {
+  let last = -Infinity;
   let drawn = false;
   return {
-    update(done, total) {
-      const now = Date.now();
-      if (now - last < 100 || total <= 0) return;
-      last = now;
+    update(done, total, label) {
+      const at = now();
+      if (at - last < 100 || total <= 0) return;
+      last = at;
       const share = Math.min(1, done / total);
       const width = 30;
       const full = Math.round(share * width);
       const mb = (n: number): string => `${(n / 1_048_576).toFixed(1)} MB`;
-      io.stderr(`\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(Math.round(share * 100)).padStart(3)}% ${mb(done)} of ${mb(total)}`);
+      io.stderr(`\r[${'#'.repeat(full)}${'.'.repeat(width - full)}] ${String(Math.round(share * 100)).padStart(3)}% ${mb(done)} of ${mb(total)}, ${label}\u001b[K`);
       drawn = true;
     },
     end() {
       if (drawn) io.stderr('\r\u001b[K');
+      drawn = false;
     },
   };
+}
+
+/** Every named transcript, checked before anything is opened: a missing file or a folder is a usage error naming it. */
+async function checkFiles(files: readonly string[]): Promise<void> {
+  for (const file of files) {
+    let info;
+    try {
+      info = await stat(file);
+    } catch {
+      throw new CliUsageError(`No transcript at ${file}.`);
+    }
+    if (info.isDirectory()) throw new CliUsageError(`${file} is a folder: name the transcripts in it (<session>.jsonl), or give --all for every project.`);
+  }
 }
 
 /**
@@ -91,19 +105,20 @@ export async function importClaudeCodeCommand(options: ImportClaudeCodeCommandOp
         : 'Name the transcripts to import (a .jsonl under ~/.claude/projects/), or give --all.',
     );
   }
+  await checkFiles(files);
   const { importClaudeCodeTranscript } = await import('../../integrations/claude-code/importTranscripts.js');
   return withEngine(options, io, async (run) => {
     const bar = io.stdoutIsTerminal === true && !options.json ? progressBar(io) : undefined;
     const results = [];
     try {
       for (const [index, file] of files.entries()) {
+        const label = files.length === 1 ? basename(file) : `session ${index + 1} of ${files.length}`;
         const result = await importClaudeCodeTranscript(run.engine, file, {
           subagents: options.subagents,
           prices: run.engine.settings.prices,
-          ...(bar === undefined ? {} : { onProgress: (done: number, total: number) => bar.update(done, total) }),
+          ...(bar === undefined ? {} : { onProgress: (done: number, total: number) => bar.update(done, total, label) }),
         });
         results.push(result);
-        if (bar !== undefined && index === files.length - 1) bar.end();
       }
     } finally {
       bar?.end();
@@ -120,7 +135,7 @@ export async function importClaudeCodeCommand(options: ImportClaudeCodeCommandOp
           `$${r.costUsd.toFixed(2)}; ${plural(r.compactions.length, 'compaction')}, ${plural(r.subagents.length, 'subagent')}, ${plural(r.tasks.length, 'task')}; ` +
           `context peak ${tokens(r.peakContextTokens)}, last ${tokens(r.finalContextTokens)}.`,
       );
-      for (const skipped of r.skippedLines) lines.push(`  skipped ${skipped.file}:${skipped.line}: ${skipped.reason}`);
+      for (const skipped of r.skippedLines) io.stderr(`moai-session: skipped ${skipped.file}:${skipped.line}: ${skipped.reason}\n`);
     }
     const appended = run.appended.length;
     lines.push(appended === 0 ? 'Nothing new to import.' : `Appended ${plural(appended, 'event')}.`);

@@ -3,6 +3,7 @@
 // the session last read it, so importing again adds nothing and a file that
 // grew adds only what is new; then the session's figures, from its own events.
 
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { costOfSpend, type ModelPrice, type TokensByKind } from '../../budget/pricing.js';
 import type { Engine } from '../../engine/createEngine.js';
@@ -23,6 +24,8 @@ export const CLAUDE_CODE_AGENT = 'claude-code';
 export const UNKNOWN_MODEL = 'unknown';
 /** Claude Code's model for messages it writes itself (no API call). */
 const SYNTHETIC_MODEL = '<synthetic>';
+/** Anthropic's tool call ids (`toolu_…`): a subagent task named by one was never told its agent id. */
+const TOOL_USE_ID_PREFIX = 'toolu_';
 /** How many commands one append holds at most: a large file is recorded in several appends, each with its cursor. */
 export const COMMANDS_PER_BATCH = 2_000;
 
@@ -75,7 +78,28 @@ export interface ImportClaudeCodeOptions {
   prices?: Readonly<Record<string, ModelPrice>>;
   /** Called as files are read: bytes done of bytes in all files. */
   onProgress?: (done: number, total: number) => void;
+  /** The clock that tells a file still being written from one at rest (default `Date.now`). */
+  now?: () => number;
 }
+
+/**
+ * A transcript changed less than this long ago is taken as still being
+ * written (Claude Code writes a reply's lines within seconds): what may yet
+ * grow there (a split reply whose last line may carry the final output count,
+ * a compaction whose summary is the next line, a task call awaiting its
+ * result) is left open for the next import instead of being recorded as it
+ * stands, since a recorded call is never amended.
+ */
+export const LIVE_WINDOW_MS = 60_000;
+
+const statOf = (path: string): { size: number; mtimeMs: number } | undefined => {
+  try {
+    const { size, mtimeMs } = statSync(path);
+    return { size, mtimeMs };
+  } catch {
+    return undefined;
+  }
+};
 
 const noTokens = (): ImportTokens => ({ input: 0, output: 0, cacheCreation: 0, cacheRead: 0 });
 
@@ -166,24 +190,21 @@ export async function importClaudeCodeTranscript(engine: Engine, mainPath: strin
       files.push({ key: subagentTranscriptKey(agentId), path: spec.path, role: 'subagent', agentId });
     }
   }
-  const { statSync } = await import('node:fs');
+  const live: boolean[] = [];
+  const now = (options.now ?? Date.now)();
   for (const file of files) {
-    const size = (() => {
-      try {
-        return statSync(file.path).size;
-      } catch {
-        return 0;
-      }
-    })();
-    sizes.push(size);
-    total += size;
+    const info = statOf(file.path);
+    sizes.push(info?.size ?? 0);
+    total += info?.size ?? 0;
+    live.push(info !== undefined && now - info.mtimeMs < LIVE_WINDOW_MS);
   }
   const keys = await recordedCallKeys(engine, sessionId);
   const skipped: ImportSkippedLine[] = [];
   let done = 0;
   for (const [index, file] of files.entries()) {
     const read = readTranscriptCommands(handle.state, file, {
-      flush: true,
+      // A file at rest is read to its end; one still being written keeps what may yet grow (a reply's last line) for the next import.
+      flush: !live[index]!,
       recordedKeys: keys,
       ...(options.onProgress === undefined ? {} : { onProgress: (bytes: number) => options.onProgress!(done + bytes, total) }),
     });
@@ -258,8 +279,9 @@ export function sessionFigures(
   for (const id of view.tasks.order.toArray()) {
     const task = view.tasks.byId.get(id)!;
     tasks.push({ id, title: task.title, state: task.state });
-    // A subagent that made no call of its own here (its file absent, or not imported) is still one of the session's.
-    if (id.startsWith('agent-') && task.assignee !== undefined && !subagents.has(task.assignee)) {
+    // A subagent that made no call of its own here (its file absent, or not imported) is still one of the session's;
+    // a launch refused before it ran (its result an error that names no agent, so its task is known by the tool call's id) is none.
+    if (id.startsWith('agent-') && task.assignee !== undefined && !task.assignee.startsWith(TOOL_USE_ID_PREFIX) && !subagents.has(task.assignee)) {
       subagents.set(task.assignee, { agentId: task.assignee, apiCalls: 0, tokens: noTokens() });
     }
   }

@@ -1,0 +1,359 @@
+// `moai-session import claude-code`: the command on the three real
+// transcripts, its figures checked against the plain second reader
+// (transcriptPlainReader.ts) and a few hand-worked literals; importing again
+// adds nothing, a file that grew adds only what is new, bad lines are
+// reported with file and line, subagent files and --all are found.
+
+import { appendFileSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { costOfSpend, type TokensByKind } from '../../../src/budget/pricing.js';
+import { runInProcess } from '../../cli/runInProcess.js';
+import { TRANSCRIPT_FIXTURES } from '../../claudeCodeFixtures.js';
+import { plainCalls, plainSummary, sum, type PlainCall, type Tokens } from './transcriptPlainReader.js';
+
+const MANUAL_COMPACT = join(TRANSCRIPT_FIXTURES, 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
+const TOOL_HEAVY = join(TRANSCRIPT_FIXTURES, 'spotter-tool-heavy', 'tool_heavy.jsonl');
+const INLINE_SIDECHAIN = join(TRANSCRIPT_FIXTURES, 'ccviewer-inline-sidechain', '5c0375b4-57a5-4f26-b12d-d022ee4e51b7.jsonl');
+
+const tempDirs: string[] = [];
+afterAll(() => tempDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = (prefix = 'moai-import-'): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+};
+
+/** A file last written an hour ago: a past session's transcript, at rest. */
+const atRest = (path: string): string => {
+  const past = new Date(Date.now() - 3_600_000);
+  utimesSync(path, past, past);
+  return path;
+};
+
+/** A copy of a fixture in a folder of its own, at rest. */
+function copyOf(fixture: string, name = fixture.split('/').at(-1)!): string {
+  const file = join(tempDir('moai-import-src-'), name);
+  copyFileSync(fixture, file);
+  return atRest(file);
+}
+
+interface ImportJson {
+  sessionId: string;
+  files: string[];
+  apiCalls: number;
+  tokens: Tokens;
+  costUsd: number;
+  compactions: { trigger: string; preTokens: number; at: string }[];
+  peakContextTokens: number;
+  finalContextTokens: number;
+  models: string[];
+  subagents: { agentId: string; apiCalls: number; tokens: Tokens }[];
+  tasks: { id: string; title: string; state: string }[];
+  skippedLines: { file: string; line: number; reason: string }[];
+}
+
+async function importJson(cwd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<ImportJson> {
+  const result = await runInProcess(['--json', 'import', 'claude-code', ...args], cwd, env === undefined ? {} : { env });
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return JSON.parse(result.stdout) as ImportJson;
+}
+
+/** The session's events as `events --session` prints them, one a line. */
+async function eventLines(cwd: string, sessionId: string): Promise<string[]> {
+  const result = await runInProcess(['events', '--session', sessionId], cwd);
+  expect(result.code).toBe(0);
+  return result.stdout.trim().split('\n');
+}
+
+/** The plain reader's calls, each once (the fullest line), summed by model: what the cost is of. */
+function plainByModel(path: string): Record<string, TokensByKind> {
+  const kept = new Map<string, PlainCall>();
+  for (const call of plainCalls(path)) {
+    const before = kept.get(call.key);
+    if (before === undefined || sum(call.usage) > sum(before.usage)) kept.set(call.key, call);
+  }
+  const byModel: Record<string, TokensByKind> = {};
+  for (const { model, usage } of kept.values()) {
+    const entry = (byModel[model] ??= { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 });
+    entry.inputTokens += usage.input;
+    entry.outputTokens += usage.output;
+    entry.cacheCreationInputTokens += usage.cacheCreation;
+    entry.cacheReadInputTokens += usage.cacheRead;
+  }
+  return byModel;
+}
+
+describe.each([
+  ['spotter-manual-compact', MANUAL_COMPACT],
+  ['spotter-tool-heavy', TOOL_HEAVY],
+  ['ccviewer-inline-sidechain', INLINE_SIDECHAIN],
+])('import of the %s fixture', (_name, fixture) => {
+  it("gives the plain reader's figures, in the --json contract's names", async () => {
+    const file = copyOf(fixture);
+    const plain = plainSummary(file);
+    const result = await importJson(tempDir(), [file]);
+    expect(Object.keys(result)).toEqual([
+      'sessionId',
+      'files',
+      'apiCalls',
+      'tokens',
+      'costUsd',
+      'compactions',
+      'peakContextTokens',
+      'finalContextTokens',
+      'models',
+      'subagents',
+      'tasks',
+      'skippedLines',
+    ]);
+    expect(result.sessionId).toBe(plain.sessionId);
+    expect(result.files).toEqual([file]);
+    expect(result.apiCalls).toBe(plain.apiCalls);
+    expect(result.tokens).toEqual(plain.tokens);
+    expect(result.compactions).toEqual(plain.compactions);
+    expect(result.peakContextTokens).toBe(plain.peakContextTokens);
+    expect(result.finalContextTokens).toBe(plain.finalContextTokens);
+    expect(result.models).toEqual(plain.models);
+    expect(result.subagents).toEqual(plain.subagents.map(({ agentId, apiCalls, tokens }) => ({ agentId, apiCalls, tokens })));
+    // The task tools' tasks, titled by their content, in the state the tools left them.
+    const toolTasks = result.tasks.filter((task) => !task.id.startsWith('agent-')).map(({ title, state }) => ({ title, state }));
+    expect(toolTasks.sort((a, b) => a.title.localeCompare(b.title))).toEqual(plain.tasks.map(({ title, state }) => ({ title, state })).sort((a, b) => a.title.localeCompare(b.title)));
+    // Every subagent the transcript names is a task of the session.
+    for (const agent of plain.subagents) expect(result.tasks.map((task) => task.id)).toContain(`agent-${agent.agentId}`);
+    expect(result.costUsd).toBeCloseTo(costOfSpend(plainByModel(file)).usd, 9);
+    expect(result.skippedLines).toEqual([]);
+  });
+
+  it('adds nothing when imported again, and gives the same figures', async () => {
+    const file = copyOf(fixture);
+    const cwd = tempDir();
+    const first = await importJson(cwd, [file]);
+    const events = await eventLines(cwd, first.sessionId);
+    const again = await runInProcess(['import', 'claude-code', file], cwd);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('Nothing new to import.');
+    expect(await eventLines(cwd, first.sessionId)).toEqual(events);
+    expect(await importJson(cwd, [file])).toEqual(first);
+    // Each API call is one usage event.
+    expect(events.filter((line) => line.includes('TokenUsageRecorded'))).toHaveLength(first.apiCalls);
+  });
+});
+
+describe('figures worked out by hand', () => {
+  it('spotter-manual-compact: 217 calls, the four totals ccusage@20.0.24 gives, one manual compaction before the peak was passed', async () => {
+    // jq: 408 assistant lines with usage, 217 message.id+requestId keys, the fullest line of each summed;
+    // `ccusage session --json --offline` on the file gives the same four totals.
+    const result = await importJson(tempDir(), [copyOf(MANUAL_COMPACT)]);
+    expect(result.apiCalls).toBe(217);
+    expect(result.tokens).toEqual({ input: 242, output: 49467, cacheCreation: 237121, cacheRead: 16553628 });
+    // Line 1481: {"subtype":"compact_boundary","compactMetadata":{"trigger":"manual","preTokens":142431}}.
+    expect(result.compactions).toEqual([{ trigger: 'manual', preTokens: 142431, at: '2026-02-12T14:48:36.922Z' }]);
+    expect(result.peakContextTokens).toBe(141787);
+    expect(result.models).toEqual(['claude-opus-4-6', 'claude-haiku-4-5-20251001']);
+    // The Task call's result names agent aac57f5; its file is not in the fixture, so it made no call here.
+    expect(result.subagents).toEqual([{ agentId: 'aac57f5', apiCalls: 0, tokens: { input: 0, output: 0, cacheCreation: 0, cacheRead: 0 } }]);
+  });
+
+  it('ccviewer-inline-sidechain (1.0.108): two inline subagents by their threads, a Task call refused before it ran is a failed task but no subagent', async () => {
+    const result = await importJson(tempDir(), [copyOf(INLINE_SIDECHAIN)]);
+    expect(result.apiCalls).toBe(20);
+    expect(result.tokens).toEqual({ input: 129, output: 3629, cacheCreation: 47747, cacheRead: 324259 });
+    expect(result.subagents.map(({ agentId, apiCalls }) => ({ agentId, apiCalls }))).toEqual([
+      { agentId: '6340ddef-f656-4b72-a065-82390f637678', apiCalls: 3 },
+      { agentId: '83e2917c-8940-4df6-a5a5-f2514f0d08c5', apiCalls: 7 },
+    ]);
+    // toolu_018t5jce2ZNoGr2ADsHGQife: its result is "InputValidationError: ... prompt ... Required".
+    expect(result.tasks.find((task) => task.id === 'agent-toolu_018t5jce2ZNoGr2ADsHGQife')).toMatchObject({ title: 'Analyze project structure', state: 'failed' });
+    // The last TodoWrite has all four items completed.
+    expect(result.tasks.filter((task) => task.id.startsWith('todo-')).map((task) => task.state)).toEqual(['completed', 'completed', 'completed', 'completed']);
+  });
+});
+
+/** The fixture's lines, each with its newline. */
+const linesOf = (path: string): string[] => readFileSync(path, 'utf8').split(/(?<=\n)/);
+
+describe('a transcript that grew', () => {
+  it('adds only what is new: cut inside a split reply (placeholder count first), then completed, as one import of the whole', async () => {
+    // ccviewer lines 3 and 4 are one reply (msg_01QdKEzwwjhMrbE13LjZjnMA): output_tokens 3, then 263.
+    const lines = linesOf(INLINE_SIDECHAIN);
+    const dir = tempDir('moai-import-src-');
+    const file = join(dir, '5c0375b4-57a5-4f26-b12d-d022ee4e51b7.jsonl');
+    writeFileSync(file, lines.slice(0, 3).join(''));
+    const cwd = tempDir();
+    // Just written: the file is still being written, so the reply's call (its placeholder line read) waits for its last line.
+    const early = await importJson(cwd, [file]);
+    expect(early.apiCalls).toBe(0);
+    // Its second reply's half a line, then the rest.
+    const rest = lines.slice(3).join('');
+    appendFileSync(file, rest.slice(0, 200));
+    const middle = await importJson(cwd, [file]);
+    expect(middle.skippedLines).toEqual([]);
+    appendFileSync(file, rest.slice(200));
+    atRest(file);
+    const grown = await importJson(cwd, [file]);
+    const whole = await importJson(tempDir(), [copyOf(INLINE_SIDECHAIN)]);
+    expect({ ...grown, files: [] }).toEqual({ ...whole, files: [] });
+    expect((await eventLines(cwd, grown.sessionId)).filter((line) => line.includes('TokenUsageRecorded'))).toHaveLength(20);
+  });
+
+  it('of a past session (at rest) is read to its end each time, and a grown one adds the new calls', async () => {
+    const lines = linesOf(MANUAL_COMPACT);
+    const file = join(tempDir('moai-import-src-'), 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
+    writeFileSync(file, lines.slice(0, 1200).join(''));
+    const cwd = tempDir();
+    const first = await importJson(cwd, [atRest(file)]);
+    appendFileSync(file, lines.slice(1200).join(''));
+    const grown = await importJson(cwd, [atRest(file)]);
+    expect(grown.apiCalls).toBeGreaterThan(first.apiCalls);
+    expect(grown.apiCalls).toBe(217);
+    expect(grown.tokens).toEqual({ input: 242, output: 49467, cacheCreation: 237121, cacheRead: 16553628 });
+    expect(grown.compactions).toHaveLength(1);
+  });
+});
+
+describe('bad input', () => {
+  it('reports a malformed line with its file and line, skips it, and keeps the rest', async () => {
+    const lines = linesOf(TOOL_HEAVY);
+    const file = join(tempDir('moai-import-src-'), 'tool_heavy.jsonl');
+    writeFileSync(file, [...lines.slice(0, 4), '{"type":"assistant","message":{"id":"msg_broken",\n', 'not json at all\n', ...lines.slice(4)].join(''));
+    atRest(file);
+    const cwd = tempDir();
+    const text = await runInProcess(['import', 'claude-code', file], cwd);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain(`skipped ${file}:5: `);
+    expect(text.stderr).toContain(`skipped ${file}:6: not a JSON object`);
+    const result = await importJson(tempDir(), [file]);
+    expect(result.skippedLines.map(({ file: where, line }) => `${where}:${line}`)).toEqual([`${file}:5`, `${file}:6`]);
+    const whole = await importJson(tempDir(), [copyOf(TOOL_HEAVY)]);
+    expect(result.apiCalls).toBe(whole.apiCalls);
+    expect(result.tokens).toEqual(whole.tokens);
+  });
+
+  it('refuses a missing transcript or a folder by name, appending nothing', async () => {
+    const cwd = tempDir();
+    const missing = await runInProcess(['import', 'claude-code', join(cwd, 'nope.jsonl')], cwd);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`No transcript at ${join(cwd, 'nope.jsonl')}`);
+    const folder = await runInProcess(['import', 'claude-code', TRANSCRIPT_FIXTURES], cwd);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toContain('is a folder');
+    const none = await runInProcess(['import', 'claude-code'], cwd);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--all');
+  });
+});
+
+const SESSION = 'aaaaaaaa-1111-4222-8333-bbbbbbbbbbbb';
+const TOOL_HEAVY_SESSION = 'd6e0bada-1959-4eec-a9d2-0bfade768d8f';
+
+/** A subagent's file: the tool-heavy fixture's assistant lines as a 2.1.x subagent writes them (sidechain, agentId, the parent's session id). */
+function subagentLines(agentId: string, prefix: string): string {
+  return (
+    readFileSync(TOOL_HEAVY, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"type":"assistant"'))
+      .map((line) => {
+        const record = JSON.parse(line) as Record<string, any>;
+        Object.assign(record, { isSidechain: true, agentId, sessionId: SESSION });
+        record.message.id = `${prefix}${record.message.id}`;
+        return JSON.stringify(record);
+      })
+      .join('\n') + '\n'
+  );
+}
+
+/** A Claude Code config folder: one project with a session whose subagents sit beside it (nested, with a meta file), and a second project. */
+function configFolder(): { config: string; main: string; other: string } {
+  const config = tempDir('moai-import-config-');
+  const project = join(config, 'projects', '-home-me-proj');
+  const subagents = join(project, SESSION, 'subagents');
+  mkdirSync(join(subagents, 'deeper'), { recursive: true });
+  const main = join(project, `${SESSION}.jsonl`);
+  writeFileSync(main, readFileSync(TOOL_HEAVY, 'utf8').replaceAll(TOOL_HEAVY_SESSION, SESSION));
+  writeFileSync(join(subagents, 'agent-a111111.jsonl'), subagentLines('a111111', 'A'));
+  writeFileSync(join(subagents, 'agent-a111111.meta.json'), JSON.stringify({ agentType: 'Explore' }));
+  writeFileSync(join(subagents, 'deeper', 'agent-a222222.jsonl'), subagentLines('a222222', 'B'));
+  const otherProject = join(config, 'projects', '-home-me-other');
+  mkdirSync(otherProject, { recursive: true });
+  const other = join(otherProject, '5c0375b4-57a5-4f26-b12d-d022ee4e51b7.jsonl');
+  copyFileSync(INLINE_SIDECHAIN, other);
+  for (const path of [main, join(subagents, 'agent-a111111.jsonl'), join(subagents, 'deeper', 'agent-a222222.jsonl'), other]) atRest(path);
+  return { config, main, other };
+}
+
+describe('subagent files and --all', () => {
+  it('imports the subagent files beside a transcript (nested folders too), each subagent apart, unless --no-subagents', async () => {
+    const { main } = configFolder();
+    const tool = plainSummary(TOOL_HEAVY);
+    const whole = await importJson(tempDir(), [main]);
+    expect(whole.files).toHaveLength(3);
+    expect(whole.apiCalls).toBe(3 * tool.apiCalls);
+    expect(whole.subagents.map(({ agentId, apiCalls, tokens }) => ({ agentId, apiCalls, tokens }))).toEqual([
+      { agentId: 'a111111', apiCalls: tool.apiCalls, tokens: tool.tokens },
+      { agentId: 'a222222', apiCalls: tool.apiCalls, tokens: tool.tokens },
+    ]);
+    // The main chain's context is its own.
+    expect(whole.peakContextTokens).toBe(tool.peakContextTokens);
+    const alone = await importJson(tempDir(), ['--no-subagents', main]);
+    expect(alone.files).toEqual([main]);
+    expect(alone.apiCalls).toBe(tool.apiCalls);
+    expect(alone.subagents).toEqual([]);
+  });
+
+  it('--all imports every session under $CLAUDE_CONFIG_DIR/projects', async () => {
+    const { config, main, other } = configFolder();
+    const cwd = tempDir();
+    const env = { ...process.env, CLAUDE_CONFIG_DIR: config };
+    const result = await runInProcess(['--json', 'import', 'claude-code', '--all'], cwd, { env });
+    expect(result.code).toBe(0);
+    const sessions = JSON.parse(result.stdout) as ImportJson[];
+    expect(sessions.map((s) => [s.sessionId, s.files[0]]).sort()).toEqual(
+      [
+        ['5c0375b4-57a5-4f26-b12d-d022ee4e51b7', other],
+        [SESSION, main],
+      ].sort(),
+    );
+    expect(sessions.find((s) => s.sessionId === SESSION)!.files).toHaveLength(3);
+    const again = await runInProcess(['import', 'claude-code', '--all'], cwd, { env });
+    expect(again.stdout).toContain('Nothing new to import.');
+    const empty = await runInProcess(['import', 'claude-code', '--all'], cwd, { env: { ...process.env, CLAUDE_CONFIG_DIR: tempDir() } });
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toContain('No transcript under');
+  });
+});
+
+describe('the progress bar', () => {
+  it('is drawn on standard error when standard output is a terminal, and cleared at the end', async () => {
+    const { progressBar } = await import('../../../src/cli/commands/import.js');
+    let err = '';
+    let clock = 0;
+    const bar = progressBar({ stdout: () => undefined, stderr: (text) => (err += text), cwd: '/', env: {} }, () => (clock += 200));
+    bar.update(50 * 1_048_576, 100 * 1_048_576, 'session 1 of 2');
+    bar.end();
+    expect(err).toContain('[###############...............]  50% 50.0 MB of 100.0 MB, session 1 of 2');
+    expect(err.endsWith('\r\u001b[K')).toBe(true);
+  });
+});
+
+describe('sessions Claude Code ran', () => {
+  it('are imported past session.max_parallel_sessions (3), and take no room from the sessions this engine runs', async () => {
+    const dir = tempDir('moai-import-src-');
+    const files = [1, 2, 3, 4].map((n) => {
+      const file = join(dir, `0000000${n}-1111-4222-8333-bbbbbbbbbbbb.jsonl`);
+      writeFileSync(file, readFileSync(TOOL_HEAVY, 'utf8').replaceAll(TOOL_HEAVY_SESSION, `0000000${n}-1111-4222-8333-bbbbbbbbbbbb`));
+      return atRest(file);
+    });
+    const cwd = tempDir();
+    const imported = await runInProcess(['import', 'claude-code', ...files], cwd);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout.match(/^Session /gm)).toHaveLength(4);
+    for (const n of [1, 2, 3]) expect((await runInProcess(['start', '--agent', 'planner', '--model', 'claude-sonnet-4-5', '--session', `own-${n}`], cwd)).code).toBe(0);
+    const fourth = await runInProcess(['start', '--agent', 'planner', '--model', 'claude-sonnet-4-5', '--session', 'own-4'], cwd);
+    expect(fourth.code).not.toBe(0);
+    expect(fourth.stderr).toContain('own-1');
+    expect(fourth.stderr).not.toContain('00000001');
+  });
+});
