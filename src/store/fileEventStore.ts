@@ -76,7 +76,12 @@ export const isFileEventStore = (store: EventStore): store is FileEventStore => 
  * One event a line with a CRC-32 checksum, in numbered segment files. One
  * writer process at a time holds `writer.lock`; a second one gets
  * {@link LogLockedError} naming the holder. On open, a torn last line (a crash
- * mid-write) is cut off and reported in `warnings`. Every line is checked when
+ * mid-write, never acknowledged) is cut off and reported in `warnings`. What a
+ * crash cannot have left is damage, a {@link CorruptLogError} naming file and
+ * line, and nothing is cut: a line an index file records as written, a
+ * segment shorter than its index file or than the next segment's first
+ * position says, a sound line out of sequence, bytes that are not a line of
+ * ours. Every line is checked when
  * it is read: a corrupt line anywhere else is a {@link CorruptLogError} naming
  * the file and line, and nothing is changed. (Opening reads only what the
  * segments' index files do not cover, so a line damaged after it was indexed

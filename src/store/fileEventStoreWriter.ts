@@ -25,7 +25,8 @@ import { acquireWriterLock, type WriterLock } from './writerLock.js';
 
 /**
  * The file store of the one process that writes the log: it holds the writer
- * lock, indexes the whole log on open (cutting off a torn tail), appends by
+ * lock, indexes the whole log on open (cutting off a torn tail a crash left,
+ * refusing damage: see `openScan.ts`), appends by
  * group commit and tells its subscribers of each event as it becomes durable.
  * Everything it reads, it wrote or checked itself, so it never looks for
  * rewrites.
@@ -163,6 +164,8 @@ export class FileEventStoreWriter implements FileEventStore {
     const { catalog } = this.log;
     const active = catalog.segments.length - 1;
     if (this.active.isOpen && active >= 0 && this.commit.broken === undefined && catalog.segments[active]!.size > 0) {
+      // Synced first (durability 'none' never synced it): an index file records only lines on disk, as evidence of what was written.
+      await this.active.datasync();
       await catalog.saveIndexFile(active); // the next open scans only what is appended after this
     }
     await this.log.reader.closeHandles();

@@ -54,6 +54,7 @@ export class FileLog implements ScanContext {
    */
   async ensureIndexed(): Promise<void> {
     const segments = this.catalog.segments;
+    const scannedSealed: number[] = [];
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!;
       if (segment.scanned) continue;
@@ -61,8 +62,10 @@ export class FileLog implements ScanContext {
       // The active segment's index may cover only its start: the rest is scanned.
       if (segment.size === 0 && (await this.loadIndexFile(i, !sealed)) && sealed) continue;
       for await (const _ of scanSegment(this, i, false));
-      if (sealed) await this.tail.sealedSegmentScanned(i);
+      if (sealed) scannedSealed.push(i);
     }
+    // Only once the whole log was found sound: an index file never records a segment a later one shows damaged.
+    for (const i of scannedSealed) await this.tail.sealedSegmentScanned(i);
   }
 
   /** The events of one stream in version order. */

@@ -125,16 +125,14 @@ export async function* scanSegment(
       for (const open of openLines) {
         const { header } = open;
         const reason = indexChecked(context, header.position, header.stream, header.version, segmentIndex, open.offset, open.length);
-        if (reason !== undefined && open.line !== line) throw new CorruptLogError(segment.path, open.line, reason);
         if (reason !== undefined) {
-          // The last line read, and perhaps a torn write: its append stays open, to be cut whole.
-          bad = { line, offset, reason };
-          openAppend = openBeforeLast;
-          break;
+          // A sound line (its checksum holds) out of sequence: no crash writes one. Damage, never a tail to cut.
+          if (open.line === 1 && header.position > index.count + 1) catalog.positionsDoNotFollow(segmentIndex, header.position, 'its first line says');
+          throw new CorruptLogError(segment.path, open.line, reason);
         }
         if (decode) whole.push((header as LineHeader & { event: StoredEvent }).event);
       }
-      if (bad === undefined) events.push(...whole);
+      events.push(...whole);
       openLines = [];
     }
     if (events.length > 0) yield events;
@@ -168,6 +166,21 @@ export async function* scanSegment(
     segment.scanned = !isLast || !context.tail.lastSegmentGrows;
     return;
   }
+  const from = cut ?? { offset: segment.size, line: line + 1 };
+  // What an index file recorded was acknowledged: never a torn tail.
+  if (segment.acknowledgedLines !== undefined && from.line <= segment.acknowledgedLines) {
+    throw new CorruptLogError(segment.path, from.line, `${cut?.reason ?? 'the line has no end'}, but the segment's index file records this line as written`);
+  }
+  // A crash leaves the torn start of our own lines: bytes that are not are someone else's, never cut.
+  const stranger = await notOursFrom(segment.path, from.offset);
+  if (stranger !== undefined) {
+    throw new CorruptLogError(
+      segment.path,
+      from.line + stranger,
+      'holds bytes that are not a line of a moai-session event log (nor the torn start of one); it was not cut. ' +
+        'If the file is not part of the log, move it out of the folder',
+    );
+  }
   // What follows the cut is not part of the log (yet): forget it.
   if (cut !== undefined) {
     index.truncate(cut.position - 1);
@@ -175,6 +188,51 @@ export async function* scanSegment(
     segment.size = cut.offset;
   }
   await context.tail.tornTail(segment, { offset: cut?.offset ?? segment.size, line: cut?.line ?? line + 1, reason: cut?.reason });
+}
+
+/** The longest tail a scan reads back to check it is ours: far more than a torn write leaves. */
+const MAX_TAIL_CHECK_BYTES = 64 << 20;
+/** The start of every line of ours: 8 hex digits, the append mark, then `{"position":` and a digit. */
+const LINE_START = '00000000 {"position":0';
+
+/**
+ * The tail of a segment from `offset`, line by line: the number (from 0) of
+ * the first piece that is neither the start of a line of ours (however short)
+ * nor all zero bytes (what a power cut can leave), or undefined when every
+ * piece is one of them.
+ */
+async function notOursFrom(path: string, offset: number): Promise<number | undefined> {
+  const handle = await open(path, 'r');
+  let bytes: Buffer;
+  try {
+    const { size } = await handle.stat();
+    if (size - offset > MAX_TAIL_CHECK_BYTES) return 0;
+    bytes = Buffer.alloc(size - offset);
+    await handle.read(bytes, 0, bytes.length, offset);
+  } finally {
+    await handle.close();
+  }
+  let piece = 0;
+  for (let start = 0; start < bytes.length; piece++) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline === -1 ? bytes.length : newline;
+    if (!looksLikeOurStart(bytes, start, end)) return piece;
+    start = end + 1;
+  }
+  return undefined;
+}
+
+function looksLikeOurStart(bytes: Buffer, start: number, end: number): boolean {
+  let zeros = true;
+  for (let i = start; i < end && zeros; i++) zeros = bytes[i] === 0;
+  if (zeros) return true;
+  for (let i = 0; i < LINE_START.length && start + i < end; i++) {
+    const c = bytes[start + i]!;
+    const ok =
+      i < 8 ? (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) : i === 8 ? c === 0x20 || c === 0x2b : i === LINE_START.length - 1 ? c >= 0x31 && c <= 0x39 : c === LINE_START.charCodeAt(i);
+    if (!ok) return false;
+  }
+  return true;
 }
 
 /**

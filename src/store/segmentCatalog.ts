@@ -1,11 +1,13 @@
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StorageError } from '../errors.js';
+import { basename } from 'node:path';
+import { CorruptLogError, StorageError } from '../errors.js';
 import { LineBlocks } from './lineBlocks.js';
-import type { LineHeader } from './lineCodec.js';
+import { decodeLine, readLineHeader, type LineHeader } from './lineCodec.js';
 import type { LogIndex } from './logIndex.js';
-import { readSegmentIndex, writeSegmentIndex } from './segmentIndexFile.js';
+import { indexFileOf, readIndexFile, writeSegmentIndex, type SegmentIndex } from './segmentIndexFile.js';
+import { readLineChunks } from './segmentLines.js';
 
 /*
  * The segment catalog: which segment files the log has, what is known of
@@ -27,6 +29,13 @@ export interface Segment {
   scanned: boolean;
   /** Checksums of runs of its lines (from its index file, and as its writer appends). */
   blocks: LineBlocks;
+  /**
+   * Lines a sound index file recorded: written and synced by a writer, so
+   * acknowledged. A scan never cuts them off as a torn tail.
+   */
+  acknowledgedLines?: number;
+  /** Its index file could not be read: kept as it is (evidence), never written over by the store. */
+  indexFileUnreadable?: string;
 }
 
 const SEGMENT_PATTERN = /^segment-(\d{6,})\.jsonl$/;
@@ -34,8 +43,8 @@ const SEGMENT_PATTERN = /^segment-(\d{6,})\.jsonl$/;
 /** The file name of segment `n`: `segment-000001.jsonl`, ... */
 export const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.jsonl`;
 
-/** Reads a line's header where an index file says its last line is: the catalog's only need of a segment reader. */
-export type SoundHeaderAt = (segment: Segment, offset: number, length: number) => Promise<LineHeader | undefined>;
+/** Reads a line's header where an index file says its last line is, or why it is not sound there: the catalog's only need of a segment reader. */
+export type SoundHeaderAt = (segment: Segment, offset: number, length: number) => Promise<LineHeader | { reason: string }>;
 
 /** The segments of one log folder, in order, and their index files. */
 export class SegmentCatalog {
@@ -109,27 +118,61 @@ export class SegmentCatalog {
 
   /**
    * Index a segment from its index file (all of it, or with `prefix` its
-   * start); false when there is no valid one. With `continueLastBlock` (a
-   * writer reopening its active segment), the block the file ends with is
-   * reopened so the next appends extend it.
+   * start); false when there is none to use (missing or unreadable, or a
+   * sealed segment that grew after it was written: then it is scanned). With
+   * `continueLastBlock` (a writer reopening its active segment), the block
+   * the file ends with is reopened so the next appends extend it.
+   *
+   * A sound index file is evidence of what was acknowledged: a segment
+   * shorter than it says, its last line not sound where it says, or a first
+   * position that does not follow the segment before, is a
+   * {@link CorruptLogError}, never a tail to cut.
    */
   async loadIndexFile(segmentIndex: number, prefix: boolean, continueLastBlock: boolean, soundHeaderAt: SoundHeaderAt): Promise<boolean> {
     const segment = this.segments[segmentIndex]!;
-    const saved = await readSegmentIndex(segment.path, prefix);
-    if (saved === undefined || saved.firstPosition !== this.index.count + 1) return false;
+    const read = await readIndexFile(segment.path);
+    // Another read may have indexed this segment while the file was read.
+    if (segment.size !== 0 || segment.scanned) return false;
+    if (read.status !== 'sound') {
+      if (read.status === 'unreadable') segment.indexFileUnreadable = read.why;
+      return false;
+    }
+    const saved = read.index;
+    const count = saved.offsets.length;
+    const indexName = basename(indexFileOf(segment.path));
+    const recorded = `its index file ${indexName} records ${count} ${count === 1 ? 'line' : 'lines'} (${saved.segmentSize} bytes)`;
+    if (saved.segmentSize > read.fileSize) {
+      let whole = 0;
+      while (whole < count && saved.offsets[whole]! + saved.lengths[whole]! + 1 <= read.fileSize) whole++;
+      const first = await firstLineUnlikeIndex(segment.path, saved);
+      if (first !== undefined && first.line <= whole) throw new CorruptLogError(segment.path, first.line, `${first.reason} (${recorded}, written and acknowledged)`);
+      throw new CorruptLogError(
+        segment.path,
+        whole + 1,
+        `the segment is ${read.fileSize} bytes, but ${recorded}: it was cut short after line ${whole}, and the acknowledged events at positions ${saved.firstPosition + whole} to ${saved.firstPosition + count - 1} are missing`,
+      );
+    }
+    const expectedFirst = this.index.count + 1;
+    if (saved.firstPosition !== expectedFirst) this.positionsDoNotFollow(segmentIndex, saved.firstPosition, `${indexName} says`);
     // The file must still hold, where the index says, the last line it indexed.
-    const lastAt = saved.offsets.length - 1;
+    const lastAt = count - 1;
     if (lastAt >= 0) {
       const header = await soundHeaderAt(segment, saved.offsets[lastAt]!, saved.lengths[lastAt]!);
-      if (header?.position !== saved.firstPosition + lastAt) return false;
+      const reason = 'reason' in header ? header.reason : header.position !== saved.firstPosition + lastAt ? `it holds position ${header.position}` : undefined;
+      if (reason !== undefined) {
+        // The damage may start before the last line (a line rewritten to another length): name the first line that differs.
+        const first = (await firstLineUnlikeIndex(segment.path, saved)) ?? { line: count, reason };
+        throw new CorruptLogError(segment.path, first.line, `${first.reason} (${recorded}, written and acknowledged)`);
+      }
     }
-    // Another read may have indexed this segment while the file was read.
-    if (saved.firstPosition !== this.index.count + 1 || segment.size !== 0) return false;
+    if (segment.size !== 0 || segment.scanned) return false; // indexed by another read meanwhile
+    // A sealed segment that grew after its index was written: scanned whole instead (every line checked).
+    if (!prefix && saved.segmentSize !== read.fileSize) return false;
     segment.firstPosition = saved.firstPosition;
+    segment.acknowledgedLines = count;
     this.index.addRun(segmentIndex, saved.streams, saved.streamOf, saved.offsets, saved.lengths);
     segment.blocks = new LineBlocks(saved.blocks);
     const lastBlock = saved.blocks.at(-1);
-    const count = saved.offsets.length;
     if (prefix && continueLastBlock && lastBlock !== undefined && lastBlock.firstLine + lastBlock.lineCount === count) {
       // The writer's next appends may follow the last block: let them extend it.
       segment.blocks.reopenLast(saved.offsets[count - 1]! + saved.lengths[count - 1]! + 1 - saved.offsets[lastBlock.firstLine]!);
@@ -139,9 +182,37 @@ export class SegmentCatalog {
     return true;
   }
 
-  /** Write a segment's index file from the log index; a failure only costs a scan next time. */
+  /**
+   * Segment `segmentIndex` starts at `firstPosition` (as `source` says),
+   * which does not follow the lines indexed before it: lines are missing
+   * from the segment before (or the log's start), or two segments overlap.
+   */
+  positionsDoNotFollow(segmentIndex: number, firstPosition: number, source: string): never {
+    const segment = this.segments[segmentIndex]!;
+    const expected = this.index.count + 1;
+    const previous = this.segments[segmentIndex - 1];
+    if (firstPosition > expected && previous !== undefined) {
+      const lines = expected - previous.firstPosition;
+      throw new CorruptLogError(
+        previous.path,
+        lines + 1,
+        `the segment ends after line ${lines} (position ${expected - 1}), but the next one, ${segment.name}, starts at position ${firstPosition} (${source}): ` +
+          `positions ${expected} to ${firstPosition - 1} are missing`,
+      );
+    }
+    throw new CorruptLogError(
+      segment.path,
+      1,
+      firstPosition > expected
+        ? `the log's first segment starts at position ${firstPosition} (${source}): positions ${expected} to ${firstPosition - 1} are missing`
+        : `the segment starts at position ${firstPosition} (${source}), which the segment before already holds (the log goes to ${expected - 1} before it)`,
+    );
+  }
+
+  /** Write a segment's index file from the log index (never over one it could not read); a failure only costs a scan next time. */
   async saveIndexFile(segmentIndex: number): Promise<void> {
     const segment = this.segments[segmentIndex]!;
+    if (segment.indexFileUnreadable !== undefined) return; // evidence of what was written: only a repair replaces it
     const next = this.segments[segmentIndex + 1];
     const last = next !== undefined && next.firstPosition > 0 ? next.firstPosition - 1 : this.index.count;
     const count = last - segment.firstPosition + 1;
@@ -168,4 +239,29 @@ export class SegmentCatalog {
       blocks: segment.blocks.all(),
     }).catch(() => undefined);
   }
+}
+
+/**
+ * The first line of a segment that is not what its index file recorded (not
+ * sound, or not where and as long as the index says, or not the position it
+ * should hold), and why; undefined when every recorded line is as recorded.
+ */
+export async function firstLineUnlikeIndex(path: string, saved: SegmentIndex): Promise<{ line: number; reason: string } | undefined> {
+  const count = saved.offsets.length;
+  let line = 0;
+  for await (const chunk of readLineChunks(path, 0)) {
+    for (let i = 0; i < chunk.starts.length && line < count; i++, line++) {
+      const start = chunk.starts[i]!;
+      const end = chunk.ends[i]!;
+      const decoded = decodeLine(chunk.buffer, start, end);
+      if (!decoded.ok) return { line: line + 1, reason: decoded.reason };
+      const position = readLineHeader(chunk.buffer, start, end)?.position;
+      if (position !== saved.firstPosition + line) return { line: line + 1, reason: `it holds position ${position} where ${saved.firstPosition + line} was written` };
+      if (chunk.offset + start !== saved.offsets[line] || end - start !== saved.lengths[line]) {
+        return { line: line + 1, reason: 'it is not the line that was written there (its place or length differs: the file was rewritten)' };
+      }
+    }
+    if (line >= count) return undefined;
+  }
+  return line < count ? { line: line + 1, reason: 'the file ends before it' } : undefined;
 }

@@ -6,9 +6,11 @@ import type { LineBlock } from './lineBlocks.js';
  * The index of a segment, kept beside it as `segment-NNNNNN.idx` so a writer
  * opening a long log reads a few megabytes of index instead of scanning every
  * line: written when a segment is sealed, and for the active segment when the
- * writer closes (then only the lines appended after it are scanned). It is only a cache: a missing, damaged or stale index
- * (the segment's size differs from the one it was made for) is ignored and the
- * segment scanned as before.
+ * writer closes (then only the lines appended after it are scanned). A
+ * missing or unreadable index file is ignored and the segment scanned. A
+ * sound one is also evidence: its writer had written and synced every line
+ * it lists, so a segment shorter than it says, or a line not where it says,
+ * is damage, never a torn tail to cut (see `SegmentCatalog.loadIndexFile`).
  *
  * Layout, little-endian: "MOAIIDX1", u32 format version, f64 segment size,
  * f64 first position, u32 line count, u32 stream count, then each stream name
@@ -69,6 +71,12 @@ export async function writeSegmentIndex(segmentPath: string, index: SegmentIndex
   await rename(temporary, path);
 }
 
+/** What is beside a segment as its index file: none, one that cannot be read, or a sound one (and the segment's size now). */
+export type IndexFileRead =
+  | { status: 'missing' }
+  | { status: 'unreadable'; why: string }
+  | { status: 'sound'; index: SegmentIndex; fileSize: number };
+
 /**
  * A segment's index, or undefined when there is none it can trust. With
  * `prefix`, an index of the first part of a segment that has grown since (the
@@ -76,13 +84,39 @@ export async function writeSegmentIndex(segmentPath: string, index: SegmentIndex
  * after it are scanned.
  */
 export async function readSegmentIndex(segmentPath: string, prefix = false): Promise<SegmentIndex | undefined> {
+  const read = await readIndexFile(segmentPath);
+  if (read.status !== 'sound') return undefined;
+  // A sealed segment never changes; a size that differs means the index is stale: scan.
+  const { segmentSize } = read.index;
+  return (prefix ? segmentSize <= read.fileSize : segmentSize === read.fileSize) ? read.index : undefined;
+}
+
+/**
+ * The index file beside a segment, as it is: missing, unreadable (its
+ * checksum or layout is wrong), or sound, with the segment file's size now.
+ * A sound one is evidence of what its writer wrote: the caller compares it
+ * with the segment (see `SegmentCatalog.loadIndexFile`).
+ */
+export async function readIndexFile(segmentPath: string): Promise<IndexFileRead> {
   let buffer: Buffer;
-  let segmentSize: number;
+  let fileSize: number;
   try {
-    [buffer, { size: segmentSize }] = await Promise.all([readFile(indexFileOf(segmentPath)), stat(segmentPath)]);
-  } catch {
-    return undefined;
+    buffer = await readFile(indexFileOf(segmentPath));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? { status: 'missing' } : { status: 'unreadable', why: (error as Error).message };
   }
+  try {
+    ({ size: fileSize } = await stat(segmentPath));
+  } catch {
+    return { status: 'missing' };
+  }
+  const index = parseSegmentIndex(buffer);
+  return index === undefined ? { status: 'unreadable', why: 'its checksum or layout is wrong' } : { status: 'sound', index, fileSize };
+}
+
+/** The index an index file's bytes hold, or undefined when they are not a sound one. */
+function parseSegmentIndex(buffer: Buffer): SegmentIndex | undefined {
   try {
     if (buffer.length < MAGIC.length + 32 || !buffer.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
     if (crc32(buffer.subarray(0, buffer.length - 4)) !== buffer.readUInt32LE(buffer.length - 4)) return undefined;
@@ -92,8 +126,6 @@ export async function readSegmentIndex(segmentPath: string, prefix = false): Pro
     at += 4;
     const indexedSize = buffer.readDoubleLE(at);
     at += 8;
-    // A sealed segment never changes; a size that differs means the index is stale: scan.
-    if (prefix ? indexedSize > segmentSize : indexedSize !== segmentSize) return undefined;
     const firstPosition = buffer.readDoubleLE(at);
     at += 8;
     const count = buffer.readUInt32LE(at);

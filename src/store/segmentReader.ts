@@ -270,10 +270,14 @@ export class SegmentReader {
     return decodeLine(await this.readRange(segment, offset, offset + length), 0, length);
   }
 
-  /** The header of the line at `offset`, `length` bytes long, when it is there whole (its newline after it) and sound. */
-  async soundHeaderAt(segment: Segment, offset: number, length: number): Promise<LineHeader | undefined> {
+  /** The header of the line at `offset`, `length` bytes long, when it is there whole (its newline after it) and sound; else why not. */
+  async soundHeaderAt(segment: Segment, offset: number, length: number): Promise<LineHeader | { reason: string }> {
     const bytes = await this.readRange(segment, offset, offset + length + 1).catch(() => undefined);
-    return bytes !== undefined && bytes[length] === NEWLINE && decodeLine(bytes, 0, length).ok ? readLineHeader(bytes, 0, length) : undefined;
+    if (bytes === undefined) return { reason: 'the file ends inside it' };
+    if (bytes[length] !== NEWLINE) return { reason: 'the line does not end where it should' };
+    const decoded = decodeLine(bytes, 0, length);
+    if (!decoded.ok) return { reason: decoded.reason };
+    return readLineHeader(bytes, 0, length) ?? { reason: 'not a moai-session event line' };
   }
 
   /** The bytes of `segment` in `[start, end)`, into `into` (that long) when given. */

@@ -109,6 +109,6 @@ export class TailWatch implements LogRewrites {
   private async stillThere(segment: Segment, position: number): Promise<boolean> {
     const { index, reader } = this.log;
     const header = await reader.soundHeaderAt(segment, index.offset(position), index.length(position));
-    return header?.position === position && header.stream === index.stream(position);
+    return !('reason' in header) && header.position === position && header.stream === index.stream(position);
   }
 }

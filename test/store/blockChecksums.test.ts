@@ -291,8 +291,9 @@ describe('overlapping reads of a read-only store', () => {
   it('never hand out part of an append whose last line is not there yet, even up to a position inside it', async () => {
     const dir = await freshDir();
     const { file, text } = await logWithAppendOfThree(dir);
-    // The writer is still writing the append: its last line is not there yet.
+    // The writer is still writing the append: its last line is not there yet (and it has written no index file).
     await writeFile(file, text.slice(0, text.lastIndexOf('{"position":4') - 9));
+    await rm(file.replace(/\.jsonl$/, '.idx'));
     const store = await reader(dir);
     const [upToTwo, all] = await Promise.all([collect(store.readAll({ toPosition: 2 })), collect(store.readAll())]);
     expect(upToTwo.map((e) => e.position)).toEqual([1]);

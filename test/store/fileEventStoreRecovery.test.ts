@@ -57,6 +57,8 @@ async function writeFourEvents(dir: string): Promise<string> {
   const writer = await openFileEventStore({ dir });
   await writer.append('session-a', [sampleEvent('t4')]);
   await writer.close();
+  // The writer is still running: it has not written the index file that records t4.
+  await rm(file.replace(/\.jsonl$/, '.idx'));
   return file;
 }
 
@@ -65,7 +67,7 @@ async function rollBackT4AndWriteOver(dir: string, file: string, replacement: re
   const text = await readFile(file, 'utf8');
   // Cut in place, as the writer's rollback does (writeFile would empty the file first, for a follower to see).
   await truncate(file, Buffer.byteLength(text.slice(0, text.indexOf('"position":4') - 9)));
-  await rm(file.replace(/\.jsonl$/, '.idx'));
+  await rm(file.replace(/\.jsonl$/, '.idx'), { force: true });
   const writer = await openFileEventStore({ dir });
   await writer.append('session-b', replacement);
   await writer.close();
@@ -88,8 +90,9 @@ describe('file store on disk', () => {
     const dir = await freshDir();
     const { file, text } = await logWithAppendOfThree(dir);
     expect(text.trimEnd().split('\n').map((line) => line[8])).toEqual([' ', '+', '+', ' ']);
-    // A crash before the fsync lost the append's last line (its first two made it to disk).
+    // A crash before the fsync lost the append's last line (its first two made it to disk), and the writer never closed (no index file).
     await writeFile(file, text.slice(0, text.lastIndexOf('{"position":4')));
+    await rm(file.replace(/\.jsonl$/, '.idx'));
     const reader = await openStore(dir, true);
     expect((await collect(reader.readAll())).map((e) => (e.data as { taskId: string }).taskId)).toEqual(['before']);
     const writer = await openStore(dir);
@@ -112,9 +115,10 @@ describe('file store on disk', () => {
     expect((await readFile(file, 'utf8')).trimEnd().split('\n')).toHaveLength(4);
   });
 
-  it('cuts off a complete last line whose checksum fails', async () => {
+  it('cuts off a complete last line whose checksum fails, after a crash (no index file vouches for it)', async () => {
     const dir = await freshDir();
     const file = await writeThreeEvents(dir);
+    await rm(file.replace(/\.jsonl$/, '.idx')); // the writer crashed: it never wrote the index file
     const text = await readFile(file, 'utf8');
     await writeFile(file, text.replace(/"t3"/, '"t9"'));
     const store = await openStore(dir);
@@ -263,7 +267,7 @@ describe('file store on disk', () => {
     const file = await writeThreeEvents(dir);
     const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
     const event = JSON.parse(lines[1]!.slice(9)) as Record<string, unknown>;
-    event.type = 'TaskTeleported';
+    event.type = 'TaskZzzzz'; // as long as the type it replaces: the line stays where the index file has it
     lines[1] = checksummed(JSON.stringify(event)).trimEnd();
     await writeFile(file, `${lines.join('\n')}\n`);
     const store = await openStore(dir);
@@ -272,7 +276,7 @@ describe('file store on disk', () => {
     expect(isCorruptLogError(error)).toBe(true);
     expect(isInvalidEventError((error as Error).cause)).toBe(true);
     expect((error as Error).message).toContain(`${file}:2`);
-    expect((error as Error).message).toContain('unknown event type "TaskTeleported"');
+    expect((error as Error).message).toContain('unknown event type "TaskZzzzz"');
   });
 
   it('upcasts a version 1 TokenUsageRecorded event when it reads it', async () => {
@@ -468,13 +472,13 @@ describe('segment index files', () => {
     expect(await store.streamVersion('session-0')).toBe(11);
   });
 
-  it('ignores an index whose segment was rewritten under it', async () => {
+  it('refuses a segment rewritten under its index file, naming the first line that differs', async () => {
     const dir = await freshDir();
     const file = await writeThreeEvents(dir);
     const text = await readFile(file, 'utf8');
     const rewritten = text.replace('"t1"', '"a-longer-task-id"');
     await writeFile(file, rewritten);
-    // The writer scans the segment instead, checking each line: it refuses to append after a bad one.
+    // The index file says what was written: the writer refuses to append to a segment that no longer holds it.
     const error = await openStore(dir).catch((e: unknown) => e);
     expect(isCorruptLogError(error)).toBe(true);
     expect((error as Error).message).toContain(`${file}:1: checksum mismatch`);

@@ -1,0 +1,188 @@
+// A crash tears only the unacknowledged end of the log; anything else that is
+// wrong is damage. Damage is a CorruptLogError naming the file and line, and
+// nothing on disk changes: no cut, no index file written over (issue 9,
+// defects 1 to 3).
+import { appendFile, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isCorruptLogError, openFileEventStore, type EventStore, type StoredEvent } from '../../src/index.js';
+import { sampleEvent } from '../../src/testing/index.js';
+
+const stores: EventStore[] = [];
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+});
+
+async function freshDir(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'moai-damage-')), 'events');
+}
+
+/** `count` appends of one event each, closed cleanly (so every segment has its index file). */
+async function cleanLog(dir: string, count: number, maxSegmentBytes?: number): Promise<void> {
+  const store = await openFileEventStore({ dir, ...(maxSegmentBytes === undefined ? {} : { maxSegmentBytes }) });
+  for (let i = 1; i <= count; i++) await store.append(`session-${i % 2}`, [sampleEvent(`t${i}`)]);
+  await store.close();
+}
+
+/** Every file of the folder and its bytes, to show nothing changed. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  for (const name of (await readdir(dir)).sort()) {
+    if (name === 'writer.lock') continue;
+    files.set(name, (await readFile(join(dir, name))).toString('base64'));
+  }
+  return files;
+}
+
+async function collect(iterable: AsyncIterable<StoredEvent>): Promise<StoredEvent[]> {
+  const events: StoredEvent[] = [];
+  for await (const event of iterable) events.push(event);
+  return events;
+}
+
+/** What opening for writing, and reading read-only, make of the folder: both must fail. */
+async function writerAndReaderErrors(dir: string): Promise<{ writer: unknown; reader: unknown }> {
+  const writer = await openFileEventStore({ dir }).then(
+    async (store) => {
+      stores.push(store);
+      return store.append('session-0', [sampleEvent('after')]).then(() => 'appended', (e: unknown) => e);
+    },
+    (e: unknown) => e,
+  );
+  const readStore = await openFileEventStore({ dir, readOnly: true });
+  stores.push(readStore);
+  const reader = await collect(readStore.readAll()).then(() => 'read', (e: unknown) => e);
+  return { writer, reader };
+}
+
+function lineEnds(text: string): number[] {
+  const ends: number[] = [];
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) ends.push(at + 1);
+  return ends;
+}
+
+describe('damage to a committed log (defect 1: a damaged last line is not a torn tail)', () => {
+  it('refuses a flipped byte in the last line of a cleanly closed log, naming file and line, and changes nothing', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 3);
+    const file = join(dir, 'segment-000001.jsonl');
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace('"t3"', '"t9"'));
+    const before = await snapshot(dir);
+    const { writer, reader } = await writerAndReaderErrors(dir);
+    for (const error of [writer, reader]) {
+      expect(isCorruptLogError(error)).toBe(true);
+      expect((error as Error).message).toContain(`${file}:3`);
+      expect((error as Error).message).toContain('segment-000001.idx');
+    }
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('still cuts a torn line after a crash (no index file covers it), and says so', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 3);
+    const file = join(dir, 'segment-000001.jsonl');
+    await appendFile(file, '0a1b2c3d {"position":4,"stream":"sessi');
+    const store = await openFileEventStore({ dir });
+    stores.push(store);
+    expect(store.warnings.map((w) => w.code)).toEqual(['TORN_TAIL_REPAIRED']);
+    expect(await store.headPosition()).toBe(3);
+  });
+
+  it('refuses a sound last line whose position does not follow, rather than cutting it', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 3);
+    const file = join(dir, 'segment-000001.jsonl');
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    // A whole, checksummed line of ours that repeats position 2: not something a crash writes.
+    await appendFile(file, `${lines[1]}\n`);
+    const before = await snapshot(dir);
+    const { writer } = await writerAndReaderErrors(dir);
+    expect(isCorruptLogError(writer)).toBe(true);
+    expect((writer as Error).message).toContain(`${file}:4`);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('a truncated segment (defect 2)', () => {
+  it('refuses a segment shorter than its index file says, naming the first missing line, and keeps the index file', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 15);
+    const file = join(dir, 'segment-000001.jsonl');
+    const text = await readFile(file, 'utf8');
+    await truncate(file, lineEnds(text)[6]!); // after its 7th line
+    const before = await snapshot(dir);
+    const { writer, reader } = await writerAndReaderErrors(dir);
+    for (const error of [writer, reader]) {
+      expect(isCorruptLogError(error)).toBe(true);
+      expect((error as Error).message).toContain(`${file}:8`);
+      expect((error as Error).message).toMatch(/15 lines/);
+    }
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses a sealed segment that ends before the next segment starts, even without index files', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 30, 1000);
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
+    expect(names.length).toBeGreaterThan(2);
+    for (const name of await readdir(dir)) if (name.endsWith('.idx')) await rm(join(dir, name));
+    const first = join(dir, names[0]!);
+    const text = await readFile(first, 'utf8');
+    const lines = lineEnds(text).length;
+    await truncate(first, lineEnds(text)[1]!); // two lines left
+    const before = await snapshot(dir);
+    const { writer, reader } = await writerAndReaderErrors(dir);
+    for (const error of [writer, reader]) {
+      expect(isCorruptLogError(error)).toBe(true);
+      expect((error as Error).message).toContain(`${first}:3`);
+      expect((error as Error).message).toContain(`positions 3 to ${lines}`);
+    }
+    expect(await snapshot(dir)).toEqual(before);
+  });
+});
+
+describe('a file that holds no line of ours (defect 3)', () => {
+  it('refuses a junk last segment without a line end, naming it, and leaves its bytes', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 3);
+    const junk = join(dir, 'segment-000002.jsonl');
+    await writeFile(junk, 'not ours at all');
+    const before = await snapshot(dir);
+    const { writer, reader } = await writerAndReaderErrors(dir);
+    for (const error of [writer, reader]) {
+      expect(isCorruptLogError(error)).toBe(true);
+      expect((error as Error).message).toContain(`${junk}:1`);
+      expect((error as Error).message).toContain('not a line of a moai-session event log');
+    }
+    expect(await readFile(junk, 'utf8')).toBe('not ours at all');
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('refuses junk after the last line of a segment, and a junk line with its end', async () => {
+    for (const junk of ['garbage\n', 'garbage without end']) {
+      const dir = await freshDir();
+      await cleanLog(dir, 3);
+      const file = join(dir, 'segment-000001.jsonl');
+      await appendFile(file, junk);
+      const before = await snapshot(dir);
+      const { writer } = await writerAndReaderErrors(dir);
+      expect(isCorruptLogError(writer)).toBe(true);
+      expect((writer as Error).message).toContain(`${file}:4`);
+      expect(await snapshot(dir)).toEqual(before);
+    }
+  });
+
+  it('cuts a new segment that holds only the torn start of its first line (a crash just after the rollover)', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 3);
+    const torn = join(dir, 'segment-000002.jsonl');
+    await writeFile(torn, '9f8e7d6c {"posit');
+    const store = await openFileEventStore({ dir });
+    stores.push(store);
+    expect(store.warnings.map((w) => w.code)).toEqual(['TORN_TAIL_REPAIRED']);
+    expect(await readFile(torn, 'utf8')).toBe('');
+    expect((await store.append('session-0', [sampleEvent('t4')])).events[0]!.position).toBe(4);
+  });
+});
