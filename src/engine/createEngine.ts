@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Observable, Subscriber } from 'rxjs';
 import type { AnyStateMachine } from 'xstate';
 import { createFileCheckpointStore, createMemoryCheckpointStore, type CheckpointStore } from '../checkpoints/checkpointStore.js';
+import { checkpointStoreBesideLog } from '../checkpoints/postgresCheckpointStore.js';
 import { createFileViewSnapshots, type ViewSnapshots } from '../checkpoints/viewSnapshots.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { DEFAULT_CONFIG } from '../config/defaultConfig.js';
@@ -233,7 +234,10 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
       }),
     ));
   const checkpoints =
-    options.checkpoints ?? (dir === undefined ? createMemoryCheckpointStore() : createFileCheckpointStore(dir));
+    options.checkpoints ??
+    // A store that keeps checkpoint documents beside its log (PostgreSQL) keeps them for every machine.
+    checkpointStoreBesideLog(store, dir === undefined ? undefined : dirname(dir)) ??
+    (dir === undefined ? createMemoryCheckpointStore() : createFileCheckpointStore(dir));
   const snapshots =
     options.snapshots === false ? undefined : (options.snapshots ?? (dir === undefined ? undefined : createFileViewSnapshots(dir)));
   const states = new Emitter<SessionView>();

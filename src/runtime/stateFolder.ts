@@ -25,8 +25,9 @@ export async function requireStateFolder(dir: string): Promise<void> {
     throw new StorageError(`Cannot read the state folder ${dir}: ${(error as Error).message}`, { cause: error });
   }
   if (!info.isDirectory()) throw notAFolderError(dir);
-  // A state folder holds its log, its config, or both: any other folder is a wrong --dir, not an empty log.
-  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json')))) {
+  // A state folder holds its log, its config, or both (or, with the log in PostgreSQL, its memory files):
+  // any other folder is a wrong --dir, not an empty log.
+  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json'))) && !(await exists(join(dir, 'sessions')))) {
     const inside = join(dir, '.moai');
     throw new StorageError(
       `${dir} is not a moai-session state folder (it has no events/ or config/config.json in it)` +

@@ -18,6 +18,7 @@ import type {
 import { LiveFollower } from '../liveFollower.js';
 import { checkReadBounds } from '../readBounds.js';
 import { acceptNewEvents, toStoredEvent } from '../toStoredEvent.js';
+import { POSTGRES_STORE_BRAND } from '../../checkpoints/postgresCheckpointStore.js';
 import { AppendQueue, type AppendOutcome, type QueuedAppend } from './appendQueue.js';
 import { migrate, schemaVersion, LATEST_SCHEMA_VERSION } from './migrations.js';
 import { NotifyListener } from './notifyListener.js';
@@ -290,7 +291,8 @@ function createStore(parts: StoreParts): PostgresEventStore {
   });
 
   let closing: Promise<void> | undefined;
-  const store: PostgresEventStore = {
+  const store: PostgresEventStore & { [POSTGRES_STORE_BRAND]: true } = {
+    [POSTGRES_STORE_BRAND]: true,
     schema,
     pool,
 
