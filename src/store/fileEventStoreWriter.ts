@@ -1,5 +1,6 @@
 import { fileStores } from './fileStoreBrand.js';
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Observable } from 'rxjs';
 import { LiveEvents } from './liveEvents.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
@@ -87,6 +88,7 @@ export class FileEventStoreWriter implements FileEventStore {
         this.warn({ code: 'LOCK_COMPROMISED', message: broken.message });
       },
     });
+    if (this.lock.tookOver !== undefined) this.warn({ code: 'LOCK_TAKEN_OVER', file: join(this.dir, 'writer.lock'), message: this.lock.tookOver });
     try {
       await this.log.catalog.discover();
       await this.log.ensureIndexed();
