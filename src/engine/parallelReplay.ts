@@ -1,8 +1,8 @@
 import type { Worker } from 'node:worker_threads';
 import type { EventStore } from '../store/eventStore.js';
 import type { PartitionedLog } from '../store/partitionedLog.js';
-import { ReplayFold, type FoldedShare, type ReplayReport } from './replay.js';
-import { foldShare, NO_FAILURE, type ShareAnswer, type ShareFailure, type ShareJob } from './replayShare.js';
+import { decodeStream, ReplayFold, type FoldedStream, type FoldFindings, type ReplayReport } from './replay.js';
+import { foldShare, NO_FAILURE, type ShareFailure, type ShareJob, type ShareMessage } from './replayShare.js';
 import { errorFromTransfer } from './replayTransfer.js';
 
 /*
@@ -13,12 +13,14 @@ import { errorFromTransfer } from './replayTransfer.js';
  * validates and folds only the lines of its own streams, with the same
  * ReplayFold; a stream's events are all in one thread, so each fold sees
  * what a fold of the whole log sees of it (a fork's base is read from the
- * log by whichever thread folds the fork). The worker threads answer with
- * their streams' state, which the calling thread takes into its own fold:
- * sessions in the order of their first events, divergences in position
- * order, the counts summed. A failure anywhere is the first one in the log,
- * as one thread would have met it: each thread reads in position order and
- * stops only past a position another thread failed at.
+ * log by whichever thread folds the fork). A worker thread posts each of its
+ * streams once the stream's last event is folded, and forgets it: a worker
+ * holds only the streams it is still folding, and the calling thread takes
+ * in the others' streams while it folds its own. At the end the calling
+ * thread's fold holds them all: sessions in the order of their first events,
+ * divergences in position order, the counts summed. A failure anywhere is the
+ * first one in the log, as one thread would have met it: each thread reads in
+ * position order and stops only past a position another thread failed at.
  */
 
 /**
@@ -29,10 +31,10 @@ import { errorFromTransfer } from './replayTransfer.js';
 export const PARALLEL_REPLAY_MIN_EVENTS = 100_000;
 
 /** What the last parallel replay in this process did (for tests: that the workers did run, or fell back). */
-export const lastParallelReplay = { threads: 0, fellBack: 0 };
+export const lastParallelReplay = { threads: 0, fellBack: 0, streamsPosted: 0, streamsPostedEarly: 0 };
 
-/** The outcome of one worker: its answer, or why it gave none (it could not start, or crashed). */
-type WorkerOutcome = { answer: ShareAnswer } | { lost: unknown };
+/** How one worker's share ended: its streams and findings, its failure, or why it gave no answer (it could not start, or crashed). */
+type ShareOutcome = { streams: FoldedStream[]; findings: FoldFindings } | { failed: ShareFailure } | { lost: unknown };
 
 /**
  * Replay `log` (the partitioned form of `store`'s log) on up to `threads`
@@ -45,21 +47,28 @@ type WorkerOutcome = { answer: ShareAnswer } | { lost: unknown };
 export async function replayInParallel(store: EventStore, log: PartitionedLog, threads: number, force: boolean): Promise<ReplayReport | undefined> {
   if (threads < 2 || typeof SharedArrayBuffer !== 'function' || !log.builtInUpcasting) return undefined;
   if (!force && log.count < PARALLEL_REPLAY_MIN_EVENTS) return undefined;
-  const owner = splitStreams(log.streamBytes(), threads);
-  const busy = new Set(owner);
+  const { bytes, last } = log.streamStats();
+  const owner = splitStreams(bytes, threads);
+  const busy = new Set(owner.filter((_, stream) => bytes[stream]! > 0));
   if (busy.size < 2) return undefined;
   const workerThreads = await import('node:worker_threads').catch(() => undefined);
   if (workerThreads === undefined) return undefined;
 
-  const ownedBy = (thread: number): Uint8Array => owner.map((t) => (t === thread ? 1 : 0));
+  const ownedBy = (thread: number): Uint8Array => owner.map((t, stream) => (t === thread && bytes[stream]! > 0 ? 1 : 0));
   const stop = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
   stop[0] = NO_FAILURE;
   const snapshot = log.snapshot();
-  const workers = [...busy]
-    .filter((thread) => thread !== 0)
-    .map((thread) => ({ thread, outcome: runWorker(workerThreads.Worker, { snapshot, owned: ownedBy(thread), stop }) }));
+  const jobOf = (thread: number): ShareJob => {
+    const owned = ownedBy(thread);
+    const endOrder = Int32Array.from(owned.keys()).filter((stream) => owned[stream] === 1);
+    endOrder.sort((a, b) => last[a]! - last[b]!);
+    return { snapshot, owned, endOrder, endPositions: endOrder.map((stream) => last[stream]!), stop };
+  };
+  const workers = [...busy].filter((thread) => thread !== 0).map((thread) => ({ thread, outcome: runShare(workerThreads.Worker, jobOf(thread)) }));
   lastParallelReplay.threads = workers.length + 1;
   lastParallelReplay.fellBack = 0;
+  lastParallelReplay.streamsPosted = 0;
+  lastParallelReplay.streamsPostedEarly = 0;
 
   const fold = new ReplayFold(store);
   const failures: ShareFailure[] = [];
@@ -68,13 +77,10 @@ export async function replayInParallel(store: EventStore, log: PartitionedLog, t
     const failure = await foldShare(into, log.readOwned(ownedBy(thread), progress, stop), progress, stop);
     if (failure !== undefined) failures.push(failure);
   };
-  const T = (globalThis as { __replayTrace?: Record<string, number> }).__replayTrace;
-  const now = () => performance.timeOrigin + performance.now();
-  if (T) T.mainStart = now();
   await readOwn(fold, 0);
-  if (T) T.mainDone = now();
 
-  const shares: FoldedShare[] = [];
+  const streams: FoldedStream[] = [];
+  const findings: FoldFindings[] = [];
   for (const { thread, outcome } of workers) {
     const result = await outcome;
     if ('lost' in result) {
@@ -82,29 +88,27 @@ export async function replayInParallel(store: EventStore, log: PartitionedLog, t
       lastParallelReplay.fellBack++;
       const instead = new ReplayFold(store);
       await readOwn(instead, thread);
-      shares.push(instead.share());
-    } else if (result.answer.ok) {
-      if (T) { T.workerAnswered = now(); Object.assign(T, (result.answer as unknown as { trace: object }).trace); }
-      shares.push(result.answer.share);
+      streams.push(...instead.release().map(decodeStream));
+      findings.push(instead.findings());
+    } else if ('failed' in result) {
+      failures.push(result.failed);
     } else {
-      failures.push({ position: result.answer.position, error: errorFromTransfer(result.answer.error) });
+      streams.push(...result.streams);
+      findings.push(result.findings);
     }
   }
   if (failures.length > 0) throw failures.reduce((first, failure) => (failure.position < first.position ? failure : first)).error;
-  fold.absorb(shares);
-  if (T) T.absorbed = now();
+  fold.absorb(streams, findings);
   // What was appended while the shares were read.
   await fold.visitLog(log.count + 1);
-  const r = fold.report();
-  if (T) T.reported = now();
-  return r;
+  return fold.report();
 }
 
 /**
  * Which thread folds each stream (by the index's number): the largest
  * stream first, each to the thread with the fewest bytes so far. The
- * calling thread, 0, has most to do besides (it merges the shares at the
- * end), but starts at once, where a worker first loads its modules.
+ * calling thread, 0, has most to do besides (it takes in the other threads'
+ * streams), but starts at once, where a worker first loads its modules.
  */
 function splitStreams(bytes: Float64Array, threads: number): Uint8Array {
   const owner = new Uint8Array(bytes.length);
@@ -119,40 +123,55 @@ function splitStreams(bytes: Float64Array, threads: number): Uint8Array {
   return owner;
 }
 
-/** Run one worker on `job`; its outcome once it has answered (it is then ended) or is lost. */
-function runWorker(WorkerClass: typeof Worker, job: ShareJob): Promise<WorkerOutcome> {
+/**
+ * Run one worker on `job`, taking in the streams it posts as it goes; its
+ * outcome once it has said it is done or failed (it is then ended), or is lost.
+ */
+function runShare(WorkerClass: typeof Worker, job: ShareJob): Promise<ShareOutcome> {
   return new Promise((resolve) => {
     let worker: Worker;
     try {
-      worker = startWorker(WorkerClass, job);
+      worker = startWorker(WorkerClass);
+      worker.postMessage(job);
     } catch (error) {
       resolve({ lost: error });
       return;
     }
+    const streams: FoldedStream[] = [];
     let settled = false;
-    const settle = (outcome: WorkerOutcome): void => {
+    const settle = (outcome: ShareOutcome): void => {
       if (settled) return;
       settled = true;
       void worker.terminate();
       resolve(outcome);
     };
-    worker.once('message', (answer: ShareAnswer) => settle({ answer }));
+    worker.on('message', (message: ShareMessage) => {
+      if (settled) return;
+      if (message.kind === 'failed') {
+        settle({ failed: { position: message.position, error: errorFromTransfer(message.error) } });
+        return;
+      }
+      for (const stream of message.streams) streams.push(decodeStream(stream));
+      lastParallelReplay.streamsPosted += message.streams.length;
+      if (message.kind === 'streams') lastParallelReplay.streamsPostedEarly += message.streams.length;
+      if (message.kind === 'done') settle({ streams, findings: message.findings });
+    });
     worker.once('error', (error) => settle({ lost: error }));
     worker.once('exit', (code) => settle({ lost: new Error(`the replay worker exited (${code}) without an answer`) }));
   });
 }
 
 /**
- * A worker running parallelReplayWorker: the compiled .js; or, when this
- * module runs from its TypeScript sources (the tests), the .ts, after the
- * worker registers the tsx loader (loaders given to a worker with --import do
- * not reach it).
+ * A worker running parallelReplayWorker, which waits for its job: the
+ * compiled .js; or, when this module runs from its TypeScript sources (the
+ * tests), the .ts, after the worker registers the tsx loader (loaders given
+ * to a worker with --import do not reach it).
  */
-function startWorker(WorkerClass: typeof Worker, job: ShareJob): Worker {
+function startWorker(WorkerClass: typeof Worker): Worker {
   const here = import.meta.url;
-  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new WorkerClass(new URL('./parallelReplayWorker.js', here), { workerData: job });
+  if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new WorkerClass(new URL('./parallelReplayWorker.js', here));
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./parallelReplayWorker.ts', here).href;
   const source = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-  return new WorkerClass(source, { eval: true, workerData: job });
+  return new WorkerClass(source, { eval: true });
 }

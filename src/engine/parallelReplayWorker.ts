@@ -1,12 +1,14 @@
 // The worker thread of a parallel replay (parallelReplay.ts): folds its share
 // of the log's streams, read from the same files through a snapshot of the
-// index, and answers once with the share's state, or where and why it failed.
+// index. It posts each stream as soon as the stream's last event is folded
+// and forgets it, so what it holds stays bounded by the streams still being
+// folded; then its findings, or where and why it failed.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { EventStore } from '../store/eventStore.js';
 import { openSnapshot, type SnapshotReader } from '../store/logSnapshot.js';
 import { ReplayFold } from './replay.js';
-import { foldShare, type ShareAnswer, type ShareJob } from './replayShare.js';
+import { foldShare, type ShareJob, type ShareMessage } from './replayShare.js';
 import { errorForTransfer } from './replayTransfer.js';
 
 /**
@@ -34,27 +36,33 @@ function snapshotStore(snapshot: SnapshotReader): EventStore {
   };
 }
 
-/** Fold the share `job` names; any failure becomes the answer, with its position. */
-async function runShare(job: ShareJob): Promise<ShareAnswer> {
-  const now = () => performance.timeOrigin + performance.now();
-  const trace = { workerStart: now(), workerFolded: 0, workerShared: 0 };
+/**
+ * Fold the share `job` names, posting its streams as they end; the last
+ * message is `done` or `failed`. Anything else that goes wrong is thrown: the
+ * worker dies, and the calling thread folds the share itself.
+ */
+async function runShare(job: ShareJob, post: (message: ShareMessage) => void): Promise<void> {
   const snapshot = openSnapshot(job.snapshot);
   try {
     const fold = new ReplayFold(snapshotStore(snapshot));
+    const names = snapshot.index.streamNames;
+    const { endOrder, endPositions } = job;
+    let ended = 0;
+    const release = (position: number): void => {
+      const done: string[] = [];
+      while (ended < endOrder.length && endPositions[ended]! <= position) done.push(names[endOrder[ended++]!]!);
+      if (done.length > 0) post({ kind: 'streams', streams: fold.release(done) });
+    };
     const progress = { position: 1 };
     const read = snapshot.reader.readOwned(1, job.snapshot.index.count, job.owned, progress, job.stop);
-    const failure = await foldShare(fold, read, progress, job.stop);
-    if (failure !== undefined) return { ok: false, position: failure.position, error: errorForTransfer(failure.error) };
-    trace.workerFolded = now();
-    const share = fold.share();
-    trace.workerShared = now();
-    return { ok: true, share, trace } as ShareAnswer;
+    const failure = await foldShare(fold, read, progress, job.stop, release);
+    if (failure !== undefined) post({ kind: 'failed', position: failure.position, error: errorForTransfer(failure.error) });
+    else post({ kind: 'done', streams: fold.release(), findings: fold.findings() });
   } finally {
     await snapshot.close();
   }
 }
 
 const port = parentPort;
-if (port !== null) {
-  void runShare(workerData as ShareJob).then((answer) => port.postMessage(answer));
-}
+// The worker is started before its job is ready (it loads its modules meanwhile): the job is its first message.
+if (port !== null) port.once('message', (job: ShareJob) => void runShare(job, (message) => port.postMessage(message)));

@@ -98,16 +98,42 @@ interface Folding {
   history: TokenHistory | undefined;
 }
 
-/**
- * What one thread's fold of its share of the streams hands the thread that
- * merges the shares (see `parallelReplay.ts`): each stream's state, encoded
- * for `postMessage`, and what the fold found.
- */
-export interface FoldedShare {
-  streams: { stream: string; sessionId: string; first: number; view: unknown; history: unknown }[];
+/** One stream's folded state as it crosses to the thread that merges the shares: encoded for `postMessage` (see `replayTransfer.ts`). */
+export interface TransferredStream {
+  stream: string;
+  sessionId: string;
+  /** The position of the stream's first event. */
+  first: number;
+  view: unknown;
+  history: unknown;
+}
+
+/** One stream's folded state, decoded on the thread that merges the shares ({@link ReplayFold.absorb}). */
+export interface FoldedStream {
+  stream: string;
+  sessionId: string;
+  first: number;
+  view: SessionView;
+  history: TokenHistory | undefined;
+}
+
+/** What a thread's fold found besides its streams' state: its divergences and counts. */
+export interface FoldFindings {
   divergences: Divergence[];
   eventsRead: number;
   lastPosition: number;
+}
+
+/** A stream's state as {@link ReplayFold.release} encoded it, decoded again (on the receiving thread, after the structured clone). */
+export function decodeStream(transferred: TransferredStream): FoldedStream {
+  const { stream, sessionId, first } = transferred;
+  return {
+    stream,
+    sessionId,
+    first,
+    view: decodeTransferred(transferred.view) as SessionView,
+    history: decodeTransferred(transferred.history) as TokenHistory | undefined,
+  };
 }
 
 /**
@@ -184,32 +210,43 @@ export class ReplayFold {
     return { sessions, tokenHistories, eventsRead, lastPosition, divergences, ok: divergences.length === 0 };
   }
 
-  /** This fold's streams and findings, for the thread that merges the shares ({@link absorb}). */
-  share(): FoldedShare {
-    const streams: FoldedShare['streams'] = [];
-    for (const [stream, { sessionId, first, view, history }] of this.byStream) {
-      streams.push({ stream, sessionId, first, view: encodeForTransfer(view), history: history === undefined ? undefined : encodeForTransfer(history) });
+  /**
+   * Hand over the state of the streams named (all of them when none are
+   * named), encoded for `postMessage`, and forget them: a stream whose last
+   * event was folded is done with here, and what its thread keeps stays
+   * bounded by the streams still being folded.
+   */
+  release(streams?: Iterable<string>): TransferredStream[] {
+    const released: TransferredStream[] = [];
+    for (const stream of streams ?? [...this.byStream.keys()]) {
+      const folding = this.byStream.get(stream);
+      if (folding === undefined) continue;
+      this.byStream.delete(stream);
+      const { sessionId, first, view, history } = folding;
+      released.push({ stream, sessionId, first, view: encodeForTransfer(view), history: history === undefined ? undefined : encodeForTransfer(history) });
     }
-    return { streams, divergences: this.divergences, eventsRead: this.eventsRead, lastPosition: this.lastPosition };
+    return released;
+  }
+
+  /** What this fold found: its divergences, the events it read and the last position. */
+  findings(): FoldFindings {
+    return { divergences: this.divergences, eventsRead: this.eventsRead, lastPosition: this.lastPosition };
   }
 
   /**
-   * Take in the shares other threads folded (each a {@link share}, cloned):
-   * their streams are no stream of this fold's. The streams are then in the
-   * order of their first events and the divergences in position order, as a
-   * fold of the whole log in one thread would have them, and the fold goes on
-   * from there (the events appended since, say).
+   * Take in what other threads folded: their streams (decoded, see
+   * {@link decodeStream}; no stream of this fold's) and their findings. The
+   * streams are then in the order of their first events and the divergences
+   * in position order, as a fold of the whole log in one thread would have
+   * them, and the fold goes on from there (the events appended since, say).
    */
-  absorb(shares: readonly FoldedShare[]): void {
+  absorb(streams: readonly FoldedStream[], findings: readonly FoldFindings[]): void {
     const all = [...this.byStream];
-    for (const share of shares) {
-      for (const { stream, sessionId, first, view, history } of share.streams) {
-        const decoded = decodeTransferred(history) as TokenHistory | undefined;
-        all.push([stream, { sessionId, first, view: owned(decodeTransferred(view) as SessionView), history: decoded }]);
-      }
-      this.divergences.push(...share.divergences);
-      this.eventsRead += share.eventsRead;
-      if (share.lastPosition > this.lastPosition) this.lastPosition = share.lastPosition;
+    for (const { stream, sessionId, first, view, history } of streams) all.push([stream, { sessionId, first, view: owned(view), history }]);
+    for (const found of findings) {
+      this.divergences.push(...found.divergences);
+      this.eventsRead += found.eventsRead;
+      if (found.lastPosition > this.lastPosition) this.lastPosition = found.lastPosition;
     }
     all.sort((a, b) => a[1].first - b[1].first);
     this.byStream.clear();

@@ -15,9 +15,19 @@ import { PersistentMap, PersistentSet } from '../projections/persistentMap.js';
 const TAG = '\u0000moai';
 
 type Encoded =
-  | { [TAG]: 'list'; items: unknown[] }
-  | { [TAG]: 'map'; keys: unknown[]; values: unknown[] }
-  | { [TAG]: 'set'; values: unknown[] };
+  | { [TAG]: 'list'; items: unknown }
+  | { [TAG]: 'map'; keys: unknown; values: unknown }
+  | { [TAG]: 'set'; values: unknown }
+  | { [TAG]: 'records'; keys: string[]; columns: unknown[][] };
+
+/**
+ * An array at least this long whose items are plain records with the same
+ * keys in the same order (a token history's entries, a session's tasks)
+ * crosses as one column per key: the structured clone writes a record's key
+ * names with every record, and builds every record again key by key, where a
+ * column of numbers or strings costs a fraction of that.
+ */
+const COLUMNS_FROM = 16;
 
 /** A plain object: what the structured clone copies key by key. */
 const isPlainObject = (value: object): boolean => {
@@ -38,10 +48,10 @@ export function encodeForTransfer(value: unknown): unknown {
     const keys: unknown[] = [];
     const values: unknown[] = [];
     for (const [key, item] of value as PersistentMap<unknown, unknown>) {
-      keys.push(encodeForTransfer(key));
-      values.push(encodeForTransfer(item));
+      keys.push(key);
+      values.push(item);
     }
-    return { [TAG]: 'map', keys, values } satisfies Encoded;
+    return { [TAG]: 'map', keys: encodeArray(keys), values: encodeArray(values) } satisfies Encoded;
   }
   if (value instanceof PersistentSet) return { [TAG]: 'set', values: encodeArray([...(value as PersistentSet<unknown>)]) } satisfies Encoded;
   if (Array.isArray(value)) return encodeArray(value);
@@ -63,7 +73,11 @@ export function encodeForTransfer(value: unknown): unknown {
   return copy ?? value;
 }
 
-function encodeArray(items: readonly unknown[]): unknown[] {
+function encodeArray(items: readonly unknown[]): unknown {
+  if (items.length >= COLUMNS_FROM) {
+    const columns = asColumns(items);
+    if (columns !== undefined) return columns;
+  }
   let copy: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -74,6 +88,30 @@ function encodeArray(items: readonly unknown[]): unknown[] {
     }
   }
   return copy ?? (items as unknown[]);
+}
+
+/** `items` as columns, when they are all plain records with the same keys in the same order; undefined otherwise. */
+function asColumns(items: readonly unknown[]): Encoded | undefined {
+  const first = items[0];
+  if (typeof first !== 'object' || first === null || Array.isArray(first) || !isPlainObject(first)) return undefined;
+  const keys = Object.keys(first);
+  if (keys.length === 0 || keys.includes(TAG)) return undefined;
+  // Filled in order, so each column is a packed array (the clone writes a holey one index by index).
+  const columns: unknown[][] = keys.map(() => []);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (typeof item !== 'object' || item === null || Array.isArray(item) || !isPlainObject(item)) return undefined;
+    const record = item as Record<string, unknown>;
+    let count = 0;
+    for (const key in record) {
+      if (!Object.hasOwn(record, key)) continue;
+      if (key !== keys[count]) return undefined;
+      columns[count]!.push(encodeForTransfer(record[key]));
+      count++;
+    }
+    if (count !== keys.length) return undefined;
+  }
+  return { [TAG]: 'records', keys, columns };
 }
 
 /** The inverse of {@link encodeForTransfer}, on the structured clone of what it made; changes `value` in place where it can. */
@@ -102,6 +140,8 @@ export function decodeTransferred(value: unknown): unknown {
       }
       case 'set':
         return PersistentSet.of(decodeTransferred(encoded.values) as unknown[]);
+      case 'records':
+        return fromColumns(encoded.keys, encoded.columns);
     }
   }
   for (const key of Object.keys(record)) {
@@ -160,4 +200,17 @@ export function errorFromTransfer(transferred: TransferredError): Error {
     Object.defineProperty(error, 'cause', { value: errorFromTransfer(transferred.cause), writable: true, configurable: true, enumerable: false });
   }
   return error;
+}
+
+/** The records {@link asColumns} wrote as columns, built again in their key order. */
+function fromColumns(keys: readonly string[], columns: readonly unknown[][]): Record<string, unknown>[] {
+  const decoded = columns.map((column) => decodeTransferred(column) as unknown[]);
+  const length = decoded[0]?.length ?? 0;
+  const records = new Array<Record<string, unknown>>(length);
+  for (let i = 0; i < length; i++) {
+    const record: Record<string, unknown> = {};
+    for (let k = 0; k < keys.length; k++) record[keys[k]!] = decoded[k]![i];
+    records[i] = record;
+  }
+  return records;
 }

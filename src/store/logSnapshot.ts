@@ -30,10 +30,16 @@ export function partitionedLogFrom(
     count,
     streamNames: index.streamNames.slice(),
     builtInUpcasting,
-    streamBytes: () => {
-      const bytes = new Float64Array(index.streamNames.length);
-      for (let position = 1; position <= count; position++) bytes[index.streamId(position)]! += index.length(position) + 1;
-      return bytes;
+    streamStats: () => {
+      const streams = index.streamNames.length;
+      const bytes = new Float64Array(streams);
+      const last = new Int32Array(streams);
+      for (let position = 1; position <= count; position++) {
+        const stream = index.streamId(position);
+        bytes[stream]! += index.length(position) + 1;
+        last[stream] = position;
+      }
+      return { bytes, last };
     },
     snapshot: () => ({
       dir: catalog.dir,

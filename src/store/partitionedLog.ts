@@ -31,6 +31,14 @@ export interface LogSnapshot {
   readonly segments: readonly SegmentSnapshot[];
 }
 
+/** What {@link PartitionedLog.streamStats} tells of each stream, by the index's number of it. */
+export interface StreamStats {
+  /** The bytes of its lines up to the log's `count`, newlines included. */
+  readonly bytes: Float64Array;
+  /** Its last position up to `count`. */
+  readonly last: Int32Array;
+}
+
 /** Where a read of one thread's share had got to when it failed. */
 export interface ReadProgress {
   position: number;
@@ -44,9 +52,9 @@ export interface PartitionedLog {
   readonly streamNames: readonly string[];
   /** False when the store upcasts with the embedder's upcasters, which cannot be handed to another thread. */
   readonly builtInUpcasting: boolean;
-  /** The bytes of each stream's lines up to `count`, by the stream's number: what a share costs to read. */
-  streamBytes(): Float64Array;
-  /** What a worker thread reads with ({@link readShare}). */
+  /** Each stream's bytes up to `count` (what a share costs to read) and last position (when its thread is done with it), by the stream's number. */
+  streamStats(): StreamStats;
+  /** What a worker thread reads with (`openSnapshot` in `logSnapshot.ts`). */
   snapshot(): LogSnapshot;
   /** The events up to `count` of the streams numbered `s` with `owned[s] === 1` (see `SegmentReader.readOwned`), in this thread. */
   readOwned(owned: Uint8Array, progress: ReadProgress, stop?: Int32Array): AsyncIterable<StoredEvent[]>;
