@@ -426,6 +426,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           const options = { ...globals(this), ...this.opts<{ format: string; export?: string; output?: string }>(), machine };
           return run(async () => (await import('./commands/viz.js')).vizMachineCommand(options, io))();
         });
+      viz
+        .command('session')
+        .description('one self-contained HTML page to inspect a session offline: state chart, tasks, token history, timeline, events, what changed, forks')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .option('--format <format>', 'html (the page) or json (its packed data)', 'html')
+        .option('-o, --output <file>', 'write it to this file (default: <sessionId>.html here; - for standard output)')
+        .option('--max-steps <n>', 'aggregate a longer session into this many steps, and say so on the page (default 200000)')
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
+          const options = { ...globals(this), ...this.opts<{ format: string; output?: string; maxSteps?: string }>(), sessionId };
+          return run(async () => (await import('./commands/viz.js')).vizSessionCommand(options, io))();
+        });
     },
     hook: () => {
       program

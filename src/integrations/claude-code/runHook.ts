@@ -1,0 +1,365 @@
+// `moai-session hook`: one Claude Code hook payload in, what it means
+// appended. The payload goes to the spool first; then the run takes the
+// writer lock (a short wait) and applies the whole spool in order, its own
+// payload among them; a run that cannot get the lock leaves its payload
+// there for the next. It never fails Claude Code: every own problem goes to
+// `<dir>/logs/hook.log` and the run still ends well.
+
+import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createEngine, type Engine } from '../../engine/createEngine.js';
+import type { SessionCommand } from '../../engine/commands.js';
+import { executeSessionCommand, budgetReport, type SessionHandle } from '../../engine/sessionHandle.js';
+import { sessionStream } from '../../events/envelope.js';
+import { isLogLockedError, isStorageError } from '../../errors.js';
+import { isValidId } from '../../validation/ids.js';
+import { sessionContextText } from './hookContext.js';
+import { writeHookLog, type HookLogLevel } from './hookLog.js';
+import { recordsNothing, ruleOf, type HookPlan } from './hookMapping.js';
+import { payloadOf, parseHookPayload, HookInputError, type HookPayload } from './hookPayload.js';
+import { listSpool, readSpoolEntry, removeSpoolEntry, setSpoolEntryAside, spoolPayload } from './hookSpool.js';
+import { readTranscriptCommands } from './readTranscript.js';
+import { MAIN_TRANSCRIPT, subagentTranscriptKey } from './transcriptIntake.js';
+
+/** The agent Claude Code sessions are recorded under. */
+export const CLAUDE_CODE_AGENT = 'claude-code';
+/** The model a session starts on when neither the payload nor the transcript names one yet. */
+const UNKNOWN_MODEL = 'unknown';
+/** How long a hook waits for another writer's lock before it leaves its payload in the spool, in ms. */
+export const HOOK_LOCK_WAIT_MS = 300;
+/** How many commands one append holds at most (a first read of a long transcript is several appends). */
+const COMMANDS_PER_APPEND = 2_000;
+
+/** Options of {@link runHook}. */
+export interface RunHookOptions {
+  /** The state folder as given (`--dir`); else `$CLAUDE_PROJECT_DIR/.moai`, else the payload's `cwd`, else `cwd`'s. */
+  dir?: string;
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Only apply what waits in the spool (no payload on standard input). */
+  drain?: boolean;
+  /** How long to wait for the writer lock; {@link HOOK_LOCK_WAIT_MS} by default (`--drain`: the config's wait). */
+  lockWaitMs?: number;
+  /** The clock (tests). */
+  clock?: () => Date;
+}
+
+/** What one hook run did. */
+export interface HookRunResult {
+  /** What to print on standard output: the SessionStart context as Claude Code's JSON, or nothing. */
+  stdout: string;
+  /** The state folder used. */
+  dir: string;
+  /** Payloads applied from the spool by this run (its own among them when it got the lock). */
+  applied: number;
+  /** True when the lock stayed busy: the payload waits in the spool. */
+  spooled: boolean;
+}
+
+/** The state folder of a hook run (see {@link RunHookOptions.dir}). */
+export function hookStateFolder(options: Pick<RunHookOptions, 'dir' | 'cwd' | 'env'>, payloadCwd?: string): string {
+  if (options.dir !== undefined) return resolve(options.cwd, options.dir);
+  const project = options.env.CLAUDE_PROJECT_DIR;
+  if (project !== undefined && project !== '') return resolve(project, '.moai');
+  return resolve(payloadCwd ?? options.cwd, '.moai');
+}
+
+/**
+ * Run the hook on one payload's text (or, with `drain`, on the spool only).
+ * Never throws: a problem is logged to the hook log and the result says
+ * what was done.
+ */
+export async function runHook(text: string, options: RunHookOptions): Promise<HookRunResult> {
+  let payload: HookPayload | undefined;
+  let parseProblem: string | undefined;
+  if (options.drain !== true) {
+    try {
+      payload = parseHookPayload(text);
+    } catch (error) {
+      parseProblem = error instanceof HookInputError ? error.message : String(error);
+    }
+  }
+  const dir = hookStateFolder(options, payload?.cwd);
+  const result: HookRunResult = { stdout: '', dir, applied: 0, spooled: false };
+  const log = (level: HookLogLevel, message: string, about?: HookPayload): void =>
+    writeHookLog(dir, { level, message, ...(about?.event ? { event: about.event } : {}), ...(about?.sessionId ? { session: about.sessionId } : {}) });
+  if (parseProblem !== undefined) {
+    log('error', `${parseProblem}: nothing recorded`);
+    return result;
+  }
+  // An event that records nothing, with nothing waiting in the spool: done, without opening the log.
+  if (payload !== undefined && recordsNothing(ruleOf(payload.event)) && listSpool(dir).length === 0) return result;
+  try {
+    let own: string | undefined;
+    if (payload !== undefined) own = spoolPayload(dir, payload.raw, options.clock?.() ?? new Date());
+    const outcome = await drainSpool(dir, options, own, log);
+    result.applied = outcome.applied;
+    if (outcome.context !== undefined) result.stdout = outcome.context;
+    if (outcome.locked) {
+      result.spooled = true;
+      if (payload?.event === 'SessionStart') result.stdout = (await contextReadOnly(dir, payload, log)) ?? '';
+    }
+    // A payload spooled by a run that found the lock held by this one is applied now, not at the next event.
+    for (let round = 0; round < 3 && !outcome.locked && listSpool(dir).length > 0; round++) {
+      const again = await drainSpool(dir, { ...options, lockWaitMs: 0 }, undefined, log);
+      result.applied += again.applied;
+      if (again.locked) break;
+    }
+  } catch (error) {
+    log('error', `the hook failed: ${(error as Error)?.stack ?? String(error)}`, payload);
+  }
+  return result;
+}
+
+/** What one drain did. */
+interface DrainOutcome {
+  applied: number;
+  locked: boolean;
+  /** The Claude Code JSON output for the run's own payload, when it asks for one. */
+  context?: string;
+}
+
+/** Take the lock and apply every spool entry in order; `own` is the run's own entry (its output is kept). */
+async function drainSpool(dir: string, options: RunHookOptions, own: string | undefined, log: (level: HookLogLevel, message: string, about?: HookPayload) => void): Promise<DrainOutcome> {
+  const outcome: DrainOutcome = { applied: 0, locked: false };
+  let engine: Engine;
+  try {
+    const lockWaitMs = options.lockWaitMs ?? (options.drain === true ? undefined : HOOK_LOCK_WAIT_MS);
+    engine = await createEngine({
+      dir,
+      memoryFiles: false,
+      ...(lockWaitMs === undefined ? {} : { lockWaitMs }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      onWarning: (warning) => log('warn', `${warning.code}: ${warning.message}`),
+    });
+  } catch (error) {
+    if (isLogLockedError(error)) {
+      outcome.locked = true;
+      return outcome;
+    }
+    throw error;
+  }
+  try {
+    for (const name of listSpool(dir)) {
+      const entry = readSpoolEntry(dir, name);
+      if (entry === undefined) {
+        if (existsSync(join(dir, 'spool', 'claude-code', name))) {
+          log('error', `spool entry ${name} is not a payload: set aside in spool/claude-code/failed`);
+          setSpoolEntryAside(dir, name);
+        }
+        continue;
+      }
+      const payload = payloadOf(entry.payload);
+      try {
+        const context = await applyPayload(engine, dir, payload, log);
+        if (name === own && context !== undefined) outcome.context = context;
+      } catch (error) {
+        if (isStorageError(error)) {
+          // The disk, not the payload: it stays for the next run.
+          log('error', `could not apply the spooled payload ${name} (${(error as Error).message}); it stays in the spool`, payload);
+          break;
+        }
+        log('error', `could not apply the payload (${(error as Error)?.stack ?? String(error)}); set aside as spool/claude-code/failed/${name}`, payload);
+        setSpoolEntryAside(dir, name);
+        outcome.applied++;
+        continue;
+      }
+      removeSpoolEntry(dir, name);
+      outcome.applied++;
+    }
+  } finally {
+    await engine.close();
+  }
+  return outcome;
+}
+
+/** Apply one payload; returns the JSON output for Claude Code when the event asks for one. */
+export async function applyPayload(
+  engine: Engine,
+  dir: string,
+  payload: HookPayload,
+  log: (level: HookLogLevel, message: string, about?: HookPayload) => void,
+): Promise<string | undefined> {
+  const rule = ruleOf(payload.event);
+  if (recordsNothing(rule)) return undefined;
+  const handle = await sessionFor(engine, dir, payload, log);
+  if (handle === undefined) return undefined;
+  const plan: HookPlan = rule.plan(payload, handle.state);
+  if (plan.transcript !== 'none' && payload.transcriptPath !== undefined) {
+    await applyRead(handle, { key: MAIN_TRANSCRIPT, path: payload.transcriptPath, role: 'main' }, plan.transcript === 'flush', payload, log);
+  }
+  if (plan.subagentTranscript !== undefined) {
+    const { agentId, path } = plan.subagentTranscript;
+    await applyRead(handle, { key: subagentTranscriptKey(agentId), path, role: 'subagent', agentId }, true, payload, log);
+  }
+  if (plan.commands.length > 0) await appendCommands(handle, plan.commands);
+  if (plan.checkpointIfDue === true && handle.state.session.status !== 'ended') await handle.checkpointIfDue();
+  if (plan.end !== undefined && handle.state.session.status !== 'ended') await handle.end(plan.end, CLAUDE_CODE_AGENT);
+  if (plan.printContext === true) return contextOutput(sessionContextText(handle.state, handle.budget()));
+  return undefined;
+}
+
+/** Claude Code's SessionStart output carrying `text` as additional context. */
+export const contextOutput = (text: string): string =>
+  `${JSON.stringify({ hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } })}\n`;
+
+/** Read one transcript from the session's cursor and append what is new there. */
+async function applyRead(
+  handle: SessionHandle,
+  file: { key: string; path: string; role: 'main' | 'subagent'; agentId?: string },
+  flush: boolean,
+  payload: HookPayload,
+  log: (level: HookLogLevel, message: string, about?: HookPayload) => void,
+): Promise<void> {
+  const read = readTranscriptCommands(handle.state, file, { flush });
+  for (const line of read.skipped) log('warn', `${file.path} line ${line.line} skipped: ${line.reason}`, payload);
+  if (read.rewritten) log('warn', `${file.path} was rewritten since it was last read: read again from the start (calls already recorded are not recorded again)`, payload);
+  if (read.commands.length > 0) await appendCommands(handle, read.commands);
+}
+
+/** Append commands as batches (all of a batch or none), leaving out what the session refuses. */
+async function appendCommands(handle: SessionHandle, commands: readonly SessionCommand[]): Promise<void> {
+  for (let at = 0; at < commands.length; at += COMMANDS_PER_APPEND) {
+    const part = commands.slice(at, at + COMMANDS_PER_APPEND);
+    await executeSessionCommand(handle, { type: 'RunBatch', commands: part, skipRefused: true }, CLAUDE_CODE_AGENT);
+  }
+}
+
+// ---- Which session a payload is about ----------------------------------------------------------
+
+/** The alias index: Claude Code session ids that stand for another session of the log (a continuation, an old-style resume). */
+const aliasIndexPath = (dir: string): string => join(dir, 'cache', 'claude-code', 'aliases.json');
+
+function readAliases(dir: string): Record<string, string> {
+  try {
+    const value = JSON.parse(readFileSync(aliasIndexPath(dir), 'utf8')) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+function writeAlias(dir: string, alias: string, sessionId: string): void {
+  const aliases = readAliases(dir);
+  aliases[alias] = sessionId;
+  const path = aliasIndexPath(dir);
+  mkdirSync(join(dir, 'cache', 'claude-code'), { recursive: true });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(aliases));
+  renameSync(temporary, path);
+}
+
+const streamExists = async (engine: Engine, sessionId: string): Promise<boolean> => (await engine.store.streamVersion(sessionStream(sessionId))) > 0;
+
+/** The transcript's size now (the resume key: the same payload twice resumes once). */
+const sizeOf = (path: string | undefined): string => {
+  if (path === undefined) return 'none';
+  try {
+    return String(statSync(path).size);
+  } catch {
+    return 'none';
+  }
+};
+
+/** The session id and first model a transcript's first lines name (read only when needed). */
+async function identityOf(path: string | undefined): Promise<{ sessionId: string | undefined; model: string | undefined }> {
+  if (path === undefined || !existsSync(path)) return { sessionId: undefined, model: undefined };
+  const { transcriptIdentity } = await import('./importTranscripts.js');
+  return transcriptIdentity(path);
+}
+
+/**
+ * The session a payload is about, started, resumed or forked as its event
+ * says; undefined when there is none to record in (no usable session id,
+ * an ended session, a start refused), which is logged.
+ */
+async function sessionFor(
+  engine: Engine,
+  dir: string,
+  payload: HookPayload,
+  log: (level: HookLogLevel, message: string, about?: HookPayload) => void,
+): Promise<SessionHandle | undefined> {
+  const claudeId = payload.sessionId;
+  if (claudeId === undefined || !isValidId('session', claudeId)) {
+    if (payload.event !== '' || claudeId !== undefined) log('warn', `payload without a usable session_id (${JSON.stringify(claudeId ?? null)}): nothing recorded`, payload);
+    return undefined;
+  }
+  const starting = payload.event === 'SessionStart';
+  const source = payload.source ?? 'startup';
+  const aliased = readAliases(dir)[claudeId];
+  const sessionId = aliased !== undefined && (await streamExists(engine, aliased)) ? aliased : claudeId;
+  if (await streamExists(engine, sessionId)) {
+    const handle = await engine.openSession(sessionId);
+    if (handle.state.session.status === 'ended') {
+      if (!starting || source === 'clear' || source === 'compact') return undefined; // the ended session takes nothing more
+      return continuation(engine, dir, handle, claudeId, payload);
+    }
+    if (starting && (source === 'resume' || source === 'fork')) {
+      await executeSessionCommand(handle, { type: 'ResumeSession', agent: CLAUDE_CODE_AGENT, reason: `claude-code ${source}`, key: `${source}@${sizeOf(payload.transcriptPath)}` }, CLAUDE_CODE_AGENT);
+    }
+    return handle;
+  }
+  // An id the log does not know: a resumed or forked transcript may name the session it came from.
+  const identity = payload.model === undefined || (starting && (source === 'resume' || source === 'fork')) ? await identityOf(payload.transcriptPath) : undefined;
+  const model = payload.model ?? identity?.model ?? UNKNOWN_MODEL;
+  const named = identity?.sessionId;
+  if (starting && (source === 'resume' || source === 'fork') && named !== undefined && named !== claudeId && isValidId('session', named)) {
+    const parentId = readAliases(dir)[named] ?? named;
+    if (await streamExists(engine, parentId)) {
+      if (source === 'fork') {
+        const fork = await engine.forkSession(parentId, { sessionId: claudeId, agent: CLAUDE_CODE_AGENT, model });
+        return fork;
+      }
+      // Before 2.1.214 a fork and some resumes came as `resume` under a new id: the session goes on under its alias.
+      const handle = await engine.openSession(parentId);
+      if (handle.state.session.status === 'ended') return continuation(engine, dir, handle, claudeId, payload);
+      await executeSessionCommand(handle, { type: 'ResumeSession', agent: CLAUDE_CODE_AGENT, reason: `claude-code ${source} as ${claudeId}`, key: `${source}:${claudeId}` }, CLAUDE_CODE_AGENT);
+      await executeSessionCommand(handle, { type: 'AddSessionAlias', alias: claudeId, source: 'claude-code' }, CLAUDE_CODE_AGENT);
+      writeAlias(dir, claudeId, parentId);
+      return handle;
+    }
+  }
+  try {
+    const title = typeof payload.raw.session_title === 'string' && payload.raw.session_title.trim() !== '' ? payload.raw.session_title.slice(0, 500) : `Claude Code ${claudeId}`;
+    return await engine.startSession({ sessionId: claudeId, agent: CLAUDE_CODE_AGENT, model, title });
+  } catch (error) {
+    // Another run started it meanwhile cannot happen (one writer); a refusal (max_parallel_sessions) is logged.
+    log('error', `session ${claudeId} could not be started: ${(error as Error).message}`, payload);
+    return undefined;
+  }
+}
+
+/** An ended session resumed in Claude Code: a fork of it goes on (`<id>.2`, `.3`, ...), known by the Claude Code id. */
+async function continuation(engine: Engine, dir: string, ended: SessionHandle, claudeId: string, payload: HookPayload): Promise<SessionHandle> {
+  let n = 2;
+  while (await streamExists(engine, `${claudeId}.${n}`)) n++;
+  const fork = await engine.forkSession(ended.sessionId, {
+    sessionId: `${claudeId}.${n}`,
+    agent: CLAUDE_CODE_AGENT,
+    ...(payload.model === undefined ? {} : { model: payload.model }),
+  });
+  await executeSessionCommand(fork, { type: 'AddSessionAlias', alias: claudeId, source: 'claude-code' }, CLAUDE_CODE_AGENT);
+  writeAlias(dir, claudeId, fork.sessionId);
+  return fork;
+}
+
+/** The context of a session read without the lock (another writer holds it): the SessionStart output, or undefined. */
+async function contextReadOnly(dir: string, payload: HookPayload, log: (level: HookLogLevel, message: string, about?: HookPayload) => void): Promise<string | undefined> {
+  const claudeId = payload.sessionId;
+  if (claudeId === undefined || !isValidId('session', claudeId)) return undefined;
+  try {
+    const { openStateFolder } = await import('../../runtime/openStateFolder.js');
+    const folder = await openStateFolder({ dir, mode: 'read' });
+    try {
+      const sessionId = readAliases(dir)[claudeId] ?? claudeId;
+      if (!(await streamExists(folder.engine, sessionId))) return undefined;
+      const view = await folder.engine.sessionState(sessionId);
+      return contextOutput(sessionContextText(view, budgetReport(view, folder.engine.settings)));
+    } finally {
+      await folder.close();
+    }
+  } catch (error) {
+    log('warn', `the context could not be read while the lock was busy: ${(error as Error).message}`, payload);
+    return undefined;
+  }
+}
