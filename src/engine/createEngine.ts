@@ -4,6 +4,7 @@ import type { Observable, Subscriber } from 'rxjs';
 import type { AnyStateMachine } from 'xstate';
 import { createFileCheckpointStore, createMemoryCheckpointStore, type CheckpointStore } from '../checkpoints/checkpointStore.js';
 import { checkpointStoreBesideLog } from '../checkpoints/postgresCheckpointStore.js';
+import { acrossEngines } from '../store/postgres/exclusive.js';
 import { createFileViewSnapshots, type ViewSnapshots } from '../checkpoints/viewSnapshots.js';
 import { loadConfig } from '../config/loadConfig.js';
 import { DEFAULT_CONFIG } from '../config/defaultConfig.js';
@@ -391,10 +392,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
 
   const activeSessionIds = async (): Promise<string[]> => (await activeSessions()).map((s) => s.sessionId);
 
-  // Starting and forking count the active sessions, then add one: one at a time.
+  // Starting and forking count the active sessions, then add one: one at a time (in every engine on a shared log).
   let admissions: Promise<unknown> = Promise.resolve();
   const admitOne = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = admissions.then(work, work);
+    const admit = (): Promise<T> => acrossEngines(store, 'admissions', work);
+    const result = admissions.then(admit, admit);
     admissions = result.catch(() => undefined);
     return result;
   };

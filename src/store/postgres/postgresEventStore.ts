@@ -19,6 +19,7 @@ import { LiveFollower } from '../liveFollower.js';
 import { checkReadBounds } from '../readBounds.js';
 import { acceptNewEvents, toStoredEvent } from '../toStoredEvent.js';
 import { POSTGRES_STORE_BRAND } from '../../checkpoints/postgresCheckpointStore.js';
+import { EXCLUSIVE_WORK, type ExclusiveWork } from './exclusive.js';
 import { AppendQueue, type AppendOutcome, type QueuedAppend } from './appendQueue.js';
 import { migrate, schemaVersion, LATEST_SCHEMA_VERSION } from './migrations.js';
 import { NotifyListener } from './notifyListener.js';
@@ -291,8 +292,35 @@ function createStore(parts: StoreParts): PostgresEventStore {
   });
 
   let closing: Promise<void> | undefined;
-  const store: PostgresEventStore & { [POSTGRES_STORE_BRAND]: true } = {
+  /** An advisory lock of the schema and `name`, held on its own connection while `work` runs. */
+  const exclusive: ExclusiveWork = async (name, work) => {
+    ensureOpen();
+    const key = `moai-session ${schema} ${name}`;
+    const client = await withReconnect(async () => {
+      try {
+        return await pool.connect();
+      } catch (error) {
+        return fail(error, 'taking a lock');
+      }
+    }, 'taking a lock');
+    let broken: Error | undefined;
+    try {
+      await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]).catch((error: unknown) => fail(error, `taking the lock ${name}`));
+      try {
+        return await work();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch((error: unknown) => {
+          broken = error as Error; // a lost connection has released the lock already
+        });
+      }
+    } finally {
+      client.release(broken);
+    }
+  };
+
+  const store: PostgresEventStore & { [POSTGRES_STORE_BRAND]: true; [EXCLUSIVE_WORK]: ExclusiveWork } = {
     [POSTGRES_STORE_BRAND]: true,
+    [EXCLUSIVE_WORK]: exclusive,
     schema,
     pool,
 
