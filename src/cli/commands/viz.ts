@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { checkId } from '../../validation/ids.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 
@@ -44,4 +45,47 @@ export async function vizMachineCommand(options: VizMachineCommandOptions, io: C
   else text = JSON.stringify((await import('../../viz/machineGraph.js')).machineChart(machine), null, 2);
   await writeOutput(text, options.output, io);
   return EXIT.ok;
+}
+
+/** Options of `moai-session viz session`. */
+export interface VizSessionCommandOptions extends GlobalOptions {
+  /** The session as typed (its id or a unique start of it), or undefined for the current session. */
+  sessionId: string | undefined;
+  /** `html` (the page) or `json` (its packed data); `html` when absent. */
+  format?: string;
+  /** The file to write; `<sessionId>.html` in the working folder when absent, `-` for standard output. */
+  output?: string;
+  /** The most steps the page holds before it aggregates, as typed (default 200,000). */
+  maxSteps?: string;
+}
+
+/** The config's thresholds, windows and prices (the defaults when the config cannot be loaded), as `state` reads them. */
+export async function pageSettings(options: GlobalOptions, io: CliIo) {
+  const { loadConfig } = await import('../../config/loadConfig.js');
+  const { settingsFromConfig } = await import('../../engine/settings.js');
+  const { stateFolder } = await import('../stateFolder.js');
+  const loaded = await loadConfig({ dir: stateFolder(options, io), env: io.env }).catch(() => undefined);
+  return settingsFromConfig(loaded?.config);
+}
+
+/** `moai-session viz session [sessionId]`: one self-contained HTML page to inspect a session, offline. */
+export async function vizSessionCommand(options: VizSessionCommandOptions, io: CliIo): Promise<number> {
+  const format = options.format ?? 'html';
+  if (format !== 'html' && format !== 'json') throw new CliUsageError(`--format ${JSON.stringify(format)} is not one of html, json.`);
+  const { parsePositiveInteger } = await import('../parse.js');
+  const maxSteps = parsePositiveInteger('--max-steps', options.maxSteps);
+  if (options.sessionId !== undefined) checkId('session', options.sessionId);
+  const { openLogForReading, sessionToRead } = await import('../stateFolder.js');
+  const store = await openLogForReading(options, io);
+  try {
+    const sessionId = await sessionToRead(store, options, io, options.sessionId);
+    const { readSessionPage, sessionPageFileName } = await import('../../viz/readSessionPage.js');
+    const { data } = await readSessionPage(store, sessionId, { settings: await pageSettings(options, io), ...(maxSteps === undefined ? {} : { maxSteps }) });
+    const text = format === 'json' ? JSON.stringify(data) : (await import('../../viz/sessionPage.js')).renderSessionPage(data);
+    await writeOutput(text, options.output ?? (format === 'json' ? '-' : sessionPageFileName(sessionId)), io);
+    if (data.aggregation !== undefined) io.stderr(`moai-session: ${data.aggregation.note}\n`);
+    return EXIT.ok;
+  } finally {
+    await store.close();
+  }
 }

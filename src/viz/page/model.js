@@ -1,0 +1,206 @@
+// The page's model of a session: the packed columns of `SessionPageData`
+// (src/viz/sessionPageData.ts), read by index, and what the page derives from
+// them: each task's state at any step, the state summary, each step's event.
+
+/** The value of a packed event column at one row, or undefined (mirrors unpackRecord in src/viz/columns.ts). */
+function columnValue(column, row) {
+  switch (column.kind) {
+    case 'num':
+    case 'bool':
+    case 'str': {
+      const value = column.values[row];
+      return value === null || value === undefined ? undefined : value;
+    }
+    case 'time': {
+      const value = column.values[row];
+      return value === null || value === undefined ? undefined : new Date(column.t0 + value).toISOString();
+    }
+    case 'dict': {
+      const n = column.idx[row];
+      return n === undefined || n < 0 ? undefined : column.dict[n];
+    }
+    case 'json': {
+      const value = column.values[row];
+      return value === null || value === undefined ? undefined : JSON.parse(value);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** One record rebuilt from its columns. */
+export function unpackRecord(packed, row) {
+  const record = {};
+  for (const column of packed.columns) {
+    const value = columnValue(column, row);
+    if (value === undefined) continue;
+    let target = record;
+    for (let i = 0; i < column.path.length - 1; i++) {
+      const key = column.path[i];
+      if (typeof target[key] !== 'object' || target[key] === null) target[key] = {};
+      target = target[key];
+    }
+    target[column.path[column.path.length - 1]] = value;
+  }
+  return record;
+}
+
+/** The last index in the sorted array `values` whose value is at most `x`; -1 when none is. */
+export function lastAtMost(values, x, length = values.length) {
+  let lo = 0;
+  let hi = length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid] <= x) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** A growing dictionary over one of the page's string lists. */
+function interner(values) {
+  const index = new Map(values.map((value, i) => [value, i]));
+  return (value) => {
+    let n = index.get(value);
+    if (n === undefined) {
+      n = values.length;
+      values.push(value);
+      index.set(value, n);
+    }
+    return n;
+  };
+}
+
+/** The model of the page's session. */
+export function createModel(data) {
+  const steps = data.steps;
+  const dict = data.dict;
+  const liveEvents = new Map();
+  const internType = interner(dict.types);
+  const internState = interner(dict.states);
+  const internStatus = interner(dict.statuses);
+  const internAgent = interner(dict.agents);
+  const internModel = interner(dict.models);
+  const internLevel = interner(dict.levels);
+  const taskIndex = new Map(data.tasks.ids.map((id, i) => [id, i]));
+  /** Each task's changes: the steps (ascending) and the state set at each. */
+  const changeSteps = data.tasks.ids.map(() => []);
+  const changeStates = data.tasks.ids.map(() => []);
+  const triples = data.taskStates;
+  for (let i = 0; i < triples.length; i += 3) {
+    changeSteps[triples[i + 1]].push(triples[i]);
+    changeStates[triples[i + 1]].push(triples[i + 2]);
+  }
+  /** The steps of each lane, in order: for the timeline's hover and the filters. */
+  const laneOfStep = (step) => dict.typeKinds[steps.type[step]];
+  const lanes = dict.kinds.map(() => []);
+  for (let step = 0; step < steps.version.length; step++) lanes[laneOfStep(step)].push(step);
+
+  const taskOf = (id, title) => {
+    let n = taskIndex.get(id);
+    if (n === undefined) {
+      n = data.tasks.ids.length;
+      data.tasks.ids.push(id);
+      data.tasks.titles.push(title);
+      taskIndex.set(id, n);
+      changeSteps.push([]);
+      changeStates.push([]);
+    }
+    return n;
+  };
+
+  const model = {
+    data,
+    lanes,
+    get length() {
+      return steps.version.length;
+    },
+    get taskCount() {
+      return data.tasks.ids.length;
+    },
+    laneOf: laneOfStep,
+    typeOf: (step) => dict.types[steps.type[step]],
+    time: (step) => data.t0 + steps.at[step],
+    version: (step) => steps.version[step],
+    covers: (step) => (steps.covers === undefined ? 1 : steps.covers[step]),
+    taskOfStep: (step) => (steps.task[step] < 0 ? undefined : data.tasks.ids[steps.task[step]]),
+    /** The step showing version `v`: the first whose version is at least `v`. */
+    stepOfVersion(v) {
+      const i = lastAtMost(steps.version, v - 1);
+      return Math.min(i + 1, steps.version.length - 1);
+    },
+    /** The state index of a task at a step; -1 before it was added. */
+    taskStateAt(task, step) {
+      const i = lastAtMost(changeSteps[task], step);
+      return i < 0 ? -1 : changeStates[task][i];
+    },
+    /** The step of the change before the one in force at `step` (for "how long was it in that state"). */
+    taskChangeBefore(task, step) {
+      const i = lastAtMost(changeSteps[task], step - 1);
+      return i < 0 ? undefined : changeSteps[task][i];
+    },
+    /** The state of every task at a step (-1: not added yet). */
+    tasksAt(step) {
+      const out = new Int32Array(data.tasks.ids.length);
+      for (let t = 0; t < out.length; t++) out[t] = model.taskStateAt(t, step);
+      return out;
+    },
+    /** The state a reader compares: session, tokens, checkpoints and each task's state. */
+    summary(step) {
+      if (step < 0) return { session: { status: 'none' }, tokens: {}, checkpoints: 0, tasks: {} };
+      const tasks = {};
+      const states = model.tasksAt(step);
+      for (let t = 0; t < states.length; t++) if (states[t] >= 0) tasks[data.tasks.ids[t]] = dict.states[states[t]];
+      const window = steps.contextWindow[step];
+      const context = steps.contextTokens[step];
+      return {
+        session: { status: dict.statuses[steps.status[step]], agent: dict.agents[steps.agent[step]], model: dict.models[steps.model[step]] },
+        tokens: {
+          contextTokens: context,
+          contextWindow: window === null ? 'unknown' : window,
+          percent: window === null ? 'unknown' : Math.round((context / window) * 1000) / 10,
+          level: steps.level[step] < 0 ? 'unknown' : dict.levels[steps.level[step]],
+          costUsd: steps.costUsd[step],
+        },
+        checkpoints: steps.checkpoints[step],
+        tasks,
+      };
+    },
+    /** The step's event, whole. */
+    event(step) {
+      return liveEvents.get(step) ?? unpackRecord(data.events, step);
+    },
+    /** Add a step the server sent (a `SessionStep` of src/viz/sessionSteps.ts); returns its index. */
+    append(live) {
+      const n = steps.version.length;
+      for (const [id, title] of live.addedTasks) taskOf(id, title);
+      for (const [id, state] of live.taskStates) {
+        const t = taskOf(id, '');
+        changeSteps[t].push(n);
+        changeStates[t].push(internState(state));
+      }
+      steps.version.push(live.version);
+      if (steps.covers !== undefined) steps.covers.push(live.covers);
+      steps.at.push(live.at - data.t0);
+      steps.type.push(internType(live.type));
+      if (dict.typeKinds.length < dict.types.length) dict.typeKinds.push(live.kind);
+      steps.task.push(live.taskId === undefined || live.taskId === null ? -1 : taskOf(live.taskId, ''));
+      steps.contextTokens.push(live.contextTokens);
+      steps.contextWindow.push(live.contextWindow ?? null);
+      steps.level.push(live.level === undefined || live.level === null ? -1 : internLevel(live.level));
+      steps.costUsd.push(live.costUsd);
+      steps.status.push(internStatus(live.status));
+      steps.agent.push(internAgent(live.agent));
+      steps.model.push(internModel(live.model));
+      steps.checkpoints.push(live.checkpoints);
+      liveEvents.set(n, live.event);
+      lanes[laneOfStep(n)].push(n);
+      data.totalEvents += live.covers;
+      return n;
+    },
+  };
+  return model;
+}
