@@ -233,10 +233,33 @@ export { toDot, type DotOptions } from './viz/dot.js';
 export { toSvg } from './viz/svg.js';
 
 // Handoffs
-export type { HandoffTask, HandoffPackage } from './handoff/handoffPackage.js';
+export {
+  HANDOFF_REQUIRED_FIELDS,
+  type HandoffTask,
+  type HandoffPackage,
+  type WrittenHandoffPackage,
+} from './handoff/handoffPackage.js';
+export { carriedContextItems, CARRIED_CRITICAL_CONTEXT_TAG, type CarriedContextItem } from './handoff/carriedContext.js';
+export {
+  acceptHandoffPackage,
+  type AcceptHandoffPackageOptions,
+  type AcceptedHandoffPackage,
+} from './engine/acceptHandoffPackage.js';
+// Context items: facts of the log, in tiers (see moai-session context)
+export {
+  contextItemsProjection,
+  contextItemsInOrder,
+  findContextItem,
+  contextItemText,
+  CONTEXT_TIER_ORDER,
+  type ContextItem,
+  type ContextKind,
+  type ContextState,
+  type ContextTier,
+} from './projections/contextItems.js';
 /** The pattern of a handoff id: the one id rule's. */
 export { ID_PATTERN_SOURCE as HANDOFF_ID_PATTERN } from './validation/ids.js';
-export { buildHandoffPackage, type BuildHandoffPackageInput } from './handoff/buildHandoffPackage.js';
+export { buildHandoffPackage, HANDOFF_CONTEXT_TAGS, type BuildHandoffPackageInput } from './handoff/buildHandoffPackage.js';
 export {
   HANDOFF_PROBLEM_CODES,
   handoffRulesFromConfig,

@@ -1,5 +1,5 @@
 import { buildHandoffPackage } from '../handoff/buildHandoffPackage.js';
-import type { HandoffPackage } from '../handoff/handoffPackage.js';
+import type { WrittenHandoffPackage } from '../handoff/handoffPackage.js';
 import { HandoffValidationError } from '../handoff/handoffValidationError.js';
 import { validateHandoffPackage } from '../handoff/validateHandoffPackage.js';
 import { CommandRejectedError } from '../errors.js';
@@ -36,7 +36,7 @@ export interface RequestHandoffInput {
  * checkpoint is taken (the package names it) and `HandoffRequested` records
  * the package. The session then waits for the receiver.
  */
-export async function requestHandoff(runner: CommandRunner, input: RequestHandoffInput): Promise<HandoffPackage> {
+export async function requestHandoff(runner: CommandRunner, input: RequestHandoffInput): Promise<WrittenHandoffPackage> {
   const { context } = runner;
   return runner.serialise(async () => {
     // Against the log as it is now: another process may have moved the session on.
@@ -53,7 +53,7 @@ export async function requestHandoff(runner: CommandRunner, input: RequestHandof
       throw new CommandRejectedError(`Session ${runner.view.session.sessionId} already has a handoff ${handoffId}.`);
     }
     // So is the package: a refused handoff leaves no trace of its own.
-    const build = (checkpointId: string): HandoffPackage => {
+    const build = (checkpointId: string): WrittenHandoffPackage => {
       const model = runner.view.session.model;
       const contextWindow = windowOf(model, context.settings.budget);
       if (contextWindow === undefined) {
@@ -69,6 +69,9 @@ export async function requestHandoff(runner: CommandRunner, input: RequestHandof
         summary: input.summary,
         checkpointId,
         contextWindow,
+        reserveTokens: context.settings.reserveTokens,
+        forkingEnabled: context.settings.forkingEnabled,
+        tokenBudgetStrategy: context.settings.recoveryStrategy,
         ...(input.keyDecisions === undefined ? {} : { keyDecisions: input.keyDecisions }),
         ...(input.files === undefined ? {} : { files: input.files }),
         ...(input.instructions === undefined ? {} : { instructions: input.instructions }),

@@ -6,7 +6,7 @@ import { costOfSpend } from '../budget/pricing.js';
 import { normaliseUsage } from '../budget/usage.js';
 import type { CheckpointDocument } from '../checkpoints/checkpointDocument.js';
 import { isCheckpointNotSavedError } from '../errors.js';
-import type { HandoffPackage } from '../handoff/handoffPackage.js';
+import type { WrittenHandoffPackage } from '../handoff/handoffPackage.js';
 import type { SessionView } from '../projections/sessionView.js';
 import type { TaskView } from '../projections/tasks.js';
 import type { SessionCommand } from './commands.js';
@@ -110,7 +110,7 @@ export interface SessionHandle {
    * checkpoint first, a compaction if too little context is free, then
    * `HandoffRequested`.
    */
-  requestHandoff(input: RequestHandoffInput): Promise<HandoffPackage>;
+  requestHandoff(input: RequestHandoffInput): Promise<WrittenHandoffPackage>;
   /**
    * Take the session over as the handoff's receiver. Exactly one receiver
    * wins, even when several try at once: the others are refused.

@@ -1,8 +1,12 @@
 import type { TaskState } from '../../machines/taskLifecycle.js';
+import { DEFAULT_CONFIG } from '../config/defaultConfig.js';
+import { packText } from '../context/packText.js';
+import { renderContextItems } from '../context/renderContextItems.js';
 import { InvalidArgumentError } from '../errors.js';
+import { contextItemsInOrder, contextItemText, findContextItem } from '../projections/contextItems.js';
 import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
 import type { TaskView } from '../projections/tasks.js';
-import type { HandoffPackage, HandoffTask } from './handoffPackage.js';
+import type { HandoffTask, WrittenHandoffPackage } from './handoffPackage.js';
 
 /** Input of {@link buildHandoffPackage}: who hands to whom, and what the view cannot know. */
 export interface BuildHandoffPackageInput {
@@ -30,7 +34,28 @@ export interface BuildHandoffPackageInput {
   contextWindow: number;
   /** What the receiver should do; omitted, a sentence is written from the checkpoint and the current task. */
   instructions?: string;
+  /** `recovery_info.recovery_tokens_reserved`: `session.context_budget.reserve_tokens` (default 55,000). */
+  reserveTokens?: number;
+  /** `recovery_info.session_fork_available`: `session.forking_enabled` (default true). */
+  forkingEnabled?: boolean;
+  /** `context_snapshot.token_budget_strategy`: `session.recovery_strategy` (default `progressive_summarization`). */
+  tokenBudgetStrategy?: string;
 }
+
+/**
+ * The tags of the context items a package's fields come from (and that
+ * accepting a package records): `user_language`, `expertise_level`,
+ * `current_project`, `spec_id`, `current_phase`, `next_step`, `completed_steps`.
+ */
+export const HANDOFF_CONTEXT_TAGS = {
+  userLanguage: 'user_language',
+  expertiseLevel: 'expertise_level',
+  currentProject: 'current_project',
+  specId: 'spec_id',
+  currentPhase: 'current_phase',
+  nextStep: 'next_step',
+  completedSteps: 'completed_steps',
+} as const;
 
 // Tasks someone is working on: candidates for the current task when none is named.
 const WORKING_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
@@ -86,7 +111,7 @@ function defaultInstructions(
  *   summary: 'Spec written; build next.', contextWindow: contextWindowFor(session.state.session.model),
  * });
  */
-export function buildHandoffPackage(view: SessionView, input: BuildHandoffPackageInput): HandoffPackage {
+export function buildHandoffPackage(view: SessionView, input: BuildHandoffPackageInput): WrittenHandoffPackage {
   const sessionId = view.session.sessionId;
   if (view.session.status === 'none' || sessionId === '') {
     throw new InvalidArgumentError('The view has no session yet: start the session before making a handoff package.');
@@ -115,22 +140,41 @@ export function buildHandoffPackage(view: SessionView, input: BuildHandoffPackag
     }
   }
 
-  let checkpoint: { id: string; version: number | undefined } | null;
+  const live = view.checkpoints.all.toArray().filter((c) => !view.checkpoints.archived.has(c.checkpointId));
+  let checkpoint: { id: string; version: number | undefined; at: string | undefined } | null;
   if (input.checkpointId === null) {
     checkpoint = null;
   } else if (input.checkpointId !== undefined) {
     const id = input.checkpointId;
-    checkpoint = { id, version: view.checkpoints.all.toArray().find((c) => c.checkpointId === id)?.version };
+    const ref = view.checkpoints.all.toArray().find((c) => c.checkpointId === id);
+    checkpoint = { id, version: ref?.version, at: ref?.at };
   } else {
-    const newest = view.checkpoints.all
-      .toArray()
-      .reverse()
-      .find((c) => !view.checkpoints.archived.has(c.checkpointId));
-    checkpoint = newest === undefined ? null : { id: newest.checkpointId, version: newest.version };
+    const newest = live.at(-1);
+    checkpoint = newest === undefined ? null : { id: newest.checkpointId, version: newest.version, at: newest.at };
   }
 
   const used = view.tokens.contextTokens;
-  const snapshot: HandoffPackage['context_snapshot'] = {
+  const available = Math.max(0, window - used);
+  const createdAt = typeof input.createdAt === 'string' ? input.createdAt : input.createdAt.toISOString();
+  const open = tasks.filter((t) => t.state !== 'completed');
+  const completed = tasks.filter((t) => t.state === 'completed').map((t) => t.taskId);
+
+  // The product's fields that the session's context items hold, by tag.
+  const tagged = (tag: string): string | null => {
+    const item = findContextItem(view.context, tag);
+    return item === undefined ? null : contextItemText(item);
+  };
+  const items = contextItemsInOrder(view.context);
+  const critical = items.filter((item) => item.tier === 'critical');
+  const carriedSteps = findContextItem(view.context, HANDOFF_CONTEXT_TAGS.completedSteps)?.value;
+  const steps = Array.isArray(carriedSteps) ? carriedSteps.filter((step): step is string => typeof step === 'string' && step !== '') : [];
+  const nextTask = open.find((t) => t.state === 'pending' && t.taskId !== current?.taskId);
+
+  const snapshot: WrittenHandoffPackage['context_snapshot'] = {
+    critical_context: critical.length === 0 ? null : packText(renderContextItems(critical)),
+    session_checkpoints: live.map((c) => ({ checkpoint_id: c.checkpointId, timestamp: c.at, version: c.version, reason: c.reason })),
+    active_todos: open.map((t) => ({ id: t.taskId, content: t.title, status: t.state })),
+    token_budget_strategy: input.tokenBudgetStrategy ?? DEFAULT_CONFIG.session.recovery_strategy,
     summary: input.summary,
     key_decisions: [...(input.keyDecisions ?? [])],
     checkpoint_id: checkpoint?.id ?? null,
@@ -139,28 +183,42 @@ export function buildHandoffPackage(view: SessionView, input: BuildHandoffPackag
 
   return {
     handoff_id: input.handoffId,
+    timestamp: createdAt,
     from_agent: input.fromAgent,
     to_agent: input.toAgent,
-    created_at: typeof input.createdAt === 'string' ? input.createdAt : input.createdAt.toISOString(),
     session_context: {
       session_id: sessionId,
       model: view.session.model,
+      context_position: Math.round((used / window) * 10_000) / 100,
+      available_tokens: available,
+      user_language: tagged(HANDOFF_CONTEXT_TAGS.userLanguage),
+      expertise_level: tagged(HANDOFF_CONTEXT_TAGS.expertiseLevel),
+      current_project: tagged(HANDOFF_CONTEXT_TAGS.currentProject),
       context_window: window,
       tokens_used: used,
-      tokens_available: Math.max(0, window - used),
+      tokens_available: available,
       log_position: view.position,
       session_version: view.version,
     },
     task_context: {
+      spec_id: tagged(HANDOFF_CONTEXT_TAGS.specId),
+      current_phase: tagged(HANDOFF_CONTEXT_TAGS.currentPhase) ?? current?.phase ?? null,
+      completed_steps: [...steps, ...completed.filter((id) => !steps.includes(id))],
+      next_step: tagged(HANDOFF_CONTEXT_TAGS.nextStep) ?? nextTask?.taskId ?? null,
+      constraints: critical.filter((item) => item.kind === 'constraint').map(contextItemText),
       current_task: current === undefined ? null : toHandoffTask(current),
-      open_tasks: tasks.filter((t) => t.state !== 'completed').map(toHandoffTask),
-      completed_tasks: tasks.filter((t) => t.state === 'completed').map((t) => t.taskId),
+      open_tasks: open.map(toHandoffTask),
+      completed_tasks: completed,
     },
     context_snapshot: snapshot,
     recovery_info: {
+      last_checkpoint: checkpoint?.at ?? live.at(-1)?.at ?? null,
+      recovery_tokens_reserved: input.reserveTokens ?? DEFAULT_CONFIG.session.context_budget.reserve_tokens,
+      session_fork_available: input.forkingEnabled ?? DEFAULT_CONFIG.session.forking_enabled,
       checkpoint_id: checkpoint?.id ?? null,
       resume_from_version: checkpoint?.version ?? view.version,
       instructions: input.instructions ?? defaultInstructions(sessionId, checkpoint, view.version, current),
     },
+    created_at: createdAt,
   };
 }

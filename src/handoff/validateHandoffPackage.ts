@@ -52,6 +52,12 @@ export interface HandoffValidation {
   problems: HandoffProblem[];
   /** True when too few tokens are available: compact the context, then make the package again. */
   needsCompaction: boolean;
+  /**
+   * What the package does not say that accepting it needs, and where the
+   * engine takes it from instead (the session's log), one sentence each:
+   * `session_context.available_tokens is not given: the free context is taken from the session's log`.
+   */
+  derived: string[];
 }
 
 /** The handoff rules of a loaded configuration: `session.handoff.min_available_tokens` and `compatible_agents`. */
@@ -122,8 +128,28 @@ function ruleProblems(
   let needsCompaction = false;
   const window = field(value, 'session_context', 'context_window');
   const used = field(value, 'session_context', 'tokens_used');
-  const declared = field(value, 'session_context', 'tokens_available');
-  if (usable('session_context.tokens_available', declared, isCount)) {
+  // The product's name first; the engine's older one when only it is given.
+  const productTokens = field(value, 'session_context', 'available_tokens');
+  const engineTokens = field(value, 'session_context', 'tokens_available');
+  if (
+    usable('session_context.available_tokens', productTokens, isCount) &&
+    usable('session_context.tokens_available', engineTokens, isCount) &&
+    productTokens !== engineTokens
+  ) {
+    problems.push({
+      code: 'INVALID_FIELD',
+      path: 'session_context.tokens_available',
+      value: engineTokens,
+      message:
+        `session_context.tokens_available is ${String(engineTokens)}, but session_context.available_tokens is ${String(productTokens)}; ` +
+        'they are the same number under two names: give one, or the same in both.',
+    });
+  }
+  const tokensPath = usable('session_context.available_tokens', productTokens, isCount)
+    ? 'session_context.available_tokens'
+    : 'session_context.tokens_available';
+  const declared = tokensPath === 'session_context.available_tokens' ? productTokens : engineTokens;
+  if (usable(tokensPath, declared, isCount)) {
     let available = declared as number;
     if (
       usable('session_context.context_window', window, isCount) &&
@@ -133,10 +159,10 @@ function ruleProblems(
       if (available > most) {
         problems.push({
           code: 'INVALID_FIELD',
-          path: 'session_context.tokens_available',
+          path: tokensPath,
           value: available,
           message:
-            `session_context.tokens_available is ${available}, but a context window of ${String(window)} tokens ` +
+            `${tokensPath} is ${available}, but a context window of ${String(window)} tokens ` +
             `with ${String(used)} in use leaves at most ${most}; make the package again from the session's current usage.`,
         });
         available = most;
@@ -146,10 +172,10 @@ function ruleProblems(
       needsCompaction = true;
       problems.push({
         code: 'NOT_ENOUGH_TOKENS',
-        path: 'session_context.tokens_available',
+        path: tokensPath,
         value: available,
         message:
-          `session_context.tokens_available: only ${available} tokens of context are free, below the ` +
+          `${tokensPath}: only ${available} tokens of context are free, below the ` +
           `${rules.minAvailableTokens} a handoff needs ` +
           `(session.handoff.min_available_tokens): compact the context (\`moai-session compact\` records one), then make the package again.`,
       });
@@ -188,6 +214,7 @@ function ruleProblems(
   }
 
   const checkpoint = field(value, 'recovery_info', 'checkpoint_id');
+  // A package that names no checkpoint (one from outside the engine) is not refused for it: only an engine's null is.
   if (!flawed.has('recovery_info.checkpoint_id') && isPlainObject(field(value, 'recovery_info'))) {
     if (checkpoint === null) {
       problems.push({
@@ -239,11 +266,16 @@ function ruleProblems(
 
 /**
  * Check a handoff package: its schema (every missing field and every wrong
- * value is named, with its path), then the handoff rules:
+ * value is named, with its path), then the handoff rules. The required
+ * fields are those the product document's `validate_handoff` names
+ * (`HANDOFF_REQUIRED_FIELDS`); every other field is optional, and what
+ * accepting the package would take from the log instead is listed in
+ * `derived`. The rules, each on the fields that are given:
  *
- * - `session_context.tokens_available` at least `rules.minAvailableTokens`
- *   (and no more than the window minus the tokens used); below it,
- *   `NOT_ENOUGH_TOKENS` and `needsCompaction: true`.
+ * - `session_context.available_tokens` (or the engine's older
+ *   `tokens_available`; both given, they agree) at least
+ *   `rules.minAvailableTokens` (and no more than the window minus the tokens
+ *   used); below it, `NOT_ENOUGH_TOKENS` and `needsCompaction: true`.
  * - `from_agent` and `to_agent` differ (`SAME_AGENT`).
  * - When `rules.compatibleAgents` has `from_agent` as a key, its list names
  *   `to_agent` (`INCOMPATIBLE_AGENTS`). An agent that is not a key may hand
@@ -265,7 +297,34 @@ export function validateHandoffPackage(value: unknown, rules: HandoffRules): Han
   const flawed = new Set(problems.map((problem) => problem.path));
   const rulesResult = ruleProblems(value, rules, flawed);
   problems.push(...rulesResult.problems);
-  return { ok: problems.length === 0, problems, needsCompaction: rulesResult.needsCompaction };
+  return { ok: problems.length === 0, problems, needsCompaction: rulesResult.needsCompaction, derived: derivedFields(value) };
+}
+
+/**
+ * What an accepted package lacks that the engine takes from the session's
+ * log instead: the session, the model, the free context, the checkpoint and
+ * the log position. Nothing for a package that is not an object.
+ */
+function derivedFields(value: unknown): string[] {
+  if (!isPlainObject(value) || !isPlainObject(value['session_context'])) return [];
+  const derived: string[] = [];
+  const has = (...keys: string[]) => field(value, ...keys) !== undefined;
+  if (!has('session_context', 'session_id')) {
+    derived.push('session_context.session_id is not given: the package is accepted into the session named on accepting it (or the current one)');
+  }
+  if (!has('session_context', 'model')) {
+    derived.push("session_context.model is not given: the session's model is taken from its log (a new session needs one named)");
+  }
+  if (!has('session_context', 'available_tokens') && !has('session_context', 'tokens_available')) {
+    derived.push("session_context.available_tokens is not given: the free context is taken from the session's log, and is not checked here");
+  }
+  if (!has('session_context', 'session_version')) {
+    derived.push("session_context.session_version is not given: the package is taken to describe the session as its log has it now");
+  }
+  if (!has('recovery_info', 'checkpoint_id')) {
+    derived.push("recovery_info.checkpoint_id is not given: a recovery restores the session's newest checkpoint in its log");
+  }
+  return derived;
 }
 
 /**

@@ -99,14 +99,23 @@ describe('building a handoff package from a session view', () => {
     const view = session.state;
     const pkg = buildHandoffPackage(view, input());
 
+    const checkpoints = pkg.context_snapshot.session_checkpoints;
+    expect(checkpoints.at(-1)).toEqual({ checkpoint_id: 'cp-1', timestamp: '2026-01-01T00:59:00.000Z', version: checkpointVersion, reason: 'handoff' });
     expect(pkg).toEqual({
       handoff_id: 'h-1',
+      timestamp: '2026-01-01T01:00:00.000Z',
       from_agent: 'planner',
       to_agent: 'builder',
       created_at: '2026-01-01T01:00:00.000Z',
       session_context: {
         session_id: 's1',
         model: 'claude-sonnet-4-5',
+        // 100,000 of 200,000 in use: 50 %, 100,000 free; no language, expertise or project recorded.
+        context_position: 50,
+        available_tokens: 100_000,
+        user_language: null,
+        expertise_level: null,
+        current_project: null,
         context_window: 200_000,
         tokens_used: 100_000,
         tokens_available: 100_000,
@@ -114,6 +123,12 @@ describe('building a handoff package from a session view', () => {
         session_version: view.version,
       },
       task_context: {
+        spec_id: null,
+        // The phase of the task in progress; spec is done; docs is the pending task after it; no constraint recorded.
+        current_phase: 'build',
+        completed_steps: ['spec'],
+        next_step: 'docs',
+        constraints: [],
         current_task: { id: 'build', title: 'Build the parser', state: 'in_progress', phase: 'build' },
         open_tasks: [
           { id: 'build', title: 'Build the parser', state: 'in_progress', phase: 'build' },
@@ -122,12 +137,22 @@ describe('building a handoff package from a session view', () => {
         completed_tasks: ['spec'],
       },
       context_snapshot: {
+        critical_context: null,
+        session_checkpoints: checkpoints,
+        active_todos: [
+          { id: 'build', content: 'Build the parser', status: 'in_progress' },
+          { id: 'docs', content: 'Write the docs', status: 'pending' },
+        ],
+        token_budget_strategy: 'progressive_summarization',
         summary: 'The spec is written; the parser is half built.',
         key_decisions: ['Use TypeBox for the schema'],
         files: ['src/parser.ts'],
         checkpoint_id: 'cp-1',
       },
       recovery_info: {
+        last_checkpoint: '2026-01-01T00:59:00.000Z',
+        recovery_tokens_reserved: 55_000,
+        session_fork_available: true,
         checkpoint_id: 'cp-1',
         resume_from_version: checkpointVersion,
         instructions: expect.stringContaining(`Restore checkpoint cp-1 (version ${checkpointVersion}) of session s1`) as string,
@@ -139,7 +164,7 @@ describe('building a handoff package from a session view', () => {
     expect(pkg.recovery_info.instructions).toContain('continue task build');
 
     const result = validateHandoffPackage(JSON.parse(JSON.stringify(pkg)), RULES);
-    expect(result).toEqual({ ok: true, problems: [], needsCompaction: false });
+    expect(result).toEqual({ ok: true, problems: [], needsCompaction: false, derived: [] });
     expect(assertValidHandoff(pkg, RULES)).toBe(pkg);
   });
 
@@ -200,25 +225,21 @@ describe('building a handoff package from a session view', () => {
 });
 
 describe('validating a handoff package', () => {
-  it('names every one of three missing fields, not only the first', async () => {
+  it('names every one of three missing required fields, not only the first', async () => {
     const pkg = await validPackage();
+    delete pkg['from_agent'];
     delete pkg['to_agent'];
-    delete (pkg['session_context'] as Record<string, unknown>)['model'];
-    delete (pkg['recovery_info'] as Record<string, unknown>)['instructions'];
+    delete pkg['context_snapshot'];
 
     const result = validateHandoffPackage(pkg, RULES);
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([
+      { code: 'MISSING_FIELD', path: 'from_agent', message: expect.stringContaining('from_agent is missing') as string },
       { code: 'MISSING_FIELD', path: 'to_agent', message: expect.stringContaining('to_agent is missing') as string },
       {
         code: 'MISSING_FIELD',
-        path: 'session_context.model',
-        message: expect.stringContaining('session_context.model is missing') as string,
-      },
-      {
-        code: 'MISSING_FIELD',
-        path: 'recovery_info.instructions',
-        message: expect.stringContaining('recovery_info.instructions is missing') as string,
+        path: 'context_snapshot',
+        message: expect.stringContaining('context_snapshot is missing') as string,
       },
     ]);
 
@@ -233,13 +254,9 @@ describe('validating a handoff package', () => {
     if (!isHandoffValidationError(thrown)) throw new Error('unreachable');
     expect(thrown.code).toBe('HANDOFF_INVALID');
     expect(thrown.handoffId).toBe('h-1');
-    expect(thrown.problems.map((problem) => problem.path)).toEqual([
-      'to_agent',
-      'session_context.model',
-      'recovery_info.instructions',
-    ]);
+    expect(thrown.problems.map((problem) => problem.path)).toEqual(['from_agent', 'to_agent', 'context_snapshot']);
     expect(thrown.message).toMatch(/^Handoff h-1 is not valid \(3 problems\): /);
-    for (const path of ['to_agent', 'session_context.model', 'recovery_info.instructions']) {
+    for (const path of ['from_agent', 'to_agent', 'context_snapshot']) {
       expect(thrown.message).toContain(`${path} is missing`);
     }
   });
@@ -249,12 +266,15 @@ describe('validating a handoff package', () => {
     delete pkg['task_context'];
     const result = validateHandoffPackage(pkg, RULES);
     expect(paths(result)).toEqual(['task_context']);
-    expect(result.problems[0]?.message).toContain('current_task, open_tasks, completed_tasks');
+    expect(result.problems[0]?.message).toContain(
+      '{ spec_id?, current_phase?, completed_steps?, next_step?, constraints?, current_task?, open_tasks?, completed_tasks? }',
+    );
   });
 
   it('requests a compaction when fewer tokens are available than the minimum', async () => {
     const { session } = await plannerSession();
     const pkg = buildHandoffPackage(session.state, input({ contextWindow: 115_000 }));
+    expect(pkg.session_context.available_tokens).toBe(15_000);
     expect(pkg.session_context.tokens_available).toBe(15_000);
 
     const result = validateHandoffPackage(pkg, RULES);
@@ -263,7 +283,7 @@ describe('validating a handoff package', () => {
     expect(result.problems).toEqual([
       {
         code: 'NOT_ENOUGH_TOKENS',
-        path: 'session_context.tokens_available',
+        path: 'session_context.available_tokens',
         value: 15_000,
         message: expect.stringMatching(/only 15000 tokens .* below the 30000 .*compact the context/) as string,
       },
@@ -272,17 +292,31 @@ describe('validating a handoff package', () => {
       ok: true,
       problems: [],
       needsCompaction: false,
+      derived: [],
     });
   });
 
-  it('does not trust a tokens_available larger than the window leaves', async () => {
+  it('does not trust an available_tokens larger than the window leaves', async () => {
     const { session } = await plannerSession();
     const pkg = buildHandoffPackage(session.state, input({ contextWindow: 115_000 }));
-    const inflated = { ...pkg, session_context: { ...pkg.session_context, tokens_available: 90_000 } };
+    const inflated = { ...pkg, session_context: { ...pkg.session_context, available_tokens: 90_000, tokens_available: 90_000 } };
     const result = validateHandoffPackage(inflated, RULES);
     expect(codes(result)).toEqual(['INVALID_FIELD', 'NOT_ENOUGH_TOKENS']);
     expect(result.problems[0]?.message).toContain('leaves at most 15000');
     expect(result.needsCompaction).toBe(true);
+  });
+
+  it("refuses the engine's older tokens_available when it says another number than available_tokens", async () => {
+    const pkg = await validPackage();
+    const sessionContext = pkg['session_context'] as Record<string, unknown>;
+    const result = validateHandoffPackage({ ...pkg, session_context: { ...sessionContext, tokens_available: 99_000 } }, RULES);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ code: 'INVALID_FIELD', path: 'session_context.tokens_available', value: 99_000 }),
+    ]);
+    expect(result.problems[0]?.message).toContain('session_context.available_tokens is 100000');
+    // Either name alone is enough.
+    const { available_tokens: _, ...older } = sessionContext;
+    expect(validateHandoffPackage({ ...pkg, session_context: older }, RULES).ok).toBe(true);
   });
 
   it('refuses agents that may not cooperate, and lets an agent that is not in the rule hand to anyone', async () => {
@@ -406,7 +440,9 @@ describe('validating a handoff package', () => {
       expect(result.ok).toBe(false);
       expect(result.problems).toHaveLength(1);
       expect(result.problems[0]).toMatchObject({ code: 'INVALID_FIELD', path: '' });
-      expect(result.problems[0]?.message).toContain('must be a JSON object with the fields { handoff_id, from_agent');
+      expect(result.problems[0]?.message).toContain(
+        'must be a JSON object with the fields { handoff_id, timestamp?, from_agent, to_agent, session_context, task_context, context_snapshot, recovery_info?, created_at? }',
+      );
     }
   });
 });

@@ -16,7 +16,9 @@ describe('the schema-error explainer', () => {
         kind: 'missing',
         path: 'task_context',
         value: undefined,
-        message: 'task_context is missing; it must be an object with the fields { current_task, open_tasks, completed_tasks }.',
+        message:
+          'task_context is missing; it must be an object with the fields ' +
+          '{ spec_id?, current_phase?, completed_steps?, next_step?, constraints?, current_task?, open_tasks?, completed_tasks? }.',
       },
     ]);
   });
@@ -43,7 +45,7 @@ describe('the schema-error explainer', () => {
     const { to_agent: _, ...rest } = VALID_HANDOFF_PACKAGE;
     const messages = explain({ ...rest, toAgent: 'coder', tokens_used: 1 }).map((problem) => problem.message);
     expect(messages).toContain('Unknown field toAgent. Did you mean to_agent? The fields allowed at the top level are: ' +
-      'handoff_id, from_agent, to_agent, created_at, session_context, task_context, context_snapshot, recovery_info.');
+      'handoff_id, timestamp, from_agent, to_agent, session_context, task_context, context_snapshot, recovery_info, created_at.');
     expect(messages.find((m) => m.startsWith('Unknown field tokens_used.'))).toContain('tokens_used belongs in session_context.');
   });
 

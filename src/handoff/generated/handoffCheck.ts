@@ -13,15 +13,20 @@ type Check = (value: unknown) => boolean;
 /** A handoff package. */
 export const checkHandoffPackage: Check = (function () {
   const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-  const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+  const local_1 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
   const local_2 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-  const local_3 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+  const local_3 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
   const local_4 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
   const local_5 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
   const local_6 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
   const local_7 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-  const local_8 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-  const local_9 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+  const local_8 = /^[A-Za-z0-9+/]*={0,2}$/;
+  const local_9 = /^(.*)$/
+  const local_10 = /^(.*)$/
+  const local_11 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+  const local_12 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+  const local_13 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+  const local_14 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
   return function check(value) {
     return (
       (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
@@ -29,61 +34,52 @@ export const checkHandoffPackage: Check = (function () {
       value['handoff_id'].length <= 200 &&
       value['handoff_id'].length >= 1 &&
       local_0.test(value['handoff_id']) &&
+      (value['timestamp'] !== undefined ? ((typeof value['timestamp'] === 'string') && local_1.test(value['timestamp'])) : true) &&
       (typeof value['from_agent'] === 'string') &&
       value['from_agent'].length <= 200 &&
       value['from_agent'].length >= 1 &&
-      local_1.test(value['from_agent']) &&
+      local_2.test(value['from_agent']) &&
       (typeof value['to_agent'] === 'string') &&
       value['to_agent'].length <= 200 &&
       value['to_agent'].length >= 1 &&
-      local_2.test(value['to_agent']) &&
-      (typeof value['created_at'] === 'string') &&
-      local_3.test(value['created_at']) &&
+      local_3.test(value['to_agent']) &&
       (typeof value['session_context'] === 'object' && value['session_context'] !== null && !Array.isArray(value['session_context'])) &&
-      (typeof value['session_context']['session_id'] === 'string') &&
-      value['session_context']['session_id'].length <= 200 &&
-      value['session_context']['session_id'].length >= 1 &&
-      local_4.test(value['session_context']['session_id']) &&
-      (typeof value['session_context']['model'] === 'string') &&
-      value['session_context']['model'].length <= 200 &&
-      value['session_context']['model'].length >= 1 &&
-      Number.isInteger(value['session_context']['context_window']) &&
-      value['session_context']['context_window'] >= 1 &&
-      Number.isInteger(value['session_context']['tokens_used']) &&
-      value['session_context']['tokens_used'] >= 0 &&
-      Number.isInteger(value['session_context']['tokens_available']) &&
-      value['session_context']['tokens_available'] >= 0 &&
-      Number.isInteger(value['session_context']['log_position']) &&
-      value['session_context']['log_position'] >= 0 &&
-      Number.isInteger(value['session_context']['session_version']) &&
-      value['session_context']['session_version'] >= 0 &&
-      Object.getOwnPropertyNames(value['session_context']).length === 7 &&
+      (value['session_context']['session_id'] !== undefined ? ((typeof value['session_context']['session_id'] === 'string') && value['session_context']['session_id'].length <= 200 && value['session_context']['session_id'].length >= 1 && local_4.test(value['session_context']['session_id'])) : true) &&
+      (value['session_context']['model'] !== undefined ? ((typeof value['session_context']['model'] === 'string') && value['session_context']['model'].length <= 200 && value['session_context']['model'].length >= 1) : true) &&
+      (value['session_context']['context_position'] !== undefined ? (Number.isFinite(value['session_context']['context_position']) && value['session_context']['context_position'] <= 100 && value['session_context']['context_position'] >= 0) : true) &&
+      (value['session_context']['available_tokens'] !== undefined ? (Number.isInteger(value['session_context']['available_tokens']) && value['session_context']['available_tokens'] >= 0) : true) &&
+      (value['session_context']['user_language'] !== undefined ? ((((typeof value['session_context']['user_language'] === 'string') && value['session_context']['user_language'].length <= 100 && value['session_context']['user_language'].length >= 1) || ((value['session_context']['user_language'] === null)))) : true) &&
+      (value['session_context']['expertise_level'] !== undefined ? ((((typeof value['session_context']['expertise_level'] === 'string') && value['session_context']['expertise_level'].length <= 100 && value['session_context']['expertise_level'].length >= 1) || ((value['session_context']['expertise_level'] === null)))) : true) &&
+      (value['session_context']['current_project'] !== undefined ? ((((typeof value['session_context']['current_project'] === 'string') && value['session_context']['current_project'].length <= 1000 && value['session_context']['current_project'].length >= 1) || ((value['session_context']['current_project'] === null)))) : true) &&
+      (value['session_context']['context_window'] !== undefined ? (Number.isInteger(value['session_context']['context_window']) && value['session_context']['context_window'] >= 1) : true) &&
+      (value['session_context']['tokens_used'] !== undefined ? (Number.isInteger(value['session_context']['tokens_used']) && value['session_context']['tokens_used'] >= 0) : true) &&
+      (value['session_context']['tokens_available'] !== undefined ? (Number.isInteger(value['session_context']['tokens_available']) && value['session_context']['tokens_available'] >= 0) : true) &&
+      (value['session_context']['log_position'] !== undefined ? (Number.isInteger(value['session_context']['log_position']) && value['session_context']['log_position'] >= 0) : true) &&
+      (value['session_context']['session_version'] !== undefined ? (Number.isInteger(value['session_context']['session_version']) && value['session_context']['session_version'] >= 0) : true) &&
+      Object.getOwnPropertyNames(value['session_context']).every(key => ['session_id', 'model', 'context_position', 'available_tokens', 'user_language', 'expertise_level', 'current_project', 'context_window', 'tokens_used', 'tokens_available', 'log_position', 'session_version'].includes(key)) &&
       (typeof value['task_context'] === 'object' && value['task_context'] !== null && !Array.isArray(value['task_context'])) &&
-      (((typeof value['task_context']['current_task'] === 'object' && value['task_context']['current_task'] !== null && !Array.isArray(value['task_context']['current_task'])) && (typeof value['task_context']['current_task']['id'] === 'string') && value['task_context']['current_task']['id'].length <= 200 && value['task_context']['current_task']['id'].length >= 1 && local_5.test(value['task_context']['current_task']['id']) && (typeof value['task_context']['current_task']['title'] === 'string') && value['task_context']['current_task']['title'].length <= 1000 && value['task_context']['current_task']['title'].length >= 1 && (((value['task_context']['current_task']['state'] === 'pending')) || ((value['task_context']['current_task']['state'] === 'in_progress')) || ((value['task_context']['current_task']['state'] === 'blocked')) || ((value['task_context']['current_task']['state'] === 'token_warning')) || ((value['task_context']['current_task']['state'] === 'context_switch')) || ((value['task_context']['current_task']['state'] === 'completed')) || ((value['task_context']['current_task']['state'] === 'failed')) || ((value['task_context']['current_task']['state'] === 'recovered'))) && (value['task_context']['current_task']['phase'] !== undefined ? ((typeof value['task_context']['current_task']['phase'] === 'string') && value['task_context']['current_task']['phase'].length <= 200) : true) && Object.getOwnPropertyNames(value['task_context']['current_task']).every(key => ['id', 'title', 'state', 'phase'].includes(key))) || ((value['task_context']['current_task'] === null))) &&
-      Array.isArray(value['task_context']['open_tasks']) &&
-      value['task_context']['open_tasks'].length <= 10000 &&
-      ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value)) && (typeof value['id'] === 'string') && value['id'].length <= 200 && value['id'].length >= 1 && local_6.test(value['id']) && (typeof value['title'] === 'string') && value['title'].length <= 1000 && value['title'].length >= 1 && (((value['state'] === 'pending')) || ((value['state'] === 'in_progress')) || ((value['state'] === 'blocked')) || ((value['state'] === 'token_warning')) || ((value['state'] === 'context_switch')) || ((value['state'] === 'completed')) || ((value['state'] === 'failed')) || ((value['state'] === 'recovered'))) && (value['phase'] !== undefined ? ((typeof value['phase'] === 'string') && value['phase'].length <= 200) : true) && Object.getOwnPropertyNames(value).every(key => ['id', 'title', 'state', 'phase'].includes(key))))) { return false }; return true; })(value['task_context']['open_tasks']) &&
-      Array.isArray(value['task_context']['completed_tasks']) &&
-      value['task_context']['completed_tasks'].length <= 10000 &&
-      ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_7.test(value)))) { return false }; return true; })(value['task_context']['completed_tasks']) &&
-      Object.getOwnPropertyNames(value['task_context']).length === 3 &&
+      (value['task_context']['spec_id'] !== undefined ? ((((typeof value['task_context']['spec_id'] === 'string') && value['task_context']['spec_id'].length <= 200 && value['task_context']['spec_id'].length >= 1) || ((value['task_context']['spec_id'] === null)))) : true) &&
+      (value['task_context']['current_phase'] !== undefined ? ((((typeof value['task_context']['current_phase'] === 'string') && value['task_context']['current_phase'].length <= 200 && value['task_context']['current_phase'].length >= 1) || ((value['task_context']['current_phase'] === null)))) : true) &&
+      (value['task_context']['completed_steps'] !== undefined ? (Array.isArray(value['task_context']['completed_steps']) && value['task_context']['completed_steps'].length <= 10000 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 1000 && value.length >= 1))) { return false }; return true; })(value['task_context']['completed_steps'])) : true) &&
+      (value['task_context']['next_step'] !== undefined ? ((((typeof value['task_context']['next_step'] === 'string') && value['task_context']['next_step'].length <= 10000 && value['task_context']['next_step'].length >= 1) || ((value['task_context']['next_step'] === null)))) : true) &&
+      (value['task_context']['constraints'] !== undefined ? (Array.isArray(value['task_context']['constraints']) && value['task_context']['constraints'].length <= 1000 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 10000 && value.length >= 1))) { return false }; return true; })(value['task_context']['constraints'])) : true) &&
+      (value['task_context']['current_task'] !== undefined ? ((((typeof value['task_context']['current_task'] === 'object' && value['task_context']['current_task'] !== null && !Array.isArray(value['task_context']['current_task'])) && (typeof value['task_context']['current_task']['id'] === 'string') && value['task_context']['current_task']['id'].length <= 200 && value['task_context']['current_task']['id'].length >= 1 && local_5.test(value['task_context']['current_task']['id']) && (typeof value['task_context']['current_task']['title'] === 'string') && value['task_context']['current_task']['title'].length <= 1000 && value['task_context']['current_task']['title'].length >= 1 && (((value['task_context']['current_task']['state'] === 'pending')) || ((value['task_context']['current_task']['state'] === 'in_progress')) || ((value['task_context']['current_task']['state'] === 'blocked')) || ((value['task_context']['current_task']['state'] === 'token_warning')) || ((value['task_context']['current_task']['state'] === 'context_switch')) || ((value['task_context']['current_task']['state'] === 'completed')) || ((value['task_context']['current_task']['state'] === 'failed')) || ((value['task_context']['current_task']['state'] === 'recovered'))) && (value['task_context']['current_task']['phase'] !== undefined ? ((typeof value['task_context']['current_task']['phase'] === 'string') && value['task_context']['current_task']['phase'].length <= 200) : true) && Object.getOwnPropertyNames(value['task_context']['current_task']).every(key => ['id', 'title', 'state', 'phase'].includes(key))) || ((value['task_context']['current_task'] === null)))) : true) &&
+      (value['task_context']['open_tasks'] !== undefined ? (Array.isArray(value['task_context']['open_tasks']) && value['task_context']['open_tasks'].length <= 10000 && ((array) => { for(const value of array) if(!(((typeof value === 'object' && value !== null && !Array.isArray(value)) && (typeof value['id'] === 'string') && value['id'].length <= 200 && value['id'].length >= 1 && local_6.test(value['id']) && (typeof value['title'] === 'string') && value['title'].length <= 1000 && value['title'].length >= 1 && (((value['state'] === 'pending')) || ((value['state'] === 'in_progress')) || ((value['state'] === 'blocked')) || ((value['state'] === 'token_warning')) || ((value['state'] === 'context_switch')) || ((value['state'] === 'completed')) || ((value['state'] === 'failed')) || ((value['state'] === 'recovered'))) && (value['phase'] !== undefined ? ((typeof value['phase'] === 'string') && value['phase'].length <= 200) : true) && Object.getOwnPropertyNames(value).every(key => ['id', 'title', 'state', 'phase'].includes(key))))) { return false }; return true; })(value['task_context']['open_tasks'])) : true) &&
+      (value['task_context']['completed_tasks'] !== undefined ? (Array.isArray(value['task_context']['completed_tasks']) && value['task_context']['completed_tasks'].length <= 10000 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 200 && value.length >= 1 && local_7.test(value)))) { return false }; return true; })(value['task_context']['completed_tasks'])) : true) &&
+      Object.getOwnPropertyNames(value['task_context']).every(key => ['spec_id', 'current_phase', 'completed_steps', 'next_step', 'constraints', 'current_task', 'open_tasks', 'completed_tasks'].includes(key)) &&
       (typeof value['context_snapshot'] === 'object' && value['context_snapshot'] !== null && !Array.isArray(value['context_snapshot'])) &&
-      (typeof value['context_snapshot']['summary'] === 'string') &&
-      value['context_snapshot']['summary'].length <= 50000 &&
-      Array.isArray(value['context_snapshot']['key_decisions']) &&
-      value['context_snapshot']['key_decisions'].length <= 1000 &&
-      ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 10000 && value.length >= 1))) { return false }; return true; })(value['context_snapshot']['key_decisions']) &&
+      (value['context_snapshot']['critical_context'] !== undefined ? ((((((typeof value['context_snapshot']['critical_context'] === 'string') && value['context_snapshot']['critical_context'].length <= 1000000) || ((typeof value['context_snapshot']['critical_context'] === 'object' && value['context_snapshot']['critical_context'] !== null && !Array.isArray(value['context_snapshot']['critical_context'])) && (value['context_snapshot']['critical_context']['encoding'] === 'gzip+base64') && Number.isInteger(value['context_snapshot']['critical_context']['chars']) && value['context_snapshot']['critical_context']['chars'] >= 0 && (typeof value['context_snapshot']['critical_context']['data'] === 'string') && value['context_snapshot']['critical_context']['data'].length <= 16777216 && local_8.test(value['context_snapshot']['critical_context']['data']) && Object.getOwnPropertyNames(value['context_snapshot']['critical_context']).length === 3))) || ((value['context_snapshot']['critical_context'] === null)))) : true) &&
+      (value['context_snapshot']['session_checkpoints'] !== undefined ? (Array.isArray(value['context_snapshot']['session_checkpoints']) && value['context_snapshot']['session_checkpoints'].length <= 10000 && ((array) => { for(const value of array) if(!(((((typeof value === 'string') && value.length <= 100000) || ((typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array)) && (Object.entries(value).every(([key, value]) => (local_9.test(key) ? (true) : true)))))))) { return false }; return true; })(value['context_snapshot']['session_checkpoints'])) : true) &&
+      (value['context_snapshot']['active_todos'] !== undefined ? (Array.isArray(value['context_snapshot']['active_todos']) && value['context_snapshot']['active_todos'].length <= 10000 && ((array) => { for(const value of array) if(!(((((typeof value === 'string') && value.length <= 100000) || ((typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date) && !(value instanceof Uint8Array)) && (Object.entries(value).every(([key, value]) => (local_10.test(key) ? (true) : true)))))))) { return false }; return true; })(value['context_snapshot']['active_todos'])) : true) &&
+      (value['context_snapshot']['token_budget_strategy'] !== undefined ? ((((typeof value['context_snapshot']['token_budget_strategy'] === 'string') && value['context_snapshot']['token_budget_strategy'].length <= 200 && value['context_snapshot']['token_budget_strategy'].length >= 1) || ((value['context_snapshot']['token_budget_strategy'] === null)))) : true) &&
+      (value['context_snapshot']['summary'] !== undefined ? ((typeof value['context_snapshot']['summary'] === 'string') && value['context_snapshot']['summary'].length <= 50000) : true) &&
+      (value['context_snapshot']['key_decisions'] !== undefined ? (Array.isArray(value['context_snapshot']['key_decisions']) && value['context_snapshot']['key_decisions'].length <= 1000 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 10000 && value.length >= 1))) { return false }; return true; })(value['context_snapshot']['key_decisions'])) : true) &&
       (value['context_snapshot']['files'] !== undefined ? (Array.isArray(value['context_snapshot']['files']) && value['context_snapshot']['files'].length <= 10000 && ((array) => { for(const value of array) if(!(((typeof value === 'string') && value.length <= 4096 && value.length >= 1))) { return false }; return true; })(value['context_snapshot']['files'])) : true) &&
-      (((typeof value['context_snapshot']['checkpoint_id'] === 'string') && value['context_snapshot']['checkpoint_id'].length <= 200 && value['context_snapshot']['checkpoint_id'].length >= 1 && local_8.test(value['context_snapshot']['checkpoint_id'])) || ((value['context_snapshot']['checkpoint_id'] === null))) &&
-      Object.getOwnPropertyNames(value['context_snapshot']).every(key => ['summary', 'key_decisions', 'files', 'checkpoint_id'].includes(key)) &&
-      (typeof value['recovery_info'] === 'object' && value['recovery_info'] !== null && !Array.isArray(value['recovery_info'])) &&
-      (((typeof value['recovery_info']['checkpoint_id'] === 'string') && value['recovery_info']['checkpoint_id'].length <= 200 && value['recovery_info']['checkpoint_id'].length >= 1 && local_9.test(value['recovery_info']['checkpoint_id'])) || ((value['recovery_info']['checkpoint_id'] === null))) &&
-      Number.isInteger(value['recovery_info']['resume_from_version']) &&
-      value['recovery_info']['resume_from_version'] >= 0 &&
-      (typeof value['recovery_info']['instructions'] === 'string') &&
-      value['recovery_info']['instructions'].length <= 10000 &&
-      Object.getOwnPropertyNames(value['recovery_info']).length === 3 &&
-      Object.getOwnPropertyNames(value).length === 8
+      (value['context_snapshot']['checkpoint_id'] !== undefined ? ((((typeof value['context_snapshot']['checkpoint_id'] === 'string') && value['context_snapshot']['checkpoint_id'].length <= 200 && value['context_snapshot']['checkpoint_id'].length >= 1 && local_11.test(value['context_snapshot']['checkpoint_id'])) || ((value['context_snapshot']['checkpoint_id'] === null)))) : true) &&
+      Object.getOwnPropertyNames(value['context_snapshot']).every(key => ['critical_context', 'session_checkpoints', 'active_todos', 'token_budget_strategy', 'summary', 'key_decisions', 'files', 'checkpoint_id'].includes(key)) &&
+      (value['recovery_info'] !== undefined ? ((typeof value['recovery_info'] === 'object' && value['recovery_info'] !== null && !Array.isArray(value['recovery_info'])) && (value['recovery_info']['last_checkpoint'] !== undefined ? ((((typeof value['recovery_info']['last_checkpoint'] === 'string') && local_12.test(value['recovery_info']['last_checkpoint'])) || ((value['recovery_info']['last_checkpoint'] === null)))) : true) && (value['recovery_info']['recovery_tokens_reserved'] !== undefined ? (Number.isInteger(value['recovery_info']['recovery_tokens_reserved']) && value['recovery_info']['recovery_tokens_reserved'] >= 0) : true) && (value['recovery_info']['session_fork_available'] !== undefined ? ((typeof value['recovery_info']['session_fork_available'] === 'boolean')) : true) && (value['recovery_info']['checkpoint_id'] !== undefined ? ((((typeof value['recovery_info']['checkpoint_id'] === 'string') && value['recovery_info']['checkpoint_id'].length <= 200 && value['recovery_info']['checkpoint_id'].length >= 1 && local_13.test(value['recovery_info']['checkpoint_id'])) || ((value['recovery_info']['checkpoint_id'] === null)))) : true) && (value['recovery_info']['resume_from_version'] !== undefined ? (Number.isInteger(value['recovery_info']['resume_from_version']) && value['recovery_info']['resume_from_version'] >= 0) : true) && (value['recovery_info']['instructions'] !== undefined ? ((typeof value['recovery_info']['instructions'] === 'string') && value['recovery_info']['instructions'].length <= 10000) : true) && Object.getOwnPropertyNames(value['recovery_info']).every(key => ['last_checkpoint', 'recovery_tokens_reserved', 'session_fork_available', 'checkpoint_id', 'resume_from_version', 'instructions'].includes(key))) : true) &&
+      (value['created_at'] !== undefined ? ((typeof value['created_at'] === 'string') && local_14.test(value['created_at'])) : true) &&
+      Object.getOwnPropertyNames(value).every(key => ['handoff_id', 'timestamp', 'from_agent', 'to_agent', 'session_context', 'task_context', 'context_snapshot', 'recovery_info', 'created_at'].includes(key))
     )
   }
 })();
@@ -99,11 +95,9 @@ export function handoffPackageSchema(): JsonSchema {
       "handoff_id",
       "from_agent",
       "to_agent",
-      "created_at",
       "session_context",
       "task_context",
       "context_snapshot",
-      "recovery_info",
     ],
     "properties": {
       "handoff_id": {
@@ -112,6 +106,13 @@ export function handoffPackageSchema(): JsonSchema {
         "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
         "type": "string",
         [Symbol.for("TypeBox.Kind")]: "String",
+      },
+      "timestamp": {
+        "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$",
+        "description": "an ISO 8601 date-time with a time zone, e.g. \"2026-01-01T12:00:00Z\"",
+        "type": "string",
+        [Symbol.for("TypeBox.Kind")]: "String",
+        [Symbol.for("TypeBox.Optional")]: "Optional",
       },
       "from_agent": {
         "minLength": 1,
@@ -127,24 +128,9 @@ export function handoffPackageSchema(): JsonSchema {
         "type": "string",
         [Symbol.for("TypeBox.Kind")]: "String",
       },
-      "created_at": {
-        "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$",
-        "description": "an ISO 8601 date-time with a time zone, e.g. \"2026-01-01T12:00:00.000Z\"",
-        "type": "string",
-        [Symbol.for("TypeBox.Kind")]: "String",
-      },
       "session_context": {
         "additionalProperties": false,
         "type": "object",
-        "required": [
-          "session_id",
-          "model",
-          "context_window",
-          "tokens_used",
-          "tokens_available",
-          "log_position",
-          "session_version",
-        ],
         "properties": {
           "session_id": {
             "minLength": 1,
@@ -152,37 +138,105 @@ export function handoffPackageSchema(): JsonSchema {
             "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
             "type": "string",
             [Symbol.for("TypeBox.Kind")]: "String",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "model": {
             "minLength": 1,
             "maxLength": 200,
             "type": "string",
             [Symbol.for("TypeBox.Kind")]: "String",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "context_position": {
+            "minimum": 0,
+            "maximum": 100,
+            "type": "number",
+            [Symbol.for("TypeBox.Kind")]: "Number",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "available_tokens": {
+            "minimum": 0,
+            "type": "integer",
+            [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "user_language": {
+            "anyOf": [
+              {
+                "minLength": 1,
+                "maxLength": 100,
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "expertise_level": {
+            "anyOf": [
+              {
+                "minLength": 1,
+                "maxLength": 100,
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "current_project": {
+            "anyOf": [
+              {
+                "minLength": 1,
+                "maxLength": 1000,
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "context_window": {
             "minimum": 1,
             "type": "integer",
             [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "tokens_used": {
             "minimum": 0,
             "type": "integer",
             [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "tokens_available": {
             "minimum": 0,
             "type": "integer",
             [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "log_position": {
             "minimum": 0,
             "type": "integer",
             [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "session_version": {
             "minimum": 0,
             "type": "integer",
             [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
         },
         [Symbol.for("TypeBox.Kind")]: "Object",
@@ -190,12 +244,79 @@ export function handoffPackageSchema(): JsonSchema {
       "task_context": {
         "additionalProperties": false,
         "type": "object",
-        "required": [
-          "current_task",
-          "open_tasks",
-          "completed_tasks",
-        ],
         "properties": {
+          "spec_id": {
+            "anyOf": [
+              {
+                "minLength": 1,
+                "maxLength": 200,
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "current_phase": {
+            "anyOf": [
+              {
+                "minLength": 1,
+                "maxLength": 200,
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "completed_steps": {
+            "maxItems": 10000,
+            "type": "array",
+            "items": {
+              "minLength": 1,
+              "maxLength": 1000,
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "String",
+            },
+            [Symbol.for("TypeBox.Kind")]: "Array",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "next_step": {
+            "anyOf": [
+              {
+                "minLength": 1,
+                "maxLength": 10000,
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "constraints": {
+            "maxItems": 1000,
+            "type": "array",
+            "items": {
+              "minLength": 1,
+              "maxLength": 10000,
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "String",
+            },
+            [Symbol.for("TypeBox.Kind")]: "Array",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
           "current_task": {
             "anyOf": [
               {
@@ -280,6 +401,7 @@ export function handoffPackageSchema(): JsonSchema {
               },
             ],
             [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "open_tasks": {
             "maxItems": 10000,
@@ -361,6 +483,7 @@ export function handoffPackageSchema(): JsonSchema {
               [Symbol.for("TypeBox.Kind")]: "Object",
             },
             [Symbol.for("TypeBox.Kind")]: "Array",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "completed_tasks": {
             "maxItems": 10000,
@@ -373,6 +496,7 @@ export function handoffPackageSchema(): JsonSchema {
               [Symbol.for("TypeBox.Kind")]: "String",
             },
             [Symbol.for("TypeBox.Kind")]: "Array",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
         },
         [Symbol.for("TypeBox.Kind")]: "Object",
@@ -380,16 +504,126 @@ export function handoffPackageSchema(): JsonSchema {
       "context_snapshot": {
         "additionalProperties": false,
         "type": "object",
-        "required": [
-          "summary",
-          "key_decisions",
-          "checkpoint_id",
-        ],
         "properties": {
+          "critical_context": {
+            "anyOf": [
+              {
+                "anyOf": [
+                  {
+                    "maxLength": 1000000,
+                    "type": "string",
+                    [Symbol.for("TypeBox.Kind")]: "String",
+                  },
+                  {
+                    "additionalProperties": false,
+                    "type": "object",
+                    "required": [
+                      "encoding",
+                      "chars",
+                      "data",
+                    ],
+                    "properties": {
+                      "encoding": {
+                        "const": "gzip+base64",
+                        "type": "string",
+                        [Symbol.for("TypeBox.Kind")]: "Literal",
+                      },
+                      "chars": {
+                        "minimum": 0,
+                        "type": "integer",
+                        [Symbol.for("TypeBox.Kind")]: "Integer",
+                      },
+                      "data": {
+                        "maxLength": 16777216,
+                        "pattern": "^[A-Za-z0-9+/]*={0,2}$",
+                        "type": "string",
+                        [Symbol.for("TypeBox.Kind")]: "String",
+                      },
+                    },
+                    [Symbol.for("TypeBox.Kind")]: "Object",
+                  },
+                ],
+                [Symbol.for("TypeBox.Kind")]: "Union",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "session_checkpoints": {
+            "maxItems": 10000,
+            "type": "array",
+            "items": {
+              "anyOf": [
+                {
+                  "maxLength": 100000,
+                  "type": "string",
+                  [Symbol.for("TypeBox.Kind")]: "String",
+                },
+                {
+                  "type": "object",
+                  "patternProperties": {
+                    "^(.*)$": {
+                      [Symbol.for("TypeBox.Kind")]: "Unknown",
+                    },
+                  },
+                  [Symbol.for("TypeBox.Kind")]: "Record",
+                },
+              ],
+              [Symbol.for("TypeBox.Kind")]: "Union",
+            },
+            [Symbol.for("TypeBox.Kind")]: "Array",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "active_todos": {
+            "maxItems": 10000,
+            "type": "array",
+            "items": {
+              "anyOf": [
+                {
+                  "maxLength": 100000,
+                  "type": "string",
+                  [Symbol.for("TypeBox.Kind")]: "String",
+                },
+                {
+                  "type": "object",
+                  "patternProperties": {
+                    "^(.*)$": {
+                      [Symbol.for("TypeBox.Kind")]: "Unknown",
+                    },
+                  },
+                  [Symbol.for("TypeBox.Kind")]: "Record",
+                },
+              ],
+              [Symbol.for("TypeBox.Kind")]: "Union",
+            },
+            [Symbol.for("TypeBox.Kind")]: "Array",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "token_budget_strategy": {
+            "anyOf": [
+              {
+                "minLength": 1,
+                "maxLength": 200,
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
           "summary": {
             "maxLength": 50000,
             "type": "string",
             [Symbol.for("TypeBox.Kind")]: "String",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "key_decisions": {
             "maxItems": 1000,
@@ -401,6 +635,7 @@ export function handoffPackageSchema(): JsonSchema {
               [Symbol.for("TypeBox.Kind")]: "String",
             },
             [Symbol.for("TypeBox.Kind")]: "Array",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "files": {
             "maxItems": 10000,
@@ -429,6 +664,7 @@ export function handoffPackageSchema(): JsonSchema {
               },
             ],
             [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
         },
         [Symbol.for("TypeBox.Kind")]: "Object",
@@ -436,12 +672,34 @@ export function handoffPackageSchema(): JsonSchema {
       "recovery_info": {
         "additionalProperties": false,
         "type": "object",
-        "required": [
-          "checkpoint_id",
-          "resume_from_version",
-          "instructions",
-        ],
         "properties": {
+          "last_checkpoint": {
+            "anyOf": [
+              {
+                "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$",
+                "description": "an ISO 8601 date-time with a time zone, e.g. \"2026-01-01T12:00:00Z\"",
+                "type": "string",
+                [Symbol.for("TypeBox.Kind")]: "String",
+              },
+              {
+                "type": "null",
+                [Symbol.for("TypeBox.Kind")]: "Null",
+              },
+            ],
+            [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "recovery_tokens_reserved": {
+            "minimum": 0,
+            "type": "integer",
+            [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
+          "session_fork_available": {
+            "type": "boolean",
+            [Symbol.for("TypeBox.Kind")]: "Boolean",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
+          },
           "checkpoint_id": {
             "anyOf": [
               {
@@ -457,19 +715,30 @@ export function handoffPackageSchema(): JsonSchema {
               },
             ],
             [Symbol.for("TypeBox.Kind")]: "Union",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "resume_from_version": {
             "minimum": 0,
             "type": "integer",
             [Symbol.for("TypeBox.Kind")]: "Integer",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
           "instructions": {
             "maxLength": 10000,
             "type": "string",
             [Symbol.for("TypeBox.Kind")]: "String",
+            [Symbol.for("TypeBox.Optional")]: "Optional",
           },
         },
         [Symbol.for("TypeBox.Kind")]: "Object",
+        [Symbol.for("TypeBox.Optional")]: "Optional",
+      },
+      "created_at": {
+        "pattern": "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$",
+        "description": "an ISO 8601 date-time with a time zone, e.g. \"2026-01-01T12:00:00.000Z\"",
+        "type": "string",
+        [Symbol.for("TypeBox.Kind")]: "String",
+        [Symbol.for("TypeBox.Optional")]: "Optional",
       },
     },
     [Symbol.for("TypeBox.Kind")]: "Object",

@@ -1,0 +1,252 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  acceptHandoffPackage,
+  buildHandoffPackage,
+  contextItemsInOrder,
+  createEngine,
+  createMemoryEventStore,
+  DEFAULT_CONFIG,
+  handoffRulesFromConfig,
+  HANDOFF_REQUIRED_FIELDS,
+  isHandoffValidationError,
+  validateHandoffPackage,
+  type Engine,
+} from '../../src/index.js';
+import { sequentialIds, steppingClock } from '../helpers.js';
+
+const engines: Engine[] = [];
+afterEach(async () => {
+  for (const engine of engines.splice(0)) await engine.close();
+});
+
+async function freshEngine(): Promise<Engine> {
+  const engine = await createEngine({ store: createMemoryEventStore(), clock: steppingClock(), ids: sequentialIds() });
+  engines.push(engine);
+  return engine;
+}
+
+const RULES = handoffRulesFromConfig(DEFAULT_CONFIG);
+
+/**
+ * The product document's "Inter-Agent Handoff Package" example, as it stands,
+ * with its `"...compressed..."` and `[...]` filled in.
+ */
+const DOCUMENT_PACKAGE = {
+  handoff_id: 'uuid-v4',
+  timestamp: '2025-11-12T10:30:00Z',
+  from_agent: 'spec-builder',
+  to_agent: 'tdd-implementer',
+  session_context: {
+    session_id: 'sess_uuid',
+    model: 'claude-sonnet-4-5-20250929',
+    context_position: 42.5,
+    available_tokens: 115000,
+    user_language: 'ko',
+    expertise_level: 'intermediate',
+    current_project: 'MoAI-ADK',
+  },
+  task_context: {
+    spec_id: 'SPEC-001',
+    current_phase: 'implementation',
+    completed_steps: ['spec_complete', 'architecture_defined'],
+    next_step: 'write_tests',
+    constraints: ['must_use_pytest', 'coverage_85'],
+  },
+  context_snapshot: {
+    critical_context: 'The user works in Korean; the store API is frozen; tests use pytest.',
+    session_checkpoints: [{ checkpoint_id: 'ckpt_uuid', timestamp: '2025-11-12T10:25:00Z', phase: 'GREEN' }],
+    active_todos: [{ content: 'Write the tests', status: 'pending', activeForm: 'Writing the tests' }],
+    token_budget_strategy: 'progressive_summarization',
+  },
+  recovery_info: {
+    last_checkpoint: '2025-11-12T10:25:00Z',
+    recovery_tokens_reserved: 55000,
+    session_fork_available: true,
+  },
+};
+
+/**
+ * The document's `validate_handoff`, written out from its pseudo-code: the
+ * required fields, then `session_context['available_tokens']` (a KeyError in
+ * the Python when missing) against the 30,000-token buffer.
+ */
+function documentValidateHandoff(pkg: Record<string, unknown>): { compress: boolean } {
+  for (const field of ['handoff_id', 'from_agent', 'to_agent', 'session_context', 'task_context', 'context_snapshot']) {
+    if (!(field in pkg)) throw new Error(`Missing required field: ${field}`);
+  }
+  const context = pkg['session_context'] as Record<string, unknown>;
+  if (!('available_tokens' in context)) throw new Error("KeyError: 'available_tokens'");
+  return { compress: (context['available_tokens'] as number) < 30000 };
+}
+
+/** Every key path of a JSON value (`session_context.user_language`), arrays' entries left out. */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [];
+  return Object.entries(value).flatMap(([key, inner]) => [`${prefix}${key}`, ...keyPaths(inner, `${prefix}${key}.`)]);
+}
+
+const copy = (): Record<string, any> => structuredClone(DOCUMENT_PACKAGE);
+
+describe("the product document's handoff package", () => {
+  it('is accepted as it stands, and says what accepting it takes from the log', () => {
+    const result = validateHandoffPackage(copy(), RULES);
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.needsCompaction).toBe(false);
+    expect(result.derived).toEqual([
+      expect.stringMatching(/^session_context\.session_version is not given/),
+      expect.stringMatching(/^recovery_info\.checkpoint_id is not given/),
+    ]);
+  });
+
+  it('needs exactly the fields validate_handoff names; any other may be left out', () => {
+    expect([...HANDOFF_REQUIRED_FIELDS]).toEqual(['handoff_id', 'from_agent', 'to_agent', 'session_context', 'task_context', 'context_snapshot']);
+    for (const field of HANDOFF_REQUIRED_FIELDS) {
+      const pkg = copy();
+      delete pkg[field];
+      const result = validateHandoffPackage(pkg, RULES);
+      expect(result.problems.map((p) => [p.code, p.path])).toEqual([['MISSING_FIELD', field]]);
+    }
+    const optional = keyPaths(DOCUMENT_PACKAGE).filter((path) => !(HANDOFF_REQUIRED_FIELDS as readonly string[]).includes(path));
+    expect(optional).toHaveLength(21); // timestamp, 7 + 5 + 4 fields of the sections, recovery_info and its 3
+    for (const path of optional) {
+      const pkg = copy();
+      const keys = path.split('.');
+      const parent = keys.slice(0, -1).reduce((object, key) => object[key], pkg);
+      delete parent[keys.at(-1)!];
+      expect(validateHandoffPackage(pkg, RULES).problems, path).toEqual([]);
+    }
+  });
+
+  it('asks for a compaction below the 30,000 free tokens validate_handoff keeps, as the document does', () => {
+    const pkg = copy();
+    pkg['session_context'].available_tokens = 20_000;
+    const result = validateHandoffPackage(pkg, RULES);
+    expect(documentValidateHandoff(pkg)).toEqual({ compress: true });
+    expect(result.needsCompaction).toBe(true);
+    expect(result.problems.map((p) => [p.code, p.path])).toEqual([['NOT_ENOUGH_TOKENS', 'session_context.available_tokens']]);
+  });
+
+  it('still names a wrong value in a field the document has', () => {
+    const pkg = copy();
+    pkg['session_context'].context_position = 142.5;
+    pkg['recovery_info'].session_fork_available = 'yes';
+    const result = validateHandoffPackage(pkg, RULES);
+    expect(result.problems.map((p) => p.path)).toEqual(['session_context.context_position', 'recovery_info.session_fork_available']);
+    expect(result.problems[0]!.message).toBe('session_context.context_position is 142.5, but it must be a number from 0 to 100.');
+  });
+});
+
+describe('a package this engine writes', () => {
+  async function writtenPackage(): Promise<Record<string, unknown>> {
+    const engine = await freshEngine();
+    const session = await engine.startSession({ sessionId: 's1', agent: 'spec-builder', model: 'claude-sonnet-4-5' });
+    await session.addTask({ taskId: 'spec', title: 'Write the spec', phase: 'design' });
+    await session.sendTask('spec', 'START');
+    await session.sendTask('spec', 'COMPLETE');
+    await session.recordUsage({ input_tokens: 60_000, output_tokens: 1_000, cache_read_input_tokens: 25_000 });
+    const handoff = await session.requestHandoff({ toAgent: 'tdd-implementer', summary: 'The spec is done.' });
+    return JSON.parse(JSON.stringify(handoff)) as Record<string, unknown>;
+  }
+
+  it("passes the document's own validate_handoff: its required fields are there, and enough tokens are free", async () => {
+    const pkg = await writtenPackage();
+    expect(documentValidateHandoff(pkg)).toEqual({ compress: false });
+    // 85,000 of 200,000 in use: 115,000 free, 42.5 % of the window, as in the document's example.
+    expect(pkg['session_context']).toMatchObject({ context_position: 42.5, available_tokens: 115_000 });
+  });
+
+  it("carries every field of the document's package under the document's names", async () => {
+    const pkg = await writtenPackage();
+    const written = new Set(keyPaths(pkg));
+    expect(keyPaths(DOCUMENT_PACKAGE).filter((path) => !written.has(path))).toEqual([]);
+    expect(validateHandoffPackage(pkg, RULES)).toEqual({ ok: true, problems: [], needsCompaction: false, derived: [] });
+  });
+});
+
+describe('accepting a package from an agent that never saw this engine', () => {
+  it('starts the session it names, hands it to to_agent, and records what it carried as context items', async () => {
+    const engine = await freshEngine();
+    const accepted = await acceptHandoffPackage(engine, copy());
+    expect(accepted).toMatchObject({ handoffId: 'uuid-v4', started: true, needsCompaction: false });
+    const view = accepted.session.state;
+    expect(view.session).toMatchObject({ sessionId: 'sess_uuid', agent: 'tdd-implementer', model: 'claude-sonnet-4-5-20250929', status: 'active' });
+
+    const items = contextItemsInOrder(view.context).map((item) => [item.tier, item.kind, item.tag, item.text ?? item.value]);
+    expect(items).toEqual([
+      ['critical', 'preference', 'user_language', 'ko'],
+      ['critical', 'preference', 'expertise_level', 'intermediate'],
+      ['critical', 'objective', 'current_project', 'MoAI-ADK'],
+      ['critical', 'objective', 'spec_id', 'SPEC-001'],
+      ['critical', 'objective', 'next_step', 'write_tests'],
+      ['critical', 'constraint', 'must_use_pytest', 'must_use_pytest'],
+      ['critical', 'constraint', 'coverage_85', 'coverage_85'],
+      ['critical', 'note', 'handoff_critical_context', 'The user works in Korean; the store API is frozen; tests use pytest.'],
+      ['supporting', 'note', 'current_phase', 'implementation'],
+      ['supporting', 'note', 'completed_steps', ['spec_complete', 'architecture_defined']],
+      ['supporting', 'note', 'active_todos', [{ content: 'Write the tests', status: 'pending', activeForm: 'Writing the tests' }]],
+      ['supporting', 'note', 'session_checkpoints', [{ checkpoint_id: 'ckpt_uuid', timestamp: '2025-11-12T10:25:00Z', phase: 'GREEN' }]],
+      ['supporting', 'note', 'token_budget_strategy', 'progressive_summarization'],
+    ]);
+    expect(accepted.carriedTags).toEqual(items.map((item) => item[2]));
+
+    // The log keeps the whole package with the request, and the acceptance.
+    const events = [];
+    for await (const event of engine.store.readStream('session-sess_uuid')) events.push(event);
+    expect(events.map((event) => event.type).slice(0, 3)).toEqual(['SessionStarted', 'HandoffRequested', 'HandoffAccepted']);
+    expect(events[1]!.data).toMatchObject({ handoffId: 'uuid-v4', fromAgent: 'spec-builder', toAgent: 'tdd-implementer', package: DOCUMENT_PACKAGE });
+  });
+
+  it('hands on what it carried: the next package the engine writes says the same', async () => {
+    const engine = await freshEngine();
+    const { session } = await acceptHandoffPackage(engine, copy());
+    const next = buildHandoffPackage(session.state, {
+      handoffId: 'h-2',
+      fromAgent: 'tdd-implementer',
+      toAgent: 'reviewer',
+      createdAt: '2025-11-12T11:00:00Z',
+      summary: 'Tests written.',
+      contextWindow: 200_000,
+    });
+    expect(next.session_context).toMatchObject({ user_language: 'ko', expertise_level: 'intermediate', current_project: 'MoAI-ADK' });
+    expect(next.task_context).toMatchObject({
+      spec_id: 'SPEC-001',
+      current_phase: 'implementation',
+      completed_steps: ['spec_complete', 'architecture_defined'],
+      next_step: 'write_tests',
+      constraints: ['must_use_pytest', 'coverage_85'],
+    });
+  });
+
+  it('goes into a session the log has, and refuses a package with problems, appending nothing', async () => {
+    const engine = await freshEngine();
+    const existing = await engine.startSession({ sessionId: 'sess_uuid', agent: 'spec-builder', model: 'claude-sonnet-4-5' });
+    const before = existing.state.version;
+    const bad = copy();
+    delete bad['to_agent'];
+    bad['task_context'].constraints = [''];
+    const error = await acceptHandoffPackage(engine, bad).catch((e: unknown) => e);
+    expect(isHandoffValidationError(error)).toBe(true);
+    expect((error as Error).message).toMatch(/to_agent is missing.*task_context\.constraints\[0\]/);
+    expect((await existing.refresh()).version).toBe(before);
+
+    const accepted = await acceptHandoffPackage(engine, copy());
+    expect(accepted.started).toBe(false);
+    expect(accepted.session.state.session.agent).toBe('tdd-implementer');
+    // The session keeps its own model: the package's is the sender's view of it.
+    expect(accepted.session.state.session.model).toBe('claude-sonnet-4-5');
+  });
+
+  it('says what is missing that the log cannot give: no session named, or no model for a new one', async () => {
+    const engine = await freshEngine();
+    const anonymous = copy();
+    delete anonymous['session_context'].session_id;
+    await expect(acceptHandoffPackage(engine, anonymous)).rejects.toThrow(/names no session \(session_context\.session_id\)/);
+    const modelless = copy();
+    delete modelless['session_context'].model;
+    await expect(acceptHandoffPackage(engine, modelless)).rejects.toThrow(/names no model \(session_context\.model\)/);
+    const accepted = await acceptHandoffPackage(engine, modelless, { model: 'claude-haiku-4-5' });
+    expect(accepted.session.state.session.model).toBe('claude-haiku-4-5');
+    expect(accepted.derived).toContainEqual(expect.stringMatching(/^session_context\.model is not given/));
+  });
+});
