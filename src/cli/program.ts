@@ -362,12 +362,24 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         });
       handoff
         .command('accept')
-        .description("take the session over as the handoff's receiver (exactly one receiver wins)")
-        .usage('[options] [sessionId] <handoffId>')
-        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .description(
+          "take the session over as the handoff's receiver (exactly one receiver wins); with --package, accept a package " +
+            "in the product document's shape from any agent and record what it carried",
+        )
+        .usage('[options] [sessionId] <handoffId>\n       moai-session handoff accept --package <file|-> [sessionId] [options]')
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session (with --package: the one it names)')
         .argument('[handoffId]', 'the handoff')
-        .requiredOption('--agent <agent>', 'the receiving agent')
+        .option('--agent <agent>', "the receiving agent (required without --package; with it, the package's to_agent by default)")
+        .option('--package <file>', 'a handoff package to accept: a JSON file, or - for stdin')
+        .option('--model <model>', 'with --package: the model of a session the log does not have, when the package names none')
         .action(function (this: Commander.Command, first: string | undefined, second: string | undefined) {
+          const opts = this.opts<{ agent?: string; package?: string; model?: string }>();
+          if (opts.package !== undefined) {
+            if (second !== undefined) this.error('error: with --package, the handoff is the package\'s: name at most the session', { exitCode: 2 });
+            const options = { ...globals(this), ...opts, package: opts.package, sessionId: first };
+            return run(async () => (await import('./commands/handoff.js')).handoffAcceptPackageCommand(options, io))();
+          }
+          if (opts.agent === undefined) this.error("error: required option '--agent <agent>' not specified", { exitCode: 2 });
           const [sessionId, handoffId] = sessionFirst(this, [first, second], 1);
           const options = { ...globals(this), ...this.opts<{ agent: string }>(), sessionId, handoffId: handoffId! };
           return run(async () => (await import('./commands/handoff.js')).handoffAcceptCommand(options, io))();

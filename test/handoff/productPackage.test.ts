@@ -12,7 +12,9 @@ import {
   validateHandoffPackage,
   type Engine,
 } from '../../src/index.js';
-import { sequentialIds, steppingClock } from '../helpers.js';
+import { rm } from 'node:fs/promises';
+import { sequentialIds, steppingClock, tempDir } from '../helpers.js';
+import { runInProcess } from '../cli/runInProcess.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -248,5 +250,37 @@ describe('accepting a package from an agent that never saw this engine', () => {
     const accepted = await acceptHandoffPackage(engine, modelless, { model: 'claude-haiku-4-5' });
     expect(accepted.session.state.session.model).toBe('claude-haiku-4-5');
     expect(accepted.derived).toContainEqual(expect.stringMatching(/^session_context\.model is not given/));
+  });
+});
+
+describe('moai-session handoff validate and accept --package', () => {
+  it("validates the document's package, accepts it from standard input, and refuses one with problems (exit 1, nothing appended)", async () => {
+    const cwd = await tempDir('moai-handoff-');
+    try {
+      const text = JSON.stringify(DOCUMENT_PACKAGE);
+      const validated = await runInProcess(['handoff', 'validate', '-'], cwd, { stdin: text });
+      expect(validated).toMatchObject({ code: 0, stderr: '' });
+      expect(validated.stdout).toContain('Handoff uuid-v4 (stdin) is valid.');
+      expect(validated.stdout).toContain('note: recovery_info.checkpoint_id is not given');
+
+      const bad = copy();
+      bad['session_context'].available_tokens = 'lots';
+      const refused = await runInProcess(['handoff', 'accept', '--package', '-'], cwd, { stdin: JSON.stringify(bad) });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('session_context.available_tokens is "lots"');
+      expect((await runInProcess(['events'], cwd)).stdout).toBe('');
+
+      const accepted = await runInProcess(['handoff', 'accept', '--package', '-'], cwd, { stdin: text });
+      expect(accepted).toMatchObject({ code: 0, stderr: '' });
+      expect(accepted.stdout).toContain('tdd-implementer accepted handoff uuid-v4 (stdin) and now works session sess_uuid, started for it');
+      expect(accepted.stdout).toContain('Recorded what it carried as context items: user_language, expertise_level, current_project, spec_id, next_step, must_use_pytest, coverage_85,');
+      // The same handoff twice is refused: it was accepted once.
+      const again = await runInProcess(['handoff', 'accept', '--package', '-'], cwd, { stdin: text });
+      expect(again.code).toBe(1);
+      expect(again.stderr).toContain('already has a handoff uuid-v4');
+      expect((await runInProcess(['handoff', 'accept', 'sess_uuid'], cwd)).code).toBe(2);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });

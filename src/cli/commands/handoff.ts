@@ -136,15 +136,7 @@ export interface HandoffValidateCommandOptions extends GlobalOptions {
  * valid; exit 1 listing every problem.
  */
 export async function handoffValidateCommand(options: HandoffValidateCommandOptions, io: CliIo): Promise<number> {
-  const fromStdin = options.file === '-';
-  const name = fromStdin ? 'stdin' : options.file;
-  let text: string;
-  try {
-    text = fromStdin ? await (io.readStdin ?? readProcessStdin)() : await readFile(resolve(io.cwd, options.file), 'utf8');
-  } catch (error) {
-    throw new StorageError(`Cannot read the handoff package ${name}: ${(error as Error).message}.`, { cause: error });
-  }
-  const value = parseHandoffPackageText(text, name);
+  const { value, name } = await readPackage(options.file, io);
   const { config } = await loadConfig({ dir: stateFolder(options, io), env: io.env });
   const result = validateHandoffPackage(value, handoffRulesFromConfig(config));
   const handoffId =
@@ -155,7 +147,7 @@ export async function handoffValidateCommand(options: HandoffValidateCommandOpti
   if (options.json) {
     io.stdout(`${JSON.stringify({ file: name, ...result }, null, 2)}\n`);
   } else if (result.ok) {
-    io.stdout(`${subject} is valid.\n`);
+    io.stdout([`${subject} is valid.`, ...result.derived.map((note) => `  note: ${note}.`), ''].join('\n'));
   } else {
     io.stdout(
       [
@@ -172,6 +164,70 @@ export async function handoffValidateCommand(options: HandoffValidateCommandOpti
       `${result.problems.map((p) => p.path || 'package').join(', ')}).\n`,
   );
   return EXIT.userError;
+}
+
+/** Read a package file or standard input (`-`) and parse it; `name` is what messages call it. */
+async function readPackage(file: string, io: CliIo): Promise<{ value: unknown; name: string }> {
+  const fromStdin = file === '-';
+  const name = fromStdin ? 'stdin' : file;
+  let text: string;
+  try {
+    text = fromStdin ? await (io.readStdin ?? readProcessStdin)() : await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    throw new StorageError(`Cannot read the handoff package ${name}: ${(error as Error).message}.`, { cause: error });
+  }
+  return { value: parseHandoffPackageText(text, name), name };
+}
+
+/** Options of `moai-session handoff accept --package`. */
+export interface HandoffAcceptPackageCommandOptions extends GlobalOptions {
+  /** The package: a JSON file, or `-` for stdin. */
+  package: string;
+  /** The session to accept it into (its id or a unique start of it); defaults to the package's `session_context.session_id`. */
+  sessionId: string | undefined;
+  /** The receiving agent; defaults to the package's `to_agent`. */
+  agent?: string;
+  /** The model of a session the log does not have, when the package names none. */
+  model?: string;
+}
+
+/**
+ * `moai-session handoff accept --package <file|->`: accept a package in the
+ * product document's shape, made by an agent that may never have seen this
+ * engine: validated, the session it names taken over by its `to_agent`
+ * (started when the log has none), and what it carried recorded as context
+ * items. A package with problems exits 1 naming every one, and nothing is appended.
+ */
+export async function handoffAcceptPackageCommand(options: HandoffAcceptPackageCommandOptions, io: CliIo): Promise<number> {
+  const { value, name } = await readPackage(options.package, io);
+  return withEngine(options, io, async (run) => {
+    const { acceptHandoffPackage } = await import('../../engine/acceptHandoffPackage.js');
+    const sessionId = options.sessionId === undefined ? undefined : await sessionOf(run, options.sessionId);
+    const accepted = await acceptHandoffPackage(run.engine, value, {
+      ...(sessionId === undefined ? {} : { sessionId }),
+      ...(options.agent === undefined ? {} : { agent: options.agent }),
+      ...(options.model === undefined ? {} : { model: options.model }),
+    });
+    const session = accepted.session.state.session;
+    const lines = [
+      `${session.agent} accepted handoff ${accepted.handoffId} (${name}) and now works session ${session.sessionId}` +
+        `${accepted.started ? ', started for it' : ''} (version ${accepted.session.state.version}).`,
+    ];
+    if (accepted.carriedTags.length > 0) lines.push(`Recorded what it carried as context items: ${accepted.carriedTags.join(', ')}.`);
+    for (const note of accepted.derived) lines.push(`Note: ${note}.`);
+    if (accepted.needsCompaction) lines.push('The package says too little context is free: compact the session soon (`moai-session compact`).');
+    printWrite(options, io, run, lines, {
+      sessionId: session.sessionId,
+      handoffId: accepted.handoffId,
+      agent: session.agent,
+      started: accepted.started,
+      carriedTags: accepted.carriedTags,
+      derived: accepted.derived,
+      needsCompaction: accepted.needsCompaction,
+      version: accepted.session.state.version,
+    });
+    return EXIT.ok;
+  });
 }
 
 /** Options of `moai-session handoff accept`. */
