@@ -300,7 +300,7 @@ describe('the other events', () => {
     const { view, events } = await readSession(dir, 's1');
     expect(view!.tasks.byId.get('agent-b7')).toMatchObject({ state: 'in_progress', title: 'Plan subagent', assignee: 'b7' });
     expect(view!.tasks.byId.get('task-12')?.state).toBe('completed');
-    expect(events.filter((e) => e.type === 'TaskTransitioned' && e.data.taskId === 'task-12').map((e) => e.data.event)).toEqual(['START', 'COMPLETE']);
+    expect(events.filter((e) => e.type === 'TaskTransitioned' && e.data.taskId === 'task-12').map((e) => (e.data as { event: string }).event)).toEqual(['START', 'COMPLETE']);
   });
 
   it('PostModelSwitch switches the model', async () => {
