@@ -1,5 +1,6 @@
 import { sessionViewToJson, tasksInOrder, type SessionView } from '../projections/sessionView.js';
 import { stateChecksum } from '../checkpoints/checkpointDocument.js';
+import { compareGitStates, type GitComparison, type GitState } from '../checkpoints/gitState.js';
 import { RECOVERY_STRATEGIES } from '../config/configValues.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import type { CommandRunner } from './commandRunner.js';
@@ -30,6 +31,12 @@ export interface RecoveryReport {
   recoveredTasks: string[];
   openTasks: string[];
   tokensLeft: number | undefined;
+  /**
+   * How the working folder's git repository differs now from what the
+   * restored checkpoint recorded (HEAD, branch, changed files); undefined
+   * when no checkpoint was restored or no git state can be compared on either side.
+   */
+  git: (GitComparison & { atCheckpoint: GitState | null; now: GitState | null }) | undefined;
   /** The readable report, also recorded in `RecoveryCompleted`. */
   report: string;
 }
@@ -40,7 +47,9 @@ export interface RecoveryReport {
  * `RecoveryCompleted`:
  *
  * 1. restore the newest valid checkpoint (one whose checksum fails, or that
- *    the log does not confirm, is skipped with a warning for the one before);
+ *    the log does not confirm, is skipped with a warning for the one before),
+ *    and say when the git repository moved since it (HEAD or branch, or the
+ *    number of changed files: a `REPOSITORY_MOVED` warning and a line of the report);
  * 2. validate it against the log: the state it restores plus the events after
  *    it must equal the state the whole log gives;
  * 3. replay what came after it;
@@ -94,12 +103,23 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
         agent,
       );
     }
+    // The repository the session works in, against what the checkpoint recorded (one git call; no git is no error).
+    let git: RecoveryReport['git'];
+    if (checkpoint !== undefined) {
+      const atCheckpoint = checkpoint.git ?? undefined;
+      const now = atCheckpoint === undefined && context.checkpoints.workingFolder === undefined ? undefined : await runner.gitStateNow();
+      const comparison = compareGitStates(atCheckpoint, now);
+      if (comparison.message !== undefined) git = { ...comparison, atCheckpoint: atCheckpoint ?? null, now: now ?? null };
+      if (comparison.moved || comparison.workingTreeChanged) {
+        context.onWarning({ code: 'REPOSITORY_MOVED', message: `Session ${sessionId}: ${comparison.message}.`, sessionId });
+      }
+    }
     await step(
       'restore',
-      checkpoint === undefined
+      (checkpoint === undefined
         ? `no valid checkpoint${skipped.length > 0 ? ` (${skipped.length} skipped)` : ''}: starting from the first event`
         : `restored checkpoint ${checkpoint.checkpointId} (${checkpoint.reason}) at version ${checkpoint.version}` +
-            (skipped.length > 0 ? `; skipped ${skipped.length} invalid` : ''),
+          (skipped.length > 0 ? `; skipped ${skipped.length} invalid` : '')) + (git?.message === undefined ? '' : `; ${git.message}`),
     );
     if (!agrees) {
       context.onWarning({
@@ -146,6 +166,7 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
         ? 'No valid checkpoint: the whole log was replayed.'
         : `Restored checkpoint ${checkpoint.checkpointId} at version ${checkpoint.version} and replayed ${fromCheckpoint.eventsFolded} events after it.`,
       ...skipped.map((message) => `Warning: ${message}`),
+      ...(git?.message === undefined ? [] : [`Git: ${git.message}.`]),
       `Completed: ${completed.length > 0 ? completed.join(', ') : 'none'}.`,
       `Open: ${open.length > 0 ? open.map((t) => `${t.taskId} (${t.state})`).join(', ') : 'none'}.`,
       tokensLeft === undefined ? 'Budget: unknown window.' : `Budget: ${groupDigits(tokensLeft)} tokens left.`,
@@ -166,6 +187,7 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
       recoveredTasks: failed,
       openTasks: open.map((t) => t.taskId),
       tokensLeft,
+      git,
       report: text,
     } satisfies RecoveryReport;
   });
