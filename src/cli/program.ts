@@ -185,6 +185,19 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           return run(async () => (await import('./commands/db.js')).dbMigrateCommand(options, io))();
         });
     },
+    copy: () => {
+      program
+        .command('copy')
+        .description('copy a whole log (events and checkpoint documents) between a state folder and a PostgreSQL database, verified by checksum; run again to resume')
+        .requiredOption('--from <dir|url>', 'the source: a state folder (.moai) or a postgres:// URL')
+        .requiredOption('--to <dir|url>', 'the target: a state folder or a postgres:// URL, empty or an interrupted copy of the source')
+        .option('--no-progress', 'no progress bar on standard error (shown on a terminal)')
+        .action(function (this: Commander.Command) {
+          const opts = this.opts<{ from: string; to: string; progress: boolean }>();
+          const options = { ...globals(this), from: opts.from, to: opts.to, ...(opts.progress ? {} : { progress: false }) };
+          return run(async () => (await import('./commands/copy.js')).copyCommand(options, io))();
+        });
+    },
     start: () => {
       program
         .command('start')
@@ -444,7 +457,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .option('--format <format>', 'html (the page) or json (its packed data)', 'html')
         .option('-o, --output <file>', 'write it to this file (default: <sessionId>.html here; - for standard output)')
-        .option('--max-steps <n>', 'aggregate a longer session into this many steps, and say so on the page (default 200000)')
+        .option('--max-steps <n>', 'aggregate a longer session into about this many steps (rare events are kept one by one on top), and say so on the page (default 200000)')
         .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ format: string; output?: string; maxSteps?: string }>(), sessionId };
           return run(async () => (await import('./commands/viz.js')).vizSessionCommand(options, io))();

@@ -234,6 +234,7 @@ timeline.redraw();
 tokens.redraw();
 go(fromHash(), { keepHash: true });
 document.body.dataset.loadMs = (performance.now() - started).toFixed(1);
+document.body.dataset.readyAt = performance.now().toFixed(1); // since navigation started: parsing the page included
 document.body.dataset.ready = 'true';
 
 // ---- live ----------------------------------------------------------------------------
