@@ -194,7 +194,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .option('--no-progress', 'no progress bar on standard error (shown on a terminal)')
         .action(function (this: Commander.Command) {
           const opts = this.opts<{ from: string; to: string; progress: boolean }>();
-          const options = { ...globals(this), from: opts.from, to: opts.to, ...(opts.progress ? {} : { progress: false }) };
+          // optsWithGlobals has progress: true by default; the command decides by the terminal then.
+          const options: GlobalOptions & { from: string; to: string; progress?: boolean } = { ...globals(this), from: opts.from, to: opts.to };
+          if (opts.progress) delete options.progress;
+          else options.progress = false;
           return run(async () => (await import('./commands/copy.js')).copyCommand(options, io))();
         });
     },
@@ -463,6 +466,36 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           return run(async () => (await import('./commands/viz.js')).vizSessionCommand(options, io))();
         });
     },
+    install: () => {
+      // install and uninstall are defined together, once.
+      if (program.commands.some((command) => command.name() === 'install')) return;
+      for (const name of ['install', 'uninstall'] as const) {
+        const command = program
+          .command(`${name} <target>`)
+          .description(
+            name === 'install'
+              ? 'merge the hooks into .claude/settings.json (target: claude-code), keeping every other key and hook'
+              : "remove moai-session's hooks and status line from .claude/settings.json (target: claude-code), and nothing else",
+          )
+          .option('--user', 'the user settings (~/.claude/settings.json, or $CLAUDE_CONFIG_DIR)', false)
+          .option('--local', 'the project settings not checked in (.claude/settings.local.json)', false)
+          .option('--dry-run', 'print the diff, write nothing', false);
+        if (name === 'install') {
+          command
+            .option('--statusline', 'also set the status line to moai-session statusline', false)
+            .option('--replace-statusline', "replace another tool's status line", false)
+            .option('--all-events', 'also the events newer Claude Codes have (PostCompact, StopFailure, PostModelSwitch, TaskCreated, TaskCompleted)', false);
+        }
+        command.action(function (this: Commander.Command, target: string) {
+          const options = { ...globals(this), ...this.opts<{ user: boolean; local: boolean; dryRun: boolean }>(), target };
+          return run(async () => {
+            const module = await import('./commands/install.js');
+            return name === 'install' ? module.installCommand(options, io) : module.uninstallCommand(options, io);
+          })();
+        });
+      }
+    },
+    uninstall: () => define.install!(),
     hook: () => {
       program
         .command('hook')
