@@ -10,6 +10,13 @@ import { runInProcess } from '../cli/runInProcess.js';
 import { chromiumMissing, launchChromium, watchedPage, type PageWatch } from './chromium.js';
 import { writeLongSession } from './longSession.js';
 
+// The functions handed to page.evaluate run in the page; this project's types
+// have no DOM (it is a Node library), so the page's globals are loosely typed here.
+declare const document: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const location: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+declare const window: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type HTMLElement = { dataset: Record<string, string | undefined>; style: { height: string }; id: string };
+
 const missing = chromiumMissing();
 
 /** The engine's view of a session at a version, from the state folder opened read-only. */
@@ -46,16 +53,16 @@ async function writePage(cwd: string, sessionId: string, ...more: string[]): Pro
 /** What the page shows at its chosen step: the version, each task's state in the list, the chart's counts, the context. */
 async function shown(page: Page) {
   return page.evaluate(() => {
-    const rows = [...document.querySelectorAll<HTMLElement>('#task-list .row')].map((row) => [row.dataset.task!, row.dataset.state!] as const);
+    const rows = [...document.querySelectorAll('#task-list .row')].map((row) => [row.dataset.task!, row.dataset.state!] as const);
     const counts = Object.fromEntries(
-      [...document.querySelectorAll<SVGGElement>('#chart g.state')].map((node) => [node.id.replace(/^state-/, ''), Number(node.dataset.count ?? '0')]),
+      [...document.querySelectorAll('#chart g.state')].map((node) => [node.id.replace(/^state-/, ''), Number(node.dataset.count ?? '0')]),
     );
     return {
       version: Number(document.body.dataset.version),
       tasks: rows,
       counts,
-      context: Number(document.querySelector<HTMLElement>('#token-readout')!.dataset.context),
-      currentRow: document.querySelector<HTMLElement>('#event-list .row.current')?.dataset.step,
+      context: Number(document.querySelector('#token-readout')!.dataset.context),
+      currentRow: document.querySelector('#event-list .row.current')?.dataset.step,
       hash: location.hash,
     };
   });
