@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import { tokens } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
@@ -106,20 +106,18 @@ export async function importClaudeCodeCommand(options: ImportClaudeCodeCommandOp
     );
   }
   await checkFiles(files);
-  const { importClaudeCodeTranscript } = await import('../../integrations/claude-code/importTranscripts.js');
+  const { importClaudeCodeTranscripts } = await import('../../integrations/claude-code/importTranscripts.js');
   return withEngine(options, io, async (run) => {
     const bar = io.stdoutIsTerminal === true && !options.json ? progressBar(io) : undefined;
-    const results = [];
+    let results;
     try {
-      for (const [index, file] of files.entries()) {
-        const label = files.length === 1 ? basename(file) : `session ${index + 1} of ${files.length}`;
-        const result = await importClaudeCodeTranscript(run.engine, file, {
-          subagents: options.subagents,
-          prices: run.engine.settings.prices,
-          ...(bar === undefined ? {} : { onProgress: (done: number, total: number) => bar.update(done, total, label) }),
-        });
-        results.push(result);
-      }
+      results = await importClaudeCodeTranscripts(run.engine, files, {
+        subagents: options.subagents,
+        prices: run.engine.settings.prices,
+        ...(bar === undefined
+          ? {}
+          : { onProgress: (done: number, total: number, session: { index: number; count: number }) => bar.update(done, total, `session ${session.index + 1} of ${session.count}`) }),
+      });
     } finally {
       bar?.end();
     }

@@ -3,7 +3,7 @@
 // the session last read it, so importing again adds nothing and a file that
 // grew adds only what is new; then the session's figures, from its own events.
 
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { costOfSpend, type ModelPrice, type TokensByKind } from '../../budget/pricing.js';
 import type { Engine } from '../../engine/createEngine.js';
@@ -13,7 +13,9 @@ import { sessionStream, type StoredEvent } from '../../events/envelope.js';
 import { isUnknownSessionError } from '../../errors.js';
 import type { SessionView } from '../../projections/sessionView.js';
 import { isValidId } from '../../validation/ids.js';
-import { readTranscriptCommands } from './readTranscript.js';
+import { commandsOfRead, nothingToRead, planTranscriptRead, type TranscriptReadPlan } from './readTranscript.js';
+import type { TranscriptDigest, TranscriptFileSpec } from './transcript/digestTranscript.js';
+import { forEachDigest } from './transcript/digestTranscripts.js';
 import { findSubagentFiles } from './transcript/findSubagentFiles.js';
 import { scanTranscriptSync } from './transcript/scanTranscript.js';
 import { MAIN_TRANSCRIPT, subagentTranscriptKey, type IntakeFile } from './transcriptIntake.js';
@@ -107,7 +109,8 @@ const noTokens = (): ImportTokens => ({ input: 0, output: 0, cacheCreation: 0, c
 export function transcriptIdentity(path: string): { sessionId: string | undefined; model: string | undefined } {
   let sessionId: string | undefined;
   let model: string | undefined;
-  for (const record of scanTranscriptSync(path)) {
+  // Small reads: the first lines name both, and a scan decodes every line of a read.
+  for (const record of scanTranscriptSync(path, { chunkSize: IDENTITY_CHUNK })) {
     if (record.kind === 'session-info' && sessionId === undefined && record.sessionId !== undefined) sessionId = record.sessionId;
     if (record.kind === 'api-call' && model === undefined && !record.isSidechain && record.model !== undefined && record.model !== SYNTHETIC_MODEL) {
       model = record.model;
@@ -115,6 +118,27 @@ export function transcriptIdentity(path: string): { sessionId: string | undefine
     if (sessionId !== undefined && model !== undefined) break;
   }
   return { sessionId, model };
+}
+
+/** Bytes per read when only a transcript's first lines are wanted. */
+const IDENTITY_CHUNK = 16 << 10;
+const SESSION_ID_KEY = /"sessionId":"([^"\\]{1,200})"/;
+
+/** The session id a transcript's first lines name: its first `"sessionId"` within the first bytes, else from a scan. */
+export function transcriptSessionId(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const head = Buffer.allocUnsafe(IDENTITY_CHUNK);
+    const text = head.toString('utf8', 0, readSync(fd, head, 0, IDENTITY_CHUNK, 0));
+    const found = SESSION_ID_KEY.exec(text)?.[1];
+    if (found !== undefined) return found;
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+  return transcriptIdentity(path).sessionId;
 }
 
 /** The session id an import gives a transcript: the id its lines name, else its file name's. */
@@ -178,45 +202,160 @@ async function sessionFor(engine: Engine, sessionId: string, model: string | und
  * models. Returns the session's figures.
  */
 export async function importClaudeCodeTranscript(engine: Engine, mainPath: string, options: ImportClaudeCodeOptions = {}): Promise<ClaudeCodeImportResult> {
-  const identity = transcriptIdentity(mainPath);
-  const sessionId = sessionIdOfTranscript(mainPath, identity.sessionId);
-  const handle = await sessionFor(engine, sessionId, identity.model);
-  const files: IntakeFile[] = [{ key: MAIN_TRANSCRIPT, path: mainPath, role: 'main' }];
-  let total = 0;
-  const sizes: number[] = [];
-  if (options.subagents !== false) {
-    for (const spec of await findSubagentFiles(mainPath)) {
-      const agentId = spec.agentId ?? basename(spec.path, '.jsonl');
-      files.push({ key: subagentTranscriptKey(agentId), path: spec.path, role: 'subagent', agentId });
-    }
-  }
-  const live: boolean[] = [];
+  const [result] = await importClaudeCodeTranscripts(engine, [mainPath], options);
+  return result!;
+}
+
+/** Options of {@link importClaudeCodeTranscripts}. */
+export interface ImportClaudeCodeTranscriptsOptions extends Omit<ImportClaudeCodeOptions, 'onProgress'> {
+  /** Called as files are read: bytes read of the bytes to read, and which session of how many is being recorded. */
+  onProgress?: (done: number, total: number, session: { index: number; count: number }) => void;
+  /** Threads to read on (default: every core when there is enough to read to pay for starting them). */
+  threads?: number;
+}
+
+/** One session of an import: its files, and how each is to be read. */
+interface SessionPlan {
+  sessionId: string;
+  handle: SessionHandle;
+  /** Started by this import: its events so far are the ones this import appends. */
+  isNew: boolean;
+  files: IntakeFile[];
+  live: boolean[];
+  /** The digest job of each file (an index into the jobs), or -1 when it has nothing new. */
+  jobs: number[];
+}
+
+/**
+ * Import many sessions, one per main transcript, in the order given (the
+ * CLI's `import claude-code a.jsonl b.jsonl`, `--all`). The files are read on
+ * worker threads while the main thread records the sessions one after
+ * another, each as soon as its files are read; a file with nothing new since
+ * the last import is not read at all, so importing an unchanged folder again
+ * reads only the sessions' logs. Returns each session's figures, in order.
+ */
+export async function importClaudeCodeTranscripts(
+  engine: Engine,
+  mainPaths: readonly string[],
+  options: ImportClaudeCodeTranscriptsOptions = {},
+): Promise<ClaudeCodeImportResult[]> {
   const now = (options.now ?? Date.now)();
-  for (const file of files) {
-    const info = statOf(file.path);
-    sizes.push(info?.size ?? 0);
-    total += info?.size ?? 0;
-    live.push(info !== undefined && now - info.mtimeMs < LIVE_WINDOW_MS);
-  }
-  const keys = await recordedCallKeys(engine, sessionId);
-  const skipped: ImportSkippedLine[] = [];
-  let done = 0;
-  for (const [index, file] of files.entries()) {
-    const read = readTranscriptCommands(handle.state, file, {
+  const plans: SessionPlan[] = [];
+  const specs: TranscriptFileSpec[] = [];
+  const readPlans: TranscriptReadPlan[] = [];
+  for (const mainPath of mainPaths) {
+    const named = transcriptSessionId(mainPath);
+    const sessionId = sessionIdOfTranscript(mainPath, named);
+    let handle: SessionHandle;
+    let isNew = false;
+    try {
+      handle = await engine.openSession(sessionId);
+    } catch (error) {
+      if (!isUnknownSessionError(error)) throw error;
+      handle = await sessionFor(engine, sessionId, transcriptIdentity(mainPath).model);
+      isNew = true;
+    }
+    const files: IntakeFile[] = [{ key: MAIN_TRANSCRIPT, path: mainPath, role: 'main' }];
+    if (options.subagents !== false) {
+      for (const spec of await findSubagentFiles(mainPath)) {
+        const agentId = spec.agentId ?? basename(spec.path, '.jsonl');
+        files.push({ key: subagentTranscriptKey(agentId), path: spec.path, role: 'subagent', agentId });
+      }
+    }
+    const plan: SessionPlan = { sessionId, handle, isNew, files, live: [], jobs: [] };
+    for (const file of files) {
+      const info = statOf(file.path);
       // A file at rest is read to its end; one still being written keeps what may yet grow (a reply's last line) for the next import.
-      flush: !live[index]!,
-      recordedKeys: keys,
-      ...(options.onProgress === undefined ? {} : { onProgress: (bytes: number) => options.onProgress!(done + bytes, total) }),
-    });
-    done += sizes[index]!;
-    for (const line of read.skipped) skipped.push({ file: line.file, line: line.line, reason: line.reason });
-    await applyReadCommands(handle, read.commands);
+      const live = info !== undefined && now - info.mtimeMs < LIVE_WINDOW_MS;
+      plan.live.push(live);
+      const read = planTranscriptRead(handle.state, file, { flush: !live });
+      if (nothingToRead(read)) {
+        plan.jobs.push(-1);
+        continue;
+      }
+      plan.jobs.push(specs.length);
+      const spec: TranscriptFileSpec = { path: file.path, role: file.role, everyLine: true, size: Math.max(0, (read.size ?? 0) - (read.cursor?.offset ?? 0)) };
+      if (read.scan.agentId !== undefined) spec.agentId = read.scan.agentId;
+      if (read.scan.from !== undefined) spec.from = read.scan.from;
+      specs.push(spec);
+      readPlans.push(read);
+    }
+    plans.push(plan);
   }
-  return sessionFigures(await readSession(engine, sessionId), handle.state, {
-    files: files.map((file) => file.path),
-    skippedLines: skipped,
-    ...(options.prices === undefined ? {} : { prices: options.prices }),
-  });
+
+  // The reads, on every core; each session is recorded once all its files are read.
+  const total = specs.reduce((sum, spec) => sum + (spec.size ?? 0), 0);
+  let bytesDone = 0;
+  let recording = 0;
+  const digests: (TranscriptDigest | undefined)[] = specs.map(() => undefined);
+  let wake: (() => void) | undefined;
+  let readError: unknown;
+  let readsDone = false;
+  // The workers read while this thread records (it reads only when there is too little to start a worker for).
+  const reading = forEachDigest(specs, specs.map((_, index) => index), { callerReads: false, ...(options.threads === undefined ? {} : { threads: options.threads }) }, (index, digest) => {
+    digests[index] = digest;
+    bytesDone += specs[index]!.size ?? 0;
+    options.onProgress?.(bytesDone, total, { index: recording, count: plans.length });
+    wake?.();
+  }).then(
+    () => {
+      readsDone = true;
+      wake?.();
+    },
+    (error: unknown) => {
+      readError = error;
+      readsDone = true;
+      wake?.();
+    },
+  );
+  const digestOf = async (job: number): Promise<TranscriptDigest> => {
+    for (;;) {
+      const digest = digests[job];
+      if (digest !== undefined) {
+        digests[job] = undefined;
+        return digest;
+      }
+      if (readError !== undefined) throw readError;
+      if (readsDone) throw new Error(`The transcript ${specs[job]!.path} was not read.`);
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  };
+
+  const results: ClaudeCodeImportResult[] = [];
+  try {
+    for (const [index, plan] of plans.entries()) {
+      recording = index;
+      const { handle } = plan;
+      // An existing session's events: the calls it recorded (a file read from its start is checked against them) and its figures.
+      const before = plan.isNew ? [] : await readSession(engine, plan.sessionId);
+      const keys = new Set<string>();
+      for (const event of before) {
+        if (event.type === 'TokenUsageRecorded' && event.data.messageId !== undefined) keys.add(`${event.data.messageId}\u0000${event.data.requestId ?? ''}`);
+      }
+      const appended: StoredEvent[] = [];
+      const skipped: ImportSkippedLine[] = [];
+      for (const [place, file] of plan.files.entries()) {
+        const job = plan.jobs[place]!;
+        if (job < 0) continue;
+        const digest = await digestOf(job);
+        // Planned against the view before the files read ahead of this one were recorded: planned again on the view now (the same cursor: no other writer moves it).
+        const read = planTranscriptRead(handle.state, file, { flush: !plan.live[place]!, recordedKeys: keys });
+        const result = commandsOfRead(handle.state, { ...read, scan: readPlans[job]!.scan }, digest.records);
+        for (const line of result.skipped) skipped.push({ file: line.file, line: line.line, reason: line.reason });
+        appended.push(...(await applyReadCommands(handle, result.commands)));
+      }
+      results.push(
+        sessionFigures([...before, ...appended], handle.state, {
+          files: plan.files.map((file) => file.path),
+          skippedLines: skipped,
+          ...(options.prices === undefined ? {} : { prices: options.prices }),
+        }),
+      );
+    }
+  } finally {
+    await reading;
+  }
+  return results;
 }
 
 /** A session's events, in order. */

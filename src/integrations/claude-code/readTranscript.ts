@@ -8,7 +8,8 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { SessionCommand } from '../../engine/commands.js';
 import type { SessionView } from '../../projections/sessionView.js';
 import { scanTranscriptSync } from './transcript/scanTranscript.js';
-import type { SkippedLineRecord, TranscriptCheckpoint } from './transcript/types.js';
+import type { SkippedLineRecord, TranscriptCheckpoint, TranscriptRecord } from './transcript/types.js';
+import type { TranscriptCursor } from '../../projections/ingest.js';
 import { TranscriptIntake, type IntakeFile } from './transcriptIntake.js';
 
 /** How many bytes before a cursor's offset its checksum covers (a file rewritten under it is told from one that grew). */
@@ -66,39 +67,69 @@ const fileSize = (path: string): number | undefined => {
   }
 };
 
+/** Where one read of a transcript starts: from the session's cursor, or (none yet, or the file was rewritten) from the start. */
+export interface TranscriptReadPlan {
+  file: IntakeFile;
+  /** The file's size now; undefined when it does not exist. */
+  size: number | undefined;
+  /** The cursor the read goes on from (undefined: from the start). */
+  cursor: TranscriptCursor | undefined;
+  rewritten: boolean;
+  /** What to give the scanner. */
+  scan: { from?: TranscriptCheckpoint; agentId?: string };
+  options: ReadTranscriptOptions;
+}
+
 /**
- * Read `file` from where `view` last read it (its `TranscriptRead` cursor
- * for `file.key`) and return the commands that record what is new there.
- * A file that grew is read from the cursor on; one that was rewritten (shorter,
- * or other bytes before the cursor) is read again from the start, its calls
- * checked against the keys the session remembers. Synchronous reads: a hook
- * reads a few lines and exits.
+ * Where a read of `file` starts, from the cursor `view` keeps for it: a file
+ * that grew is read from the cursor on; one that was rewritten (shorter, or
+ * other bytes before the cursor) from the start, its calls checked against
+ * the keys the session remembers.
  */
-export function readTranscriptCommands(view: SessionView, file: IntakeFile, options: ReadTranscriptOptions): TranscriptReadResult {
-  const result: TranscriptReadResult = { commands: [], skipped: [], calls: 0, rewritten: false, missing: false, facts: {} };
+export function planTranscriptRead(view: SessionView, file: IntakeFile, options: ReadTranscriptOptions): TranscriptReadPlan {
   const size = fileSize(file.path);
-  if (size === undefined) {
-    result.missing = true;
-    return result;
-  }
-  let cursor = view.ingest.transcripts[file.key];
-  if (cursor !== undefined && (size < cursor.offset || (cursor.tailSha256 !== undefined && tailChecksum(file.path, cursor.offset) !== cursor.tailSha256))) {
-    result.rewritten = true;
+  let cursor = size === undefined ? undefined : view.ingest.transcripts[file.key];
+  let rewritten = false;
+  if (cursor !== undefined && (size! < cursor.offset || (cursor.tailSha256 !== undefined && tailChecksum(file.path, cursor.offset) !== cursor.tailSha256))) {
+    rewritten = true;
     const keys = new Set(options.recordedKeys ?? []);
     for (const key of cursor.recentKeys) keys.add(key);
     options = { ...options, recordedKeys: keys };
     cursor = undefined;
   }
-  const intake = new TranscriptIntake(file, cursor, view, {
+  const scan: TranscriptReadPlan['scan'] = {};
+  if (cursor !== undefined) scan.from = cursor.checkpoint as unknown as TranscriptCheckpoint;
+  if (file.agentId !== undefined) scan.agentId = file.agentId;
+  return { file, size, cursor, rewritten, scan, options };
+}
+
+/**
+ * True when a read by `plan` can find nothing to record: the file has not
+ * grown past the cursor, and nothing is held open there that this read
+ * would record (a read that does not flush holds everything open).
+ */
+export function nothingToRead(plan: TranscriptReadPlan): boolean {
+  const cursor = plan.cursor;
+  if (plan.size === undefined) return true;
+  if (cursor === undefined || plan.size !== cursor.offset) return false;
+  return !plan.options.flush || cursor.open.every((item) => item.kind === 'launch');
+}
+
+/**
+ * The commands that record what the scanner's `records` of a read by `plan`
+ * say (the scan of the file from `plan.scan`), the cursor's move last.
+ */
+export function commandsOfRead(view: SessionView, plan: TranscriptReadPlan, records: Iterable<TranscriptRecord>): TranscriptReadResult {
+  const { file, options } = plan;
+  const result: TranscriptReadResult = { commands: [], skipped: [], calls: 0, rewritten: plan.rewritten, missing: plan.size === undefined, facts: {} };
+  if (plan.size === undefined) return result;
+  const intake = new TranscriptIntake(file, plan.cursor, view, {
     flush: options.flush,
     model: view.session.model,
     ...(options.recordedKeys === undefined ? {} : { recordedKeys: options.recordedKeys }),
   });
-  const scanOptions: { from?: TranscriptCheckpoint; agentId?: string } = {};
-  if (cursor !== undefined) scanOptions.from = cursor.checkpoint as unknown as TranscriptCheckpoint;
-  if (file.agentId !== undefined) scanOptions.agentId = file.agentId;
   let sinceProgress = 0;
-  for (const record of scanTranscriptSync(file.path, scanOptions)) {
+  for (const record of records) {
     intake.add(record);
     if (options.onProgress !== undefined && ++sinceProgress >= 256) {
       sinceProgress = 0;
@@ -129,4 +160,18 @@ export function readTranscriptCommands(view: SessionView, file: IntakeFile, opti
   // Only the cursor moved and nothing else: still worth recording (the next read starts there), unless it did not move.
   result.commands = commands;
   return result;
+}
+
+/**
+ * Read `file` from where `view` last read it (its `TranscriptRead` cursor
+ * for `file.key`) and return the commands that record what is new there.
+ * A file that grew is read from the cursor on; one that was rewritten (shorter,
+ * or other bytes before the cursor) is read again from the start, its calls
+ * checked against the keys the session remembers. Synchronous reads: a hook
+ * reads a few lines and exits.
+ */
+export function readTranscriptCommands(view: SessionView, file: IntakeFile, options: ReadTranscriptOptions): TranscriptReadResult {
+  const plan = planTranscriptRead(view, file, options);
+  if (plan.size === undefined) return commandsOfRead(view, plan, []);
+  return commandsOfRead(view, plan, scanTranscriptSync(file.path, plan.scan));
 }

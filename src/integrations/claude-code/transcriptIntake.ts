@@ -115,6 +115,8 @@ export class TranscriptIntake {
   facts: { sessionId?: string; cwd?: string; version?: string; firstModel?: string } = {};
   private open: OpenItem[];
   private readonly recentKeys: string[];
+  /** Every call key this read recorded, and the cursor's: looked up once per call line. */
+  private readonly readKeys: Set<string>;
   private readonly otherKeys: Set<string>;
   private model: string;
   private end: { checkpoint: TranscriptCheckpoint; line: number } | undefined;
@@ -127,6 +129,7 @@ export class TranscriptIntake {
   ) {
     this.open = cursor === undefined ? [] : (cursor.open as unknown as OpenItem[]).map((item) => ({ ...item }));
     this.recentKeys = cursor === undefined ? [] : [...cursor.recentKeys];
+    this.readKeys = new Set(this.recentKeys);
     // A call recorded from another of the session's files (a sidechain replaying a parent message) is not recorded again.
     this.otherKeys = new Set();
     for (const [key, other] of Object.entries(view.ingest.transcripts)) {
@@ -268,7 +271,7 @@ export class TranscriptIntake {
   }
 
   private known(key: string): boolean {
-    return this.recentKeys.includes(key) || this.otherKeys.has(key) || this.options.recordedKeys?.has(key) === true;
+    return this.readKeys.has(key) || this.otherKeys.has(key) || this.options.recordedKeys?.has(key) === true;
   }
 
   private call(record: ApiCallRecord): void {
@@ -342,6 +345,7 @@ export class TranscriptIntake {
     this.calls++;
     if (call.model !== undefined) this.facts.firstModel ??= call.model;
     this.recentKeys.push(call.key);
+    this.readKeys.add(call.key);
     if (this.recentKeys.length > RECENT_KEYS) this.recentKeys.splice(0, this.recentKeys.length - RECENT_KEYS);
   }
 

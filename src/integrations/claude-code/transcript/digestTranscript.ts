@@ -13,6 +13,8 @@ export interface TranscriptFileSpec {
   from?: TranscriptCheckpoint;
   /** The file's size when it was found, used to share files between threads. */
   size?: number;
+  /** Keep every API call line, not only the fullest of each call (for a reader that picks the fullest itself, as the session intake does). */
+  everyLine?: boolean;
 }
 
 /** What one file contributes to an import: its records, each API call once (the line with the largest counts). */
@@ -44,8 +46,10 @@ class DigestBuilder {
   readonly records: TranscriptRecord[] = [];
   private readonly calls = new Map<string, number>();
 
+  constructor(private readonly everyLine = false) {}
+
   add(record: TranscriptRecord): void {
-    if (record.kind !== 'api-call') {
+    if (record.kind !== 'api-call' || this.everyLine) {
       this.records.push(record);
       return;
     }
@@ -74,14 +78,14 @@ function scanOptions(spec: TranscriptFileSpec): ScanTranscriptOptions {
 
 /** Scan one file into its digest, with synchronous reads (what a worker thread runs). */
 export function digestTranscriptSync(spec: TranscriptFileSpec): TranscriptDigest {
-  const builder = new DigestBuilder();
+  const builder = new DigestBuilder(spec.everyLine === true);
   for (const record of scanTranscriptSync(spec.path, scanOptions(spec))) builder.add(record);
   return { spec, records: builder.records };
 }
 
 /** Scan one file into its digest. */
 export async function digestTranscript(spec: TranscriptFileSpec): Promise<TranscriptDigest> {
-  const builder = new DigestBuilder();
+  const builder = new DigestBuilder(spec.everyLine === true);
   for await (const record of scanTranscript(spec.path, scanOptions(spec))) builder.add(record);
   return { spec, records: builder.records };
 }

@@ -14,6 +14,8 @@ export interface DigestTranscriptsOptions {
    * files are large enough to pay for starting a worker (a few tens of ms).
    */
   threads?: number;
+  /** False: the calling thread reads no file itself while there are workers (it has other work: an import records sessions meanwhile). Default true. */
+  callerReads?: boolean;
   /** Called as each file is read (for a progress bar): its index in `specs`, and the thread that read it (0: the calling one). */
   onFile?: (file: { index: number; spec: TranscriptFileSpec; thread: number }) => void;
 }
@@ -44,7 +46,7 @@ export async function forEachDigest(
   sink: (index: number, digest: TranscriptDigest) => void,
 ): Promise<void> {
   const total = specs.reduce((sum, spec) => sum + (spec.size ?? 0), 0);
-  const threads = Math.max(1, Math.min(specs.length, options.threads ?? (total >= WORKER_THRESHOLD ? availableParallelism() : 1)));
+  const threads = Math.max(1, Math.min(specs.length + (options.callerReads === false ? 1 : 0), options.threads ?? (total >= WORKER_THRESHOLD ? availableParallelism() + (options.callerReads === false ? 1 : 0) : 1)));
   const onFile = options.onFile;
   const seen = new Set<number>();
   const done = (index: number, thread: number, digest: TranscriptDigest): void => {
@@ -62,8 +64,8 @@ export async function forEachDigest(
   for (let n = 1; n < threads; n++) {
     workers.push(runWorker(specs, queue, (index, digest) => done(index, n, digest), (error) => (failure ??= error)));
   }
-  // The calling thread takes files too, yielding between them so the workers' answers are taken in.
-  for (let index = queue.shift(); index !== undefined && failure === undefined; index = queue.shift()) {
+  // The calling thread takes files too (unless told not to), yielding between them so the workers' answers are taken in.
+  for (let index = options.callerReads === false ? undefined : queue.shift(); index !== undefined && failure === undefined; index = queue.shift()) {
     done(index, 0, digestTranscriptSync(specs[index]!));
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
