@@ -149,6 +149,8 @@ export type {
   RecordUsageOptions,
   TaskCommandOptions,
   BudgetReport,
+  RecordContextInput,
+  UpdateContextChanges,
 } from './engine/sessionHandle.js';
 export type { Summariser, CompactionRequest, CompactionResult, EngineWarning } from './engine/commandRunner.js';
 export type { LoadWarning } from './engine/loadSessionView.js';
@@ -256,7 +258,22 @@ export {
   type ContextKind,
   type ContextState,
   type ContextTier,
+  type LastHandoff,
 } from './projections/contextItems.js';
+export {
+  buildSessionContext,
+  formatSessionContext,
+  sessionContextText,
+  DEFAULT_CONTEXT_MAX_CHARS,
+  MIN_CONTEXT_MAX_CHARS,
+  type SessionContext,
+  type SessionContextItem,
+  type SessionContextTask,
+  type SessionContextOptions,
+  type FormatSessionContextOptions,
+} from './context/sessionContext.js';
+export { packText, unpackText, isCompressedText, COMPRESS_ABOVE_CHARS, type PackedText, type CompressedText } from './context/packText.js';
+export { COMPACTION_SUMMARY_TAG, CONTEXT_TIER_NAMES, CONTEXT_KIND_NAMES, MAX_CONTEXT_TEXT } from './context/decideContext.js';
 /** The pattern of a handoff id: the one id rule's. */
 export { ID_PATTERN_SOURCE as HANDOFF_ID_PATTERN } from './validation/ids.js';
 export { buildHandoffPackage, HANDOFF_CONTEXT_TAGS, type BuildHandoffPackageInput } from './handoff/buildHandoffPackage.js';

@@ -10,9 +10,10 @@ import type { GitState } from './gitState.js';
 /**
  * The shape of the state a checkpoint holds. 1: before context items, task
  * failure reasons and session activations were part of the view; 2: with
- * them. A state of format 1 restores without them (see `sessionViewFromJson`).
+ * them; 3: with the last handoff in the context. An older state restores
+ * without what came later (see `sessionViewFromJson`).
  */
-export const CHECKPOINT_VIEW_FORMAT = 2;
+export const CHECKPOINT_VIEW_FORMAT = 3;
 
 /**
  * A checkpoint as written to `.moai/sessions/checkpoints/<sessionId>/<checkpointId>.json`.

@@ -95,7 +95,8 @@ export function requireContextItem(context: ContextState, sessionId: string, ref
   const item = findContextItem(context, ref);
   if (item !== undefined) return item;
   checkContextName('Context item id', ref);
-  const known = [...context.items.values()].map((i) => (i.tag === undefined ? i.itemId : `${i.itemId} (${i.tag})`));
+  // Tags are what a person types; an item without one is named by its id.
+  const known = [...context.items.values()].map((i) => i.tag ?? i.itemId);
   throw new CommandRejectedError(
     `Session ${sessionId} has no context item with the id or tag ${JSON.stringify(ref)}` +
       (known.length > 0 ? `; its items are ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}.` : '; it has no context items.'),

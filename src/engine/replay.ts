@@ -4,6 +4,8 @@ import { taskLifecycleMachine } from '../../machines/taskLifecycle.js';
 import { sessionIdOfStream, sessionStream, type StoredEvent, type StoredEventOf } from '../events/envelope.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import { checkpointsProjection } from '../projections/checkpoints.js';
+import { contextItemsProjection } from '../projections/contextItems.js';
+import { ingestProjection } from '../projections/ingest.js';
 import { sessionSummaryProjection } from '../projections/sessionSummary.js';
 import { sessionViewProjection, type SessionView } from '../projections/sessionView.js';
 import { PersistentMap } from '../projections/persistentMap.js';
@@ -280,6 +282,8 @@ export class ReplayFold {
     view.tasks = tasksProjection.evolve(view.tasks, event);
     view.tokens = tokenBudgetProjection.evolve(view.tokens, event);
     view.checkpoints = checkpointsProjection.evolve(view.checkpoints, event);
+    view.context = contextItemsProjection.evolve(view.context, event);
+    view.ingest = ingestProjection.evolve(view.ingest, event);
     this.eventsRead++;
     if (event.position > this.lastPosition) this.lastPosition = event.position;
   }

@@ -8,8 +8,9 @@ import type { CheckpointDocument } from '../checkpoints/checkpointDocument.js';
 import { isCheckpointNotSavedError } from '../errors.js';
 import type { WrittenHandoffPackage } from '../handoff/handoffPackage.js';
 import type { SessionView } from '../projections/sessionView.js';
+import { contextItemsInOrder, findContextItem, type ContextItem } from '../projections/contextItems.js';
 import type { TaskView } from '../projections/tasks.js';
-import type { SessionCommand } from './commands.js';
+import type { RecordContextItem, SessionCommand, UpdateContextItem } from './commands.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { CommandRunner, CompactionResult } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';
@@ -41,6 +42,15 @@ export interface AddTaskInput {
   phase?: string;
   assignee?: string;
 }
+
+/** Input of {@link SessionHandle.recordContext}: a tier, the text (or a JSON value), and optionally a kind, a tag, a size and a source. */
+export type RecordContextInput = Omit<RecordContextItem, 'type' | 'itemId'> & {
+  /** Defaults to a new id (`ctx-<id>`). */
+  itemId?: string;
+};
+
+/** What {@link SessionHandle.updateContext} changes: the tier, the kind, the content or the size. */
+export type UpdateContextChanges = Omit<UpdateContextItem, 'type' | 'item'>;
 
 /** The token budget of a session now. */
 export interface BudgetReport {
@@ -118,6 +128,19 @@ export interface SessionHandle {
   acceptHandoff(handoffId: string, agent: string): Promise<void>;
   /** Turn a handoff down; the log records why. */
   rejectHandoff(handoffId: string, reason: string, agent?: string): Promise<void>;
+  /** The session's current context items, most important first: critical, supporting, temporary, each in the order recorded. */
+  contextItems(): ContextItem[];
+  /**
+   * Record a context item (`ContextItemRecorded`): critical items survive every
+   * compaction and handoff, supporting ones too, temporary ones are dropped by
+   * the next compaction or handoff. A tag the session already has names that
+   * item, which is updated instead. Returns the item as it is now.
+   */
+  recordContext(input: RecordContextInput, agent?: string): Promise<ContextItem>;
+  /** Change a context item named by id or tag (`ContextItemUpdated`); returns it as it is now. */
+  updateContext(item: string, changes: UpdateContextChanges, agent?: string): Promise<ContextItem>;
+  /** Drop a context item named by id or tag (`ContextItemDropped`, with the reason). */
+  dropContext(item: string, reason?: string, agent?: string): Promise<void>;
   /** Catch up with events appended to this stream by anyone else. */
   refresh(): Promise<SessionView>;
 }
@@ -217,6 +240,24 @@ export function createSessionHandle(runner: CommandRunner): SessionHandle {
       const command: SessionCommand = { type: 'RejectHandoff', handoffId, reason };
       if (agent !== undefined) command.agent = agent;
       await runner.execute(command, agent);
+    },
+
+    contextItems: () => contextItemsInOrder(runner.view.context),
+
+    async recordContext(input, agent) {
+      const itemId = input.itemId ?? `ctx-${context.newId()}`;
+      await runner.execute({ ...input, type: 'RecordContextItem', itemId }, agent);
+      return findContextItem(runner.view.context, input.tag ?? itemId)!;
+    },
+
+    async updateContext(item, changes, agent) {
+      const itemId = findContextItem(runner.view.context, item)?.itemId ?? item;
+      await runner.execute({ ...changes, type: 'UpdateContextItem', item }, agent);
+      return findContextItem(runner.view.context, itemId)!;
+    },
+
+    async dropContext(item, reason, agent) {
+      await runner.execute(reason === undefined ? { type: 'DropContextItem', item } : { type: 'DropContextItem', item, reason }, agent);
     },
 
     refresh: () => runner.serialise(() => runner.catchUpNow()),

@@ -40,10 +40,23 @@ export interface ContextItem {
   version: number;
 }
 
-/** The current context items of a session, by id, and the id each tag names. */
+/** The session's last handoff as its context keeps it: who handed to whom, the summary the package carried, how it ended. */
+export interface LastHandoff {
+  handoffId: string;
+  fromAgent: string;
+  toAgent: string;
+  /** The package's `context_snapshot.summary`, when it had one. */
+  summary: string | undefined;
+  requestedAt: string;
+  status: 'pending' | 'accepted' | 'rejected';
+}
+
+/** The current context items of a session, by id, the id each tag names, and the last handoff. */
 export interface ContextState {
   items: ReadonlyMap<string, ContextItem>;
   byTag: ReadonlyMap<string, string>;
+  /** The last handoff requested in the session, if any (a fork keeps its parent's). */
+  lastHandoff: LastHandoff | undefined;
 }
 
 const itemsOf = (state: ContextState) => state.items as PersistentMap<string, ContextItem>;
@@ -57,7 +70,7 @@ const tagsOf = (state: ContextState) => state.byTag as PersistentMap<string, str
  */
 export const contextItemsProjection: Projection<ContextState> = {
   name: 'context',
-  initialState: () => ({ items: PersistentMap.empty<string, ContextItem>(), byTag: PersistentMap.empty<string, string>() }),
+  initialState: () => ({ items: PersistentMap.empty<string, ContextItem>(), byTag: PersistentMap.empty<string, string>(), lastHandoff: undefined }),
   evolve(state, event: StoredEvent) {
     switch (event.type) {
       case 'ContextItemRecorded': {
@@ -80,6 +93,7 @@ export const contextItemsProjection: Projection<ContextState> = {
         return {
           items: itemsOf(state).set(item.itemId, item),
           byTag: item.tag === undefined ? state.byTag : tagsOf(state).set(item.tag, item.itemId),
+          lastHandoff: state.lastHandoff,
         };
       }
       case 'ContextItemUpdated': {
@@ -99,7 +113,7 @@ export const contextItemsProjection: Projection<ContextState> = {
           updatedAt: event.meta.at,
           version: event.version,
         };
-        return { items: itemsOf(state).set(item.itemId, item), byTag: state.byTag };
+        return { items: itemsOf(state).set(item.itemId, item), byTag: state.byTag, lastHandoff: state.lastHandoff };
       }
       case 'ContextItemDropped': {
         const previous = state.items.get(event.data.itemId);
@@ -107,7 +121,20 @@ export const contextItemsProjection: Projection<ContextState> = {
         return {
           items: itemsOf(state).delete(previous.itemId),
           byTag: previous.tag === undefined ? state.byTag : tagsOf(state).delete(previous.tag),
+          lastHandoff: state.lastHandoff,
         };
+      }
+      case 'HandoffRequested': {
+        const snapshot = (event.data.package as { context_snapshot?: { summary?: unknown } }).context_snapshot;
+        const summary = typeof snapshot?.summary === 'string' && snapshot.summary.trim() !== '' ? snapshot.summary : undefined;
+        const { handoffId, fromAgent, toAgent } = event.data;
+        return { ...state, lastHandoff: { handoffId, fromAgent, toAgent, summary, requestedAt: event.meta.at, status: 'pending' } };
+      }
+      case 'HandoffAccepted':
+      case 'HandoffRejected': {
+        const last = state.lastHandoff;
+        if (last?.handoffId !== event.data.handoffId) return state;
+        return { ...state, lastHandoff: { ...last, status: event.type === 'HandoffAccepted' ? 'accepted' : 'rejected' } };
       }
       default:
         return state;
@@ -144,8 +171,21 @@ export function contextItemText(item: Pick<ContextItem, 'text' | 'value'>): stri
 
 /** Rebuild a context state from its JSON form (a checkpoint's state); a state written before context items had none. */
 export function contextStateFromJson(json: unknown): ContextState {
-  const plain = json as { items?: Record<string, ContextItem>; byTag?: Record<string, string> } | undefined;
+  const plain = json as { items?: Record<string, ContextItem>; byTag?: Record<string, string>; lastHandoff?: LastHandoff } | undefined;
   if (plain?.items === undefined) return contextItemsProjection.initialState();
+  const last = plain.lastHandoff;
+  // JSON drops undefined keys; views keep every key. A state written before the last handoff was kept has none.
+  const lastHandoff: LastHandoff | undefined =
+    last === undefined
+      ? undefined
+      : {
+          handoffId: last.handoffId,
+          fromAgent: last.fromAgent,
+          toAgent: last.toAgent,
+          summary: last.summary,
+          requestedAt: last.requestedAt,
+          status: last.status,
+        };
   const items = Object.values(plain.items)
     .sort((a, b) => a.recordedVersion - b.recordedVersion)
     .map((item) => [
@@ -166,5 +206,5 @@ export function contextStateFromJson(json: unknown): ContextState {
         version: item.version,
       } satisfies ContextItem,
     ] as const);
-  return { items: PersistentMap.of(items), byTag: PersistentMap.of(Object.entries(plain.byTag ?? {})) };
+  return { items: PersistentMap.of(items), byTag: PersistentMap.of(Object.entries(plain.byTag ?? {})), lastHandoff };
 }
