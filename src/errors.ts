@@ -70,7 +70,8 @@ export class CorruptLogError extends MoaiError {
     super(
       'CORRUPT_LOG',
       `The event log is corrupt at ${file}:${line}: ${reason}. ` +
-        `Nothing was changed; restore the file from a backup or move the damaged segment aside.`,
+        'Nothing was changed. `moai-session repair` backs the log up, keeps every sound line and quarantines the rest ' +
+        '(`--skip-damaged` shows what is sound first); or restore the file from a backup.',
       options,
     );
   }

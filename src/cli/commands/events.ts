@@ -5,7 +5,7 @@ import { formatEventLine } from '../format.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import { parsePositiveInteger } from '../parse.js';
 import { openLogForReading, sessionToRead } from '../stateFolder.js';
-import { EXIT } from '../exitCodes.js';
+import { CliUsageError, EXIT } from '../exitCodes.js';
 
 /** Options of `moai-session events`. */
 export interface EventsCommandOptions extends GlobalOptions {
@@ -14,12 +14,15 @@ export interface EventsCommandOptions extends GlobalOptions {
   from?: string;
   /** Go on printing new events as they are appended, until `io.signal` aborts. */
   follow?: boolean;
+  /** On a damaged log, print the sound events, saying on stderr what was skipped. */
+  skipDamaged?: boolean;
 }
 
 /** `moai-session events`: the log, one event a line (or one JSON envelope a line with --json). */
 export async function eventsCommand(options: EventsCommandOptions, io: CliIo): Promise<number> {
   const from = parsePositiveInteger('--from', options.from) ?? 1;
-  const store = await openLogForReading(options, io);
+  if (options.skipDamaged === true && options.follow === true) throw new CliUsageError('--skip-damaged reads the log as it is: leave out --follow.');
+  const store = options.skipDamaged === true ? await (await import('./repair.js')).openSkippingDamaged(options, io) : await openLogForReading(options, io);
   try {
     // Following goes on from what was read: from the head as it was, or the last event printed, whichever is later.
     let last = options.follow === true ? await store.headPosition() : 0;

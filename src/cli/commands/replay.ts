@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { sessionViewToJson } from '../../projections/sessionView.js';
 import { checkId } from '../../validation/ids.js';
 import { loadConfig } from '../../config/loadConfig.js';
@@ -18,6 +20,8 @@ export interface ReplayCommandOptions extends GlobalOptions {
   until?: string;
   /** Rewrite the memory files under `<dir>/sessions/` from this replay. */
   writeMemoryFiles?: boolean;
+  /** On a damaged log, replay the sound events, saying on stderr what was skipped. */
+  skipDamaged?: boolean;
 }
 
 /**
@@ -33,8 +37,16 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
   if (options.writeMemoryFiles === true && (options.session !== undefined || until !== undefined)) {
     throw new CliUsageError('--write-memory-files rebuilds the files from the whole log: leave out --session and --until.');
   }
+  if (options.skipDamaged === true && options.writeMemoryFiles === true) {
+    throw new CliUsageError('--write-memory-files writes from the whole log: run `moai-session repair` first rather than --skip-damaged.');
+  }
   // Rewriting the memory files takes the writer lock, so it never races a write command's own rewrite.
-  const store = options.writeMemoryFiles === true ? await openLogForWriting(options, io) : await openLogForReading(options, io);
+  const store =
+    options.skipDamaged === true
+      ? await (await import('./repair.js')).openSkippingDamaged(options, io)
+      : options.writeMemoryFiles === true
+        ? await openLogForWriting(options, io)
+        : await openLogForReading(options, io);
   try {
     const started = performance.now();
     const replayOptions: Parameters<typeof replay>[1] = {};
@@ -42,6 +54,9 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
     if (until !== undefined) replayOptions.untilVersion = until;
     const report = await replay(store, replayOptions);
     const ms = performance.now() - started;
+    // Streams an earlier repair left with a hole: their projections rest on a history with events missing.
+    const repairs = join(stateFolder(options, io), 'repair');
+    const repairNotes = existsSync(repairs) ? await (await import('./repair.js')).repairedStreamNotes(stateFolder(options, io)) : [];
     let written: string[] | undefined;
     if (options.writeMemoryFiles === true) {
       const dir = stateFolder(options, io);
@@ -56,6 +71,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
             eventsRead: report.eventsRead,
             lastPosition: report.lastPosition,
             divergences: report.divergences,
+            ...(repairNotes.length === 0 ? {} : { repairs: repairNotes }),
             ...(written === undefined ? {} : { memoryFilesWritten: written }),
             sessions: Object.fromEntries([...report.sessions].map(([id, view]) => [id, sessionViewToJson(view)])),
           },
@@ -80,6 +96,7 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
         lines.push(`${plural(report.divergences.length, 'divergence')}: the machine no longer explains this history.`);
         for (const divergence of report.divergences) lines.push(`  ${divergence.message}`);
       }
+      for (const note of repairNotes) lines.push(note);
       if (written !== undefined) {
         lines.push(written.length === 0 ? 'The memory files already matched the log.' : `Rewrote ${written.join(', ')} from the log.`);
       }

@@ -18,13 +18,16 @@ export interface StateCommandOptions extends GlobalOptions {
   sessionId: string | undefined;
   /** The version to show, as typed. */
   at?: string;
+  /** On a damaged log, project the sound events, saying on stderr what was skipped. */
+  skipDamaged?: boolean;
 }
 
 /** `moai-session state [sessionId]`: the projected session state, now or at a version. */
 export async function stateCommand(options: StateCommandOptions, io: CliIo): Promise<number> {
   const at = parsePositiveInteger('--at', options.at);
   if (options.sessionId !== undefined) checkId('session', options.sessionId);
-  const store = await openLogForReading(options, io);
+  const skipDamaged = options.skipDamaged === true;
+  const store = skipDamaged ? await (await import('./repair.js')).openSkippingDamaged(options, io) : await openLogForReading(options, io);
   try {
     const sessionId = await sessionToRead(store, options, io, options.sessionId);
     const latest = await store.streamVersion(sessionStream(sessionId));
@@ -33,7 +36,7 @@ export async function stateCommand(options: StateCommandOptions, io: CliIo): Pro
     }
     // The view snapshot a writer left is used when the log confirms it (read, never written here).
     const snapshots = createFileViewSnapshots(stateFolder(options, io));
-    const view = (await loadSessionView(store, sessionId, at === undefined ? { snapshots } : { toVersion: at }))!.view;
+    const view = (await loadSessionView(store, sessionId, at === undefined && !skipDamaged ? { snapshots } : at === undefined ? {} : { toVersion: at }))!.view;
     if (options.json) {
       io.stdout(`${JSON.stringify(sessionViewToJson(view), null, 2)}\n`);
     } else {

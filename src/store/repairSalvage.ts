@@ -1,0 +1,139 @@
+import { EMPTY, type Observable } from 'rxjs';
+import type { StoredEvent } from '../events/envelope.js';
+import { StorageError, StoreClosedError } from '../errors.js';
+import type { AppendResult, EventStore, ReadAllOptions, ReadStreamOptions, StreamInfo } from './eventStore.js';
+import { checkReadBounds } from './readBounds.js';
+import { surveyLog, type LogSurvey, type SoundLine } from './repairSurvey.js';
+
+/*
+ * What `--skip-damaged` reads: the sound events of a damaged log, found by
+ * the repair's survey, as a read-only store; what was skipped is told, never
+ * hidden. Positions and versions are the log's own, so a stream that lost
+ * an event has a hole where it was.
+ */
+
+/** One thing a salvaged read left out, for the command to say. */
+export interface SkippedPart {
+  file: string;
+  line: number;
+  reason: string;
+  /** The positions it held, where known. */
+  positions: number[];
+  streams: string[];
+}
+
+/** A read-only store of the sound part of a damaged log, and what it skipped. */
+export interface SalvagedLog {
+  store: EventStore;
+  skipped: SkippedPart[];
+}
+
+/** Read the sound events of the log in `dir` (see the file comment); nothing is written. */
+export async function openSalvagedLog(dir: string): Promise<SalvagedLog> {
+  const survey = await surveyLog(dir);
+  return { store: salvagedStore(dir, soundEvents(survey)), skipped: skippedParts(survey) };
+}
+
+/** The sound lines of the log's last append whose last line is not there: never acknowledged, so the store leaves them out. */
+export function unfinishedAppend(survey: LogSurvey): Set<SoundLine> {
+  const unfinished = new Set<SoundLine>();
+  const entries = survey.segments.at(-1)?.entries ?? [];
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i]!;
+    if (entry.kind !== 'sound') continue;
+    if (!entry.continues) break;
+    unfinished.add(entry);
+  }
+  return unfinished;
+}
+
+function soundEvents(survey: LogSurvey): StoredEvent[] {
+  const unfinished = unfinishedAppend(survey);
+  const events: StoredEvent[] = [];
+  for (const segment of survey.segments) for (const entry of segment.entries) if (entry.kind === 'sound' && !unfinished.has(entry)) events.push(entry.event);
+  return events;
+}
+
+function skippedParts(survey: LogSurvey): SkippedPart[] {
+  const skipped: SkippedPart[] = [];
+  const unfinished = unfinishedAppend(survey);
+  for (const segment of survey.segments) {
+    for (const entry of segment.entries) {
+      if (entry.kind === 'sound' && unfinished.has(entry)) {
+        skipped.push({ file: entry.file, line: entry.line, reason: 'part of the last append, whose last line is not there', positions: [entry.event.position], streams: [entry.event.stream] });
+      } else if (entry.kind === 'damaged') {
+        skipped.push({
+          file: entry.file,
+          line: entry.line,
+          reason: entry.reason,
+          positions: entry.position === undefined ? [] : [entry.position],
+          streams: entry.stream === undefined ? [] : [entry.stream],
+        });
+      } else if (entry.kind === 'missing') {
+        skipped.push({ file: entry.file, line: entry.line, reason: `${entry.reason}: the lines are gone`, positions: entry.positions, streams: [...new Set(entry.streams)] });
+      }
+    }
+  }
+  return skipped;
+}
+
+function salvagedStore(dir: string, all: readonly StoredEvent[]): EventStore {
+  const streams = new Map<string, StoredEvent[]>();
+  for (const event of all) {
+    const list = streams.get(event.stream) ?? [];
+    list.push(event);
+    streams.set(event.stream, list);
+  }
+  let closed = false;
+  const ensureOpen = (): void => {
+    if (closed) throw new StoreClosedError();
+  };
+  const readAllBatches = async function* (options: ReadAllOptions = {}): AsyncIterable<readonly StoredEvent[]> {
+    ensureOpen();
+    checkReadBounds({ fromPosition: options.fromPosition, toPosition: options.toPosition });
+    const from = options.fromPosition ?? 1;
+    const to = options.toPosition ?? Number.POSITIVE_INFINITY;
+    const batch = all.filter((e) => e.position >= from && e.position <= to);
+    if (batch.length > 0) yield batch;
+  };
+  return {
+    append(): Promise<AppendResult> {
+      return Promise.reject(new StorageError(`The event log in ${dir} was read with --skip-damaged: it cannot be appended to. Run \`moai-session repair\` first.`));
+    },
+    async *readStream(stream: string, options: ReadStreamOptions = {}): AsyncIterable<StoredEvent> {
+      ensureOpen();
+      checkReadBounds({ fromVersion: options.fromVersion, toVersion: options.toVersion });
+      const from = options.fromVersion ?? 1;
+      const to = options.toVersion ?? Number.POSITIVE_INFINITY;
+      for (const event of streams.get(stream) ?? []) if (event.version >= from && event.version <= to) yield event;
+    },
+    async *readAll(options: ReadAllOptions = {}): AsyncIterable<StoredEvent> {
+      for await (const batch of readAllBatches(options)) yield* batch;
+    },
+    readAllBatches,
+    async streamVersion(stream: string): Promise<number> {
+      ensureOpen();
+      return streams.get(stream)?.at(-1)?.version ?? 0;
+    },
+    async listStreams(): Promise<StreamInfo[]> {
+      ensureOpen();
+      return [...streams].map(([stream, events]) => ({
+        stream,
+        version: events.at(-1)!.version,
+        firstPosition: events[0]!.position,
+        lastPosition: events.at(-1)!.position,
+      }));
+    },
+    async headPosition(): Promise<number> {
+      ensureOpen();
+      return all.at(-1)?.position ?? 0;
+    },
+    subscribe(): Observable<StoredEvent> {
+      ensureOpen();
+      return EMPTY;
+    },
+    async close(): Promise<void> {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,225 @@
+import type { Dirent } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { StoredEvent } from '../events/envelope.js';
+import { UpcasterRegistry } from '../events/upcasters.js';
+import { isCorruptLogError, StorageError } from '../errors.js';
+import { parseLoggedEvent } from './loggedEvent.js';
+import { decodeLine } from './lineCodec.js';
+import { indexFileOf, readIndexFile } from './segmentIndexFile.js';
+
+/*
+ * The survey of a damaged log: every line of every segment read on its own,
+ * kept when it is a sound event in sequence, set aside with why when it is
+ * not, and the positions that are gone altogether (a segment shorter than its
+ * index file says) named from the index file. `moai-session repair` rewrites
+ * the log from it; `--skip-damaged` reads what is sound from it. Unlike the
+ * store's scan, it never stops at the first bad line.
+ */
+
+const SEGMENT_PATTERN = /^segment-(\d{6,})\.jsonl$/;
+
+/** A sound event line in sequence, as it is in the file. */
+export interface SoundLine {
+  kind: 'sound';
+  /** Its segment file and line there (from 1). */
+  file: string;
+  line: number;
+  /** The JSON envelope as stored (not upcast), and the event it holds (validated, upcast). */
+  raw: Record<string, unknown>;
+  event: StoredEvent;
+  /** Its append goes on in the next line (the `+` mark). */
+  continues: boolean;
+}
+
+/** A line that cannot be kept, and what could still be read of it. */
+export interface DamagedLine {
+  kind: 'damaged';
+  file: string;
+  line: number;
+  /** Its bytes, without the newline. */
+  bytes: Buffer;
+  reason: string;
+  position?: number;
+  stream?: string;
+  version?: number;
+}
+
+/** Positions an index file recorded whose lines are no longer in the file at all. */
+export interface MissingLines {
+  kind: 'missing';
+  file: string;
+  /** The first missing line of the segment (from 1). */
+  line: number;
+  /** The positions and, from the index file, the stream of each. */
+  positions: number[];
+  streams: string[];
+  reason: string;
+}
+
+/** One segment file as surveyed. */
+export interface SegmentSurvey {
+  file: string;
+  number: number;
+  /** Its index file: none, unreadable, or sound (`agrees`: it matches the file). */
+  indexFile: 'missing' | 'unreadable' | 'agrees' | 'disagrees';
+  entries: (SoundLine | DamagedLine | MissingLines)[];
+}
+
+/** What the survey found in a log folder. */
+export interface LogSurvey {
+  dir: string;
+  segments: SegmentSurvey[];
+  /** True when anything is damaged or missing (a repair has work to do). */
+  damaged: boolean;
+}
+
+/** How many lines a survey counts as each kind. */
+export function surveyCounts(survey: LogSurvey): { sound: number; damaged: number; missing: number } {
+  let sound = 0;
+  let damaged = 0;
+  let missing = 0;
+  for (const segment of survey.segments) {
+    for (const entry of segment.entries) {
+      if (entry.kind === 'sound') sound++;
+      else if (entry.kind === 'damaged') damaged++;
+      else missing += entry.positions.length;
+    }
+  }
+  return { sound, damaged, missing };
+}
+
+/**
+ * Survey the log in `dir` line by line. A line is kept when its checksum
+ * holds, it is a valid event, and its position and its stream's version come
+ * after the last kept ones (a line repeating them is damage, not a second
+ * copy to keep). Index files are read for what they recorded.
+ */
+export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new UpcasterRegistry()): Promise<LogSurvey> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    throw new StorageError(`Cannot read the event log folder ${dir}: ${(error as Error).message}`, { cause: error });
+  }
+  const numbers = entries
+    .map((entry) => SEGMENT_PATTERN.exec(entry.name)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+  const survey: LogSurvey = { dir, segments: [], damaged: false };
+  let lastPosition = 0;
+  const versions = new Map<string, number>();
+  for (const number of numbers) {
+    const file = join(dir, `segment-${String(number).padStart(6, '0')}.jsonl`);
+    const bytes = await readFile(file).catch((error: unknown) => {
+      throw new StorageError(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    });
+    const segment: SegmentSurvey = { file, number, indexFile: 'missing', entries: [] };
+    survey.segments.push(segment);
+    let line = 0;
+    for (let start = 0; start < bytes.length; ) {
+      const newline = bytes.indexOf(0x0a, start);
+      const end = newline === -1 ? bytes.length : newline;
+      line++;
+      const entry = surveyLine(file, line, bytes, start, end, newline !== -1, upcasters);
+      if (entry.kind === 'sound') {
+        const { position, stream, version } = entry.event;
+        const expectedVersion = (versions.get(stream) ?? 0) + 1;
+        if (position <= lastPosition) {
+          segment.entries.push(damagedFrom(entry, `position ${position} appears twice in the log (or out of order): the last one kept is ${lastPosition}`));
+        } else if (version < expectedVersion) {
+          segment.entries.push(damagedFrom(entry, `${stream} version ${version} appears twice in the log: the last one kept is ${expectedVersion - 1}`));
+        } else {
+          segment.entries.push(entry);
+          lastPosition = position;
+          versions.set(stream, version);
+        }
+      } else {
+        segment.entries.push(entry);
+      }
+      start = end + 1;
+    }
+    const index = await readIndexFile(file);
+    if (index.status === 'unreadable') segment.indexFile = 'unreadable';
+    if (index.status === 'sound') {
+      const saved = index.index;
+      const count = saved.offsets.length;
+      let whole = 0;
+      while (whole < count && saved.offsets[whole]! + saved.lengths[whole]! + 1 <= index.fileSize) whole++;
+      const agrees = saved.segmentSize <= index.fileSize && segment.entries.slice(0, count).every((e) => e.kind === 'sound');
+      segment.indexFile = agrees ? 'agrees' : 'disagrees';
+      if (whole < count) {
+        // Lines it recorded that are not in the file at all (a line cut in two is there, as damaged).
+        const firstGone = segment.entries.length >= whole + 1 ? segment.entries.length + 1 : whole + 1;
+        const positions: number[] = [];
+        const streams: string[] = [];
+        for (let i = firstGone - 1; i < count; i++) {
+          positions.push(saved.firstPosition + i);
+          streams.push(saved.streams[saved.streamOf[i]!] ?? '?');
+        }
+        if (positions.length > 0) {
+          segment.entries.push({
+            kind: 'missing',
+            file,
+            line: firstGone,
+            positions,
+            streams,
+            reason: `the segment is ${index.fileSize} bytes, but its index file ${indexFileOf(file)} records ${count} lines (${saved.segmentSize} bytes)`,
+          });
+        }
+      }
+    }
+  }
+  survey.damaged = survey.segments.some((s) => s.indexFile === 'unreadable' || s.indexFile === 'disagrees' || s.entries.some((e) => e.kind !== 'sound'));
+  // Positions skipped between kept lines are damage too, even when no line of them is left to set aside.
+  let expected = 1;
+  for (const segment of survey.segments) {
+    for (const entry of segment.entries) {
+      if (entry.kind !== 'sound') continue;
+      if (entry.event.position !== expected) survey.damaged = true;
+      expected = entry.event.position + 1;
+    }
+  }
+  return survey;
+}
+
+function surveyLine(
+  file: string,
+  line: number,
+  bytes: Buffer,
+  start: number,
+  end: number,
+  ended: boolean,
+  upcasters: UpcasterRegistry,
+): SoundLine | DamagedLine {
+  const lineBytes = bytes.subarray(start, end);
+  if (!ended) return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: 'the line has no end (torn, or not ours)', ...headerGuess(lineBytes) };
+  const decoded = decodeLine(bytes, start, end);
+  if (!decoded.ok) return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: decoded.reason, ...headerGuess(lineBytes) };
+  try {
+    const event = parseLoggedEvent(decoded.value, file, line, upcasters);
+    return { kind: 'sound', file, line, raw: decoded.value as Record<string, unknown>, event, continues: decoded.continues };
+  } catch (error) {
+    if (!isCorruptLogError(error)) throw error;
+    return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: error.reason, ...headerGuess(lineBytes) };
+  }
+}
+
+function damagedFrom(entry: SoundLine, reason: string): DamagedLine {
+  const { position, stream, version } = entry.event;
+  return { kind: 'damaged', file: entry.file, line: entry.line, bytes: Buffer.from(`${JSON.stringify(entry.raw)}`), reason, position, stream, version };
+}
+
+/** What can still be read of a damaged line's position, stream and version (its keys come first). */
+function headerGuess(bytes: Buffer): { position?: number; stream?: string; version?: number } {
+  const text = bytes.subarray(0, 512).toString('latin1');
+  const guess: { position?: number; stream?: string; version?: number } = {};
+  const position = /"position":(\d+)/.exec(text)?.[1];
+  const stream = /"stream":"([^"\\]{1,200})"/.exec(text)?.[1];
+  const version = /"version":(\d+)/.exec(text)?.[1];
+  if (position !== undefined) guess.position = Number(position);
+  if (stream !== undefined) guess.stream = stream;
+  if (version !== undefined) guess.version = Number(version);
+  return guess;
+}

@@ -1,0 +1,161 @@
+// `moai-session repair` and `--skip-damaged` (issue 9): a backup first, every
+// sound line kept, the unreadable ones quarantined with a report, a log that
+// opens after; read-only commands show what is sound and say what they skipped.
+import { existsSync } from 'node:fs';
+import { appendFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.js';
+import { runInProcess } from '../cli/runInProcess.js';
+
+/** A state folder with session s1 and `tasks` tasks added to it, one write command each. */
+async function folderWithTasks(tasks: number): Promise<{ cwd: string; events: string; segment: string }> {
+  const cwd = await tempDir('moai-repair-');
+  const started = await runInProcess(['start', '--session', 's1', '--agent', 'alice', '--model', 'claude-sonnet-4-5'], cwd);
+  expect(started.code, started.stderr).toBe(0);
+  for (let i = 1; i <= tasks; i++) {
+    const added = await runInProcess(['task', 'add', 's1', `t${i}`, '--title', `Task ${i}`], cwd);
+    expect(added.code, added.stderr).toBe(0);
+  }
+  const events = join(cwd, '.moai', 'events');
+  return { cwd, events, segment: join(events, 'segment-000001.jsonl') };
+}
+
+async function logLines(segment: string): Promise<string[]> {
+  return (await readFile(segment, 'utf8')).trimEnd().split('\n');
+}
+
+async function eventsJson(cwd: string, extra: string[] = []): Promise<{ code: number; events: { position: number; version: number; type: string; data: { taskId?: string } }[]; stderr: string }> {
+  const result = await runInProcess(['events', '--json', ...extra], cwd);
+  const events = result.stdout.trim() === '' ? [] : result.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  return { code: result.code, events, stderr: result.stderr };
+}
+
+describe('moai-session repair', () => {
+  it('sets a damaged middle line aside, keeps every line before and after it, and leaves a log that opens', async () => {
+    const { cwd, events, segment } = await folderWithTasks(6);
+    const lines = await logLines(segment);
+    const count = lines.length;
+    // Which line holds task t3's TaskAdded, found by its text (its position is worked out from the file, not the store).
+    const damagedAt = lines.findIndex((line) => line.includes('"taskId":"t3"') && line.includes('"TaskAdded"'));
+    expect(damagedAt).toBeGreaterThan(0);
+    const original = await readFile(segment);
+    lines[damagedAt] = lines[damagedAt]!.replace('"Task 3"', '"Tusk 3"');
+    await writeFile(segment, `${lines.join('\n')}\n`);
+    const damaged = await readFile(segment);
+
+    // Before the repair: a read fails (exit 4), and --skip-damaged shows the rest and names what it skipped.
+    expect((await runInProcess(['events'], cwd)).code).toBe(4);
+    const skipping = await eventsJson(cwd, ['--skip-damaged']);
+    expect(skipping.code).toBe(0);
+    expect(skipping.events).toHaveLength(count - 1);
+    expect(skipping.stderr).toContain(`skipped 1 damaged part`);
+    expect(skipping.stderr).toContain(`${segment}:${damagedAt + 1} (position ${damagedAt + 1}, session-s1)`);
+    expect(await readFile(segment)).toEqual(damaged); // reading changed nothing
+
+    const repaired = await runInProcess(['repair'], cwd);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain(`Repaired the event log in ${events}`);
+    expect(repaired.stdout).toContain(`segment-000001.jsonl:${damagedAt + 1}`);
+    expect(repaired.stdout).toContain('checksum mismatch');
+    expect(repaired.stdout).toMatch(new RegExp(`session-s1: version ${damagedAt + 1} lost`));
+    // The backup holds the damaged file byte for byte; the quarantine holds the line.
+    const repairRoot = join(cwd, '.moai', 'repair');
+    const [run] = await readdir(repairRoot);
+    expect(await readFile(join(repairRoot, run!, 'backup', 'segment-000001.jsonl'))).toEqual(damaged);
+    const quarantine = (await readFile(join(repairRoot, run!, 'quarantine.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(quarantine).toHaveLength(1);
+    expect(quarantine[0]).toMatchObject({ file: 'segment-000001.jsonl', line: damagedAt + 1, reason: 'checksum mismatch', position: damagedAt + 1 });
+    expect(quarantine[0].text).toContain('"Tusk 3"');
+    const report = JSON.parse(await readFile(join(repairRoot, run!, 'report.json'), 'utf8'));
+    expect(report.lostPositions).toEqual([damagedAt + 1]);
+
+    // After: the log opens, every other event is there in order, positions follow on, and writes go on.
+    const after = await eventsJson(cwd);
+    expect(after.code).toBe(0);
+    expect(after.events.map((e) => e.position)).toEqual(Array.from({ length: count - 1 }, (_, i) => i + 1));
+    const originalLines = original.toString('utf8').trimEnd().split('\n');
+    const keptTypes = originalLines.filter((_, i) => i !== damagedAt).map((line) => (JSON.parse(line.slice(9)) as { type: string }).type);
+    expect(after.events.map((e) => e.type)).toEqual(keptTypes);
+    expect(after.events.some((e) => e.data.taskId === 't3' && e.type === 'TaskAdded')).toBe(false);
+    const added = await runInProcess(['task', 'add', 's1', 't9', '--title', 'After'], cwd);
+    expect(added.code, added.stderr).toBe(0);
+    // Replay names the stream whose history now has a hole.
+    const replayed = await runInProcess(['replay'], cwd);
+    expect(replayed.stdout).toMatch(/Repaired .*session-s1: version \d+ lost.*its history has a hole/);
+  });
+
+  it('names the events a truncated segment lost from its index file, and lets the next append follow the kept ones', async () => {
+    const { cwd, segment } = await folderWithTasks(8);
+    const text = await readFile(segment, 'utf8');
+    const total = text.trimEnd().split('\n').length;
+    const ends: number[] = [];
+    for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) ends.push(at + 1);
+    await truncate(segment, ends[6]!); // 7 lines left
+    const before = await readFile(segment);
+    const refused = await runInProcess(['task', 'add', 's1', 'tx', '--title', 'X'], cwd);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain(`${segment}:8`);
+    expect(await readFile(segment)).toEqual(before);
+
+    const dry = await runInProcess(['repair', '--dry-run'], cwd);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('Dry run: nothing was changed');
+    expect(existsSync(join(cwd, '.moai', 'repair'))).toBe(false);
+    expect(await readFile(segment)).toEqual(before);
+
+    const repaired = await runInProcess(['repair', '--json'], cwd);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    const report = JSON.parse(repaired.stdout);
+    expect(report.missing).toEqual([{ file: segment, line: 8, positions: Array.from({ length: total - 7 }, (_, i) => i + 8), streams: Array(total - 7).fill('session-s1') }]);
+    expect(report.streams).toEqual([{ stream: 'session-s1', lostVersions: [], lostUnnumbered: total - 7 }]);
+    const added = await runInProcess(['task', 'add', 's1', 'ty', '--title', 'Y'], cwd);
+    expect(added.code, added.stderr).toBe(0);
+    const after = await eventsJson(cwd);
+    expect(after.events[7]).toMatchObject({ position: 8, version: 8, type: 'TaskAdded', data: { taskId: 'ty' } });
+  });
+
+  it('moves a junk segment out of the log (kept in the backup), and says a sound log needs nothing', async () => {
+    const { cwd, events } = await folderWithTasks(2);
+    const sound = await runInProcess(['repair'], cwd);
+    expect(sound.stdout).toContain('is sound: nothing to repair, nothing changed');
+    expect(existsSync(join(cwd, '.moai', 'repair'))).toBe(false);
+
+    const junk = join(events, 'segment-000002.jsonl');
+    await writeFile(junk, 'not ours');
+    expect((await runInProcess(['events'], cwd)).code).toBe(4);
+    const repaired = await runInProcess(['repair'], cwd);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(existsSync(junk)).toBe(false);
+    const [run] = await readdir(join(cwd, '.moai', 'repair'));
+    expect(await readFile(join(cwd, '.moai', 'repair', run!, 'backup', 'segment-000002.jsonl'), 'utf8')).toBe('not ours');
+    expect((await runInProcess(['events'], cwd)).code).toBe(0);
+  });
+
+  it('keeps both copies apart when a line is repeated: the second is set aside as a duplicate', async () => {
+    const { cwd, segment } = await folderWithTasks(2);
+    const lines = await logLines(segment);
+    await appendFile(segment, `${lines[1]}\n`);
+    const repaired = await runInProcess(['repair', '--json'], cwd);
+    const report = JSON.parse(repaired.stdout);
+    expect(report.quarantined).toHaveLength(1);
+    expect(report.quarantined[0].reason).toMatch(/appears twice/);
+    expect(report.lostPositions).toEqual([]);
+    expect(report.streams).toEqual([]);
+    expect((await eventsJson(cwd)).events).toHaveLength(lines.length);
+  });
+
+  it('lets state and replay read the sound part of a damaged log with --skip-damaged, saying what they skipped', async () => {
+    const { cwd, segment } = await folderWithTasks(3);
+    const lines = await logLines(segment);
+    // The last line: every read checks it against the index file (a middle line is found when a read reaches it).
+    lines[lines.length - 1] = lines[lines.length - 1]!.replace('"Task', '"Tusk');
+    await writeFile(segment, `${lines.join('\n')}\n`);
+    for (const command of [['state', 's1'], ['replay']]) {
+      expect((await runInProcess(command, cwd)).code).toBe(4);
+      const skipping = await runInProcess([...command, '--skip-damaged'], cwd);
+      expect(skipping.code, skipping.stderr).toBe(0);
+      expect(skipping.stderr).toContain(`${segment}:${lines.length}`);
+    }
+  });
+});
