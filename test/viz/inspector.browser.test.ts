@@ -1,12 +1,15 @@
+import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { createServer, get as httpGet } from 'node:http';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStateFolder, sessionStream, tasksInOrder, type SessionView, type StoredEvent } from '../../src/index.js';
 import { TRANSCRIPT_FIXTURES } from '../claudeCodeFixtures.js';
 import { tempDir } from '../helpers.js';
 import { runInProcess } from '../cli/runInProcess.js';
+import { inspectCommand } from '../../src/cli/commands/inspect.js';
 import { chromiumMissing, launchChromium, watchedPage, type PageWatch } from './chromium.js';
 import { writeLongSession } from './longSession.js';
 
@@ -273,4 +276,88 @@ describe.skipIf(missing !== undefined)('the session inspector in Chromium', () =
     expect(max).toBeLessThan(10_000 * 1.3); // the rare events kept one by one come on top
     expect(max).toBeGreaterThanOrEqual(10_000 - 1);
   }, 120_000);
+});
+
+describe.skipIf(missing !== undefined)('moai-session inspect in Chromium', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Run the real command line in another process (through tsx, as a user's agent would run the binary). */
+  const otherProcess = (args: string[], cwd: string) =>
+    new Promise<number>((resolve, reject) => {
+      const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), main, ...args], { cwd, stdio: 'ignore' });
+      child.on('error', reject);
+      child.on('close', (code) => resolve(code ?? -1));
+    });
+
+  it('follows the log live: an event another process appends appears and the slider extends; the page survives the server going away and says so', async () => {
+    const cwd = await tempDir('moai-inspect-live-');
+    expect((await runInProcess(['start', '--session', 'live', '--agent', 'a', '--model', 'claude-sonnet-4-5', '--title', 'Live'], cwd)).code).toBe(0);
+    expect((await runInProcess(['task', 'add', 'live', 't1', '--title', 'First'], cwd)).code).toBe(0);
+    const controller = new AbortController();
+    let stdout = '';
+    let listening!: (url: string) => void;
+    const url = new Promise<string>((resolve) => (listening = resolve));
+    const done = inspectCommand(
+      { dir: '.moai', json: false, debug: false, sessionId: 'live', onListening: listening },
+      { stdout: (t) => (stdout += t), stderr: () => {}, cwd, env: process.env, signal: controller.signal },
+    );
+    const address = await url;
+    expect(address).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/session\/live$/);
+    expect(stdout).toContain(`Inspecting session live at ${address}`);
+    const origin = new URL(address).origin;
+
+    // The server's own answers: the page's policy, and nothing for a name that is not its own.
+    const served = await fetch(address);
+    expect(served.headers.get('content-security-policy')).toMatch(/connect-src 'self'/);
+    const rebound = await new Promise<number>((resolve) => {
+      const request = httpGet(address, { headers: { host: 'attacker.example' } }, (response) => resolve(response.statusCode ?? 0));
+      request.end();
+    });
+    expect(rebound).toBe(421);
+
+    const { page, watch } = await watchedPage(browser, (u) => u.startsWith(origin));
+    await page.goto(address);
+    await page.waitForSelector('body[data-ready]');
+    await page.waitForFunction(() => document.body.dataset.live === 'up');
+    expect((await shown(page)).version).toBe(2);
+
+    expect(await otherProcess(['task', 'add', 'live', 't2', '--title', 'From another process'], cwd)).toBe(0);
+    await page.waitForFunction(() => document.body.dataset.version === '3', undefined, { timeout: 15_000 });
+    expect(await page.getAttribute('#slider', 'max')).toBe('2');
+    expect((await shown(page)).tasks).toEqual([['t1', 'pending'], ['t2', 'pending']]);
+    expect(await page.textContent('#totals')).toBe('3 events');
+
+    controller.abort();
+    expect(await done).toBe(0);
+    await page.waitForFunction(() => document.body.dataset.live === 'down', undefined, { timeout: 15_000 });
+    expect(await page.textContent('#live')).toMatch(/the server went away at \d\d:\d\d:\d\d UTC: showing what was received \(up to v3\)/);
+    await page.keyboard.press('Home');
+    expect((await shown(page)).version).toBe(1);
+    expect(watch.errors.filter((e) => !e.includes('ERR_CONNECTION_REFUSED') && !e.includes('EventSource'))).toEqual([]);
+    expect(watch.requests).toEqual([]);
+    expect(watch.dialogs).toEqual([]);
+  }, 60_000);
+
+  it('warns when told to listen beyond the loopback address, and says plainly when the port is taken', async () => {
+    const cwd = await tempDir('moai-inspect-opts-');
+    await runInProcess(['start', '--session', 's', '--agent', 'a', '--model', 'claude-sonnet-4-5'], cwd);
+    let stderr = '';
+    const io = { stdout: () => {}, stderr: (t: string) => (stderr += t), cwd, env: process.env, signal: AbortSignal.abort() };
+    expect(await inspectCommand({ dir: '.moai', json: false, debug: false, sessionId: 's', host: '0.0.0.0' }, io)).toBe(0);
+    expect(stderr).toContain('warning: listening on 0.0.0.0, not only the loopback address');
+    const taken = createServer().listen(0, '127.0.0.1');
+    await new Promise((resolve) => taken.once('listening', resolve));
+    const port = String((taken.address() as { port: number }).port);
+    const busy = await runInProcess(['inspect', 's', '--port', port], cwd);
+    taken.close();
+    expect(busy.code).toBe(1);
+    expect(busy.stderr).toContain(`Port ${port} on 127.0.0.1 is in use`);
+  });
 });
