@@ -113,8 +113,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .option('--session <id>', 'only this session')
         .option('--from <n>', 'start at this position (or version, with --session)')
         .option('--follow', 'then print new events as they are appended, until interrupted (Ctrl-C)', false)
+        .option('--skip-damaged', 'on a damaged log, print the sound events and say on stderr what was skipped', false)
         .action(function (this: Commander.Command) {
-          const options = { ...globals(this), ...this.opts<{ session?: string; from?: string; follow: boolean }>() };
+          const options = { ...globals(this), ...this.opts<{ session?: string; from?: string; follow: boolean; skipDamaged: boolean }>() };
           return run(async () => (await import('./commands/events.js')).eventsCommand(options, io))();
         });
     },
@@ -133,8 +134,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .description("print a session's projected state")
         .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
         .option('--at <version>', 'as it was at this version')
+        .option('--skip-damaged', 'on a damaged log, project the sound events and say on stderr what was skipped', false)
         .action(function (this: Commander.Command, sessionId: string | undefined) {
-          const options = { ...globals(this), ...this.opts<{ at?: string }>(), sessionId };
+          const options = { ...globals(this), ...this.opts<{ at?: string; skipDamaged: boolean }>(), sessionId };
           return run(async () => (await import('./commands/state.js')).stateCommand(options, io))();
         });
     },
@@ -145,9 +147,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .option('--session <id>', 'only this session')
         .option('--until <version>', 'stop at this version (with --session)')
         .option('--write-memory-files', 'then rewrite the memory files under <dir>/sessions from the replay (takes the writer lock)', false)
+        .option('--skip-damaged', 'on a damaged log, replay the sound events and say on stderr what was skipped', false)
         .action(function (this: Commander.Command) {
-          const options = { ...globals(this), ...this.opts<{ session?: string; until?: string; writeMemoryFiles: boolean }>() };
+          const options = { ...globals(this), ...this.opts<{ session?: string; until?: string; writeMemoryFiles: boolean; skipDamaged: boolean }>() };
           return run(async () => (await import('./commands/replay.js')).replayCommand(options, io))();
+        });
+    },
+    repair: () => {
+      program
+        .command('repair')
+        .description('make a damaged file log open again: back up, keep every sound line, quarantine the unreadable ones, report what was lost')
+        .option('--dry-run', 'say what a repair would do, change nothing', false)
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ dryRun: boolean }>() };
+          return run(async () => (await import('./commands/repair.js')).repairCommand(options, io))();
         });
     },
     init: () => {
@@ -314,6 +327,61 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           return run(async () => (await import('./commands/checkpoint.js')).checkpointCommand(options, io))();
         });
     },
+    context: () => {
+      const context = program
+        .command('context')
+        .description("a session's context items (critical, supporting, temporary) and its re-injectable context");
+      context
+        .command('add')
+        .description('record a context item in the current session (a tag it already has updates that item)')
+        .argument('<text>', "the item's text (with --json-value, a JSON value)")
+        .requiredOption('--tier <tier>', 'critical (always kept), supporting (kept if space allows) or temporary (dropped by a compaction or handoff)')
+        .option('--kind <kind>', 'objective, constraint, preference, summary or note')
+        .option('--tag <tag>', 'a name unique among the session\'s items (user_language, must_use_pytest)')
+        .option('--tokens <n>', 'its size in tokens, when known')
+        .option('--json-value', 'take the text as a JSON value', false)
+        .option('--session <id>', 'the session (default: the current one)')
+        .option('--agent <agent>', 'the agent recording it')
+        .action(function (this: Commander.Command, text: string) {
+          const options = { ...globals(this), ...this.opts<{ tier: string; kind?: string; tag?: string; tokens?: string; jsonValue: boolean; session?: string; agent?: string }>(), text };
+          return run(async () => (await import('./commands/context.js')).contextAddCommand(options, io))();
+        });
+      context
+        .command('list')
+        .description("the session's current context items, most important first")
+        .option('--tier <tier>', 'only this tier')
+        .option('--at <version>', 'as the session was at this version')
+        .option('--session <id>', 'the session (default: the current one)')
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ tier?: string; at?: string; session?: string }>() };
+          return run(async () => (await import('./commands/context.js')).contextListCommand(options, io))();
+        });
+      context
+        .command('drop')
+        .description('drop a context item, named by its id or its tag')
+        .argument('<item>', "the item's id or tag")
+        .option('--reason <text>', 'why (default: requested)')
+        .option('--session <id>', 'the session (default: the current one)')
+        .option('--agent <agent>', 'the agent dropping it')
+        .action(function (this: Commander.Command, item: string) {
+          const options = { ...globals(this), ...this.opts<{ reason?: string; session?: string; agent?: string }>(), item };
+          return run(async () => (await import('./commands/context.js')).contextDropCommand(options, io))();
+        });
+      context
+        .command('show')
+        .description(
+          'what an agent needs after a restart, a compaction or a handoff: objectives, constraints, open tasks, budget, ' +
+            'last checkpoint, last handoff, critical items; most important first, bounded',
+        )
+        .option('--format <format>', 'text or json', 'text')
+        .option('--max-chars <n>', 'the most characters the text may have (default: 8000)')
+        .option('--at <version>', 'as the session was at this version')
+        .option('--session <id>', 'the session (default: the current one)')
+        .action(function (this: Commander.Command) {
+          const options = { ...globals(this), ...this.opts<{ format: string; maxChars?: string; at?: string; session?: string }>() };
+          return run(async () => (await import('./commands/context.js')).contextShowCommand(options, io))();
+        });
+    },
     compact: () => {
       program
         .command('compact')
@@ -464,6 +532,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .action(function (this: Commander.Command, sessionId: string | undefined) {
           const options = { ...globals(this), ...this.opts<{ format: string; output?: string; maxSteps?: string }>(), sessionId };
           return run(async () => (await import('./commands/viz.js')).vizSessionCommand(options, io))();
+        });
+    },
+    inspect: () => {
+      program
+        .command('inspect')
+        .description("serve a session's inspector page on 127.0.0.1 and follow the log live (server-sent events), until interrupted (Ctrl-C)")
+        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
+        .option('--port <n>', 'the port to listen on (default: any free one)')
+        .option('--host <address>', 'listen on this address instead of the loopback one (warned: anyone who reaches it can read the log)')
+        .option('--open', "open the page in the desktop's browser", false)
+        .option('--max-steps <n>', 'aggregate a longer session into about this many steps (default 200000)')
+        .action(function (this: Commander.Command, sessionId: string | undefined) {
+          const options = { ...globals(this), ...this.opts<{ port?: string; host?: string; open: boolean; maxSteps?: string }>(), sessionId };
+          return run(async () => (await import('./commands/inspect.js')).inspectCommand(options, io))();
         });
     },
     inspect: () => {
