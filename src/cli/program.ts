@@ -548,20 +548,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           return run(async () => (await import('./commands/inspect.js')).inspectCommand(options, io))();
         });
     },
-    inspect: () => {
-      program
-        .command('inspect')
-        .description("serve a session's inspector page on 127.0.0.1 and follow the log live (server-sent events), until interrupted (Ctrl-C)")
-        .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session')
-        .option('--port <n>', 'the port to listen on (default: any free one)')
-        .option('--host <address>', 'listen on this address instead of the loopback one (warned: anyone who reaches it can read the log)')
-        .option('--open', "open the page in the desktop's browser", false)
-        .option('--max-steps <n>', 'aggregate a longer session into about this many steps (default 200000)')
-        .action(function (this: Commander.Command, sessionId: string | undefined) {
-          const options = { ...globals(this), ...this.opts<{ port?: string; host?: string; open: boolean; maxSteps?: string }>(), sessionId };
-          return run(async () => (await import('./commands/inspect.js')).inspectCommand(options, io))();
-        });
-    },
     install: () => {
       // install and uninstall are defined together, once.
       if (program.commands.some((command) => command.name() === 'install')) return;
@@ -592,6 +578,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     },
     uninstall: () => define.install!(),
+    statusline: () => {
+      program
+        .command('statusline')
+        .description("print Claude Code's status line for the session its payload (on standard input) names: context against the window and level, open tasks, cost")
+        .action(function (this: Commander.Command) {
+          const dir = this.getOptionValueSourceWithGlobals('dir') === 'default' ? undefined : globals(this).dir;
+          return run(async () => (await import('./commands/statusline.js')).statusLineCommand(dir === undefined ? {} : { dir }, io))();
+        });
+    },
     hook: () => {
       program
         .command('hook')
