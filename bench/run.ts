@@ -7,6 +7,7 @@ import { benchResume } from './resume.js';
 import { benchStartup } from './startup.js';
 import { benchImportTranscripts } from './importTranscripts.js';
 import { benchTaskCommands } from './taskCommands.js';
+import { benchPostgresAppend } from './postgresAppend.js';
 
 const only = process.argv[2];
 const benches: [string, () => Promise<boolean>][] = [
@@ -17,6 +18,7 @@ const benches: [string, () => Promise<boolean>][] = [
   ['resume', benchResume],
   ['startup', benchStartup],
   ['import-transcripts', benchImportTranscripts],
+  ['postgres-append', benchPostgresAppend],
 ];
 
 console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);

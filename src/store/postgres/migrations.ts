@@ -24,9 +24,7 @@ export interface Migration {
  * Expected versions: -1 any, -2 no_stream, -3 stream_exists, n >= 0 exactly n.
  */
 const appendFunction = (s: string, channel: string): string => `
-CREATE OR REPLACE FUNCTION ${s}.append_events(
-  p_streams text[], p_expected bigint[], p_counts int[],
-  p_append int[], p_ids text[], p_types text[], p_schema_versions int[], p_metas text[], p_datas text[])
+CREATE OR REPLACE FUNCTION ${s}.append_events(p_appends json, p_events json)
 RETURNS TABLE (ordinal int, actual bigint, first_position bigint)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
@@ -35,26 +33,23 @@ BEGIN
   SELECT h.position INTO v_head FROM ${s}.head h WHERE h.id = 1 FOR UPDATE;
   RETURN QUERY
   WITH req AS (
-    SELECT r.ord::int AS ord, r.stream, r.expected, r.n, coalesce(st.version, 0)::bigint AS version
-    FROM unnest(p_streams, p_expected, p_counts) WITH ORDINALITY AS r(stream, expected, n, ord)
-    LEFT JOIN ${s}.streams st ON st.stream = r.stream
+    SELECT r.o, r.s AS stream, r.e AS expected, r.n, coalesce(st.version, 0)::bigint AS version
+    FROM json_to_recordset(p_appends) AS r(o int, s text, e bigint, n int)
+    LEFT JOIN ${s}.streams st ON st.stream = r.s
   ), chk AS (
     SELECT req.*, (req.expected = -1 OR (req.expected = -2 AND req.version = 0) OR (req.expected = -3 AND req.version > 0)
       OR req.expected = req.version) AS ok
     FROM req
   ), pos AS (
-    SELECT chk.*, v_head + coalesce(sum(CASE WHEN chk.ok THEN chk.n ELSE 0 END) OVER (ORDER BY chk.ord
+    SELECT chk.*, v_head + coalesce(sum(CASE WHEN chk.ok THEN chk.n ELSE 0 END) OVER (ORDER BY chk.o
       ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS base
     FROM chk
-  ), ev AS (
-    SELECT e.*, row_number() OVER (PARTITION BY e.app ORDER BY e.i) AS k
-    FROM unnest(p_append, p_ids, p_types, p_schema_versions, p_metas, p_datas) WITH ORDINALITY AS e(app, id, type, sv, meta, data, i)
   ), ins AS (
     INSERT INTO ${s}.events (position, stream, version, id, type, schema_version, meta, data)
-    SELECT pos.base + ev.k, pos.stream, pos.version + ev.k, ev.id, ev.type, ev.sv, ev.meta::json, ev.data::json
-    FROM ev JOIN pos ON pos.ord = ev.app
+    SELECT pos.base + ev.k, pos.stream, pos.version + ev.k, ev.i, ev.t, ev.v, ev.m, ev.d
+    FROM json_to_recordset(p_events) AS ev(a int, k int, i text, t text, v int, m json, d json)
+    JOIN pos ON pos.o = ev.a
     WHERE pos.ok
-    ORDER BY pos.base + ev.k
   ), up AS (
     INSERT INTO ${s}.streams (stream, version, first_position, last_position)
     SELECT pos.stream, pos.version + pos.n, pos.base + 1, pos.base + pos.n FROM pos WHERE pos.ok AND pos.n > 0
@@ -62,8 +57,8 @@ BEGIN
   ), hd AS (
     UPDATE ${s}.head SET position = v_head + (SELECT coalesce(sum(pos.n), 0) FROM pos WHERE pos.ok) WHERE id = 1
   )
-  SELECT pos.ord, pos.version, CASE WHEN pos.ok THEN pos.base + 1 END FROM pos ORDER BY pos.ord;
-  IF coalesce(array_length(p_ids, 1), 0) > 0 THEN
+  SELECT pos.o, pos.version, CASE WHEN pos.ok THEN pos.base + 1 END FROM pos ORDER BY pos.o;
+  IF json_array_length(p_events) > 0 THEN
     PERFORM pg_notify('${channel}', '');
   END IF;
 END
