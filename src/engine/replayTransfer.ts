@@ -18,7 +18,11 @@ type Encoded =
   | { [TAG]: 'list'; items: unknown }
   | { [TAG]: 'map'; keys: unknown; values: unknown }
   | { [TAG]: 'set'; values: unknown }
-  | { [TAG]: 'records'; keys: string[]; columns: unknown[][] };
+  | { [TAG]: 'records'; keys: string[]; columns: unknown[] }
+  | { [TAG]: 'ints'; values: Int32Array }
+  | { [TAG]: 'numbers'; values: Float64Array }
+  | { [TAG]: 'booleans'; values: Uint8Array }
+  | { [TAG]: 'texts'; text: string; lengths: Int32Array };
 
 /**
  * An array at least this long whose items are plain records with the same
@@ -75,8 +79,8 @@ export function encodeForTransfer(value: unknown): unknown {
 
 function encodeArray(items: readonly unknown[]): unknown {
   if (items.length >= COLUMNS_FROM) {
-    const columns = asColumns(items);
-    if (columns !== undefined) return columns;
+    const packed = packColumn(items) ?? asColumns(items);
+    if (packed !== undefined) return packed;
   }
   let copy: unknown[] | undefined;
   for (let i = 0; i < items.length; i++) {
@@ -88,6 +92,85 @@ function encodeArray(items: readonly unknown[]): unknown {
     }
   }
   return copy ?? (items as unknown[]);
+}
+
+/** The longest text a column of strings is joined into (well under V8's longest string). */
+const MAX_JOINED_TEXT = 1 << 28;
+
+/**
+ * A column of like primitives in the form the clone copies at once: whole
+ * numbers as an `Int32Array`, other numbers as a `Float64Array`, booleans as
+ * bytes, strings (and `undefined`) as one text and each one's length (-1 for
+ * `undefined`). Undefined for any other column.
+ */
+function packColumn(values: readonly unknown[]): Encoded | undefined {
+  const first = values[0];
+  if (typeof first === 'number') {
+    let whole = true;
+    for (const value of values) {
+      if (typeof value !== 'number') return undefined;
+      if (whole && ((value | 0) !== value || Object.is(value, -0))) whole = false;
+    }
+    return whole ? { [TAG]: 'ints', values: Int32Array.from(values as number[]) } : { [TAG]: 'numbers', values: Float64Array.from(values as number[]) };
+  }
+  if (typeof first === 'boolean') {
+    const bytes = new Uint8Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (typeof value !== 'boolean') return undefined;
+      bytes[i] = value ? 1 : 0;
+    }
+    return { [TAG]: 'booleans', values: bytes };
+  }
+  if (typeof first === 'string' || first === undefined) {
+    const lengths = new Int32Array(values.length);
+    const parts: string[] = [];
+    let total = 0;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value === undefined) {
+        lengths[i] = -1;
+      } else if (typeof value === 'string') {
+        lengths[i] = value.length;
+        total += value.length;
+        parts.push(value);
+      } else {
+        return undefined;
+      }
+    }
+    if (parts.length === 0 || total > MAX_JOINED_TEXT) return undefined;
+    return { [TAG]: 'texts', text: parts.join(''), lengths };
+  }
+  return undefined;
+}
+
+/** The values of a column {@link packColumn} packed (or of an encoded array), by index. */
+function unpackColumn(column: unknown): ArrayLike<unknown> {
+  if (typeof column !== 'object' || column === null || Array.isArray(column)) return decodeTransferred(column) as unknown[];
+  const encoded = column as Encoded;
+  switch (encoded[TAG]) {
+    case 'ints':
+    case 'numbers':
+      return encoded.values;
+    case 'booleans':
+      return Array.from(encoded.values, (byte) => byte === 1);
+    case 'texts': {
+      const { text, lengths } = encoded;
+      const strings: (string | undefined)[] = [];
+      let at = 0;
+      for (const length of lengths) {
+        if (length < 0) {
+          strings.push(undefined);
+        } else {
+          strings.push(text.slice(at, at + length));
+          at += length;
+        }
+      }
+      return strings;
+    }
+    default:
+      return decodeTransferred(column) as unknown[];
+  }
 }
 
 /** `items` as columns, when they are all plain records with the same keys in the same order; undefined otherwise. */
@@ -111,7 +194,7 @@ function asColumns(items: readonly unknown[]): Encoded | undefined {
     }
     if (count !== keys.length) return undefined;
   }
-  return { [TAG]: 'records', keys, columns };
+  return { [TAG]: 'records', keys, columns: columns.map((column) => packColumn(column) ?? column) };
 }
 
 /** The inverse of {@link encodeForTransfer}, on the structured clone of what it made; changes `value` in place where it can. */
@@ -142,6 +225,11 @@ export function decodeTransferred(value: unknown): unknown {
         return PersistentSet.of(decodeTransferred(encoded.values) as unknown[]);
       case 'records':
         return fromColumns(encoded.keys, encoded.columns);
+      case 'ints':
+      case 'numbers':
+      case 'booleans':
+      case 'texts':
+        return Array.from(unpackColumn(encoded));
     }
   }
   for (const key of Object.keys(record)) {
@@ -202,15 +290,33 @@ export function errorFromTransfer(transferred: TransferredError): Error {
   return error;
 }
 
-/** The records {@link asColumns} wrote as columns, built again in their key order. */
-function fromColumns(keys: readonly string[], columns: readonly unknown[][]): Record<string, unknown>[] {
-  const decoded = columns.map((column) => decodeTransferred(column) as unknown[]);
-  const length = decoded[0]?.length ?? 0;
-  const records = new Array<Record<string, unknown>>(length);
-  for (let i = 0; i < length; i++) {
-    const record: Record<string, unknown> = {};
-    for (let k = 0; k < keys.length; k++) record[keys[k]!] = decoded[k]![i];
-    records[i] = record;
+/** A function that builds the record at an index from columns, one per key: made once per set of keys. */
+type RecordBuilder = (columns: readonly ArrayLike<unknown>[], i: number) => Record<string, unknown>;
+const builders = new Map<string, RecordBuilder>();
+
+/**
+ * The builder of records with `keys`, in that order: an object literal, so
+ * every record built gets one shape at once and each column is read at a
+ * site of its own (a loop over the keys would make each read and each write
+ * see every column and every key, slowly).
+ */
+function builderOf(keys: readonly string[]): RecordBuilder {
+  const id = keys.join('\u0000');
+  let builder = builders.get(id);
+  if (builder === undefined) {
+    const fields = keys.map((key, k) => `${JSON.stringify(key)}: c[${k}][i]`).join(', ');
+    builder = new Function('c', 'i', `return { ${fields} };`) as RecordBuilder;
+    if (builders.size < 100) builders.set(id, builder);
   }
+  return builder;
+}
+
+/** The records {@link asColumns} wrote as columns, built again in their key order. */
+function fromColumns(keys: readonly string[], columns: readonly unknown[]): Record<string, unknown>[] {
+  const decoded = columns.map(unpackColumn);
+  const length = decoded[0]?.length ?? 0;
+  const build = builderOf(keys);
+  const records: Record<string, unknown>[] = [];
+  for (let i = 0; i < length; i++) records.push(build(decoded, i));
   return records;
 }
