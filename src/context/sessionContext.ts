@@ -228,9 +228,11 @@ export function formatSessionContext(context: SessionContext, options: FormatSes
   for (const line of lines) {
     const next = `${line}\n`;
     if (text.length + next.length > room) {
-      if (kept === 0) {
-        text = `${line.slice(0, Math.max(0, room - 4))}...\n`;
-        kept = 1;
+      // The line that does not fit is cut to the room left, when that is worth a line; nothing after it is kept.
+      const left = room - text.length;
+      if (line !== '' && (kept === 0 || left >= 40)) {
+        text += `${line.slice(0, Math.max(0, left - 4))}...\n`;
+        kept++;
       }
       break;
     }
@@ -241,6 +243,7 @@ export function formatSessionContext(context: SessionContext, options: FormatSes
   const keptLines = text.trimEnd().split('\n');
   while (keptLines.length > 1 && /:$/.test(keptLines.at(-1)!) && !keptLines.at(-1)!.startsWith('- ')) keptLines.pop();
   while (keptLines.length > 1 && keptLines.at(-1) === '') keptLines.pop();
+  // A line that was cut counts as kept.
   const left = lines.filter((line) => line !== '').length - keptLines.filter((line) => line !== '').length;
   return `${keptLines.join('\n')}\n${left > 0 ? note(left) : ''}`;
 }
