@@ -1,20 +1,25 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { accessSync, chmodSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { median, report } from './report.js';
+import { median, report, settle } from './report.js';
 
 // Issue 10: a folder of 50 transcripts (copies of the largest fixture under
 // different ids, ~130 MB) imported whole, against ccusage@20.0.24's native
 // binary (`session --json --offline` through CLAUDE_CONFIG_DIR) in the same
 // run: ours, as a whole process on the compiled package, must be at least as
-// fast, with flat memory.
+// fast, with flat memory. Two figures: the reading alone (the transcripts
+// into their figures, the library call), and the command a user runs
+// (`import claude-code --all`, which also appends every call to the log),
+// with the same import again on the same folder (nothing new).
 
 const COPIES = 50;
 const ROUNDS = 7;
+/** Rounds of the whole command (each a first import and a second one). */
+const COMMAND_ROUNDS = 5;
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const fixture = join(root, 'test', 'fixtures', 'claude-code', 'transcripts', 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
 const FIXTURE_SESSION = 'ae4a77f8-aedd-4bc1-888f-c94edc91af04';
@@ -50,6 +55,9 @@ async function writeFolder(): Promise<{ config: string; files: string[]; bigFile
     const body = text.replaceAll(FIXTURE_SESSION, sessionId).replaceAll('"msg_01', `"msg_${copy.toString(36).padStart(2, '0')}`);
     const file = join(project, `${sessionId}.jsonl`);
     await writeFile(file, body);
+    // Past sessions, at rest (a file changed in the last minute is taken as still being written).
+    const past = new Date(Date.now() - 3_600_000);
+    await utimes(file, past, past);
     files.push(file);
     copies.push(body);
   }
@@ -136,6 +144,97 @@ function runCcusage(binary: string, config: string): Run {
   return run;
 }
 
+/** The newest modification time of any file under `dir`. */
+function newestUnder(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * The compiled command line: the package build's (npm run bench builds
+ * first) unless a source is newer, else the package compiled here into
+ * `scratch` (no type check, as the build does).
+ */
+function compiledCli(scratch: string): string {
+  const built = join(root, 'dist', 'src', 'cli', 'main.js');
+  if (existsSync(built) && statSync(built).mtimeMs >= newestUnder(join(root, 'src'))) return built;
+  const out = join(scratch, 'package');
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--noCheck', '--outDir', out], { stdio: 'inherit' });
+  return join(out, 'src', 'cli', 'main.js');
+}
+
+/** `moai-session import claude-code --all` in `cwd` (its state folder), on the projects folder of `config`: wall time, peak RSS, and the tokens of its --json figures. */
+function runImportCommand(cli: string, config: string, cwd: string): Run {
+  const env = { ...process.env, CLAUDE_CONFIG_DIR: config };
+  const args = [cli, '--json', 'import', 'claude-code', '--all'];
+  const started = performance.now();
+  const result = timeCommand
+    ? spawnSync(timeCommand, ['-f', '%M', process.execPath, ...args], { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 })
+    : spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`import claude-code exited ${result.status}: ${result.stderr}`);
+  const sessions = JSON.parse(result.stdout) as { tokens: Totals }[];
+  const totals = { input: 0, output: 0, cacheCreation: 0, cacheRead: 0 };
+  for (const session of sessions) for (const k of Object.keys(totals) as (keyof Totals)[]) totals[k] += session.tokens[k];
+  const run: Run = { ms, totals };
+  const rssKB = timeCommand ? Number(result.stderr.trim().split('\n').pop()) : NaN;
+  if (Number.isFinite(rssKB)) run.maxRssMB = rssKB / 1024;
+  return run;
+}
+
+/**
+ * The command itself, as a user runs it: `import claude-code --all` into a
+ * new state folder (every API call appended to the log as an event, the
+ * tasks, compactions and cursors with them), then again on the same folder
+ * (nothing new), against ccusage on the same files, in paired rounds.
+ */
+async function benchImportCommand(config: string, mb: number, binary: string, expected: Totals): Promise<boolean> {
+  const cli = compiledCli(config);
+  const first: Run[] = [];
+  const again: Run[] = [];
+  const theirs: Run[] = [];
+  const ratios: number[] = [];
+  const againRatios: number[] = [];
+  for (let round = 0; round < COMMAND_ROUNDS; round++) {
+    const cwd = await mkdtemp(join(tmpdir(), 'moai-bench-import-state-'));
+    try {
+      if (round % 2 === 0) {
+        first.push(runImportCommand(cli, config, cwd));
+        theirs.push(runCcusage(binary, config));
+      } else {
+        theirs.push(runCcusage(binary, config));
+        first.push(runImportCommand(cli, config, cwd));
+      }
+      again.push(runImportCommand(cli, config, cwd));
+    } finally {
+      await settle(cwd);
+    }
+    ratios.push(theirs[round]!.ms / first[round]!.ms);
+    againRatios.push(again[round]!.ms / first[round]!.ms);
+  }
+  const firstMs = median(first.map((r) => r.ms));
+  const theirsMs = median(theirs.map((r) => r.ms));
+  const agree = first.every((r) => sameTotals(r.totals, expected)) && again.every((r) => sameTotals(r.totals, expected));
+  const rateOk = report(
+    `moai-session import claude-code --all of the same ${COPIES} transcripts into a new state folder, whole process (every call an event in the log; ${COMMAND_ROUNDS} paired rounds, medians)`,
+    mb / (firstMs / 1000),
+    'MB/s',
+    [{ baseline: 'ccusage@20.0.24 session --json --offline (native)', baselineValue: mb / (theirsMs / 1000), ratio: median(ratios), target: { min: 1.0, label: '>= 1.0x' } }],
+  );
+  console.log(`  wall times: ours ${first.map((r) => r.ms.toFixed(0)).join(' ')} ms; ccusage ${theirs.map((r) => r.ms.toFixed(0)).join(' ')} ms; peak RSS ${Math.max(...first.map((r) => r.maxRssMB ?? 0)).toFixed(0)} MB`);
+  const againOk = report(
+    '  The same import again (nothing new), against the first',
+    median(again.map((r) => r.ms)),
+    'ms',
+    [{ baseline: 'the first import', baselineValue: firstMs, ratio: median(againRatios), target: { max: 0.5, label: '<= 0.5x' } }],
+  );
+  console.log(`  token totals of both, against the reading above: ${agree ? 'agree' : 'DIFFER'}`);
+  return rateOk && againOk && agree;
+}
+
 const sameTotals = (a: Totals, b: Totals): boolean =>
   a.input === b.input && a.output === b.output && a.cacheCreation === b.cacheCreation && a.cacheRead === b.cacheRead;
 
@@ -173,7 +272,7 @@ export async function benchImportTranscripts(): Promise<boolean> {
     const oursMs = median(ours.map((r) => r.ms));
     const theirsMs = median(theirs.map((r) => r.ms));
     const rateOk = report(
-      `Import of ${COPIES} Claude Code transcripts (${mb.toFixed(0)} MB), whole process on the compiled package (${ROUNDS} paired rounds, medians)`,
+      `Reading ${COPIES} Claude Code transcripts (${mb.toFixed(0)} MB) into their figures (summariseTranscriptSessions, nothing appended), whole process on the compiled package (${ROUNDS} paired rounds, medians)`,
       mb / (oursMs / 1000),
       'MB/s',
       [{ baseline: 'ccusage@20.0.24 session --json --offline (native)', baselineValue: mb / (theirsMs / 1000), ratio: median(ratios), target: { min: 1.0, label: '>= 1.0x' } }],
@@ -197,7 +296,8 @@ export async function benchImportTranscripts(): Promise<boolean> {
     console.log(`  the same ${mb.toFixed(0)} MB as one file: peak RSS ${big.maxRssMB!.toFixed(0)} MB, ${big.ms.toFixed(0)} ms (one thread: a file is not split)`);
     const flat = peak < 200 && big.maxRssMB! < 200 && sameTotals(big.totals, warmOurs.totals);
     console.log(`  target < 200 MB, in both: ${flat ? 'met' : 'NOT MET'}`);
-    return rateOk && rssOk && agree && flat;
+    const commandOk = await benchImportCommand(config, mb, binary, warmTheirs.totals);
+    return rateOk && rssOk && agree && flat && commandOk;
   } finally {
     await rm(config, { recursive: true, force: true });
   }
