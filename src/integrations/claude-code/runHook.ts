@@ -249,6 +249,9 @@ function writeAlias(dir: string, alias: string, sessionId: string): void {
   renameSync(temporary, path);
 }
 
+/** The session of the log a Claude Code session id stands for: itself, or the session its alias names (a continuation). */
+export const sessionOfClaudeId = (dir: string, claudeId: string): string => readAliases(dir)[claudeId] ?? claudeId;
+
 const streamExists = async (engine: Engine, sessionId: string): Promise<boolean> => (await engine.store.streamVersion(sessionStream(sessionId))) > 0;
 
 /** The transcript's size now (the resume key: the same payload twice resumes once). */
