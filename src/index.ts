@@ -233,6 +233,11 @@ export { toMermaid, machineTransitions, type MachineTransition } from './viz/mer
 export { machineChart, type MachineChart, type ChartState, type ChartTransition } from './viz/machineGraph.js';
 export { toDot, type DotOptions } from './viz/dot.js';
 export { toSvg } from './viz/svg.js';
+export { createSessionStepper, DEFAULT_MAX_STEPS, type SessionStep, type SessionStepper, type SessionStepperOptions, type StepSettings } from './viz/sessionSteps.js';
+export { packSessionPage, type SessionPageData, type SessionPageMeta, type ForkTree, type ForkLink, type Aggregation } from './viz/sessionPageData.js';
+export { readSessionPage, readForkTree, type ReadSessionPageOptions, type ReadSessionPage } from './viz/readSessionPage.js';
+export { renderSessionPage, sessionPagePolicy, type SessionPageOptions } from './viz/sessionPage.js';
+export { startInspectServer, type InspectServer, type InspectServerOptions } from './viz/inspectServer.js';
 
 // Handoffs
 export {
