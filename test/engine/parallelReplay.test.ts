@@ -226,29 +226,46 @@ describe('parallel replay', () => {
     expect(two.ok).toBe(true);
   }, 60_000);
 
-  it('fails as one thread fails: the first damaged line in the log, whichever thread reads it', async () => {
+  it.each([
+    ['a line of an early stream (a worker folds it)', 'early'],
+    ['a line of the last stream (the calling thread folds it)', 'late'],
+  ])('fails as one thread fails: the first damaged line in the log, here %s', async (_, damagedFirst) => {
     const log = await generatedLog(11, 20, 600);
     const [segment] = (await readdir(log.dir)).filter((name) => name.endsWith('.jsonl'));
     const path = join(log.dir, segment!);
     const lines = (await readFile(path, 'latin1')).split('\n');
-    // Damage a line of two different streams, late in the log, without changing their lengths.
-    const streamOf = (line: string) => /"stream":"([^"]+)"/.exec(line)![1];
-    const second = lines.length - 10;
-    let first = Math.floor(lines.length * 0.6);
-    while (streamOf(lines[first]!) === streamOf(lines[second]!)) first++;
+    const streamOf = (line: string) => /"stream":"([^"]+)"/.exec(line)![1]!;
+    // The streams split into runs by their first events: the first quarter of them is a worker's, the last one the calling thread's.
+    const appearance = [...new Set(lines.filter((line) => line !== '').map(streamOf))];
+    const early = new Set(appearance.slice(0, appearance.length / 4));
+    const last = appearance.at(-1)!;
+    const after = lines.findIndex((line) => line !== '' && streamOf(line) === last);
+    // Not the last lines: opening a log checks its tail whatever reads it.
+    const before = lines.length - 8;
+    const earlyLines = lines.map((line, i) => (i > after && i < before && early.has(streamOf(line)) ? i : -1)).filter((i) => i >= 0);
+    const lastLines = lines.map((line, i) => (i > after && i < before && streamOf(line) === last ? i : -1)).filter((i) => i >= 0);
+    expect(earlyLines.length).toBeGreaterThan(2);
+    expect(lastLines.length).toBeGreaterThan(2);
+    // The first damaged line, and one after it in the other thread's share.
+    const [first, second] = damagedFirst === 'early' ? [earlyLines[0]!, lastLines.at(-1)!] : [lastLines[0]!, earlyLines.at(-1)!];
+    expect(second).toBeGreaterThan(first);
+    // Indexed before the damage, so the replays (not the index's own checks) meet it.
+    const store = await openFileEventStore({ dir: log.dir, readOnly: true });
+    expect(await store.headPosition()).toBe(log.events);
     const handle = await open(path, 'r+');
     for (const index of [second, first]) {
+      // One byte of the line's type, so its length stays and its checksum fails.
       const offset = lines.slice(0, index).reduce((sum, line) => sum + line.length + 1, 0);
-      const at = offset + lines[index]!.indexOf('"type"') + 2;
-      await handle.write(Buffer.from('X'), 0, 1, at);
+      await handle.write(Buffer.from('X'), 0, 1, offset + lines[index]!.indexOf('"type"') + 2);
     }
     await handle.close();
 
-    const store = await openFileEventStore({ dir: log.dir, readOnly: true });
     const failure = (threads: number) => replay(store, { threads }).then(() => undefined, (error: unknown) => error);
     const one = await failure(1);
+    lastParallelReplay.threads = 0;
     const two = await failure(2);
     await store.close();
+    expect(lastParallelReplay.threads).toBe(2);
     expect(isCorruptLogError(one)).toBe(true);
     expect(isCorruptLogError(two)).toBe(true);
     expect((two as Error).message).toBe((one as Error).message);
