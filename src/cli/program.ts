@@ -578,6 +578,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       }
     },
     uninstall: () => define.install!(),
+    doctor: () => {
+      program
+        .command('doctor')
+        .description('check the Claude Code integration: installed hooks and their command, the log, the spool, the problems the hook logged (exit 1 on a problem)')
+        .action(function (this: Commander.Command) {
+          return run(async () => (await import('./commands/doctor.js')).doctorCommand(globals(this), io))();
+        });
+    },
     statusline: () => {
       program
         .command('statusline')
