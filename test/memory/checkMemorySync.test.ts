@@ -172,6 +172,28 @@ describe('checkMemorySync', () => {
     ]);
   });
 
+  it('reports a line taken out of the middle as that one line, not every equal line after it (a true line diff)', async () => {
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
+    await syncMemoryFiles(engine, dir);
+    const file = join(dir, 'sessions/active-tasks.md');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    const gone = lines.splice(8, 1)[0]!; // the spec task's row, line 9
+    lines.splice(9, 0, '| stray | pending | Not in the log |  |  |');
+    await writeFile(file, lines.join('\n'));
+    const { differences } = await checkMemorySync(engine, dir);
+    expect(differences).toEqual([
+      { file: 'sessions/active-tasks.md', line: 9, expected: gone, message: `sessions/active-tasks.md:9: missing line before line 9, expected ${JSON.stringify(gone)}` },
+      {
+        file: 'sessions/active-tasks.md',
+        line: 10,
+        found: '| stray | pending | Not in the log |  |  |',
+        message: 'sessions/active-tasks.md:10: line not expected, found "| stray | pending | Not in the log |  |  |"',
+      },
+    ]);
+  });
+
   it('reports a corrupt JSON file with the parse error instead of failing, and still checks the rest', async () => {
     const fixture = await memoryEngine();
     const { engine, dir } = fixture;

@@ -160,6 +160,42 @@ describe('buildMemoryFiles', () => {
     expect(buildMemoryFiles(await first.engine.replay())).toEqual(buildMemoryFiles(await second.engine.replay()));
   });
 
+  it('lists every session not ended in session-state.json and marks the one started, resumed or taken over last as current', async () => {
+    const fixture = await memoryEngine();
+    const { engine, clock } = fixture;
+    const current = async () => {
+      const state = JSON.parse(buildMemoryFiles(await engine.replay()).get('sessions/session-state.json')!) as SessionStateDocument;
+      return { id: state.current_session_id, sessions: Object.keys(state.sessions), flags: Object.values(state.sessions).map((s) => s.current) };
+    };
+    clock.tick();
+    const a = await engine.startSession({ sessionId: 'a', agent: 'planner', model: 'claude-sonnet-4-5' });
+    clock.tick();
+    await engine.startSession({ sessionId: 'b', agent: 'builder', model: 'claude-sonnet-4-5' });
+    expect(await current()).toEqual({ id: 'b', sessions: ['a', 'b'], flags: [false, true] });
+    clock.tick();
+    await engine.resumeSession('a');
+    expect(await current()).toEqual({ id: 'a', sessions: ['a', 'b'], flags: [true, false] });
+    clock.tick();
+    await a.end('done');
+    expect(await current()).toEqual({ id: 'b', sessions: ['b'], flags: [true] });
+  });
+
+  it("keeps a task's own failure reason beside the recovery that followed it, in active-tasks.md and context-cache.json", async () => {
+    const fixture = await memoryEngine();
+    const { engine } = fixture;
+    const s = await engine.startSession({ sessionId: 's', agent: 'a', model: 'claude-sonnet-4-5' });
+    await s.addTask({ taskId: 't', title: 'Write the tests' });
+    await s.sendTask('t', 'START');
+    await s.sendTask('t', { type: 'FAIL', reason: 'fsync missing' });
+    await s.sendTask('t', { type: 'RECOVER', reason: 'recovery r-1' });
+    const files = buildMemoryFiles(await engine.replay());
+    expect(files.get('sessions/active-tasks.md')).toContain('| t | recovered | Write the tests |  | failed: fsync missing; then: recovery r-1 |\n');
+    const cache = JSON.parse(files.get('sessions/context-cache.json')!) as ContextCacheDocument;
+    expect(cache.sessions.s!.openTasks).toEqual([
+      { id: 't', title: 'Write the tests', state: 'recovered', phase: null, lastReason: 'recovery r-1', failureReason: 'fsync missing' },
+    ]);
+  });
+
   it('says so when no session is active, and leaves the JSON documents empty', async () => {
     const files = buildMemoryFiles({ sessions: new Map(), tokenHistories: new Map() });
     expect(files.get('sessions/session-state.json')).toBe('{\n  "current_session_id": null,\n  "last_sync": null,\n  "sessions": {}\n}\n');
