@@ -15,8 +15,9 @@ export interface CheckpointCommandOptions extends GlobalOptions {
 
 /**
  * `moai-session checkpoint <sessionId>`: take a checkpoint now: a
- * `CheckpointCreated` event with the state's checksum, and the state itself in
- * `sessions/checkpoints/<id>.json`.
+ * `CheckpointCreated` event with the state's checksum (and the git state of
+ * the project, when it is a repository), and the document itself in
+ * `sessions/checkpoints/<sessionId>/<id>.json`.
  */
 export async function checkpointCommand(options: CheckpointCommandOptions, io: CliIo): Promise<number> {
   return withEngine(
