@@ -14,3 +14,24 @@ export {
   type ResultReconciliation,
   type SdkTokens,
 } from './integrations/claude-code/agentSdk.js';
+
+// The hook, the installer, the status line and the doctor.
+export { runHook, applyPayload, hookStateFolder, CLAUDE_CODE_AGENT, HOOK_LOCK_WAIT_MS, type RunHookOptions, type HookRunResult } from './integrations/claude-code/runHook.js';
+export { HOOK_EVENT_RULES, UNKNOWN_EVENT_RULE, ruleOf, recordsNothing, type HookEventRule, type HookPlan } from './integrations/claude-code/hookMapping.js';
+export { parseHookPayload, payloadOf, HookInputError, type HookPayload } from './integrations/claude-code/hookPayload.js';
+export { sessionContextText, ADDITIONAL_CONTEXT_MAX } from './integrations/claude-code/hookContext.js';
+export { writeHookLog, readHookLog, hookLogPath, HOOK_LOG_MAX_BYTES, type HookLogEntry, type HookLogLevel } from './integrations/claude-code/hookLog.js';
+export { spoolDir, listSpool, listFailedSpool, type SpoolEntry } from './integrations/claude-code/hookSpool.js';
+export {
+  installClaudeCode,
+  uninstallClaudeCode,
+  settingsPathOf,
+  moaiCommand,
+  type InstallClaudeCodeOptions,
+  type InstallClaudeCodeResult,
+  type SettingsScope,
+} from './integrations/claude-code/installClaudeCode.js';
+export { OUR_MARKER, CORE_HOOK_EVENTS, NEWER_HOOK_EVENTS } from './integrations/claude-code/claudeSettings.js';
+export { SettingsFileError } from './integrations/claude-code/settingsFile.js';
+export { runStatusLine, statusLineText, type StatusLineOptions } from './integrations/claude-code/statusLine.js';
+export { claudeCodeDoctor, type DoctorCheck, type DoctorReport, type DoctorOptions } from './integrations/claude-code/doctor.js';
