@@ -74,10 +74,15 @@ export class AppendQueue {
         (outcomes) => group.forEach((append, index) => append.resolve(outcomes[index]!)),
         (error: unknown) => group.forEach((append) => append.reject(error)),
       ).finally(() => {
-        this.inFlight--;
-        for (const append of group) this.busyStreams.delete(append.stream);
-        this.pump();
-        if (this.waiting.length === 0 && this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
+        // The next group goes after the appenders just answered have had their turn to queue
+        // their next appends (the slot stays taken till then): otherwise two halves of them
+        // take turns, each in half-full groups.
+        setImmediate(() => {
+          this.inFlight--;
+          for (const append of group) this.busyStreams.delete(append.stream);
+          this.pump();
+          if (this.waiting.length === 0 && this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
+        });
       });
     }
   }
