@@ -6,6 +6,7 @@ import { UpcasterRegistry } from '../events/upcasters.js';
 import { isCorruptLogError, StorageError } from '../errors.js';
 import { parseLoggedEvent } from './loggedEvent.js';
 import { decodeLine } from './lineCodec.js';
+import { firstLineUnlikeIndex } from './segmentCatalog.js';
 import { indexFileOf, readIndexFile } from './segmentIndexFile.js';
 
 /*
@@ -147,7 +148,11 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
       const count = saved.offsets.length;
       let whole = 0;
       while (whole < count && saved.offsets[whole]! + saved.lengths[whole]! + 1 <= index.fileSize) whole++;
-      const agrees = saved.segmentSize <= index.fileSize && segment.entries.slice(0, count).every((e) => e.kind === 'sound');
+      const firstKept = segment.entries.find((e): e is SoundLine => e.kind === 'sound');
+      const agrees =
+        saved.segmentSize <= index.fileSize &&
+        (firstKept === undefined || firstKept.event.position === saved.firstPosition) &&
+        (await firstLineUnlikeIndex(file, saved)) === undefined;
       segment.indexFile = agrees ? 'agrees' : 'disagrees';
       if (whole < count) {
         // Lines it recorded that are not in the file at all (a line cut in two is there, as damaged).
