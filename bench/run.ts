@@ -7,7 +7,9 @@ import { benchResume } from './resume.js';
 import { benchStartup } from './startup.js';
 import { benchImportTranscripts } from './importTranscripts.js';
 import { benchTaskCommands } from './taskCommands.js';
+import { benchHook } from './hook.js';
 import { benchPostgresAppend } from './postgresAppend.js';
+import { benchPostgresReplay } from './postgresReplay.js';
 
 const only = process.argv[2];
 const benches: [string, () => Promise<boolean>][] = [
@@ -17,8 +19,10 @@ const benches: [string, () => Promise<boolean>][] = [
   ['replay', benchReplay],
   ['resume', benchResume],
   ['startup', benchStartup],
+  ['hook', benchHook],
   ['import-transcripts', benchImportTranscripts],
   ['postgres-append', benchPostgresAppend],
+  ['postgres-replay', benchPostgresReplay],
 ];
 
 console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);
