@@ -41,7 +41,7 @@ describe('the moai-session binary', () => {
     const result = await runBinary(['demo'], cwd);
     expect(result).toMatchObject({ code: 0, stderr: '' });
     expect(result.stdout).toContain('Started session demo');
-    expect(result.stdout).toContain('Log: 62 events of session demo');
+    expect(result.stdout).toContain('Log: 66 events of session demo');
     expect(existsSync(join(cwd, '.moai', 'events', 'segment-000001.jsonl'))).toBe(true);
   });
 

@@ -64,27 +64,31 @@ describe('moai-session demo', () => {
     expect(first.stdout).toMatch(/policy\s+r1-review BUDGET_OK -> in_progress/);
     expect(first.stdout).toMatch(/requested\s+r1-handoff: checkpoint cp-\S+, 147,200 tokens free/);
     expect(first.stdout).toMatch(/accepted\s+by implementer/);
-    expect(first.stdout).toContain('Fork: demo-r1-alt branches from demo at v47');
-    expect(first.stdout).toMatch(/ended\s+demo-r1-alt at v5; demo is still at v47/);
+    expect(first.stdout).toContain('Fork: demo-r1-alt branches from demo at v51');
+    expect(first.stdout).toMatch(/ended\s+demo-r1-alt at v5; demo is still at v51/);
     expect(first.stdout).toMatch(/recovered\s+recovery-\S+: restored cp-\S+, replayed 1 event after it; r1-review -> recovered/);
     expect(first.stdout).toMatch(/implementer\s+r1-review\s+COMPLETE\s+-> completed/);
     expect(first.stdout).toContain('agent     implementer (agents: spec-writer, implementer)');
-    expect(first.stdout).toContain('Log: 62 events of session demo');
+    // The context items: two critical ones recorded at the start, the traces dropped by the compaction, its summary kept.
+    expect(first.stdout).toMatch(/context\s+critical constraint fsync: Acknowledge a write only once it is fsync'd/);
+    expect(first.stdout).toMatch(/context\s+dropped r1-traces with the compaction: it was temporary/);
+    expect(first.stdout).toContain('Context: 2 critical items, 1 supporting item, 0 temporary items after the compaction and the handoff');
+    expect(first.stdout).toContain('Log: 66 events of session demo');
 
     const second = await runInProcess(['demo'], cwd);
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('Resumed session demo from the log');
-    expect(second.stdout).toContain('at version 62');
+    expect(second.stdout).toContain('at version 66');
     expect(second.stdout).toContain('Tasks (10)');
     expect(second.stdout).toMatch(/r1-spec\s+completed/);
     expect(second.stdout).toContain('Fork: demo-r2-alt branches from demo');
     expect(second.stdout).toMatch(/r2-review\s+completed/);
-    expect(second.stdout).toContain('Log: 123 events of session demo');
+    expect(second.stdout).toContain('Log: 129 events of session demo');
 
     const replay = await runInProcess(['replay'], cwd);
     expect(replay.code).toBe(0);
     // The demo session and its two ended forks of five events each.
-    expect(replay.stdout).toContain('Replayed 133 events of 3 sessions');
+    expect(replay.stdout).toContain('Replayed 139 events of 3 sessions');
     expect(replay.stdout).toContain('demo-r2-alt: ended at v5');
     expect(replay.stdout).toContain('Every recorded task transition agrees with the task machine.');
     // Each run leaves the memory files as the log gives them.
@@ -99,11 +103,11 @@ describe('moai-session events, state and replay', () => {
     const text = await runInProcess(['events'], cwd);
     expect(text.code).toBe(0);
     const lines = text.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(67); // the demo session's 62 and its fork's 5
+    expect(lines).toHaveLength(71); // the demo session's 66 and its fork's 5
     expect(lines[0]).toMatch(/^\s+1\s+session-demo v1\s+\S+\s+SessionStarted\s+demo by spec-writer on claude-sonnet-4-5/);
-    const json = await runInProcess(['events', '--json', '--session', 'demo', '--from', '58'], cwd);
+    const json = await runInProcess(['events', '--json', '--session', 'demo', '--from', '62'], cwd);
     const events = json.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { version: number; type: string });
-    expect(events.map((e) => e.version)).toEqual([58, 59, 60, 61, 62]);
+    expect(events.map((e) => e.version)).toEqual([62, 63, 64, 65, 66]);
     expect(events[0]!.type).toBe('RecoveryCompleted');
   });
 

@@ -69,8 +69,8 @@ describe('moai-session debug on the demo log', () => {
       runInProcess(['debug', '--show-session-state', '--json'], cwd),
     ]);
     expect(all.code).toBe(0);
-    expect(all.stdout).toMatch(/^demo\s+active\s+implementer\s+claude-sonnet-4-5\s+v62\s+0 of 5\s+58,000 \(29\.0%\)\s*$/m);
-    expect(all.stdout).toMatch(/^demo-r1-alt\s+ended\s+implementer\s+claude-sonnet-4-5\s+v5\s+\d+ of 6\s+.*demo v47$/m);
+    expect(all.stdout).toMatch(/^demo\s+active\s+implementer\s+claude-sonnet-4-5\s+v66\s+0 of 5\s+58,000 \(29\.0%\)\s*$/m);
+    expect(all.stdout).toMatch(/^demo-r1-alt\s+ended\s+implementer\s+claude-sonnet-4-5\s+v5\s+\d+ of 6\s+.*demo v51$/m);
     expect(one.stdout).toContain('Session demo: Build a durable key-value store');
     const rows = (JSON.parse(json.stdout) as { sessions: { sessionId: string; status: string }[] }).sessions;
     expect(rows.map((r) => [r.sessionId, r.status])).toEqual([

@@ -82,6 +82,7 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
         say(`Started session ${sessionId} in ${dir}.`);
       }
       await finishInterruptedWork(session, say);
+      await contextStep(run, session, say);
       const round = 1 + session.state.tasks.order.toArray().filter((id) => id.endsWith('-spec')).length;
       await runRound(session, round, say);
       const steps = {} as DemoSteps;
@@ -94,6 +95,8 @@ export async function demoCommand(options: DemoCommandOptions, io: CliIo): Promi
 
       const view = session.state;
       const added = view.version - versionBefore;
+      const tiers = ['critical', 'supporting', 'temporary'].map((tier) => plural(session.contextItems().filter((item) => item.tier === tier).length, `${tier} item`));
+      say(`Context: ${tiers.join(', ')} after the compaction and the handoff (\`moai-session context show ${sessionId}\` prints what an agent re-reads)`);
       if (options.json) {
         io.stdout(
           `${JSON.stringify({ resumed: existing, round, eventsAppended: added, steps, state: sessionViewToJson(view) }, null, 2)}\n`,
@@ -159,6 +162,21 @@ async function finishInterruptedWork(session: SessionHandle, say: Say): Promise<
       const moved = await session.sendTask(task.taskId, event, { agent, reason: 'finishing interrupted work' });
       say(`  ${agent.padEnd(12)} ${task.taskId.padEnd(10)} ${event.padEnd(8)} -> ${moved.state}`);
     }
+  }
+}
+
+/**
+ * What must survive every compaction, handoff and restart: the objective and
+ * a constraint, as critical context items (recorded once: the same again
+ * records nothing).
+ */
+async function contextStep(run: EngineRun, session: SessionHandle, say: Say): Promise<void> {
+  const mark = run.appended.length;
+  await session.recordContext({ tier: 'critical', kind: 'objective', tag: 'goal', text: 'A key-value store that loses no acknowledged write', source: 'demo' }, SPEC_AGENT);
+  await session.recordContext({ tier: 'critical', kind: 'constraint', tag: 'fsync', text: "Acknowledge a write only once it is fsync'd", source: 'demo' }, SPEC_AGENT);
+  if (run.appended.length > mark) {
+    say('Context: what must survive compactions, handoffs and restarts');
+    narrate(run.appended.slice(mark), say);
   }
 }
 
@@ -238,6 +256,22 @@ function narrate(events: readonly StoredEvent[], say: Say): void {
       case 'ContextCompacted':
         say(`  compaction   ${tokens(event.data.tokensBefore)} -> ${tokens(event.data.tokensAfter)} tokens by the summariser`);
         break;
+      case 'ContextItemRecorded':
+        say(
+          event.data.tag === 'compaction-summary'
+            ? '  context      the compaction\'s summary is kept as a supporting item (compaction-summary)'
+            : `  context      ${event.data.tier} ${event.data.kind ?? 'item'} ${event.data.tag ?? event.data.itemId}: ${event.data.text ?? JSON.stringify(event.data.value)}`,
+        );
+        break;
+      case 'ContextItemUpdated':
+        if (event.data.reason?.startsWith('compaction') === true) say('  context      the supporting item compaction-summary now holds this compaction\'s summary');
+        break;
+      case 'ContextItemDropped':
+        say(
+          `  context      dropped ${event.data.itemId}` +
+            (event.data.reason?.startsWith('compaction') === true ? ' with the compaction: it was temporary' : event.data.reason === undefined ? '' : ` (${event.data.reason})`),
+        );
+        break;
       default:
         break;
     }
@@ -259,6 +293,12 @@ async function budgetStep(run: EngineRun, session: SessionHandle, round: number,
   await session.addTask({ taskId: review, title: 'Review the store under load', phase: 'review', assignee: IMPLEMENTER }, { agent: SPEC_AGENT });
   await move(session, say, review, 'START', IMPLEMENTER);
   const mark = run.appended.length;
+  // The traces are temporary context: the compaction drops them.
+  await session.recordContext(
+    { itemId: `r${round}-traces`, tier: 'temporary', kind: 'note', text: `raw benchmark traces of round ${round}`, source: 'demo' },
+    IMPLEMENTER,
+  );
+  say(`  context      temporary note r${round}-traces: raw benchmark traces of round ${round}`);
   // Grow the context to just past each threshold in turn.
   for (const percent of [warning + 5, Math.min(emergency + 3, 100)]) {
     const target = Math.ceil((window * percent) / 100);
