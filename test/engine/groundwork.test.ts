@@ -110,7 +110,10 @@ describe('the groundwork review', () => {
         'checkpoint',
         'checkpointIfDue',
         'compact',
+        'contextItems',
+        'dropContext',
         'end',
+        'recordContext',
         'recordUsage',
         'refresh',
         'rejectHandoff',
@@ -122,6 +125,7 @@ describe('the groundwork review', () => {
         'stream',
         'switchModel',
         'task',
+        'updateContext',
       ].sort(),
     );
   });
