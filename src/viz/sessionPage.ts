@@ -87,7 +87,7 @@ ${live ? `<meta name="moai-live" content="${escapeHtml(options.liveUrl!)}">\n` :
     <div class="canvas-pair"><canvas id="tokens"></canvas><canvas id="tokens-overlay"></canvas></div>
   </section>
   <section id="timeline-panel" class="wide">
-    <h2>Timeline <button id="zoom-fit" type="button">zoom to fit</button> <span class="aside">wheel to zoom, drag to pan, click an event to go there</span></h2>
+    <h2>Timeline <button id="zoom-fit" type="button">zoom to fit</button> <select id="x-axis" aria-label="the x axis of the timeline and the token history"><option value="time">by time</option><option value="steps">one step a unit</option></select> <span class="aside">wheel to zoom, drag to pan, click an event to go there</span></h2>
     <div id="lane-filters"></div>
     <div class="canvas-pair"><canvas id="timeline"></canvas><canvas id="timeline-overlay"></canvas></div>
   </section>

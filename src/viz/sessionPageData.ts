@@ -64,6 +64,7 @@ export interface SessionPageData {
     version: number[];
     /** Events each step stands for; absent when every step is one event. */
     covers?: number[];
+    /** When each step happened (see {@link timeline}), in ms after `t0`. */
     at: number[];
     type: number[];
     /** -1 for an event that names no task. */
@@ -126,6 +127,24 @@ export function aggregationNote(totalEvents: number, steps: number, stride: numb
 }
 
 /**
+ * When each step happened, in order: the time the event gives (an imported
+ * call's `data.at`) or else when it was recorded, no later than the next time
+ * an event gives (an import records everything at once, long after it
+ * happened) and never before the step before it.
+ */
+export function timeline(steps: readonly Pick<SessionStep, 'at' | 'happenedAt'>[]): number[] {
+  const times = new Array<number>(steps.length);
+  let nextGiven = Infinity;
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const step = steps[i]!;
+    times[i] = step.happenedAt ?? Math.min(step.at, nextGiven);
+    if (step.happenedAt !== undefined) nextGiven = Math.min(nextGiven, step.happenedAt);
+  }
+  for (let i = 1; i < times.length; i++) if (times[i]! < times[i - 1]!) times[i] = times[i - 1]!;
+  return times;
+}
+
+/**
  * Pack a session's steps for its page. The strings (types, states, agents,
  * models, task ids) are stored once each; every column is a plain array the
  * page reads by index.
@@ -140,7 +159,8 @@ export function packSessionPage(steps: readonly SessionStep[], meta: SessionPage
   const taskIds = new Interner();
   const titles: string[] = [];
   const taskStates: number[] = [];
-  const t0 = steps[0]?.at ?? 0;
+  const times = timeline(steps);
+  const t0 = times[0] ?? 0;
   const columns: SessionPageData['steps'] = {
     version: [],
     at: [],
@@ -165,7 +185,7 @@ export function packSessionPage(steps: readonly SessionStep[], meta: SessionPage
     for (const [taskId, state] of step.taskStates) taskStates.push(n, taskIds.of(taskId), states.of(state));
     columns.version.push(step.version);
     covers.push(step.covers);
-    columns.at.push(step.at - t0);
+    columns.at.push(times[n]! - t0);
     columns.type.push(types.of(step.type));
     columns.task.push(step.taskId === undefined ? -1 : taskIds.of(step.taskId));
     columns.contextTokens.push(step.contextTokens);

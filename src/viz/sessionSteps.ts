@@ -15,8 +15,10 @@ export interface SessionStep {
   version: number;
   /** How many events the step stands for (1 unless aggregated). */
   covers: number;
-  /** When the step's event happened, in ms since the epoch. */
+  /** When the step's event was recorded (`meta.at`), in ms since the epoch. */
   at: number;
+  /** When it happened, when the event says so apart from when it was recorded (an imported call's or compaction's `data.at`). */
+  happenedAt: number | undefined;
   type: string;
   /** The task the event names, if any. */
   taskId: string | undefined;
@@ -116,6 +118,7 @@ export function createSessionStepper(options: SessionStepperOptions): SessionSte
       version: last.version,
       covers,
       at: Date.parse(last.meta.at),
+      happenedAt: 'at' in last.data && typeof last.data.at === 'string' && Number.isFinite(Date.parse(last.data.at)) ? Date.parse(last.data.at) : undefined,
       type: last.type,
       taskId: 'taskId' in last.data && typeof last.data.taskId === 'string' ? last.data.taskId : undefined,
       contextTokens,

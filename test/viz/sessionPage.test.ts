@@ -58,18 +58,21 @@ describe('viz session', () => {
 
   it("packs the demo's steps: every version once, each task's state changes, the fork starting from its parent's tasks", async () => {
     const data = await pageData(demo, 'demo');
-    expect(data.steps.version).toEqual(Array.from({ length: 62 }, (_, i) => i + 1));
-    expect(data.totalEvents).toBe(62);
-    expect(data.aggregation).toBeUndefined();
-    expect(data.forks).toEqual({ parent: undefined, children: [{ sessionId: 'demo-r1-alt', title: 'Try an LSM tree instead', atVersion: 47, href: 'demo-r1-alt.html' }] });
     const events = await readEvents(demo, 'demo');
+    const forked = (await readEvents(demo, 'demo-r1-alt'))[0]!;
+    expect(forked.type).toBe('SessionForked');
+    const { parentVersion, title } = forked.data as { parentVersion: number; title: string };
+    expect(data.steps.version).toEqual(events.map((e) => e.version));
+    expect(data.totalEvents).toBe(events.length);
+    expect(data.aggregation).toBeUndefined();
+    expect(data.forks).toEqual({ parent: undefined, children: [{ sessionId: 'demo-r1-alt', title, atVersion: parentVersion, href: 'demo-r1-alt.html' }] });
     const moves = events.filter((e) => e.type === 'TaskAdded' || e.type === 'TaskTransitioned').length;
     expect(data.taskStates.length / 3).toBe(moves);
     const fork = await pageData(demo, 'demo-r1-alt');
-    expect(fork.forks.parent).toMatchObject({ sessionId: 'demo', atVersion: 47, href: 'demo.html' });
+    expect(fork.forks.parent).toMatchObject({ sessionId: 'demo', atVersion: parentVersion, href: 'demo.html' });
     const folder = await openStateFolder({ dir: '.moai', cwd: demo, mode: 'read' });
-    const atFork = await folder.engine.sessionState('demo', { atVersion: 47 }).finally(() => folder.close());
-    // Step 0 of the fork sets every task it inherits, in the parent's state at v47.
+    const atFork = await folder.engine.sessionState('demo', { atVersion: parentVersion }).finally(() => folder.close());
+    // Step 0 of the fork sets every task it inherits, in the parent's state at the fork point.
     const first: [string, string][] = [];
     for (let i = 0; i < fork.taskStates.length && fork.taskStates[i] === 0; i += 3) first.push([fork.tasks.ids[fork.taskStates[i + 1]!]!, fork.dict.states[fork.taskStates[i + 2]!]!]);
     expect(first).toEqual(atFork.tasks.order.toArray().map((id) => [id, atFork.tasks.byId.get(id)!.state]));
@@ -127,5 +130,22 @@ describe('viz session', () => {
     const steps = await runInProcess(['viz', 'session', 'demo', '--max-steps', '0'], demo);
     expect(steps.code).not.toBe(0);
     expect(steps.stderr).toContain('--max-steps');
+  });
+});
+
+describe('the timeline of a page', () => {
+  it('places each step when it happened: the time an imported event gives, else when it was recorded but no later than the next given time', async () => {
+    const { timeline } = await import('../../src/viz/sessionPageData.js');
+    // An import: recorded at 1000 (all at once), the calls it read happened at 10, 20 and 30.
+    expect(timeline([
+      { at: 1000, happenedAt: undefined }, // SessionStarted
+      { at: 1000, happenedAt: 10 },
+      { at: 1000, happenedAt: undefined }, // TaskAdded, between the calls
+      { at: 1000, happenedAt: 20 },
+      { at: 1000, happenedAt: 30 },
+      { at: 1001, happenedAt: undefined }, // recorded after the last call
+    ])).toEqual([10, 10, 20, 20, 30, 1001]);
+    // A live session: the record times, never going back.
+    expect(timeline([{ at: 5, happenedAt: undefined }, { at: 3, happenedAt: undefined }, { at: 9, happenedAt: undefined }])).toEqual([5, 5, 9]);
   });
 });

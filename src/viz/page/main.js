@@ -94,6 +94,10 @@ data.dict.kinds.forEach((kind, lane) => {
 const timeline = createTimeline({ model, range, base: $('timeline'), overlay: $('timeline-overlay'), tooltip: $('tooltip'), shownLanes, onPick: (step) => go(step) });
 const tokens = createTokenChart({ model, range, base: $('tokens'), overlay: $('tokens-overlay') });
 $('zoom-fit').addEventListener('click', () => range.fit());
+$('x-axis').addEventListener('change', (event) => {
+  model.axis = event.target.value;
+  range.fit();
+});
 const legend = $('token-legend');
 for (const [name, colour] of Object.entries(LINE_COLOURS)) {
   const swatch = el('span', { class: 'swatch' });

@@ -124,6 +124,10 @@ export function createModel(data) {
     laneOf: laneOfStep,
     typeOf: (step) => dict.types[steps.type[step]],
     time: (step) => data.t0 + steps.at[step],
+    /** What the charts' x axis shows: 'time' (when each step happened) or 'steps' (one step a unit). */
+    axis: 'time',
+    /** A step's place on the x axis. */
+    x: (step) => (model.axis === 'time' ? data.t0 + steps.at[step] : step),
     version: (step) => steps.version[step],
     covers: (step) => (steps.covers === undefined ? 1 : steps.covers[step]),
     taskOfStep: (step) => (steps.task[step] < 0 ? undefined : data.tasks.ids[steps.task[step]]),
@@ -184,7 +188,9 @@ export function createModel(data) {
       }
       steps.version.push(live.version);
       if (steps.covers !== undefined) steps.covers.push(live.covers);
-      steps.at.push(live.at - data.t0);
+      // As the page's own steps: when it happened if the event says, never before the step before.
+      const at = (live.happenedAt ?? live.at) - data.t0;
+      steps.at.push(n === 0 ? at : Math.max(at, steps.at[n - 1]));
       steps.type.push(internType(live.type));
       if (dict.typeKinds.length < dict.types.length) dict.typeKinds.push(live.kind);
       steps.task.push(live.taskId === undefined || live.taskId === null ? -1 : taskOf(live.taskId, ''));

@@ -3,7 +3,6 @@
 // hover for the time and how long since the event before.
 import { sizeCanvas } from './dom.js';
 import { duration, isoTime } from './format.js';
-import { lastAtMost } from './model.js';
 
 export const LANE_COLOURS = ['#2b6cb0', '#718096', '#d69e2e', '#805ad5', '#38a169', '#dd6b20', '#e53e3e', '#3182ce', '#d53f8c', '#1a202c', '#319795', '#a0aec0'];
 const LABEL_WIDTH = 110;
@@ -13,8 +12,8 @@ const LANE_HEIGHT = 16;
 export function createTimeRange(model) {
   const range = { from: 0, to: 1, listeners: [] };
   range.fit = () => {
-    const first = model.time(0);
-    const last = model.time(Math.max(0, model.length - 1));
+    const first = model.x(0);
+    const last = model.x(Math.max(0, model.length - 1));
     const pad = Math.max(1, (last - first) * 0.02);
     range.set(first - pad, last + pad);
   };
@@ -29,9 +28,8 @@ export function createTimeRange(model) {
 
 /** The timeline's canvas pair (lanes below, cursor and hover above). */
 export function createTimeline({ model, range, base, overlay, tooltip, shownLanes, onPick }) {
-  const times = () => model.data.steps.at;
-  const x = (ms, width) => LABEL_WIDTH + ((ms - range.from) / (range.to - range.from)) * (width - LABEL_WIDTH - 8);
-  const msAt = (px, width) => range.from + ((px - LABEL_WIDTH) / (width - LABEL_WIDTH - 8)) * (range.to - range.from);
+    const x = (at, width) => LABEL_WIDTH + ((at - range.from) / (range.to - range.from)) * (width - LABEL_WIDTH - 8);
+  const xAt = (px, width) => range.from + ((px - LABEL_WIDTH) / (width - LABEL_WIDTH - 8)) * (range.to - range.from);
   const lanesShown = () => model.data.dict.kinds.map((_, i) => i).filter((i) => shownLanes.has(i) && model.lanes[i].length > 0);
   let current = 0;
 
@@ -49,7 +47,7 @@ export function createTimeline({ model, range, base, overlay, tooltip, shownLane
       context.fillStyle = LANE_COLOURS[lane % LANE_COLOURS.length];
       let lastPx = -1;
       for (const step of model.lanes[lane]) {
-        const px = Math.round(x(model.time(step), width));
+        const px = Math.round(x(model.x(step), width));
         if (px === lastPx || px < LABEL_WIDTH || px > width) continue; // one tick a pixel is all the eye sees
         lastPx = px;
         context.fillRect(px, y + 2, 1.5, LANE_HEIGHT - 5);
@@ -60,12 +58,12 @@ export function createTimeline({ model, range, base, overlay, tooltip, shownLane
   const drawOverlay = (hover) => {
     const { context, width, height } = sizeCanvas(overlay);
     context.clearRect(0, 0, width, height);
-    const px = x(model.time(current), width);
+    const px = x(model.x(current), width);
     context.fillStyle = '#e53e3e';
     context.fillRect(px - 1, 0, 2, height);
     if (hover !== undefined) {
       context.strokeStyle = '#1a202c';
-      context.strokeRect(x(model.time(hover), width) - 3, 0, 6, height);
+      context.strokeRect(x(model.x(hover), width) - 3, 0, 6, height);
     }
   };
 
@@ -75,18 +73,17 @@ export function createTimeline({ model, range, base, overlay, tooltip, shownLane
     const lanes = lanesShown();
     const lane = lanes[Math.floor((event.clientY - rect.top - 6) / LANE_HEIGHT)];
     if (lane === undefined) return undefined;
-    const ms = msAt(event.clientX - rect.left, rect.width) - model.data.t0;
+    const at = xAt(event.clientX - rect.left, rect.width);
     const steps = model.lanes[lane];
-    const at = times();
     let lo = 0;
     let hi = steps.length - 1;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (at[steps[mid]] < ms) lo = mid + 1;
+      if (model.x(steps[mid]) < at) lo = mid + 1;
       else hi = mid;
     }
     const candidates = [steps[lo - 1], steps[lo]].filter((s) => s !== undefined);
-    candidates.sort((a, b) => Math.abs(at[a] - ms) - Math.abs(at[b] - ms));
+    candidates.sort((a, b) => Math.abs(model.x(a) - at) - Math.abs(model.x(b) - at));
     return candidates[0];
   };
 
@@ -139,7 +136,7 @@ export function createTimeline({ model, range, base, overlay, tooltip, shownLane
     (event) => {
       event.preventDefault();
       const rect = overlay.getBoundingClientRect();
-      const at = msAt(event.clientX - rect.left, rect.width);
+      const at = xAt(event.clientX - rect.left, rect.width);
       const factor = event.deltaY > 0 ? 1.25 : 0.8;
       range.set(at - (at - range.from) * factor, at + (range.to - at) * factor);
     },
@@ -159,7 +156,5 @@ export function createTimeline({ model, range, base, overlay, tooltip, shownLane
       current = step;
       drawOverlay();
     },
-    /** The step whose time is nearest at or before `ms` (for tests and the keyboard). */
-    stepAt: (ms) => Math.max(0, lastAtMost(times(), ms - model.data.t0, model.length)),
   };
 }

@@ -31,7 +31,7 @@ export function createTokenChart({ model, range, base, overlay }) {
   };
   let top = yMax();
   const geometry = (width, height) => ({
-    x: (ms) => LEFT + ((ms - range.from) / (range.to - range.from)) * (width - LEFT - RIGHT),
+    x: (at) => LEFT + ((at - range.from) / (range.to - range.from)) * (width - LEFT - RIGHT),
     y: (tokens) => TOP + (1 - tokens / top) * (height - TOP - BOTTOM),
   });
 
@@ -47,7 +47,7 @@ export function createTokenChart({ model, range, base, overlay }) {
         started = false;
         continue;
       }
-      const px = g.x(model.time(i));
+      const px = g.x(model.x(i));
       if (px < LEFT - 50 || px > width + 50) continue;
       const py = g.y(v);
       if (!started) {
@@ -101,7 +101,7 @@ export function createTokenChart({ model, range, base, overlay }) {
       if (lane < 0) continue;
       context.fillStyle = mark.colour;
       for (const step of model.lanes[lane]) {
-        const px = g.x(model.time(step));
+        const px = g.x(model.x(step));
         context.globalAlpha = 0.35;
         context.fillRect(px, TOP, 1, height - TOP - BOTTOM);
         context.globalAlpha = 1;
@@ -116,7 +116,7 @@ export function createTokenChart({ model, range, base, overlay }) {
     const g = geometry(width, height);
     context.clearRect(0, 0, width, height);
     if (model.length === 0) return;
-    const px = g.x(model.time(current));
+    const px = g.x(model.x(current));
     context.fillStyle = '#e53e3e';
     context.fillRect(px - 1, 0, 2, height);
     context.beginPath();
