@@ -49,7 +49,8 @@ export async function loadSessionView(
   const stream = sessionStream(sessionId);
   const { toVersion } = options;
   const snapshot = toVersion === undefined && options.snapshots !== undefined ? await confirmedSnapshot(store, sessionId, options.snapshots) : undefined;
-  const start = options.checkpoints === undefined ? undefined : await newestValidCheckpoint(store, sessionId, options);
+  // A snapshot the log confirms is the newest view there is: no checkpoint document is read and checked then.
+  const start = options.checkpoints === undefined || snapshot !== undefined ? undefined : await newestValidCheckpoint(store, sessionId, options);
   let view: SessionView;
   let fromVersion = 1;
   let fromSnapshot = false;
