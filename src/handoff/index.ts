@@ -4,3 +4,4 @@ export * from './buildHandoffPackage.js';
 export * from './validateHandoffPackage.js';
 export * from './handoffValidationError.js';
 export * from './parseHandoffPackageText.js';
+export * from './carriedContext.js';
