@@ -206,6 +206,9 @@ export async function importClaudeCodeTranscript(engine: Engine, mainPath: strin
   return result!;
 }
 
+/** How many files the reading threads may be ahead of the recording one. */
+const READ_AHEAD = 8;
+
 /** Options of {@link importClaudeCodeTranscripts}. */
 export interface ImportClaudeCodeTranscriptsOptions extends Omit<ImportClaudeCodeOptions, 'onProgress'> {
   /** Called as files are read: bytes read of the bytes to read, and which session of how many is being recorded. */
@@ -291,8 +294,23 @@ export async function importClaudeCodeTranscripts(
   let wake: (() => void) | undefined;
   let readError: unknown;
   let readsDone = false;
-  // The workers read while this thread records (it reads only when there is too little to start a worker for).
-  const reading = forEachDigest(specs, specs.map((_, index) => index), { callerReads: false, ...(options.threads === undefined ? {} : { threads: options.threads }) }, (index, digest) => {
+  // The workers read while this thread records (it reads only when there is too little to start a worker for),
+  // at most READ_AHEAD files ahead of it, so that memory holds only a few files' records whatever their number.
+  let consumed = 0;
+  const turns: { index: number; go: () => void }[] = [];
+  const gate = (index: number): Promise<void> =>
+    index < consumed + READ_AHEAD ? Promise.resolve() : new Promise<void>((go) => turns.push({ index, go }));
+  const advance = (): void => {
+    consumed++;
+    for (let k = turns.length - 1; k >= 0; k--) {
+      if (turns[k]!.index < consumed + READ_AHEAD) {
+        turns[k]!.go();
+        turns.splice(k, 1);
+      }
+    }
+  };
+  const readOptions = { callerReads: false, gate, ...(options.threads === undefined ? {} : { threads: options.threads }) };
+  const reading = forEachDigest(specs, specs.map((_, index) => index), readOptions, (index, digest) => {
     digests[index] = digest;
     bytesDone += specs[index]!.size ?? 0;
     options.onProgress?.(bytesDone, total, { index: recording, count: plans.length });
@@ -313,6 +331,7 @@ export async function importClaudeCodeTranscripts(
       const digest = digests[job];
       if (digest !== undefined) {
         digests[job] = undefined;
+        advance();
         return digest;
       }
       if (readError !== undefined) throw readError;
@@ -353,6 +372,9 @@ export async function importClaudeCodeTranscripts(
       );
     }
   } finally {
+    // A failure above leaves files unread: let the workers go on to the end (nothing waits for them), then finish.
+    consumed = Number.POSITIVE_INFINITY;
+    for (const turn of turns.splice(0)) turn.go();
     await reading;
   }
   return results;

@@ -357,3 +357,34 @@ describe('sessions Claude Code ran', () => {
     expect(fourth.stderr).not.toContain('00000001');
   });
 });
+
+describe('many sessions on worker threads', () => {
+  it('give the figures one thread gives, in the order given, with the readers held to a few files ahead', async () => {
+    const { createEngine } = await import('../../../src/engine/createEngine.js');
+    const { createMemoryEventStore } = await import('../../../src/store/memoryEventStore.js');
+    const { importClaudeCodeTranscripts } = await import('../../../src/integrations/claude-code/importTranscripts.js');
+    const dir = tempDir('moai-import-src-');
+    // 20 sessions (more than the readers may be ahead), each a copy of a fixture under its own ids.
+    const files = Array.from({ length: 20 }, (_, n) => {
+      const fixture = [MANUAL_COMPACT, TOOL_HEAVY, INLINE_SIDECHAIN][n % 3]!;
+      const sessionId = `${String(n).padStart(8, '0')}-1111-4222-8333-bbbbbbbbbbbb`;
+      const named = plainSummary(fixture).sessionId;
+      const file = join(dir, `${sessionId}.jsonl`);
+      writeFileSync(file, readFileSync(fixture, 'utf8').replaceAll(named, sessionId).replaceAll('"msg_01', `"msg_${String(n).padStart(2, '0')}`));
+      return atRest(file);
+    });
+    const run = async (threads: number) => {
+      const engine = await createEngine({ store: createMemoryEventStore() });
+      try {
+        return await importClaudeCodeTranscripts(engine, files, { threads });
+      } finally {
+        await engine.close();
+      }
+    };
+    const one = await run(1);
+    const two = await run(3);
+    expect(two).toEqual(one);
+    expect(one.map((r) => r.sessionId)).toEqual(files.map((f) => f.split('/').at(-1)!.replace('.jsonl', '')));
+    expect(one.filter((_, n) => n % 3 === 0).every((r) => r.apiCalls === 217)).toBe(true);
+  });
+});

@@ -14,6 +14,13 @@ export interface DigestTranscriptsOptions {
    * files are large enough to pay for starting a worker (a few tens of ms).
    */
   threads?: number;
+  /**
+   * Called before each file is handed to a worker; the file waits until the
+   * promise settles. A caller that uses digests more slowly than the workers
+   * make them holds the workers back this way, so that memory holds only a
+   * few digests not yet used.
+   */
+  gate?: (index: number) => Promise<void>;
   /** False: the calling thread reads no file itself while there are workers (it has other work: an import records sessions meanwhile). Default true. */
   callerReads?: boolean;
   /** Called as each file is read (for a progress bar): its index in `specs`, and the thread that read it (0: the calling one). */
@@ -62,7 +69,7 @@ export async function forEachDigest(
   let failure: Error | undefined;
   const workers: Promise<void>[] = [];
   for (let n = 1; n < threads; n++) {
-    workers.push(runWorker(specs, queue, (index, digest) => done(index, n, digest), (error) => (failure ??= error)));
+    workers.push(runWorker(specs, queue, (index, digest) => done(index, n, digest), (error) => (failure ??= error), options.gate));
   }
   // The calling thread takes files too (unless told not to), yielding between them so the workers' answers are taken in.
   for (let index = options.callerReads === false ? undefined : queue.shift(); index !== undefined && failure === undefined; index = queue.shift()) {
@@ -81,6 +88,7 @@ function runWorker(
   queue: number[],
   read: (index: number, digest: TranscriptDigest) => void,
   fail: (error: Error) => void,
+  gate: ((index: number) => Promise<void>) | undefined,
 ): Promise<void> {
   return new Promise((resolve) => {
     let worker: Worker;
@@ -98,15 +106,37 @@ function runWorker(
       void worker.terminate();
       resolve();
     };
+    let feeding = false;
     const feed = (): void => {
-      while (held.size < WORKER_QUEUE) {
-        const index = queue.shift();
-        if (index === undefined) break;
-        held.add(index);
-        const job: DigestJob = { index, spec: specs[index]! };
-        worker.postMessage(job);
+      if (gate === undefined) {
+        while (held.size < WORKER_QUEUE) {
+          const index = queue.shift();
+          if (index === undefined) break;
+          held.add(index);
+          const job: DigestJob = { index, spec: specs[index]! };
+          worker.postMessage(job);
+        }
+        if (held.size === 0) finish();
+        return;
       }
-      if (held.size === 0) finish();
+      // With a gate: each file waits for its turn before it is handed over.
+      if (feeding || finished) return;
+      feeding = true;
+      void (async () => {
+        while (held.size < WORKER_QUEUE && !finished) {
+          const index = queue[0];
+          if (index === undefined) break;
+          await gate(index);
+          // Another worker may have taken it meanwhile.
+          if (finished || queue[0] !== index) continue;
+          queue.shift();
+          held.add(index);
+          const job: DigestJob = { index, spec: specs[index]! };
+          worker.postMessage(job);
+        }
+        feeding = false;
+        if (held.size === 0) finish();
+      })();
     };
     worker.on('message', (answer: DigestAnswer) => {
       held.delete(answer.index);
