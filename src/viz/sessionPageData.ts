@@ -127,18 +127,27 @@ export function aggregationNote(totalEvents: number, steps: number, stride: numb
 }
 
 /**
- * When each step happened, in order: the time the event gives (an imported
- * call's `data.at`) or else when it was recorded, no later than the next time
- * an event gives (an import records everything at once, long after it
- * happened) and never before the step before it.
+ * When each step happened, in order. An event that gives its own time (an
+ * imported call's or compaction's `data.at`) is placed there; any other keeps
+ * its distance from the event before it as recorded, but no later than the
+ * next time an event gives (an import records everything at once, long after
+ * it happened, so the events it wrote between two calls sit between them).
+ * A session recorded live is placed at its record times. No step goes before
+ * the one before it.
  */
 export function timeline(steps: readonly Pick<SessionStep, 'at' | 'happenedAt'>[]): number[] {
-  const times = new Array<number>(steps.length);
-  let nextGiven = Infinity;
+  const nextGiven = new Array<number>(steps.length);
+  let next = Infinity;
   for (let i = steps.length - 1; i >= 0; i--) {
+    nextGiven[i] = next;
+    const given = steps[i]!.happenedAt;
+    if (given !== undefined) next = Math.min(next, given);
+  }
+  const times = new Array<number>(steps.length);
+  for (let i = 0; i < steps.length; i++) {
     const step = steps[i]!;
-    times[i] = step.happenedAt ?? Math.min(step.at, nextGiven);
-    if (step.happenedAt !== undefined) nextGiven = Math.min(nextGiven, step.happenedAt);
+    const followed = i === 0 ? step.at : times[i - 1]! + (step.at - steps[i - 1]!.at);
+    times[i] = step.happenedAt ?? Math.min(followed, nextGiven[i]!);
   }
   for (let i = 1; i < times.length; i++) if (times[i]! < times[i - 1]!) times[i] = times[i - 1]!;
   return times;

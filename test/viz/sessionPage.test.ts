@@ -134,7 +134,7 @@ describe('viz session', () => {
 });
 
 describe('the timeline of a page', () => {
-  it('places each step when it happened: the time an imported event gives, else when it was recorded but no later than the next given time', async () => {
+  it('places each step when it happened: the time an imported event gives, else its recorded distance from the step before, but no later than the next given time', async () => {
     const { timeline } = await import('../../src/viz/sessionPageData.js');
     // An import: recorded at 1000 (all at once), the calls it read happened at 10, 20 and 30.
     expect(timeline([
@@ -143,8 +143,8 @@ describe('the timeline of a page', () => {
       { at: 1000, happenedAt: undefined }, // TaskAdded, between the calls
       { at: 1000, happenedAt: 20 },
       { at: 1000, happenedAt: 30 },
-      { at: 1001, happenedAt: undefined }, // recorded after the last call
-    ])).toEqual([10, 10, 20, 20, 30, 1001]);
+      { at: 1001, happenedAt: undefined }, // recorded 1 ms after the import's other events
+    ])).toEqual([10, 10, 10, 20, 30, 31]);
     // A live session: the record times, never going back.
     expect(timeline([{ at: 5, happenedAt: undefined }, { at: 3, happenedAt: undefined }, { at: 9, happenedAt: undefined }])).toEqual([5, 5, 9]);
   });
