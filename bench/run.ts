@@ -10,6 +10,7 @@ import { benchTaskCommands } from './taskCommands.js';
 import { benchHook } from './hook.js';
 import { benchPostgresAppend } from './postgresAppend.js';
 import { benchPostgresReplay } from './postgresReplay.js';
+import { benchPostgresLatency } from './postgresLatency.js';
 
 const only = process.argv[2];
 const benches: [string, () => Promise<boolean>][] = [
@@ -23,6 +24,7 @@ const benches: [string, () => Promise<boolean>][] = [
   ['import-transcripts', benchImportTranscripts],
   ['postgres-append', benchPostgresAppend],
   ['postgres-replay', benchPostgresReplay],
+  ['postgres-latency', benchPostgresLatency],
 ];
 
 console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);
