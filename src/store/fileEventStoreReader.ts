@@ -38,6 +38,7 @@ export class FileEventStoreReader implements FileEventStore {
   static async open(options: ResolvedFileStoreOptions): Promise<FileEventStoreReader> {
     const store = new FileEventStoreReader(options);
     await store.log.catalog.discover();
+    await store.log.readAcknowledged();
     return store;
   }
 
@@ -67,7 +68,8 @@ export class FileEventStoreReader implements FileEventStore {
       await this.tail.refresh();
       await this.log.ensureIndexed();
       return partitionedLogFrom(this.log, this.upcasting === 'built-in', (read) => this.tail.guard(read));
-    });
+      // Likely long enough for two threads when a segment is sealed (their workers start while the log is indexed).
+    }, () => this.upcasting === 'built-in' && this.log.catalog.segments.length > 1);
   }
 
   /** Refused: a reader never writes. */

@@ -1,11 +1,12 @@
 import { fileStores } from './fileStoreBrand.js';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Observable } from 'rxjs';
 import { LiveEvents } from './liveEvents.js';
 import type { NewEvent, StoredEvent } from '../events/envelope.js';
 import { StorageError, StoreClosedError } from '../errors.js';
 import { ActiveSegment } from './activeSegment.js';
+import { ACK_RECORD_NAME, AckRecordWriter } from './ackRecord.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -23,6 +24,9 @@ import { checkReadBounds } from './readBounds.js';
 import { catchUpThenFollow } from './subscription.js';
 import { acceptNewEvents } from './toStoredEvent.js';
 import { acquireWriterLock, type WriterLock } from './writerLock.js';
+
+/** How often the writer records what it acknowledged, in ms. */
+const ACK_RECORD_MS = 1_000;
 
 /**
  * The file store of the one process that writes the log: it holds the writer
@@ -44,6 +48,8 @@ export class FileEventStoreWriter implements FileEventStore {
   private readonly commit: GroupCommit;
   private readonly live = new LiveEvents();
   private lock: WriterLock | undefined;
+  private ackRecord: AckRecordWriter | undefined;
+  private ackTimer: ReturnType<typeof setInterval> | undefined;
   private closed = false;
   /** Set when close() is called: appends are refused from then on, and every caller waits for the one close. */
   private closing: Promise<void> | undefined;
@@ -64,7 +70,7 @@ export class FileEventStoreWriter implements FileEventStore {
       folderMayBeMissing: false,
       continuesLastBlock: true,
       lastSegmentGrows: false,
-      sealedSegmentScanned: (segmentIndex) => this.log.catalog.saveIndexFile(segmentIndex),
+      sealedSegmentScanned: async (segmentIndex) => void (await this.log.catalog.saveIndexFile(segmentIndex)),
       tornTail: (segment, tail) => cutTornTail(segment, tail, (warning) => this.warn(warning)),
     });
     this.active = new ActiveSegment(this.log, options.maxSegmentBytes);
@@ -91,8 +97,10 @@ export class FileEventStoreWriter implements FileEventStore {
     if (this.lock.tookOver !== undefined) this.warn({ code: 'LOCK_TAKEN_OVER', file: join(this.dir, 'writer.lock'), message: this.lock.tookOver });
     try {
       await this.log.catalog.discover();
+      await this.log.readAcknowledged();
       await this.log.ensureIndexed();
       await this.active.open();
+      if (this.durability !== 'none') this.startAckRecord();
     } catch (error) {
       await this.release();
       throw error;
@@ -162,13 +170,43 @@ export class FileEventStoreWriter implements FileEventStore {
     return this.closing;
   }
 
+  /**
+   * Keep the durable record of what was acknowledged (`ackRecord.ts`) about
+   * once a second while appends come: after a crash it tells damage from a
+   * torn tail where no index file covers the lines yet.
+   */
+  private startAckRecord(): void {
+    this.ackRecord = new AckRecordWriter(this.dir);
+    this.ackTimer = setInterval(() => void this.recordAcknowledged(), ACK_RECORD_MS);
+    this.ackTimer.unref();
+  }
+
+  private recordAcknowledged(): Promise<void> {
+    const last = this.log.catalog.last;
+    if (this.ackRecord === undefined || last === undefined || this.commit.broken !== undefined) return Promise.resolve();
+    return this.ackRecord.write({ segment: last.number, position: this.log.index.count, size: last.size });
+  }
+
   private async release(): Promise<void> {
+    clearInterval(this.ackTimer);
     const { catalog } = this.log;
     const active = catalog.segments.length - 1;
+    let indexed = false;
     if (this.active.isOpen && active >= 0 && this.commit.broken === undefined && catalog.segments[active]!.size > 0) {
       // Synced first (durability 'none' never synced it): an index file records only lines on disk, as evidence of what was written.
       await this.active.datasync();
-      await catalog.saveIndexFile(active); // the next open scans only what is appended after this
+      indexed = await catalog.saveIndexFile(active); // the next open scans only what is appended after this
+    }
+    if (this.ackRecord !== undefined) {
+      // Closed cleanly, the index files record all that was acknowledged: the record is only for a crash.
+      if (indexed || catalog.segments.every((segment) => segment.size === 0)) {
+        await this.ackRecord.close();
+        await rm(join(this.dir, ACK_RECORD_NAME), { force: true }).catch(() => undefined);
+      } else {
+        await this.recordAcknowledged();
+        await this.ackRecord.close();
+      }
+      this.ackRecord = undefined;
     }
     await this.log.reader.closeHandles();
     await this.active.close();

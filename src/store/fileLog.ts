@@ -2,6 +2,8 @@ import type { StoredEvent } from '../events/envelope.js';
 import type { UpcasterRegistry } from '../events/upcasters.js';
 import type { ReadAllOptions, ReadStreamOptions, StreamInfo } from './eventStore.js';
 import { LogIndex } from './logIndex.js';
+import { ACK_RECORD_NAME, readAckRecord, type AckRecord } from './ackRecord.js';
+import { CorruptLogError } from '../errors.js';
 import { scanSegment, type ScanContext, type TailPolicy } from './openScan.js';
 import { SegmentCatalog } from './segmentCatalog.js';
 import { SegmentReader } from './segmentReader.js';
@@ -29,6 +31,8 @@ export class FileLog implements ScanContext {
   readonly index = new LogIndex();
   readonly catalog: SegmentCatalog;
   readonly reader: SegmentReader;
+  /** What the writer's durable record said it had acknowledged, when the log was opened (see `ackRecord.ts`). */
+  acknowledged: AckRecord | undefined;
 
   constructor(
     dir: string,
@@ -37,6 +41,11 @@ export class FileLog implements ScanContext {
   ) {
     this.catalog = new SegmentCatalog(dir, this.index, tail.folderMayBeMissing);
     this.reader = new SegmentReader(this.catalog, this.index, upcasters);
+  }
+
+  /** Read the writer's durable record of what it acknowledged (at open, before the first scan). */
+  async readAcknowledged(): Promise<void> {
+    this.acknowledged = await readAckRecord(this.catalog.dir);
   }
 
   /** Index a segment from its index file (all of it, or with `prefix` its start); false when it has no valid one. */
@@ -63,6 +72,16 @@ export class FileLog implements ScanContext {
       if (segment.size === 0 && (await this.loadIndexFile(i, !sealed)) && sealed) continue;
       for await (const _ of scanSegment(this, i, false));
       if (sealed) scannedSealed.push(i);
+    }
+    const ack = this.acknowledged;
+    if (ack !== undefined && this.index.count < ack.position) {
+      const last = segments.at(-1);
+      throw new CorruptLogError(
+        last?.path ?? this.catalog.dir,
+        last === undefined ? 0 : this.index.count - last.firstPosition + 2,
+        `the log ends at position ${this.index.count}, but the writer's record (${ACK_RECORD_NAME}) shows it acknowledged events up to position ${ack.position}: ` +
+          `positions ${this.index.count + 1} to ${ack.position} are missing`,
+      );
     }
     // Only once the whole log was found sound: an index file never records a segment a later one shows damaged.
     for (const i of scannedSealed) await this.tail.sealedSegmentScanned(i);

@@ -6,6 +6,7 @@ import { CorruptLogError } from '../errors.js';
 import type { StoreWarning } from './fileEventStore.js';
 import { asciiTextOf, checksumMatches, decodeLine, readLineHeader, type LineHeader, type LinesText } from './lineCodec.js';
 import type { LogIndex } from './logIndex.js';
+import { ACK_RECORD_NAME, type AckRecord } from './ackRecord.js';
 import type { Segment, SegmentCatalog } from './segmentCatalog.js';
 import type { SegmentReader } from './segmentReader.js';
 import { readLineChunks } from './segmentLines.js';
@@ -45,6 +46,8 @@ export interface ScanContext {
   readonly reader: SegmentReader;
   readonly upcasters: UpcasterRegistry;
   readonly tail: TailPolicy;
+  /** What the writer's durable record (`writer.acked`) says it acknowledged, read when the log was opened. */
+  readonly acknowledged: AckRecord | undefined;
 }
 
 /** A line of an append whose last line a scan has not read yet. */
@@ -170,6 +173,16 @@ export async function* scanSegment(
   // What an index file recorded was acknowledged: never a torn tail.
   if (segment.acknowledgedLines !== undefined && from.line <= segment.acknowledgedLines) {
     throw new CorruptLogError(segment.path, from.line, `${cut?.reason ?? 'the line has no end'}, but the segment's index file records this line as written`);
+  }
+  // The writer's own record of what it acknowledged: bytes below it are no torn tail.
+  const ack = context.acknowledged;
+  if (ack !== undefined && ack.segment === segment.number && from.offset < ack.size) {
+    throw new CorruptLogError(
+      segment.path,
+      from.line,
+      `${cut?.reason ?? 'the line has no end'}, but the writer's record (${ACK_RECORD_NAME}) shows this segment held ${ack.size} bytes of acknowledged lines ` +
+        `(to position ${ack.position}): this line was acknowledged`,
+    );
   }
   // A crash leaves the torn start of our own lines: bytes that are not are someone else's, never cut.
   const stranger = await notOursFrom(segment.path, from.offset);

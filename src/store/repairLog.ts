@@ -2,6 +2,7 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, writeFile } from 
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StorageError } from '../errors.js';
+import { ACK_RECORD_NAME } from './ackRecord.js';
 import { indexFileOf } from './segmentIndexFile.js';
 import { surveyLog, type DamagedLine, type LogSurvey, type MissingLines, type SoundLine } from './repairSurvey.js';
 import { unfinishedAppend } from './repairSalvage.js';
@@ -259,9 +260,19 @@ async function applyPlan(survey: LogSurvey, plan: RepairPlan, repairDir: string,
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
   }
+  // The writer's record of what it acknowledged counts positions as they were: kept aside, and gone from the log.
+  const ackRecord = join(survey.dir, ACK_RECORD_NAME);
+  await copySynced(ackRecord, join(backup, ACK_RECORD_NAME)).then(
+    () => (report.removed.push(ackRecord), true),
+    (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      return false;
+    },
+  );
   await writeSynced(join(repairDir, 'quarantine.jsonl'), plan.quarantineLines.length === 0 ? '' : `${plan.quarantineLines.join('\n')}\n`);
   await syncFolder(backup);
   await syncFolder(repairDir);
+  await rm(ackRecord, { force: true });
   for (let s = plan.firstChanged; s < survey.segments.length; s++) {
     const segment = survey.segments[s]!;
     const content = plan.contents[s]!;

@@ -6,6 +6,7 @@ import { UpcasterRegistry } from '../events/upcasters.js';
 import { isCorruptLogError, StorageError } from '../errors.js';
 import { parseLoggedEvent } from './loggedEvent.js';
 import { decodeLine } from './lineCodec.js';
+import { ACK_RECORD_NAME, readAckRecord } from './ackRecord.js';
 import { firstLineUnlikeIndex } from './segmentCatalog.js';
 import { indexFileOf, readIndexFile } from './segmentIndexFile.js';
 
@@ -175,6 +176,24 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
         }
       }
     }
+  }
+  // Positions the writer's record says it acknowledged, past the end of what is left: gone (of streams unknown).
+  const ack = await readAckRecord(dir);
+  const seen = Math.max(
+    0,
+    ...survey.segments.flatMap((s) => s.entries.map((e) => (e.kind === 'sound' ? e.event.position : e.kind === 'damaged' ? (e.position ?? 0) : Math.max(...e.positions)))),
+  );
+  const lastSegment = survey.segments.at(-1);
+  if (ack !== undefined && ack.position > seen && lastSegment !== undefined) {
+    const positions = Array.from({ length: ack.position - seen }, (_, i) => seen + 1 + i);
+    lastSegment.entries.push({
+      kind: 'missing',
+      file: lastSegment.file,
+      line: lastSegment.entries.length + 1,
+      positions,
+      streams: positions.map(() => 'an unknown stream'),
+      reason: `the writer's record (${ACK_RECORD_NAME}) shows events acknowledged up to position ${ack.position}, and the log ends before`,
+    });
   }
   survey.damaged = survey.segments.some((s) => s.indexFile === 'unreadable' || s.indexFile === 'disagrees' || s.entries.some((e) => e.kind !== 'sound'));
   // Positions skipped between kept lines are damage too, even when no line of them is left to set aside.

@@ -209,10 +209,10 @@ export class SegmentCatalog {
     );
   }
 
-  /** Write a segment's index file from the log index (never over one it could not read); a failure only costs a scan next time. */
-  async saveIndexFile(segmentIndex: number): Promise<void> {
+  /** Write a segment's index file from the log index (never over one it could not read); false when it was not written (a failure only costs a scan next time). */
+  async saveIndexFile(segmentIndex: number): Promise<boolean> {
     const segment = this.segments[segmentIndex]!;
-    if (segment.indexFileUnreadable !== undefined) return; // evidence of what was written: only a repair replaces it
+    if (segment.indexFileUnreadable !== undefined) return false; // evidence of what was written: only a repair replaces it
     const next = this.segments[segmentIndex + 1];
     const last = next !== undefined && next.firstPosition > 0 ? next.firstPosition - 1 : this.index.count;
     const count = last - segment.firstPosition + 1;
@@ -229,7 +229,7 @@ export class SegmentCatalog {
       offsets[i] = this.index.offset(position);
       lengths[i] = this.index.length(position);
     }
-    await writeSegmentIndex(segment.path, {
+    return writeSegmentIndex(segment.path, {
       segmentSize: segment.size,
       firstPosition: segment.firstPosition,
       streams: [...streams.keys()],
@@ -237,7 +237,10 @@ export class SegmentCatalog {
       offsets,
       lengths,
       blocks: segment.blocks.all(),
-    }).catch(() => undefined);
+    }).then(
+      () => true,
+      () => false,
+    );
   }
 }
 

@@ -2,7 +2,7 @@
 // wrong is damage. Damage is a CorruptLogError naming the file and line, and
 // nothing on disk changes: no cut, no index file written over (issue 9,
 // defects 1 to 3).
-import { appendFile, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -184,5 +184,56 @@ describe('a file that holds no line of ours (defect 3)', () => {
     expect(store.warnings.map((w) => w.code)).toEqual(['TORN_TAIL_REPAIRED']);
     expect(await readFile(torn, 'utf8')).toBe('');
     expect((await store.append('session-0', [sampleEvent('t4')])).events[0]!.position).toBe(4);
+  });
+});
+
+describe("the writer's durable record of what it acknowledged (writer.acked)", () => {
+  /** A writer that acknowledged `count` appends, then "crashed": the disk as it was, no index file of this session, the record as last written. */
+  async function crashedAfter(count: number): Promise<{ disk: string; file: string }> {
+    const dir = await freshDir();
+    const writer = await openFileEventStore({ dir });
+    for (let i = 1; i <= count; i++) await writer.append('session-a', [sampleEvent(`t${i}`)]);
+    await new Promise((resolve) => setTimeout(resolve, 1_300)); // the record is kept about once a second
+    const disk = join(dir, '..', 'disk');
+    await mkdir(disk, { recursive: true });
+    for (const name of ['segment-000001.jsonl', 'writer.acked']) await copyFile(join(dir, name), join(disk, name));
+    await writer.close();
+    return { disk, file: join(disk, 'segment-000001.jsonl') };
+  }
+
+  it('makes a damaged last line that no index file covers damage, not a torn tail, once the record shows it acknowledged', async () => {
+    const { disk, file } = await crashedAfter(3);
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace('"t3"', '"t8"'));
+    const before = await snapshot(disk);
+    const { writer, reader } = await writerAndReaderErrors(disk);
+    // A reader too: the record says the line was acknowledged, so no writer can still be writing it.
+    for (const error of [writer, reader]) {
+      expect(isCorruptLogError(error)).toBe(true);
+      expect((error as Error).message).toContain(`${file}:3`);
+      expect((error as Error).message).toContain('writer.acked');
+    }
+    expect(await snapshot(disk)).toEqual(before);
+  });
+
+  it('makes a log that ends before the last acknowledged position damage, even cut at a line end', async () => {
+    const { disk, file } = await crashedAfter(5);
+    const text = await readFile(file, 'utf8');
+    await truncate(file, lineEnds(text)[2]!);
+    const before = await snapshot(disk);
+    const { writer } = await writerAndReaderErrors(disk);
+    expect(isCorruptLogError(writer)).toBe(true);
+    expect((writer as Error).message).toContain(`${file}:4`);
+    expect((writer as Error).message).toMatch(/acknowledged events up to position 5: positions 4 to 5 are missing/);
+    expect(await snapshot(disk)).toEqual(before);
+  });
+
+  it('still cuts a torn line after the last acknowledged one', async () => {
+    const { disk, file } = await crashedAfter(3);
+    await appendFile(file, '0a1b2c3d {"position":4,"str');
+    const store = await openFileEventStore({ dir: disk });
+    stores.push(store);
+    expect(store.warnings.map((w) => w.code)).toEqual(['TORN_TAIL_REPAIRED']);
+    expect(await store.headPosition()).toBe(3);
   });
 });
