@@ -3,7 +3,6 @@ import { contextWindowFor } from '../budget/contextWindows.js';
 import { DEFAULT_THRESHOLDS, levelOf, type BudgetLevel, type BudgetThresholds } from '../budget/thresholds.js';
 import { contextItemsInOrder, contextItemText, type ContextItem, type ContextTier, type LastHandoff } from '../projections/contextItems.js';
 import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
-import type { GitState } from '../checkpoints/gitState.js';
 import { groupDigits } from '../util/groupDigits.js';
 
 /*
@@ -58,7 +57,14 @@ export interface SessionContext {
     level: BudgetLevel | null;
   };
   /** The newest checkpoint not archived, or null. */
-  lastCheckpoint: { id: string; reason: string; version: number; at: string; git: GitState | null } | null;
+  lastCheckpoint: {
+    id: string;
+    reason: string;
+    version: number;
+    at: string;
+    /** The git state the checkpoint recorded (see `GitState`), or null. */
+    git: { commit: string | null; branch: string | null; changedFiles: number } | null;
+  } | null;
   /** The last handoff, with the summary its package carried, or null. */
   lastHandoff: LastHandoff | null;
   /** The other critical items: preferences (language, expertise), notes. */

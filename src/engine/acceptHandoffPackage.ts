@@ -1,13 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { CommandRejectedError, InvalidArgumentError } from '../errors.js';
 import { sessionStream } from '../events/envelope.js';
-import { handoffPackageCommands } from '../handoff/carriedContext.js';
+import { carriedContextItems } from '../handoff/carriedContext.js';
 import type { HandoffPackage } from '../handoff/handoffPackage.js';
 import { HandoffValidationError } from '../handoff/handoffValidationError.js';
 import { validateHandoffPackage } from '../handoff/validateHandoffPackage.js';
 import { checkId } from '../validation/ids.js';
+import type { AcceptHandoff, RecordContextItem, RequestHandoff } from './commands.js';
 import type { Engine } from './createEngine.js';
 import { executeSessionCommand, type SessionHandle } from './sessionHandle.js';
+
+/**
+ * The commands of accepting a package from outside the engine, to run as one
+ * batch on the session it goes into: the handoff requested (with the whole
+ * package, as the log keeps every request) and accepted by `agent`, then one
+ * `RecordContextItem` per carried item (a tag the session already has is
+ * updated instead). `newItemId` gives each item its id.
+ */
+export function handoffPackageCommands(
+  pkg: HandoffPackage,
+  agent: string,
+  newItemId: () => string,
+): Array<RequestHandoff | AcceptHandoff | RecordContextItem> {
+  return [
+    {
+      type: 'RequestHandoff',
+      handoffId: pkg.handoff_id,
+      fromAgent: pkg.from_agent,
+      toAgent: pkg.to_agent,
+      package: pkg as unknown as Record<string, unknown>,
+    },
+    { type: 'AcceptHandoff', handoffId: pkg.handoff_id, agent },
+    ...carriedContextItems(pkg).map((item): RecordContextItem => ({ type: 'RecordContextItem', itemId: newItemId(), ...item })),
+  ];
+}
 
 /** Options of {@link acceptHandoffPackage}. */
 export interface AcceptHandoffPackageOptions {

@@ -1,4 +1,3 @@
-import type { AcceptHandoff, RecordContextItem, RequestHandoff } from '../engine/commands.js';
 import { unpackText } from '../context/packText.js';
 import { MAX_CONTEXT_TEXT } from '../context/decideContext.js';
 import type { ContextKind, ContextTier } from '../projections/contextItems.js';
@@ -84,29 +83,4 @@ export function carriedContextItems(pkg: HandoffPackage): CarriedContextItem[] {
   list('supporting', 'note', 'session_checkpoints', snapshot.session_checkpoints);
   text('supporting', 'note', 'token_budget_strategy', snapshot.token_budget_strategy);
   return items;
-}
-
-/**
- * The commands of accepting a package from outside the engine, to run as one
- * batch on the session it goes into: the handoff requested (with the whole
- * package, as the log keeps every request) and accepted by `agent`, then one
- * `RecordContextItem` per carried item (a tag the session already has is
- * updated instead). `newItemId` gives each item its id.
- */
-export function handoffPackageCommands(
-  pkg: HandoffPackage,
-  agent: string,
-  newItemId: () => string,
-): Array<RequestHandoff | AcceptHandoff | RecordContextItem> {
-  return [
-    {
-      type: 'RequestHandoff',
-      handoffId: pkg.handoff_id,
-      fromAgent: pkg.from_agent,
-      toAgent: pkg.to_agent,
-      package: pkg as unknown as Record<string, unknown>,
-    },
-    { type: 'AcceptHandoff', handoffId: pkg.handoff_id, agent },
-    ...carriedContextItems(pkg).map((item): RecordContextItem => ({ type: 'RecordContextItem', itemId: newItemId(), ...item })),
-  ];
 }
