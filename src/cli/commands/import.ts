@@ -93,11 +93,14 @@ async function checkFiles(files: readonly string[]): Promise<void> {
  * `moai-session import claude-code <transcript.jsonl>... [--no-subagents] [--all]`:
  * rebuild each session from its transcript (and its subagents'), every API
  * call once; importing again adds nothing, a file that grew adds only what is
- * new. `--json` prints the figures of the session (an array for several).
+ * new. `--json` prints the figures of the session (an array for several, and
+ * for `--all`).
  */
 export async function importClaudeCodeCommand(options: ImportClaudeCodeCommandOptions, io: CliIo): Promise<number> {
   const files = options.files.map((file) => resolve(io.cwd, file));
   if (options.all) files.push(...(await allTranscripts(io.env)));
+  // Named twice (or named and under --all): imported once.
+  files.splice(0, files.length, ...new Set(files));
   if (files.length === 0) {
     throw new CliUsageError(
       options.all
@@ -122,7 +125,8 @@ export async function importClaudeCodeCommand(options: ImportClaudeCodeCommandOp
       bar?.end();
     }
     if (options.json) {
-      io.stdout(`${JSON.stringify(results.length === 1 ? results[0] : results, null, 2)}\n`);
+      // One transcript named: its object; several, or --all: an array (of one, when the folder holds one session).
+      io.stdout(`${JSON.stringify(results.length === 1 && !options.all ? results[0] : results, null, 2)}\n`);
       return EXIT.ok;
     }
     const lines: string[] = [];

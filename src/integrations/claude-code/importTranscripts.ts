@@ -17,7 +17,7 @@ import { commandsOfRead, nothingToRead, planTranscriptRead, type TranscriptReadP
 import type { TranscriptDigest, TranscriptFileSpec } from './transcript/digestTranscript.js';
 import { forEachDigest } from './transcript/digestTranscripts.js';
 import { findSubagentFiles } from './transcript/findSubagentFiles.js';
-import { scanTranscriptSync } from './transcript/scanTranscript.js';
+import { agentIdOfFile, scanTranscriptSync } from './transcript/scanTranscript.js';
 import { MAIN_TRANSCRIPT, subagentTranscriptKey, type IntakeFile } from './transcriptIntake.js';
 
 /** The agent a Claude Code session is recorded under. */
@@ -105,14 +105,14 @@ const statOf = (path: string): { size: number; mtimeMs: number } | undefined => 
 
 const noTokens = (): ImportTokens => ({ input: 0, output: 0, cacheCreation: 0, cacheRead: 0 });
 
-/** The session id and first main-chain model a transcript names (its first lines do), without reading further. */
-export function transcriptIdentity(path: string): { sessionId: string | undefined; model: string | undefined } {
+/** The session id and first main-chain model (with `sidechains`, first model) a transcript names (its first lines do), without reading further. */
+export function transcriptIdentity(path: string, options: { sidechains?: boolean } = {}): { sessionId: string | undefined; model: string | undefined } {
   let sessionId: string | undefined;
   let model: string | undefined;
   // Small reads: the first lines name both, and a scan decodes every line of a read.
   for (const record of scanTranscriptSync(path, { chunkSize: IDENTITY_CHUNK })) {
     if (record.kind === 'session-info' && sessionId === undefined && record.sessionId !== undefined) sessionId = record.sessionId;
-    if (record.kind === 'api-call' && model === undefined && !record.isSidechain && record.model !== undefined && record.model !== SYNTHETIC_MODEL) {
+    if (record.kind === 'api-call' && model === undefined && (options.sidechains === true || !record.isSidechain) && record.model !== undefined && record.model !== SYNTHETIC_MODEL) {
       model = record.model;
     }
     if (sessionId !== undefined && model !== undefined) break;
@@ -246,7 +246,10 @@ export async function importClaudeCodeTranscripts(
   const plans: SessionPlan[] = [];
   const specs: TranscriptFileSpec[] = [];
   const readPlans: TranscriptReadPlan[] = [];
+  // A file is read once per import, whichever way it was named (given twice, or a subagent's given and found beside its main one).
+  const planned = new Set<string>();
   for (const mainPath of mainPaths) {
+    if (planned.has(mainPath)) continue;
     const named = transcriptSessionId(mainPath);
     const sessionId = sessionIdOfTranscript(mainPath, named);
     let handle: SessionHandle;
@@ -255,16 +258,26 @@ export async function importClaudeCodeTranscripts(
       handle = await engine.openSession(sessionId);
     } catch (error) {
       if (!isUnknownSessionError(error)) throw error;
-      handle = await sessionFor(engine, sessionId, transcriptIdentity(mainPath).model);
+      // A subagent's file holds only sidechain calls: its model is the session's first one then.
+      handle = await sessionFor(engine, sessionId, transcriptIdentity(mainPath, { sidechains: agentIdOfFile(mainPath) !== undefined }).model);
       isNew = true;
     }
-    const files: IntakeFile[] = [{ key: MAIN_TRANSCRIPT, path: mainPath, role: 'main' }];
-    if (options.subagents !== false) {
+    // A subagent's own file named on its own (`agent-<id>.jsonl`) is read as that subagent's, in the session its lines name.
+    const agentOfPath = agentIdOfFile(mainPath);
+    const files: IntakeFile[] = [
+      agentOfPath === undefined
+        ? { key: MAIN_TRANSCRIPT, path: mainPath, role: 'main' }
+        : { key: subagentTranscriptKey(agentOfPath), path: mainPath, role: 'subagent', agentId: agentOfPath },
+    ];
+    if (options.subagents !== false && agentOfPath === undefined) {
       for (const spec of await findSubagentFiles(mainPath)) {
         const agentId = spec.agentId ?? basename(spec.path, '.jsonl');
         files.push({ key: subagentTranscriptKey(agentId), path: spec.path, role: 'subagent', agentId });
       }
     }
+    for (let k = files.length - 1; k >= 0; k--) if (planned.has(files[k]!.path)) files.splice(k, 1);
+    for (const file of files) planned.add(file.path);
+    if (files.length === 0) continue;
     const plan: SessionPlan = { sessionId, handle, isNew, files, live: [], jobs: [] };
     for (const file of files) {
       const info = statOf(file.path);

@@ -303,6 +303,25 @@ describe('subagent files and --all', () => {
     expect(alone.subagents).toEqual([]);
   });
 
+  it("reads a subagent's file named on its own as that subagent's, and a file named twice once", async () => {
+    const { main } = configFolder();
+    const agentFile = join(main.replace(/\.jsonl$/, ''), 'subagents', 'agent-a111111.jsonl');
+    const tool = plainSummary(TOOL_HEAVY);
+    const cwd = tempDir();
+    const alone = await importJson(cwd, [agentFile]);
+    expect(alone.sessionId).toBe(SESSION);
+    expect(alone.subagents.map(({ agentId, apiCalls }) => ({ agentId, apiCalls }))).toEqual([{ agentId: 'a111111', apiCalls: tool.apiCalls }]);
+    // The main chain's context is not a subagent's.
+    expect(alone.peakContextTokens).toBe(0);
+    // Then the whole session, the subagent's file among its files and named again: nothing of it twice.
+    const result = await runInProcess(['--json', 'import', 'claude-code', main, agentFile, main], cwd);
+    expect(result.code).toBe(0);
+    // One session: its object.
+    const whole = JSON.parse(result.stdout) as ImportJson;
+    expect(whole.apiCalls).toBe(3 * tool.apiCalls);
+    expect(whole.subagents.find((agent) => agent.agentId === 'a111111')!.apiCalls).toBe(tool.apiCalls);
+  });
+
   it('--all imports every session under $CLAUDE_CONFIG_DIR/projects', async () => {
     const { config, main, other } = configFolder();
     const cwd = tempDir();
