@@ -1,6 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import type { EventStore } from '../store/eventStore.js';
-import type { PartitionedLog } from '../store/partitionedLog.js';
+import type { PartitionedLogOffer } from '../store/partitionedLog.js';
 import { decodeStream, ReplayFold, type FoldedStream, type FoldFindings, type ReplayReport } from './replay.js';
 import { foldShare, NO_FAILURE, type ShareFailure, type ShareJob, type ShareMessage } from './replayShare.js';
 import { errorFromTransfer } from './replayTransfer.js';
@@ -39,78 +39,101 @@ export const PARALLEL_REPLAY_MIN_EVENTS = 100_000;
  */
 const WORKER_YOUNG_GENERATION_MB = 8;
 
-/** What the last parallel replay in this process did (for tests: that the workers did run, or fell back). */
-export const lastParallelReplay = { threads: 0, fellBack: 0, streamsPosted: 0, streamsPostedEarly: 0 };
+/**
+ * What the last parallel replay in this process did: for tests (that the
+ * workers did run, or fell back) and the bench (where the time went, in ms
+ * from the start of the replay: the calling thread's own share folded, every
+ * worker's answer in, the report made).
+ */
+export const lastParallelReplay = { threads: 0, startedEarly: 0, fellBack: 0, streamsPosted: 0, streamsPostedEarly: 0, ownFoldedMs: 0, answeredMs: 0, reportedMs: 0 };
 
 /** How one worker's share ended: its streams and findings, its failure, or why it gave no answer (it could not start, or crashed). */
 type ShareOutcome = { streams: FoldedStream[]; findings: FoldFindings } | { failed: ShareFailure } | { lost: unknown };
 
 /**
- * Replay `log` (the partitioned form of `store`'s log) on up to `threads`
- * threads, the calling one included, or return undefined when it does not
- * pay: a log shorter than {@link PARALLEL_REPLAY_MIN_EVENTS} (unless `force`),
- * one stream, no shared memory or no worker threads. The report equals that
- * of a replay in one thread of the same events. Events appended after the
- * log was indexed are folded in afterwards, in this thread.
+ * Replay the log `offer` partitions (`store`'s) on up to `threads` threads,
+ * the calling one included, or return undefined when it does not pay: a log
+ * shorter than {@link PARALLEL_REPLAY_MIN_EVENTS} (unless `force`), one
+ * stream, no shared memory or no worker threads. The report equals that of a
+ * replay in one thread of the same events. Events appended after the log was
+ * indexed are folded in afterwards, in this thread. When the offer says the
+ * log is likely long, the workers are started before it is indexed (they
+ * load their modules meanwhile), and ended unused if it turns out short.
  */
-export async function replayInParallel(store: EventStore, log: PartitionedLog, threads: number, force: boolean): Promise<ReplayReport | undefined> {
-  if (threads < 2 || typeof SharedArrayBuffer !== 'function' || !log.builtInUpcasting) return undefined;
-  if (!force && log.count < PARALLEL_REPLAY_MIN_EVENTS) return undefined;
-  const { bytes, last } = log.streamStats();
-  const owner = splitStreams(bytes, threads);
-  const busy = new Set(owner.filter((_, stream) => bytes[stream]! > 0));
-  if (busy.size < 2) return undefined;
+export async function replayInParallel(store: EventStore, offer: PartitionedLogOffer, threads: number, force: boolean): Promise<ReplayReport | undefined> {
+  const started = performance.now();
+  if (threads < 2 || typeof SharedArrayBuffer !== 'function') return undefined;
   const workerThreads = await import('node:worker_threads').catch(() => undefined);
   if (workerThreads === undefined) return undefined;
+  const early = offer.likelyLong() ? Array.from({ length: threads - 1 }, () => startShareWorker(workerThreads.Worker)) : [];
+  try {
+    const log = await offer.open();
+    if (!log.builtInUpcasting) return undefined;
+    if (!force && log.count < PARALLEL_REPLAY_MIN_EVENTS) return undefined;
+    const { bytes, last } = log.streamStats();
+    const owner = splitStreams(bytes, threads);
+    const busy = new Set(owner.filter((_, stream) => bytes[stream]! > 0));
+    if (busy.size < 2) return undefined;
 
-  const ownedBy = (thread: number): Uint8Array => owner.map((t, stream) => (t === thread && bytes[stream]! > 0 ? 1 : 0));
-  const stop = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-  stop[0] = NO_FAILURE;
-  const snapshot = log.snapshot();
-  const jobOf = (thread: number): ShareJob => {
-    const owned = ownedBy(thread);
-    const endOrder = Int32Array.from(owned.keys()).filter((stream) => owned[stream] === 1);
-    endOrder.sort((a, b) => last[a]! - last[b]!);
-    return { snapshot, owned, endOrder, endPositions: endOrder.map((stream) => last[stream]!), stop };
-  };
-  const workers = [...busy].filter((thread) => thread !== 0).map((thread) => ({ thread, outcome: runShare(workerThreads.Worker, jobOf(thread)) }));
-  lastParallelReplay.threads = workers.length + 1;
-  lastParallelReplay.fellBack = 0;
-  lastParallelReplay.streamsPosted = 0;
-  lastParallelReplay.streamsPostedEarly = 0;
+    const ownedBy = (thread: number): Uint8Array => owner.map((t, stream) => (t === thread && bytes[stream]! > 0 ? 1 : 0));
+    const stop = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+    stop[0] = NO_FAILURE;
+    const snapshot = log.snapshot();
+    const jobOf = (thread: number): ShareJob => {
+      const owned = ownedBy(thread);
+      const endOrder = Int32Array.from(owned.keys()).filter((stream) => owned[stream] === 1);
+      endOrder.sort((a, b) => last[a]! - last[b]!);
+      return { snapshot, owned, endOrder, endPositions: endOrder.map((stream) => last[stream]!), stop };
+    };
+    const workers = [...busy]
+      .filter((thread) => thread !== 0)
+      .map((thread, i) => ({ thread, outcome: (early[i] ?? startShareWorker(workerThreads.Worker)).run(jobOf(thread)) }));
+    lastParallelReplay.threads = workers.length + 1;
+    lastParallelReplay.startedEarly = Math.min(early.length, workers.length);
+    lastParallelReplay.fellBack = 0;
+    lastParallelReplay.streamsPosted = 0;
+    lastParallelReplay.streamsPostedEarly = 0;
 
-  const fold = new ReplayFold(store);
-  const failures: ShareFailure[] = [];
-  const readOwn = async (into: ReplayFold, thread: number): Promise<void> => {
-    const progress = { position: 1 };
-    const failure = await foldShare(into, log.readOwned(ownedBy(thread), progress, stop), progress, stop);
-    if (failure !== undefined) failures.push(failure);
-  };
-  await readOwn(fold, 0);
+    const fold = new ReplayFold(store);
+    const failures: ShareFailure[] = [];
+    const readOwn = async (into: ReplayFold, thread: number): Promise<void> => {
+      const progress = { position: 1 };
+      const failure = await foldShare(into, log.readOwned(ownedBy(thread), progress, stop), progress, stop);
+      if (failure !== undefined) failures.push(failure);
+    };
+    await readOwn(fold, 0);
+    lastParallelReplay.ownFoldedMs = performance.now() - started;
 
-  const streams: FoldedStream[] = [];
-  const findings: FoldFindings[] = [];
-  for (const { thread, outcome } of workers) {
-    const result = await outcome;
-    if ('lost' in result) {
-      // The worker could not start or died (no memory, say): this thread folds its share instead.
-      lastParallelReplay.fellBack++;
-      const instead = new ReplayFold(store);
-      await readOwn(instead, thread);
-      streams.push(...instead.release().map(decodeStream));
-      findings.push(instead.findings());
-    } else if ('failed' in result) {
-      failures.push(result.failed);
-    } else {
-      streams.push(...result.streams);
-      findings.push(result.findings);
+    const streams: FoldedStream[] = [];
+    const findings: FoldFindings[] = [];
+    for (const { thread, outcome } of workers) {
+      const result = await outcome;
+      if ('lost' in result) {
+        // The worker could not start or died (no memory, say): this thread folds its share instead.
+        lastParallelReplay.fellBack++;
+        const instead = new ReplayFold(store);
+        await readOwn(instead, thread);
+        streams.push(...instead.release().map(decodeStream));
+        findings.push(instead.findings());
+      } else if ('failed' in result) {
+        failures.push(result.failed);
+      } else {
+        streams.push(...result.streams);
+        findings.push(result.findings);
+      }
     }
+    lastParallelReplay.answeredMs = performance.now() - started;
+    if (failures.length > 0) throw failures.reduce((first, failure) => (failure.position < first.position ? failure : first)).error;
+    fold.absorb(streams, findings);
+    // What was appended while the shares were read.
+    await fold.visitLog(log.count + 1);
+    const report = fold.report();
+    lastParallelReplay.reportedMs = performance.now() - started;
+    return report;
+  } finally {
+    // Those that answered are ended already; those started early and not needed end here.
+    for (const worker of early) worker.end();
   }
-  if (failures.length > 0) throw failures.reduce((first, failure) => (failure.position < first.position ? failure : first)).error;
-  fold.absorb(streams, findings);
-  // What was appended while the shares were read.
-  await fold.visitLog(log.count + 1);
-  return fold.report();
 }
 
 /**
@@ -142,42 +165,60 @@ function splitStreams(bytes: Float64Array, threads: number): Uint8Array {
   return owner;
 }
 
-/**
- * Run one worker on `job`, taking in the streams it posts as it goes; its
- * outcome once it has said it is done or failed (it is then ended), or is lost.
- */
-function runShare(WorkerClass: typeof Worker, job: ShareJob): Promise<ShareOutcome> {
-  return new Promise((resolve) => {
-    let worker: Worker;
-    try {
-      worker = startWorker(WorkerClass);
-      worker.postMessage(job);
-    } catch (error) {
-      resolve({ lost: error });
+/** A worker thread started ahead of its job. */
+interface ShareWorker {
+  /** Send it its job: its outcome once it has said it is done or failed (it is then ended), or is lost. */
+  run(job: ShareJob): Promise<ShareOutcome>;
+  /** End it, whatever it is doing (nothing, once it has answered). */
+  end(): void;
+}
+
+/** Start a worker that waits for its job, taking in the streams it posts as it goes once it has one. */
+function startShareWorker(WorkerClass: typeof Worker): ShareWorker {
+  let resolve!: (outcome: ShareOutcome) => void;
+  const outcome = new Promise<ShareOutcome>((settled) => (resolve = settled));
+  let worker: Worker | undefined;
+  let settled = false;
+  const settle = (result: ShareOutcome): void => {
+    if (settled) return;
+    settled = true;
+    void worker?.terminate();
+    resolve(result);
+  };
+  try {
+    worker = startWorker(WorkerClass);
+  } catch (error) {
+    settle({ lost: error });
+  }
+  const streams: FoldedStream[] = [];
+  worker?.on('message', (message: ShareMessage) => {
+    if (settled) return;
+    if (message.kind === 'failed') {
+      settle({ failed: { position: message.position, error: errorFromTransfer(message.error) } });
       return;
     }
-    const streams: FoldedStream[] = [];
-    let settled = false;
-    const settle = (outcome: ShareOutcome): void => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      resolve(outcome);
-    };
-    worker.on('message', (message: ShareMessage) => {
-      if (settled) return;
-      if (message.kind === 'failed') {
-        settle({ failed: { position: message.position, error: errorFromTransfer(message.error) } });
-        return;
-      }
-      for (const stream of message.streams) streams.push(decodeStream(stream));
-      lastParallelReplay.streamsPosted += message.streams.length;
-      if (message.kind === 'streams') lastParallelReplay.streamsPostedEarly += message.streams.length;
-      if (message.kind === 'done') settle({ streams, findings: message.findings });
-    });
-    worker.once('error', (error) => settle({ lost: error }));
-    worker.once('exit', (code) => settle({ lost: new Error(`the replay worker exited (${code}) without an answer`) }));
+    for (const stream of message.streams) streams.push(decodeStream(stream));
+    lastParallelReplay.streamsPosted += message.streams.length;
+    if (message.kind === 'streams') lastParallelReplay.streamsPostedEarly += message.streams.length;
+    if (message.kind === 'done') settle({ streams, findings: message.findings });
   });
+  worker?.once('error', (error) => settle({ lost: error }));
+  worker?.once('exit', (code) => settle({ lost: new Error(`the replay worker exited (${code}) without an answer`) }));
+  return {
+    run(job) {
+      if (!settled) {
+        try {
+          worker!.postMessage(job);
+        } catch (error) {
+          settle({ lost: error });
+        }
+      }
+      return outcome;
+    },
+    end() {
+      settle({ lost: new Error('the replay worker was not needed') });
+    },
+  };
 }
 
 /**

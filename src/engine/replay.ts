@@ -352,10 +352,10 @@ export async function replay(store: EventStore, options: ReplayOptions = {}): Pr
   }
   const wanted = threads ?? Math.min(2, availableParallelism());
   if (wanted > 1 && (options.taskMachine === undefined || options.taskMachine === taskLifecycleMachine)) {
-    const log = partitionedLogOf(store);
-    if (log !== undefined) {
+    const offer = partitionedLogOf(store);
+    if (offer !== undefined) {
       const { replayInParallel } = await import('./parallelReplay.js');
-      const report = await replayInParallel(store, await log, wanted, threads !== undefined);
+      const report = await replayInParallel(store, offer, wanted, threads !== undefined);
       if (report !== undefined) return report;
     }
   }

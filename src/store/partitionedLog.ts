@@ -60,15 +60,27 @@ export interface PartitionedLog {
   readOwned(owned: Uint8Array, progress: ReadProgress, stop?: Int32Array): AsyncIterable<StoredEvent[]>;
 }
 
-const offers = new WeakMap<object, () => Promise<PartitionedLog>>();
+/** How a store's log is read in shares: {@link offerPartitionedLog}. */
+export interface PartitionedLogOffer {
+  /** The partitioned form of the log, indexed to its end at the time it is asked. */
+  open(): Promise<PartitionedLog>;
+  /**
+   * Whether the log is likely long enough to read in shares, known before it
+   * is indexed (a file log with a sealed segment, say), so a replay can start
+   * its workers while the log is indexed. A guess: wrong, a worker is started
+   * and ended unused, or started a little later.
+   */
+  likelyLong(): boolean;
+}
+
+const offers = new WeakMap<object, PartitionedLogOffer>();
 
 /** Say how `store` is read in shares: a file store does, with its log indexed to its end at the time it is asked. */
-export function offerPartitionedLog(store: EventStore, open: () => Promise<PartitionedLog>): void {
-  offers.set(store, open);
+export function offerPartitionedLog(store: EventStore, open: () => Promise<PartitionedLog>, likelyLong: () => boolean = () => false): void {
+  offers.set(store, { open, likelyLong });
 }
 
-/** The partitioned form of `store`'s log, indexed to its end now; undefined for a store that has none (memory, PostgreSQL). */
-export function partitionedLogOf(store: EventStore): Promise<PartitionedLog> | undefined {
-  return offers.get(store)?.();
+/** How `store`'s log is read in shares; undefined for a store that has no such log (memory, PostgreSQL). */
+export function partitionedLogOf(store: EventStore): PartitionedLogOffer | undefined {
+  return offers.get(store);
 }
-
