@@ -7,6 +7,7 @@ import { benchResume } from './resume.js';
 import { benchStartup } from './startup.js';
 import { benchImportTranscripts } from './importTranscripts.js';
 import { benchTaskCommands } from './taskCommands.js';
+import { benchCheckpoint } from './checkpoint.js';
 import { benchHook } from './hook.js';
 import { benchPostgresAppend } from './postgresAppend.js';
 import { benchPostgresReplay } from './postgresReplay.js';
@@ -19,6 +20,7 @@ const benches: [string, () => Promise<boolean>][] = [
   ['task-commands', benchTaskCommands],
   ['replay', benchReplay],
   ['resume', benchResume],
+  ['checkpoint', benchCheckpoint],
   ['startup', benchStartup],
   ['hook', benchHook],
   ['import-transcripts', benchImportTranscripts],
