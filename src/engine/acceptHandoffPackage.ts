@@ -73,7 +73,8 @@ export interface AcceptedHandoffPackage {
  *   package carried (language, expertise, project, constraints, steps ...,
  *   see `carriedContextItems`), all in one append;
  * - a session the log does not have is started first, for `from_agent` on
- *   the package's model (or `options.model`).
+ *   the package's model (or `options.model`);
+ * - then, with `auto_checkpoint`, a checkpoint (`handoff:<id>`), as every handoff takes one.
  *
  * @example
  * const { session, carriedTags } = await acceptHandoffPackage(engine, JSON.parse(text));
@@ -134,6 +135,8 @@ export async function acceptHandoffPackage(
   }
   const commands = handoffPackageCommands(pkg, agent, () => `ctx-${randomUUID()}`);
   await executeSessionCommand(session, { type: 'RunBatch', commands }, agent);
+  // A handoff is a checkpoint trigger: the receiver's work starts from one.
+  if (engine.settings.autoCheckpoint) await session.checkpoint(`handoff:${pkg.handoff_id}`.slice(0, 10_000), agent);
   await session.refresh();
   const carriedTags = commands.flatMap((command) => (command.type === 'RecordContextItem' && command.tag !== undefined ? [command.tag] : []));
   return result(session, started, carriedTags);

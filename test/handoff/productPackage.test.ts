@@ -197,6 +197,8 @@ describe('accepting a package from an agent that never saw this engine', () => {
     for await (const event of engine.store.readStream('session-sess_uuid')) events.push(event);
     expect(events.map((event) => event.type).slice(0, 3)).toEqual(['SessionStarted', 'HandoffRequested', 'HandoffAccepted']);
     expect(events[1]!.data).toMatchObject({ handoffId: 'uuid-v4', fromAgent: 'spec-builder', toAgent: 'tdd-implementer', package: DOCUMENT_PACKAGE });
+    // Then a checkpoint, as every handoff takes one, holding what was carried.
+    expect(events.at(-1)).toMatchObject({ type: 'CheckpointCreated', data: { reason: 'handoff:uuid-v4' } });
   });
 
   it('hands on what it carried: the next package the engine writes says the same', async () => {
