@@ -102,6 +102,19 @@ function defaultInstructions(
  * order they were added. `recovery_info.resume_from_version` is the named
  * checkpoint's version when the view records it, otherwise the view's version.
  *
+ * The product document's fields come from the view: `context_position` is
+ * the percent of the window in use (2 decimals); `user_language`,
+ * `expertise_level`, `current_project`, `spec_id`, `current_phase` and
+ * `next_step` are the texts of the context items of those tags
+ * ({@link HANDOFF_CONTEXT_TAGS}), the phase defaulting to the current task's
+ * and the next step to the first pending task, null when there is none;
+ * `completed_steps` are the steps a package carried in (the
+ * `completed_steps` item) and the completed tasks; `constraints` the
+ * critical items of kind `constraint`; `critical_context` the critical items
+ * one a line (compressed above 8 KiB), or null; `session_checkpoints` the
+ * checkpoints not archived; `active_todos` the open tasks;
+ * `last_checkpoint` the named (else newest) checkpoint's time.
+ *
  * @throws InvalidArgumentError when the view has no session, the context
  *   window is not a positive whole number, or `currentTaskId` is not a task
  *   of the session.
