@@ -5,7 +5,7 @@
 import { el, virtualList } from './dom.js';
 import { brief, diffLines, digits, dollars, isoTime } from './format.js';
 import { followLive } from './live.js';
-import { createModel } from './model.js';
+import { createModel, lastAtMost } from './model.js';
 import { createTimeline, createTimeRange, LANE_COLOURS } from './timeline.js';
 import { createTokenChart, LINE_COLOURS, MARKS } from './tokens.js';
 
@@ -52,6 +52,9 @@ for (const state of data.machine.chart.states) {
 const filter = $('task-filter');
 for (const state of data.dict.states) filter.append(el('option', { value: state, text: state }));
 let taskStates = new Int32Array(0);
+let stateCounts = new Int32Array(data.dict.states.length + 16);
+let tasksAtStep = -1;
+let tasksShown = 0;
 let taskRows = [];
 const taskList = virtualList($('task-list'), ROW, (i, row) => {
   const t = taskRows[i];
@@ -69,7 +72,7 @@ const refreshTasks = () => {
   const wanted = filter.value === '' ? -1 : data.dict.states.indexOf(filter.value);
   taskRows = [];
   for (let t = 0; t < taskStates.length; t++) if (taskStates[t] >= 0 && (wanted < 0 || taskStates[t] === wanted)) taskRows.push(t);
-  $('task-count').textContent = `${digits(taskRows.length)} of ${digits(taskStates.filter((s) => s >= 0).length)} tasks`;
+  $('task-count').textContent = `${digits(taskRows.length)} of ${digits(tasksShown)} tasks`;
   taskList.setCount(taskRows.length);
 };
 filter.addEventListener('change', refreshTasks);
@@ -157,13 +160,21 @@ let current = -1;
 const lastMs = { step: 0 };
 
 function showChange(step) {
-  const before = model.summary(step - 1);
-  const after = model.summary(step);
+  // Only the tasks this step moved can differ: the rest of the state is a handful of fields.
+  const moved = model.tasksChangedAt(step);
+  const before = model.summary(step - 1, moved);
+  const after = model.summary(step, moved);
   const diff = $('diff');
   diff.replaceChildren();
   for (const line of diffLines(before, after)) diff.append(el('div', { class: line.sign === '+' ? 'add' : 'del', text: `${line.sign} ${line.text}` }));
   if (diff.childElementCount === 0) diff.append(el('div', { class: 'same', text: 'no change to the state shown' }));
   $('event-json').textContent = JSON.stringify(model.event(step), null, 2);
+}
+
+/** The index of `value` in the ascending array `values`, or -1. */
+function sortedIndexOf(values, value) {
+  const i = lastAtMost(values, value);
+  return i >= 0 && values[i] === value ? i : -1;
 }
 
 /** Show step `step` everywhere: slider, position, chart, tasks, tokens, timeline, event list, change. */
@@ -179,13 +190,20 @@ function go(step, { keepHash = false } = {}) {
   document.body.dataset.step = String(step);
   document.body.dataset.version = String(v);
   // The chart: how many tasks are in each state, the current task's state marked.
-  taskStates = model.tasksAt(step);
-  const counts = new Map();
-  for (const s of taskStates) if (s >= 0) counts.set(s, (counts.get(s) ?? 0) + 1);
+  if (taskStates.length !== model.taskCount || stateCounts.length < data.dict.states.length) {
+    // New tasks or states (live): start again from a fresh look-up.
+    taskStates = new Int32Array(model.taskCount).fill(-1);
+    stateCounts = new Int32Array(data.dict.states.length + 16);
+    tasksAtStep = -1;
+  }
+  model.moveTasks(taskStates, stateCounts, tasksAtStep, step);
+  tasksAtStep = step;
+  tasksShown = 0;
+  for (let i = 0; i < data.dict.states.length; i++) tasksShown += stateCounts[i];
   const task = data.steps.task[step];
   const taskState = task >= 0 ? data.dict.states[taskStates[task]] : undefined;
   for (const [state, { node, badge }] of chartNodes) {
-    const count = counts.get(data.dict.states.indexOf(state)) ?? 0;
+    const count = stateCounts[data.dict.states.indexOf(state)] ?? 0;
     node.dataset.count = String(count);
     node.classList.toggle('occupied', count > 0);
     node.classList.toggle('current', state === taskState);
@@ -204,7 +222,7 @@ function go(step, { keepHash = false } = {}) {
   $('status').textContent = data.dict.statuses[s.status[step]];
   tokens.show(step);
   timeline.show(step);
-  const row = eventRows.indexOf(step);
+  const row = sortedIndexOf(eventRows, step);
   if (row >= 0) eventList.reveal(row);
   else eventList.refresh();
   showChange(step);

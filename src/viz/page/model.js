@@ -90,10 +90,19 @@ export function createModel(data) {
   const changeSteps = data.tasks.ids.map(() => []);
   const changeStates = data.tasks.ids.map(() => []);
   const triples = data.taskStates;
+  /** The same changes by step: those of step s are flatTask/flatState[stepStart[s] .. stepStart[s + 1]). */
+  const flatTask = [];
+  const flatState = [];
+  const stepStart = [0];
   for (let i = 0; i < triples.length; i += 3) {
-    changeSteps[triples[i + 1]].push(triples[i]);
-    changeStates[triples[i + 1]].push(triples[i + 2]);
+    const [step, task, state] = [triples[i], triples[i + 1], triples[i + 2]];
+    changeSteps[task].push(step);
+    changeStates[task].push(state);
+    while (stepStart.length <= step) stepStart.push(flatTask.length);
+    flatTask.push(task);
+    flatState.push(state);
   }
+  while (stepStart.length <= steps.version.length) stepStart.push(flatTask.length);
   /** The steps of each lane, in order: for the timeline's hover and the filters. */
   const laneOfStep = (step) => dict.typeKinds[steps.type[step]];
   const lanes = dict.kinds.map(() => []);
@@ -152,12 +161,48 @@ export function createModel(data) {
       for (let t = 0; t < out.length; t++) out[t] = model.taskStateAt(t, step);
       return out;
     },
-    /** The state a reader compares: session, tokens, checkpoints and each task's state. */
-    summary(step) {
+    /** The tasks whose state step `step` set. */
+    tasksChangedAt(step) {
+      const out = [];
+      for (let i = stepStart[step]; i < stepStart[step + 1]; i++) out.push(flatTask[i]);
+      return out;
+    },
+    /**
+     * Move `states` (each task's state, -1 before it was added) and `counts`
+     * (tasks per state) from step `from` to step `to`, touching only the tasks
+     * that changed in between; a long jump is a fresh look-up of every task.
+     */
+    moveTasks(states, counts, from, to) {
+      const lo = Math.min(from, to);
+      const hi = Math.max(from, to);
+      const touched = from < 0 ? Infinity : stepStart[hi + 1] - stepStart[lo + 1];
+      const set = (t, next) => {
+        const prev = states[t];
+        if (prev === next) return;
+        if (prev >= 0) counts[prev]--;
+        if (next >= 0) counts[next] = (counts[next] ?? 0) + 1;
+        states[t] = next;
+      };
+      if (touched > states.length) {
+        counts.fill(0);
+        for (let t = 0; t < states.length; t++) {
+          states[t] = model.taskStateAt(t, to);
+          if (states[t] >= 0) counts[states[t]] = (counts[states[t]] ?? 0) + 1;
+        }
+      } else if (to > from) {
+        for (let i = stepStart[from + 1]; i < stepStart[to + 1]; i++) set(flatTask[i], flatState[i]);
+      } else {
+        for (let i = stepStart[to + 1]; i < stepStart[from + 1]; i++) set(flatTask[i], model.taskStateAt(flatTask[i], to));
+      }
+    },
+    /** The state a reader compares: session, tokens, checkpoints, and the state of the tasks named (every task when absent). */
+    summary(step, only) {
       if (step < 0) return { session: { status: 'none' }, tokens: {}, checkpoints: 0, tasks: {} };
       const tasks = {};
-      const states = model.tasksAt(step);
-      for (let t = 0; t < states.length; t++) if (states[t] >= 0) tasks[data.tasks.ids[t]] = dict.states[states[t]];
+      for (const t of only ?? data.tasks.ids.map((_, i) => i)) {
+        const state = model.taskStateAt(t, step);
+        if (state >= 0) tasks[data.tasks.ids[t]] = dict.states[state];
+      }
       const window = steps.contextWindow[step];
       const context = steps.contextTokens[step];
       return {
@@ -185,7 +230,10 @@ export function createModel(data) {
         const t = taskOf(id, '');
         changeSteps[t].push(n);
         changeStates[t].push(internState(state));
+        flatTask.push(t);
+        flatState.push(internState(state));
       }
+      stepStart.push(flatTask.length);
       steps.version.push(live.version);
       if (steps.covers !== undefined) steps.covers.push(live.covers);
       // As the page's own steps: when it happened if the event says, never before the step before.
