@@ -94,6 +94,8 @@ export {
   type Durability,
   type StoreWarning,
 } from './store/fileEventStore.js';
+export { repairLog, type RepairLogOptions, type RepairReport, type QuarantinedLine, type StreamLoss } from './store/repairLog.js';
+export { openSalvagedLog, type SalvagedLog, type SkippedPart } from './store/repairSalvage.js';
 export {
   openEventStore,
   registerStoreDriver,
