@@ -113,6 +113,8 @@ export async function acceptHandoffPackage(
     needsCompaction: validation.needsCompaction,
   });
 
+  // Everything the package carries is read before anything is appended (a damaged critical_context refuses it here).
+  const commands = handoffPackageCommands(pkg, agent, () => `ctx-${randomUUID()}`);
   let session: SessionHandle;
   let started = false;
   if ((await engine.store.streamVersion(sessionStream(sessionId))) > 0) {
@@ -133,7 +135,6 @@ export async function acceptHandoffPackage(
     session = await engine.startSession({ sessionId, agent: pkg.from_agent, model });
     started = true;
   }
-  const commands = handoffPackageCommands(pkg, agent, () => `ctx-${randomUUID()}`);
   await executeSessionCommand(session, { type: 'RunBatch', commands }, agent);
   // A handoff is a checkpoint trigger: the receiver's work starts from one.
   if (engine.settings.autoCheckpoint) await session.checkpoint(`handoff:${pkg.handoff_id}`.slice(0, 10_000), agent);

@@ -241,6 +241,14 @@ describe('accepting a package from an agent that never saw this engine', () => {
     expect(accepted.session.state.session.model).toBe('claude-sonnet-4-5');
   });
 
+  it('refuses a package whose compressed critical_context cannot be read, before starting any session', async () => {
+    const engine = await freshEngine();
+    const damaged = copy();
+    damaged['context_snapshot'].critical_context = { encoding: 'gzip+base64', chars: 10, data: 'bm90IGd6aXA=' };
+    await expect(acceptHandoffPackage(engine, damaged)).rejects.toThrow(/context_snapshot\.critical_context cannot be uncompressed/);
+    expect(await engine.listSessions()).toEqual([]);
+  });
+
   it('says what is missing that the log cannot give: no session named, or no model for a new one', async () => {
     const engine = await freshEngine();
     const anonymous = copy();
