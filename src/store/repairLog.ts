@@ -262,13 +262,9 @@ async function applyPlan(survey: LogSurvey, plan: RepairPlan, repairDir: string,
   }
   // The writer's record of what it acknowledged counts positions as they were: kept aside, and gone from the log.
   const ackRecord = join(survey.dir, ACK_RECORD_NAME);
-  await copySynced(ackRecord, join(backup, ACK_RECORD_NAME)).then(
-    () => (report.removed.push(ackRecord), true),
-    (error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      return false;
-    },
-  );
+  await copySynced(ackRecord, join(backup, ACK_RECORD_NAME)).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  });
   await writeSynced(join(repairDir, 'quarantine.jsonl'), plan.quarantineLines.length === 0 ? '' : `${plan.quarantineLines.join('\n')}\n`);
   await syncFolder(backup);
   await syncFolder(repairDir);
