@@ -335,6 +335,7 @@ async function checkCheckpoint(
   // The product's names, in a document that has them, say the same.
   if (Object.hasOwn(document, 'checkpoint_id')) recorded['checkpoint_id'] = ref.checkpointId;
   if (Object.hasOwn(document, 'session_id')) recorded['session_id'] = sessionId;
+  if (Object.hasOwn(document, 'timestamp')) recorded['timestamp'] = ref.at;
   if (Object.hasOwn(document, 'git') && ref.git !== undefined) recorded['git'] = ref.git;
   for (const [field, expected] of Object.entries(recorded)) {
     const found = document[field];

@@ -251,6 +251,15 @@ describe('checkMemorySync', () => {
       });
       const { differences } = await checkMemorySync(engine, dir);
       expect(differences.map((d) => d.field)).toEqual(['state', 'state.tasks.byId.spec.state']);
+
+      // The product's fields say what the log recorded too.
+      await editJson(join(dir, `sessions/checkpoints/demo/${manual.checkpointId}.json`), (doc) => {
+        doc.timestamp = '2020-01-01T00:00:00.000Z';
+      });
+      const again = await checkMemorySync(engine, dir);
+      expect(again.differences).toContainEqual(
+        expect.objectContaining({ file: `sessions/checkpoints/demo/${manual.checkpointId}.json`, field: 'timestamp', expected: manual.createdAt }),
+      );
     });
 
     it('accepts a checkpoint file that matches the log, in the layout before the folder per session too', async () => {
