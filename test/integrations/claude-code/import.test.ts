@@ -407,3 +407,40 @@ describe('many sessions on worker threads', () => {
     expect(one.filter((_, n) => n % 3 === 0).every((r) => r.apiCalls === 217)).toBe(true);
   });
 });
+
+describe('transcripts from other machines', () => {
+  it('take missing fields, unknown record types, new tools and odd values in their stride', async () => {
+    const sessionId = 'cccccccc-1111-4222-8333-dddddddddddd';
+    const envelope = (extra: Record<string, unknown>) => JSON.stringify({ sessionId, timestamp: '2026-03-01T10:00:00.000Z', ...extra });
+    const lines = [
+      envelope({ type: 'user', uuid: 'u1', parentUuid: null, message: { role: 'user', content: 'hi' } }),
+      // Counts missing, of another type, negative: what is not a count is 0.
+      envelope({ type: 'assistant', uuid: 'a1', requestId: 'r1', message: { id: 'm1', model: 'claude-sonnet-4-5', usage: { input_tokens: 10, output_tokens: '7' } } }),
+      envelope({ type: 'assistant', uuid: 'a2', message: { id: 'm2', model: 'claude-sonnet-4-5', usage: { input_tokens: 5, output_tokens: 3, cache_read_input_tokens: 100, brand_new: { x: 1 } }, content: [{ type: 'tool_use', id: 't1', name: 'SomeNewTool', input: { usage: 1 } }] } }),
+      // No usage, no message, an unknown type, a record with no type.
+      envelope({ type: 'assistant', uuid: 'a3', message: { id: 'm3', model: 'claude-sonnet-4-5' } }),
+      envelope({ type: 'assistant', uuid: 'a4' }),
+      envelope({ type: 'hologram', uuid: 'h1', payload: [1, 2, 3] }),
+      JSON.stringify({ whatever: true }),
+      // A TodoWrite with an item that has no content, and a TaskUpdate for a task never created.
+      envelope({ type: 'assistant', uuid: 'a5', message: { id: 'm4', model: 'claude-sonnet-4-5', usage: { input_tokens: 1, output_tokens: 1 }, content: [{ type: 'tool_use', id: 't2', name: 'TodoWrite', input: { todos: [{ content: 'Ship it', status: 'in_progress' }, { status: 'pending' }] } }, { type: 'tool_use', id: 't3', name: 'TaskUpdate', input: { taskId: 42, status: 'completed' } }] } }),
+      envelope({ type: 'system', subtype: 'compact_boundary', uuid: 'c1', compactMetadata: { trigger: 'auto' } }),
+      envelope({ type: 'assistant', uuid: 'a6', isSidechain: true, message: { id: 'm5', model: 'claude-haiku-4-5', usage: { input_tokens: 2, output_tokens: 2 } } }),
+    ];
+    const file = join(tempDir('moai-import-src-'), `${sessionId}.jsonl`);
+    writeFileSync(file, lines.join('\n') + '\n');
+    const result = await importJson(tempDir(), [atRest(file)]);
+    expect(result.sessionId).toBe(sessionId);
+    expect(result.skippedLines).toEqual([]);
+    expect(result.apiCalls).toBe(4);
+    expect(result.tokens).toEqual({ input: 18, output: 6, cacheCreation: 0, cacheRead: 100 });
+    expect(result.models).toEqual(['claude-sonnet-4-5', 'claude-haiku-4-5']);
+    expect(result.compactions).toEqual([{ trigger: 'auto', preTokens: expect.any(Number), at: '2026-03-01T10:00:00.000Z' }]);
+    expect(result.tasks.map(({ title, state }) => ({ title, state }))).toEqual(
+      expect.arrayContaining([
+        { title: 'Ship it', state: 'in_progress' },
+        { title: 'Task 42', state: 'completed' },
+      ]),
+    );
+  });
+});
