@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 import { appendFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openFileEventStore, repairLog, type StoredEvent } from '../../src/index.js';
+import { sampleEvent } from '../../src/testing/index.js';
 import { tempDir } from '../helpers.js';
 import { runInProcess } from '../cli/runInProcess.js';
 
@@ -157,5 +159,33 @@ describe('moai-session repair', () => {
       expect(skipping.code, skipping.stderr).toBe(0);
       expect(skipping.stderr).toContain(`${segment}:${lines.length}`);
     }
+  });
+});
+
+describe('repairLog across segments', () => {
+  it('keeps the lines after damage in an early segment, renumbering positions and versions across every later segment', async () => {
+    const root = await tempDir('moai-repair-segments-');
+    const dir = join(root, 'events');
+    const store = await openFileEventStore({ dir, maxSegmentBytes: 1000 });
+    for (let i = 1; i <= 30; i++) await store.append(`session-${i % 3}`, [sampleEvent(`t${i}`)]);
+    await store.close();
+    const segments = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
+    expect(segments.length).toBeGreaterThan(3);
+    // Damage the second line of the first segment: position 2, session-2 version 1.
+    const first = join(dir, segments[0]!);
+    const text = await readFile(first, 'utf8');
+    await writeFile(first, text.replace('"t2"', '"x2"'));
+    const report = await repairLog({ dir, repairRoot: join(root, 'repair'), lockWaitMs: 0 });
+    expect(report.lostPositions).toEqual([2]);
+    expect(report.streams).toEqual([{ stream: 'session-2', lostVersions: [1], lostUnnumbered: 0, renumbered: { fromVersion: 2, nowVersion: 1 } }]);
+    expect(report.rewritten.length).toBe(segments.length);
+    const reopened = await openFileEventStore({ dir });
+    const events: StoredEvent[] = [];
+    for await (const event of reopened.readAll()) events.push(event);
+    expect(events.map((e) => (e.data as { taskId: string }).taskId)).toEqual(Array.from({ length: 30 }, (_, i) => `t${i + 1}`).filter((t) => t !== 't2'));
+    expect(events.map((e) => e.position)).toEqual(Array.from({ length: 29 }, (_, i) => i + 1));
+    expect(await reopened.streamVersion('session-2')).toBe(9);
+    expect(await reopened.streamVersion('session-1')).toBe(10);
+    await reopened.close();
   });
 });
