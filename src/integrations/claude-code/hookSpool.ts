@@ -38,10 +38,17 @@ function entryName(now: number): string {
 /** Write a payload to the spool (atomically: a reader sees it whole or not at all); returns its entry name. */
 export function spoolPayload(dir: string, payload: Record<string, unknown>, now = new Date()): string {
   const folder = spoolDir(dir);
-  mkdirSync(folder, { recursive: true });
   const name = entryName(now.getTime());
   const temporary = join(folder, `.${name}.tmp`);
-  writeFileSync(temporary, JSON.stringify({ receivedAt: now.toISOString(), payload }));
+  const text = JSON.stringify({ receivedAt: now.toISOString(), payload });
+  try {
+    writeFileSync(temporary, text);
+  } catch (error) {
+    // The first payload of a folder: make the spool, then write it.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(temporary, text);
+  }
   renameSync(temporary, join(folder, name));
   return name;
 }

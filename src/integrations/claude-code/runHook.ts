@@ -185,14 +185,19 @@ export async function applyPayload(
   const handle = await sessionFor(engine, dir, payload, log);
   if (handle === undefined) return undefined;
   const plan: HookPlan = rule.plan(payload, handle.state);
+  // What the main transcript adds and what the payload says go in one append (all of it or nothing).
+  const commands: SessionCommand[] = [];
   if (plan.transcript !== 'none' && payload.transcriptPath !== undefined) {
-    await applyRead(handle, { key: MAIN_TRANSCRIPT, path: payload.transcriptPath, role: 'main' }, plan.transcript === 'flush', payload, log);
+    commands.push(...readCommands(handle, { key: MAIN_TRANSCRIPT, path: payload.transcriptPath, role: 'main' }, plan.transcript === 'flush', payload, log));
   }
   if (plan.subagentTranscript !== undefined) {
+    // Read against the view the main transcript's calls leave (a call both files hold is recorded once).
+    if (commands.length > 0) await appendCommands(handle, commands.splice(0));
     const { agentId, path } = plan.subagentTranscript;
-    await applyRead(handle, { key: subagentTranscriptKey(agentId), path, role: 'subagent', agentId }, true, payload, log);
+    commands.push(...readCommands(handle, { key: subagentTranscriptKey(agentId), path, role: 'subagent', agentId }, true, payload, log));
   }
-  if (plan.commands.length > 0) await appendCommands(handle, plan.commands);
+  commands.push(...plan.commands);
+  if (commands.length > 0) await appendCommands(handle, commands);
   if (plan.checkpointIfDue === true && handle.state.session.status !== 'ended') await handle.checkpointIfDue();
   if (plan.end !== undefined && handle.state.session.status !== 'ended') await handle.end(plan.end, CLAUDE_CODE_AGENT);
   if (plan.printContext === true) return contextOutput(sessionContextText(handle.state, handle.budget()));
@@ -203,18 +208,18 @@ export async function applyPayload(
 export const contextOutput = (text: string): string =>
   `${JSON.stringify({ hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } })}\n`;
 
-/** Read one transcript from the session's cursor and append what is new there. */
-async function applyRead(
+/** The commands that record what is new in one transcript since the session's cursor (the cursor's move last). */
+function readCommands(
   handle: SessionHandle,
   file: { key: string; path: string; role: 'main' | 'subagent'; agentId?: string },
   flush: boolean,
   payload: HookPayload,
   log: (level: HookLogLevel, message: string, about?: HookPayload) => void,
-): Promise<void> {
+): SessionCommand[] {
   const read = readTranscriptCommands(handle.state, file, { flush });
   for (const line of read.skipped) log('warn', `${file.path} line ${line.line} skipped: ${line.reason}`, payload);
   if (read.rewritten) log('warn', `${file.path} was rewritten since it was last read: read again from the start (calls already recorded are not recorded again)`, payload);
-  if (read.commands.length > 0) await appendCommands(handle, read.commands);
+  return read.commands;
 }
 
 /** Append commands as batches (all of a batch or none), leaving out what the session refuses. */
