@@ -12,6 +12,7 @@ import { benchHook } from './hook.js';
 import { benchPostgresAppend } from './postgresAppend.js';
 import { benchPostgresReplay } from './postgresReplay.js';
 import { benchPostgresLatency } from './postgresLatency.js';
+import { benchInspector } from './inspector.js';
 
 const only = process.argv[2];
 const benches: [string, () => Promise<boolean>][] = [
@@ -27,6 +28,7 @@ const benches: [string, () => Promise<boolean>][] = [
   ['postgres-append', benchPostgresAppend],
   ['postgres-replay', benchPostgresReplay],
   ['postgres-latency', benchPostgresLatency],
+  ['inspector', benchInspector],
 ];
 
 console.log(`moai-session benchmarks: node ${process.version}, ${new Date().toISOString()}`);
