@@ -18,6 +18,8 @@ export type { AgentSdkMessageLike, ModelReconciliation, ResultReconciliation, Sd
 
 /** The agent an Agent SDK session is recorded under unless told otherwise. */
 export const AGENT_SDK_AGENT = 'claude-code';
+/** How many messages before the init message are kept for it. */
+const MAX_EARLY = 1_000;
 /** The model a session starts on when the init message names none. */
 const UNKNOWN_MODEL = 'unknown';
 
@@ -146,6 +148,8 @@ class AgentSdkRecorder {
     model?: string;
   } = {};
   private readonly errors: Error[] = [];
+  /** Set when the session could not be opened: nothing more is recorded. */
+  private unopened = false;
   /** Messages before the init message (none in practice), replayed once the session is open. */
   private readonly early: AgentSdkMessageLike[] = [];
   /** The per-model sums recorded, for the cost at moai-session's prices. */
@@ -181,13 +185,21 @@ class AgentSdkRecorder {
 
   async take(message: AgentSdkMessageLike): Promise<void> {
     try {
-      if (typeof message !== 'object' || message === null) return;
+      if (typeof message !== 'object' || message === null || this.unopened) return;
       if (this.intake === undefined) {
         if (!(message.type === 'system' && message.subtype === 'init')) {
-          this.early.push(message);
+          // Kept for the session the init message opens; a stream that never sends one keeps only the first few.
+          if (this.early.length < MAX_EARLY) this.early.push(message);
           return;
         }
-        await this.open(message);
+        try {
+          await this.open(message);
+        } catch (error) {
+          // No session to record in: the rest of the stream passes through unrecorded.
+          this.unopened = true;
+          this.early.length = 0;
+          throw error;
+        }
         for (const early of this.early.splice(0)) await this.run(this.intake!.take(early), early);
         return;
       }
