@@ -169,6 +169,48 @@ describe.skipIf(missing !== undefined)('the session inspector in Chromium', () =
     expect(types.some((t) => t.startsWith('Task'))).toBe(false);
   });
 
+  it('zooms the timeline around the pointer and back to fit, and tells the time and durations of the event under the pointer', async () => {
+    const { page, watch } = await open(await writePage(demo, 'demo'));
+    const span = async () => {
+      const [from, to] = (await page.evaluate(() => document.body.dataset.range as string)).split('..').map(Number);
+      return { from: from!, to: to!, width: to! - from! };
+    };
+    const fit = await span();
+    const box = (await page.locator('#timeline-overlay').boundingBox())!;
+    // The first lane (task moves) is 6-22 px from the top; its events start after the 110 px of labels.
+    const x = box.x + 110 + (box.width - 118) * 0.5;
+    const y = box.y + 14;
+    await page.mouse.move(x, y);
+    await page.mouse.wheel(0, -300);
+    await page.waitForFunction((w) => Number(document.body.dataset.range.split('..')[1]) - Number(document.body.dataset.range.split('..')[0]) < w, fit.width);
+    const zoomed = await span();
+    expect(zoomed.width).toBeLessThan(fit.width);
+    expect(zoomed.from).toBeGreaterThanOrEqual(fit.from);
+    expect(zoomed.to).toBeLessThanOrEqual(fit.to);
+    await page.click('#zoom-fit');
+    expect(await span()).toEqual(fit);
+    await page.mouse.move(x, y);
+    const tip = (await page.textContent('#tooltip'))!.split('\n');
+    expect(await page.locator('#tooltip').isVisible()).toBe(true);
+    expect(tip[0]).toMatch(/^Task(Added|Transitioned) · v\d+$/);
+    expect(tip[1]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(tip[2]).toMatch(/^\+[\d.]+ (ms|s|min \d+ s) after the event before$/);
+    // A click picks that event.
+    const version = Number(/v(\d+)$/.exec(tip[0]!)![1]);
+    await page.mouse.down();
+    await page.mouse.up();
+    expect((await shown(page)).version).toBe(version);
+    const events = await storedEvents(demo, 'demo');
+    expect(tip[1]).toBe(events[version - 1]!.meta.at);
+    // One step a unit: the charts span the steps.
+    await page.selectOption('#x-axis', 'steps');
+    const steps = await span();
+    expect(steps.from).toBeLessThan(0);
+    expect(steps.to).toBeGreaterThan(events.length - 1);
+    expect(steps.to).toBeLessThan(events.length + 2);
+    expect(watch).toEqual({ requests: [], errors: [], dialogs: [] });
+  });
+
   it('shows the fork tree: the parent links its child at the fork point, the child its parent', async () => {
     const parent = await open(await writePage(demo, 'demo'));
     const link = parent.page.locator('#fork-tree a');

@@ -97,6 +97,9 @@ data.dict.kinds.forEach((kind, lane) => {
 const timeline = createTimeline({ model, range, base: $('timeline'), overlay: $('timeline-overlay'), tooltip: $('tooltip'), shownLanes, onPick: (step) => go(step) });
 const tokens = createTokenChart({ model, range, base: $('tokens'), overlay: $('tokens-overlay') });
 $('zoom-fit').addEventListener('click', () => range.fit());
+// The span both charts show, for a reader's tools and the tests.
+range.listeners.push(() => (document.body.dataset.range = `${range.from}..${range.to}`));
+document.body.dataset.range = `${range.from}..${range.to}`;
 $('x-axis').addEventListener('change', (event) => {
   model.axis = event.target.value;
   range.fit();
