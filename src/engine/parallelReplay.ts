@@ -33,11 +33,12 @@ export const PARALLEL_REPLAY_MIN_EVENTS = 100_000;
 /**
  * The worker's young generation, in megabytes (V8's default is some 48 here).
  * What a worker folds dies young (the events of a batch) or is posted and
- * forgotten soon after, so a small one costs a few more scavenges and no
- * more copying, and it keeps the second heap from adding its full young
- * generation to the replay's peak RSS: about 25 MB less, measured.
+ * forgotten soon after, so a small one costs a few more scavenges and no more
+ * CPU time, measured, and it keeps the second heap from adding a whole young
+ * generation to the replay's peak RSS: 4 MB gave 241 to 262 MB on the bench's
+ * 1,000,000-event log, 8 MB 261 to 285, the default 267 to 306.
  */
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 4;
 
 /**
  * What the last parallel replay in this process did: for tests (that the

@@ -107,11 +107,15 @@ function packColumn(values: readonly unknown[]): Encoded | undefined {
   const first = values[0];
   if (typeof first === 'number') {
     let whole = true;
-    for (const value of values) {
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
       if (typeof value !== 'number') return undefined;
-      if (whole && ((value | 0) !== value || Object.is(value, -0))) whole = false;
+      // -0 is no int32: 1 / -0 is -Infinity.
+      if ((value | 0) !== value || (value === 0 && 1 / value < 0)) whole = false;
     }
-    return whole ? { [TAG]: 'ints', values: Int32Array.from(values as number[]) } : { [TAG]: 'numbers', values: Float64Array.from(values as number[]) };
+    // From an array-like (not an iterable): one copy of a packed array.
+    const numbers = values as ArrayLike<number>;
+    return whole ? { [TAG]: 'ints', values: new Int32Array(numbers) } : { [TAG]: 'numbers', values: new Float64Array(numbers) };
   }
   if (typeof first === 'boolean') {
     const bytes = new Uint8Array(values.length);
@@ -158,7 +162,8 @@ function unpackColumn(column: unknown): ArrayLike<unknown> {
       const { text, lengths } = encoded;
       const strings: (string | undefined)[] = [];
       let at = 0;
-      for (const length of lengths) {
+      for (let i = 0; i < lengths.length; i++) {
+        const length = lengths[i]!;
         if (length < 0) {
           strings.push(undefined);
         } else {
@@ -186,10 +191,11 @@ function asColumns(items: readonly unknown[]): Encoded | undefined {
     if (typeof item !== 'object' || item === null || Array.isArray(item) || !isPlainObject(item)) return undefined;
     const record = item as Record<string, unknown>;
     let count = 0;
+    // An inherited enumerable key (on a polluted Object.prototype) comes after the own ones and makes the count wrong: no columns then.
     for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
       if (key !== keys[count]) return undefined;
-      columns[count]!.push(encodeForTransfer(record[key]));
+      const value = record[key];
+      columns[count]!.push(typeof value === 'object' && value !== null ? encodeForTransfer(value) : value);
       count++;
     }
     if (count !== keys.length) return undefined;
