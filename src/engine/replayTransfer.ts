@@ -7,8 +7,12 @@ import { PersistentMap, PersistentSet } from '../projections/persistentMap.js';
  * errors, in a form the structured clone keeps. The clone copies plain
  * objects, arrays, Maps and Sets, but gives every class instance back as a
  * bare object; the projections' persistent lists, maps and sets are written
- * as tagged records and built again on the other side. The walk is generic,
- * so a projection added to the view crosses without being named here.
+ * as tagged records and built again on the other side. A long array of
+ * like records (a token history's entries, a session's tasks) crosses as
+ * columns, and a column of numbers, booleans or strings as a typed array or
+ * one text: the clone copies those at once, where it writes every record's
+ * keys and builds every record again key by key. The walk is generic, so a
+ * projection added to the view crosses without being named here.
  */
 
 /** The tag key of an encoded persistent structure: no projection's field is named so. */
@@ -41,7 +45,8 @@ const isPlainObject = (value: object): boolean => {
 
 /**
  * `value` with every `AppendOnlyList`, `PersistentMap` and `PersistentSet`
- * in it replaced by a tagged record, for `postMessage`. What holds none is
+ * in it replaced by a tagged record, and every long array of like records
+ * or primitives by its columns, for `postMessage`. What holds neither is
  * handed back as it is, not copied. A class instance of another kind cannot
  * cross unchanged, so it is refused rather than turned into a bare object.
  */
