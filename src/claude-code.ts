@@ -16,10 +16,9 @@ export {
 } from './integrations/claude-code/agentSdk.js';
 
 // The hook, the installer, the status line and the doctor.
-export { runHook, applyPayload, hookStateFolder, CLAUDE_CODE_AGENT, HOOK_LOCK_WAIT_MS, type RunHookOptions, type HookRunResult } from './integrations/claude-code/runHook.js';
+export { runHook, applyPayload, hookStateFolder, CLAUDE_CODE_AGENT, HOOK_LOCK_WAIT_MS, ADDITIONAL_CONTEXT_MAX, type RunHookOptions, type HookRunResult } from './integrations/claude-code/runHook.js';
 export { HOOK_EVENT_RULES, UNKNOWN_EVENT_RULE, ruleOf, recordsNothing, type HookEventRule, type HookPlan } from './integrations/claude-code/hookMapping.js';
 export { parseHookPayload, payloadOf, HookInputError, type HookPayload } from './integrations/claude-code/hookPayload.js';
-export { sessionContextText, ADDITIONAL_CONTEXT_MAX } from './integrations/claude-code/hookContext.js';
 export { writeHookLog, readHookLog, hookLogPath, HOOK_LOG_MAX_BYTES, type HookLogEntry, type HookLogLevel } from './integrations/claude-code/hookLog.js';
 export { spoolDir, listSpool, listFailedSpool, type SpoolEntry } from './integrations/claude-code/hookSpool.js';
 export {

@@ -9,11 +9,13 @@ import { existsSync, readFileSync, statSync, writeFileSync, mkdirSync, renameSyn
 import { join, resolve } from 'node:path';
 import { createEngine, type Engine } from '../../engine/createEngine.js';
 import type { SessionCommand } from '../../engine/commands.js';
-import { executeSessionCommand, budgetReport, type SessionHandle } from '../../engine/sessionHandle.js';
+import { executeSessionCommand, type SessionHandle } from '../../engine/sessionHandle.js';
+import type { EngineSettings } from '../../engine/settings.js';
+import type { SessionView } from '../../projections/sessionView.js';
 import { sessionStream } from '../../events/envelope.js';
 import { isLogLockedError, isStorageError } from '../../errors.js';
 import { isValidId } from '../../validation/ids.js';
-import { sessionContextText } from './hookContext.js';
+import { sessionContextText } from '../../context/sessionContext.js';
 import { writeHookLog, type HookLogLevel } from './hookLog.js';
 import { recordsNothing, ruleOf, type HookPlan } from './hookMapping.js';
 import { payloadOf, parseHookPayload, HookInputError, type HookPayload } from './hookPayload.js';
@@ -200,9 +202,16 @@ export async function applyPayload(
   if (commands.length > 0) await appendCommands(handle, commands);
   if (plan.checkpointIfDue === true && handle.state.session.status !== 'ended') await handle.checkpointIfDue();
   if (plan.end !== undefined && handle.state.session.status !== 'ended') await handle.end(plan.end, CLAUDE_CODE_AGENT);
-  if (plan.printContext === true) return contextOutput(sessionContextText(handle.state, handle.budget()));
+  if (plan.printContext === true) return contextOutput(contextOf(handle.state, engine.settings));
   return undefined;
 }
+
+/** Claude Code's cap on `additionalContext`: past it, the text is saved to a file and replaced with a preview. */
+export const ADDITIONAL_CONTEXT_MAX = 10_000;
+
+/** The re-injectable context of a session (src/context's), within Claude Code's cap. */
+const contextOf = (view: SessionView, settings: EngineSettings): string =>
+  sessionContextText(view, { contextWindows: settings.budget.contextWindows, thresholds: settings.budget.thresholds, maxChars: ADDITIONAL_CONTEXT_MAX });
 
 /** Claude Code's SessionStart output carrying `text` as additional context. */
 export const contextOutput = (text: string): string =>
@@ -362,7 +371,7 @@ async function contextReadOnly(dir: string, payload: HookPayload, log: (level: H
       const sessionId = readAliases(dir)[claudeId] ?? claudeId;
       if (!(await streamExists(folder.engine, sessionId))) return undefined;
       const view = await folder.engine.sessionState(sessionId);
-      return contextOutput(sessionContextText(view, budgetReport(view, folder.engine.settings)));
+      return contextOutput(contextOf(view, folder.engine.settings));
     } finally {
       await folder.close();
     }

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HOOK_FIXTURES, TRANSCRIPT_FIXTURES } from '../../claudeCodeFixtures.js';
 import { HOOK_EVENT_RULES, recordsNothing, ruleOf } from '../../../src/integrations/claude-code/hookMapping.js';
 import { readHookLog } from '../../../src/integrations/claude-code/hookLog.js';
-import { ADDITIONAL_CONTEXT_MAX } from '../../../src/integrations/claude-code/hookContext.js';
+import { ADDITIONAL_CONTEXT_MAX } from '../../../src/integrations/claude-code/runHook.js';
 import { base, fire, readSession, sessionIds, tempProject } from './hookHelpers.js';
 import { plainSummary } from './transcriptPlainReader.js';
 
@@ -73,7 +73,7 @@ describe('the real hook payloads of the fixtures', () => {
       const result = await fire(dir, payload);
       const output = JSON.parse(result.stdout) as { hookSpecificOutput: { hookEventName: string; additionalContext: string } };
       expect(output.hookSpecificOutput.hookEventName).toBe('SessionStart');
-      expect(output.hookSpecificOutput.additionalContext).toContain(`session ${payload.session_id as string}`);
+      expect(output.hookSpecificOutput.additionalContext).toMatch(new RegExp(`^Session ${payload.session_id as string}[: ]`));
     }
     expect(await sessionIds(dir)).toEqual([...new Set(payloads.map((p) => p.session_id as string))].sort());
     // No model in these 2025 payloads and no transcript on this machine: the session waits for its first call's model.

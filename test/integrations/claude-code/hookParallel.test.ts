@@ -82,7 +82,7 @@ describe('hooks in parallel', () => {
         expect(run).toEqual({ code: 0, stdout: '', stderr: '' });
       }
       const start = await hookProcess(root, { ...base('ord', '/nowhere/ord.jsonl', 'SessionStart'), source: 'resume' });
-      expect(JSON.parse(start.stdout).hookSpecificOutput.additionalContext).toContain('[pending] todo-ship-it');
+      expect(JSON.parse(start.stdout).hookSpecificOutput.additionalContext).toContain('[pending] Ship it');
       expect(listSpool(dir)).toHaveLength(3);
       await store.close();
       released = true;
