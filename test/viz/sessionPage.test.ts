@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openStateFolder, sessionStream, type StoredEvent } from '../../src/index.js';
@@ -120,6 +120,23 @@ describe('viz session', () => {
     const json = /<script type="application\/json" id="session-data">([^<]*)<\/script>/.exec(html)![1]!;
     expect((JSON.parse(json) as SessionPageData).title).toBe('</script><script>alert(1)</script>');
     expect(html).toContain('<title>&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; (s) · moai-session</title>');
+  });
+
+  it('writes the page of every session of the fork tree beside it with --forks, so each fork link opens', async () => {
+    const cwd = await tempDir('moai-viz-forks-');
+    const run = async (...args: string[]) => expect((await runInProcess(args, cwd)).code).toBe(0);
+    await run('start', '--session', 'root', '--agent', 'a', '--model', 'claude-sonnet-4-5');
+    await run('fork', 'root', '--session', 'child');
+    await run('fork', 'child', '--session', 'grandchild');
+    await mkdir(join(cwd, 'pages'));
+    const result = await runInProcess(['viz', 'session', 'child', '-o', 'pages/child.html', '--forks'], cwd);
+    expect(result.code, result.stderr).toBe(0);
+    expect((await readdir(join(cwd, 'pages'))).sort()).toEqual(['child.html', 'grandchild.html', 'root.html']);
+    const links = (file: string) => readFile(join(cwd, 'pages', file), 'utf8').then((html) => [...html.matchAll(/"href":"([^"]+)"/g)].map((m) => m[1]).sort());
+    expect(await links('child.html')).toEqual(['grandchild.html', 'root.html']);
+    expect(await links('root.html')).toEqual(['child.html']);
+    expect(await links('grandchild.html')).toEqual(['child.html']);
+    expect((await runInProcess(['viz', 'session', 'child', '--forks', '-o', '-'], cwd)).code).toBe(2);
   });
 
   it('says plainly what is wrong with what it was asked', async () => {

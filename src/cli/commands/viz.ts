@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { checkId } from '../../validation/ids.js';
 import { CliUsageError, EXIT } from '../exitCodes.js';
 import type { CliIo, GlobalOptions } from '../io.js';
@@ -57,6 +57,8 @@ export interface VizSessionCommandOptions extends GlobalOptions {
   output?: string;
   /** The most steps the page holds before it aggregates, as typed (default 200,000). */
   maxSteps?: string;
+  /** Also write the page of every session of its fork tree (parents, children, theirs), `<id>.html` beside the output, so every fork link opens. */
+  forks?: boolean;
 }
 
 /** The config's thresholds, windows and prices (the defaults when the config cannot be loaded), as `state` reads them. */
@@ -80,10 +82,26 @@ export async function vizSessionCommand(options: VizSessionCommandOptions, io: C
   try {
     const sessionId = await sessionToRead(store, options, io, options.sessionId);
     const { readSessionPage, sessionPageFileName } = await import('../../viz/readSessionPage.js');
-    const { data } = await readSessionPage(store, sessionId, { settings: await pageSettings(options, io), ...(maxSteps === undefined ? {} : { maxSteps }) });
-    const text = format === 'json' ? JSON.stringify(data) : (await import('../../viz/sessionPage.js')).renderSessionPage(data);
-    await writeOutput(text, options.output ?? (format === 'json' ? '-' : sessionPageFileName(sessionId)), io);
+    const settings = { settings: await pageSettings(options, io), ...(maxSteps === undefined ? {} : { maxSteps }) };
+    const { renderSessionPage } = await import('../../viz/sessionPage.js');
+    const { data } = await readSessionPage(store, sessionId, settings);
+    const output = options.output ?? (format === 'json' ? '-' : sessionPageFileName(sessionId));
+    await writeOutput(format === 'json' ? JSON.stringify(data) : renderSessionPage(data), output, io);
     if (data.aggregation !== undefined) io.stderr(`moai-session: ${data.aggregation.note}\n`);
+    if (options.forks === true) {
+      if (format !== 'html' || output === '-') throw new CliUsageError('--forks writes HTML pages beside the output file: give -o <file>.html.');
+      // Every session the fork links reach, each once, beside the first page.
+      const seen = new Set([sessionId]);
+      const queue = [...data.forks.children.map((c) => c.sessionId), ...(data.forks.parent ? [data.forks.parent.sessionId] : [])];
+      while (queue.length > 0) {
+        const next = queue.shift()!;
+        if (seen.has(next)) continue;
+        seen.add(next);
+        const related = (await readSessionPage(store, next, settings)).data;
+        await writeOutput(renderSessionPage(related), join(dirname(resolve(io.cwd, output)), sessionPageFileName(next)), io);
+        queue.push(...related.forks.children.map((c) => c.sessionId), ...(related.forks.parent ? [related.forks.parent.sessionId] : []));
+      }
+    }
     return EXIT.ok;
   } finally {
     await store.close();
