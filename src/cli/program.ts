@@ -529,8 +529,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .option('--format <format>', 'html (the page) or json (its packed data)', 'html')
         .option('-o, --output <file>', 'write it to this file (default: <sessionId>.html here; - for standard output)')
         .option('--max-steps <n>', 'aggregate a longer session into about this many steps (rare events are kept one by one on top), and say so on the page (default 200000)')
+        .option('--forks', 'also write the page of every session of its fork tree beside it (<id>.html), so every fork link opens', false)
         .action(function (this: Commander.Command, sessionId: string | undefined) {
-          const options = { ...globals(this), ...this.opts<{ format: string; output?: string; maxSteps?: string }>(), sessionId };
+          const options = { ...globals(this), ...this.opts<{ format: string; output?: string; maxSteps?: string; forks: boolean }>(), sessionId };
           return run(async () => (await import('./commands/viz.js')).vizSessionCommand(options, io))();
         });
     },
