@@ -20,7 +20,7 @@ export type Durability = 'always' | 'batch' | 'none';
 
 /** Something the store repaired or noticed on open, reported instead of thrown. */
 export interface StoreWarning {
-  code: 'TORN_TAIL_REPAIRED' | 'LOCK_COMPROMISED' | 'LOCK_TAKEN_OVER' | 'TAIL_REWRITTEN';
+  code: 'TORN_TAIL_REPAIRED' | 'LOCK_COMPROMISED' | 'LOCK_TAKEN_OVER' | 'TAIL_REWRITTEN' | 'INDEX_FILE_UNREADABLE';
   message: string;
   file?: string;
   line?: number;

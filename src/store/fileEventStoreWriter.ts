@@ -19,6 +19,7 @@ import type { Durability, FileEventStore, StoreWarning } from './fileEventStore.
 import { FileLog } from './fileLog.js';
 import type { ResolvedFileStoreOptions } from './fileStoreOptions.js';
 import { GroupCommit } from './groupCommit.js';
+import { indexFileOf } from './segmentIndexFile.js';
 import { cutTornTail } from './openScan.js';
 import { checkReadBounds } from './readBounds.js';
 import { catchUpThenFollow } from './subscription.js';
@@ -99,6 +100,16 @@ export class FileEventStoreWriter implements FileEventStore {
       await this.log.catalog.discover();
       await this.log.readAcknowledged();
       await this.log.ensureIndexed();
+      for (const segment of this.log.catalog.segments) {
+        if (segment.indexFileUnreadable === undefined) continue;
+        this.warn({
+          code: 'INDEX_FILE_UNREADABLE',
+          file: indexFileOf(segment.path),
+          message:
+            `The index file ${indexFileOf(segment.path)} cannot be read (${segment.indexFileUnreadable}): ${segment.name} was scanned instead, ` +
+            'and the file is kept as it is (it may be evidence of what was written). `moai-session repair` rebuilds it.',
+        });
+      }
       await this.active.open();
       if (this.durability !== 'none') this.startAckRecord();
     } catch (error) {

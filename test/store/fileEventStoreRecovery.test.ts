@@ -504,15 +504,19 @@ describe('segment index files', () => {
     expect(await readFile(file, 'utf8')).toBe(damaged);
   });
 
-  it('ignores a damaged index file and scans the segment instead', async () => {
+  it('scans the segment of a damaged index file instead, says so, and keeps the file as it is', async () => {
     const dir = await sealedLog();
     const index = join(dir, 'segment-000001.idx');
     const bytes = await readFile(index);
     bytes[bytes.length - 10] = bytes[bytes.length - 10]! ^ 0xff;
     await writeFile(index, bytes);
     const store = await openStore(dir);
+    expect(store.warnings.map((w) => w.code)).toEqual(['INDEX_FILE_UNREADABLE']);
+    expect(store.warnings[0]!.message).toContain(`${index} cannot be read`);
     expect((await collect(store.readAll())).map((e) => e.position)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(await store.streamVersion('session-0')).toBe(10);
+    await store.close();
+    expect(await readFile(index)).toEqual(bytes);
   });
 });
 
