@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { openFileEventStore, type StoredEvent } from '../../src/index.js';
 import { openPostgresEventStore } from '../../src/postgres.js';
+import { importerOf } from '../../src/store/postgres/bulkImport.js';
 import { dropTestSchemas, freshSchema, HAVE_POSTGRES, urlWithSchema } from './pgTestServer.js';
 
 async function cli(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -115,6 +116,15 @@ describe.skipIf(!HAVE_POSTGRES)('moai-session copy between a state folder and Po
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('The target holds 1 events that are not the source');
     expect((await cli(cwd, 'copy', '--from', '.moai', '--to', './.moai')).code).toBe(2);
+    // The database's bulk import takes only events that continue its log exactly.
+    const strict = await openPostgresEventStore({ url: urlWithSchema(freshSchema('strict')) });
+    const importer = importerOf(strict)!;
+    await expect(importer(events.slice(1, 3))).rejects.toThrow(/do not continue the log: position 2 \(expected 1\)/);
+    const skipping = [events[0]!, { ...events[1]!, position: 2, version: events[1]!.stream === events[0]!.stream ? 3 : 2 }];
+    await expect(importer(skipping)).rejects.toThrow(/do not continue the log: session-s\d version \d \(the stream is at \d\)/);
+    await importer(events.slice(0, 2));
+    expect(await strict.headPosition()).toBe(2);
+    await strict.close();
     expect((await cli(cwd, 'copy', '--from', 'mysql://x/y', '--to', url)).stderr).toContain('give a state folder (.moai) or a postgres:// URL');
   }, 60_000);
 });

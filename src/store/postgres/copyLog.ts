@@ -6,6 +6,7 @@ import { StorageError } from '../../errors.js';
 import type { CheckpointStore } from '../../checkpoints/checkpointStore.js';
 import { requireCommonJs } from '../../util/commonJs.js';
 import type { EventStore } from '../eventStore.js';
+import { importerOf } from './bulkImport.js';
 
 /** What {@link copyLog} reports as it goes. */
 export interface CopyProgress {
@@ -75,9 +76,11 @@ const asNew = (event: StoredEvent): NewEvent => ({ id: event.id, type: event.typ
  * checkpoint documents, verified at the end by counts and a checksum of
  * every event read back from both. Resumable: a target that holds the start
  * of the source (checked by checksum) is continued where it stopped; any
- * other non-empty target is refused. Runs of one stream go in one append,
- * with the expected version the source had, so nothing else can interleave
- * unnoticed.
+ * other non-empty target is refused. Into a database, thousands of events
+ * go in one statement that refuses them unless they continue its log
+ * exactly; into another store, runs of one stream go in one append each,
+ * with the expected version the source had, and each landing position is
+ * checked, so nothing else can interleave unnoticed.
  *
  * @throws {StorageError} when the target is not a start of the source, or the copy does not read back the same.
  */
@@ -98,30 +101,61 @@ export async function copyLog(options: CopyLogOptions): Promise<CopyLogResult> {
   }
   let copied = already;
   let appended = 0;
-  let run: StoredEvent[] = [];
-  const flush = async (): Promise<void> => {
-    if (run.length === 0) return;
-    const first = run[0]!;
-    const result = await to.append(first.stream, run.map(asNew), { expectedVersion: first.version - 1 });
-    if (result.events[0]!.position !== first.position) {
-      throw new StorageError(
-        `The copy of ${first.stream} v${first.version} landed at position ${result.events[0]!.position}, not ${first.position}: something else writes to the target; stop it and copy again.`,
-      );
+  const stopped = (): boolean => options.signal?.aborted === true;
+  const stopError = (): StorageError => new StorageError(`The copy was stopped at position ${copied} of ${total}; run it again to go on.`);
+  const importer = importerOf(to);
+  if (already < total && importer !== undefined) {
+    // A database takes thousands of events in one statement, positions and versions as they are.
+    for await (const batch of from.readAllBatches({ fromPosition: already + 1, toPosition: total })) {
+      if (stopped()) throw stopError();
+      await importer(batch);
+      copied += batch.length;
+      appended += batch.length;
+      options.onProgress?.({ copied, total });
     }
-    copied += run.length;
-    appended += run.length;
-    run = [];
-    options.onProgress?.({ copied, total });
-  };
-  if (already < total) {
+  } else if (already < total) {
+    // Runs of one stream, each one append with the version the source had; many on their
+    // way at once (a store writes its appends in the order they were made, and each
+    // landing position is checked).
+    const inFlight = new Set<Promise<void>>();
+    let failure: unknown;
+    let run: StoredEvent[] = [];
+    const send = (events: StoredEvent[]): void => {
+      const first = events[0]!;
+      const landed = to.append(first.stream, events.map(asNew), { expectedVersion: first.version - 1 }).then((result) => {
+        if (result.events[0]!.position !== first.position) {
+          throw new StorageError(
+            `The copy of ${first.stream} v${first.version} landed at position ${result.events[0]!.position}, not ${first.position}: something else writes to the target; stop it and copy again.`,
+          );
+        }
+        copied += events.length;
+        appended += events.length;
+        options.onProgress?.({ copied, total });
+      });
+      const tracked: Promise<void> = landed.catch((error: unknown) => {
+        failure ??= error;
+      }).finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+    };
+    const flush = async (): Promise<void> => {
+      if (run.length > 0) send(run);
+      run = [];
+      if (inFlight.size >= 256) await Promise.race(inFlight);
+      if (failure !== undefined) throw failure;
+    };
     for await (const batch of from.readAllBatches({ fromPosition: already + 1, toPosition: total })) {
       for (const event of batch) {
         if (run.length > 0 && (event.stream !== run[0]!.stream || run.length >= 1000)) await flush();
-        if (options.signal?.aborted === true) throw new StorageError(`The copy was stopped at position ${copied} of ${total}; run it again to go on.`);
+        if (stopped()) {
+          await Promise.all(inFlight);
+          throw stopError();
+        }
         run.push(event);
       }
     }
     await flush();
+    await Promise.all(inFlight);
+    if (failure !== undefined) throw failure;
   }
   const streams = await from.listStreams();
   let checkpoints = 0;

@@ -64,11 +64,57 @@ BEGIN
 END
 $fn$;`;
 
+/*
+ * The bulk import of `moai-session copy`: events with the positions and
+ * versions they had in another store, appended under the same position lock
+ * only if they continue this log exactly (positions from head + 1 without a
+ * hole, each stream's versions from its current version + 1 without a hole);
+ * anything else is refused whole.
+ */
+const importFunction = (s: string, channel: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.import_events(p_events json)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_head bigint;
+  v_count bigint;
+  v_bad text;
+BEGIN
+  SELECT h.position INTO v_head FROM ${s}.head h WHERE h.id = 1 FOR UPDATE;
+  CREATE TEMP TABLE IF NOT EXISTS moai_import (ord bigint, p bigint, s text, n bigint, i text, t text, v int, m json, d json) ON COMMIT DROP;
+  INSERT INTO moai_import SELECT x.ord, x.p, x.s, x.n, x.i, x.t, x.v, x.m, x.d
+    FROM ROWS FROM (json_to_recordset(p_events) AS (p bigint, s text, n bigint, i text, t text, v int, m json, d json))
+      WITH ORDINALITY AS x(p, s, n, i, t, v, m, d, ord);
+  SELECT count(*) INTO v_count FROM moai_import;
+  SELECT min(format('position %s (expected %s)', mi.p, v_head + mi.ord)) INTO v_bad FROM moai_import mi WHERE mi.p <> v_head + mi.ord;
+  IF v_bad IS NULL THEN
+    SELECT min(format('%s version %s (the stream is at %s)', g.s, g.lo, g.current)) INTO v_bad
+    FROM (SELECT mi.s, min(mi.n) AS lo, max(mi.n) AS hi, count(*) AS c, coalesce(max(st.version), 0) AS current
+          FROM moai_import mi LEFT JOIN ${s}.streams st ON st.stream = mi.s GROUP BY mi.s) g
+    WHERE g.lo <> g.current + 1 OR g.hi - g.lo + 1 <> g.c;
+  END IF;
+  IF v_bad IS NOT NULL THEN
+    RAISE EXCEPTION 'the imported events do not continue the log: %', v_bad USING ERRCODE = 'P0001';
+  END IF;
+  INSERT INTO ${s}.events (position, stream, version, id, type, schema_version, meta, data)
+    SELECT mi.p, mi.s, mi.n, mi.i, mi.t, mi.v, mi.m, mi.d FROM moai_import mi ORDER BY mi.ord;
+  INSERT INTO ${s}.streams (stream, version, first_position, last_position)
+    SELECT mi.s, max(mi.n), min(mi.p), max(mi.p) FROM moai_import mi GROUP BY mi.s
+    ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_position = excluded.last_position;
+  UPDATE ${s}.head SET position = v_head + v_count WHERE id = 1;
+  DROP TABLE moai_import;
+  IF v_count > 0 THEN
+    PERFORM pg_notify('${channel}', '');
+  END IF;
+  RETURN v_head + v_count;
+END
+$fn$;`;
+
 /** The store's migrations, oldest first. A database whose schema has a later one than the last here is refused. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'events, streams, head position, checkpoint documents and the append function',
+    name: 'events, streams, head position, checkpoint documents, the append and import functions',
     sql: (schema) => {
       const s = quoted(schema);
       return `
@@ -106,7 +152,8 @@ CREATE TABLE ${s}.checkpoints (
   archived_at timestamptz,
   PRIMARY KEY (session_id, checkpoint_id)
 );
-${appendFunction(s, channelOf(schema))}`;
+${appendFunction(s, channelOf(schema))}
+${importFunction(s, channelOf(schema))}`;
     },
   },
 ];

@@ -20,6 +20,7 @@ import { checkReadBounds } from '../readBounds.js';
 import { acceptNewEvents, toStoredEvent } from '../toStoredEvent.js';
 import { POSTGRES_STORE_BRAND } from '../../checkpoints/postgresCheckpointStore.js';
 import { EXCLUSIVE_WORK, type ExclusiveWork } from './exclusive.js';
+import { IMPORT_EVENTS, type ImportEvents } from './bulkImport.js';
 import { AppendQueue, type AppendOutcome, type QueuedAppend } from './appendQueue.js';
 import { migrate, schemaVersion, LATEST_SCHEMA_VERSION } from './migrations.js';
 import { NotifyListener } from './notifyListener.js';
@@ -90,14 +91,13 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
   const onPoolError = (error: Error): void => warn('POSTGRES_CONNECTION_LOST', error);
   pool.on('error', onPoolError);
   try {
-    if (options.migrate === false) {
-      const version = await schemaVersion(pool, schema);
-      if (version < LATEST_SCHEMA_VERSION) {
-        throw new StorageError(
-          `The PostgreSQL schema ${schema} is at version ${version}, this moai-session needs ${LATEST_SCHEMA_VERSION}: run \`moai-session db migrate\`.`,
-        );
-      }
-    } else await migrate(pool, schema);
+    await untilServerAnswers(
+      async () => {
+        if (options.migrate === false) await checkSchemaCurrent(pool, schema);
+        else await migrate(pool, schema);
+      },
+      options.reconnectTimeoutMs ?? 30_000,
+    );
   } catch (error) {
     pool.off('error', onPoolError);
     if (ownsPool) await pool.end().catch(() => {});
@@ -114,6 +114,37 @@ export async function openPostgresEventStore(options: PostgresEventStoreOptions)
     reconnectTimeoutMs: options.reconnectTimeoutMs ?? 30_000,
     warn,
   });
+}
+
+/** Refuse a schema that is missing or behind (or newer, which schemaVersion refuses). */
+async function checkSchemaCurrent(pool: Pool, schema: string): Promise<void> {
+  const version = await schemaVersion(pool, schema);
+  if (version < LATEST_SCHEMA_VERSION) {
+    throw new StorageError(
+      `The PostgreSQL schema ${schema} is at version ${version}, this moai-session needs ${LATEST_SCHEMA_VERSION}: run \`moai-session db migrate\`.`,
+    );
+  }
+}
+
+/**
+ * Run `work`, again while the server says it is starting up or shutting down
+ * (a restart) for up to `timeoutMs`, and while it refuses connections for up
+ * to 3 s (a restart's gap; longer, and the URL is more likely wrong).
+ */
+async function untilServerAnswers(work: () => Promise<void>, timeoutMs: number): Promise<void> {
+  const started = Date.now();
+  for (let pause = 50; ; pause = Math.min(1000, pause * 2)) {
+    try {
+      return await work();
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const restarting = typeof code === 'string' && /^57P0[123]$/.test(code);
+      const refused = code === 'ECONNREFUSED';
+      const limit = restarting ? timeoutMs : refused ? Math.min(3000, timeoutMs) : 0;
+      if (Date.now() - started + pause > limit) throw error;
+      await sleep(pause);
+    }
+  }
 }
 
 interface StoreParts {
@@ -138,6 +169,7 @@ function createStore(parts: StoreParts): PostgresEventStore {
     version: `SELECT version FROM ${s}.streams WHERE stream = $1`,
     streams: `SELECT stream, version, first_position, last_position FROM ${s}.streams ORDER BY first_position`,
     head: `SELECT position FROM ${s}.head WHERE id = 1`,
+    importEvents: { name: `moai-import-${schema}`, text: `SELECT ${s}.import_events($1)` },
     findIds: `SELECT stream, id, position, version FROM ${s}.events WHERE stream = ANY($1) AND id = ANY($2)`,
   };
   let closed = false;
@@ -308,9 +340,18 @@ function createStore(parts: StoreParts): PostgresEventStore {
     }
   };
 
-  const store: PostgresEventStore & { [POSTGRES_STORE_BRAND]: true; [EXCLUSIVE_WORK]: ExclusiveWork } = {
+  const importEvents: ImportEvents = async (events) => {
+    ensureOpen();
+    if (events.length === 0) return;
+    await queue.drain(); // after this store's own appends, never between them
+    const rows = events.map((e) => ({ p: e.position, s: e.stream, n: e.version, i: e.id, t: e.type, v: e.schemaVersion, m: e.meta, d: e.data }));
+    await query(sql.importEvents, [JSON.stringify(rows)], 'an import of events');
+  };
+
+  const store: PostgresEventStore & { [POSTGRES_STORE_BRAND]: true; [EXCLUSIVE_WORK]: ExclusiveWork; [IMPORT_EVENTS]: ImportEvents } = {
     [POSTGRES_STORE_BRAND]: true,
     [EXCLUSIVE_WORK]: exclusive,
+    [IMPORT_EVENTS]: importEvents,
     schema,
     pool,
 
