@@ -81,6 +81,15 @@ const DAMAGES: Damage[] = [
     },
   },
   { name: 'a deleted index file (not damage)', apply: async (events) => (await rm(join(events, 'segment-000001.idx')), undefined) },
+  {
+    name: 'an index file with a flipped byte (not damage: it is ignored, and kept)',
+    apply: async (events) => {
+      const bytes = await readFile(join(events, 'segment-000001.idx'));
+      bytes[20] = bytes[20]! ^ 0xff;
+      await writeFile(join(events, 'segment-000001.idx'), bytes);
+      return undefined;
+    },
+  },
   { name: "a stranger's file beside the segments (not damage)", apply: async (events) => (await writeFile(join(events, 'notes.txt'), 'mine'), undefined) },
 ];
 
