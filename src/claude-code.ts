@@ -15,6 +15,16 @@ export {
   type SdkTokens,
 } from './integrations/claude-code/agentSdk.js';
 
+// Transcripts: the import (sessions rebuilt in the log) and the reading alone.
+export {
+  importClaudeCodeTranscripts,
+  importClaudeCodeTranscript,
+  type ClaudeCodeImportResult,
+  type ImportClaudeCodeOptions,
+  type ImportClaudeCodeTranscriptsOptions,
+} from './integrations/claude-code/importTranscripts.js';
+export { scanTranscript, scanTranscriptSync, summariseTranscripts, summariseTranscriptSessions, findSubagentFiles, type TranscriptSummary, type TranscriptRecord, type TranscriptCheckpoint } from './integrations/claude-code/transcript/index.js';
+
 // The hook, the installer, the status line and the doctor.
 export { runHook, applyPayload, hookStateFolder, CLAUDE_CODE_AGENT, HOOK_LOCK_WAIT_MS, ADDITIONAL_CONTEXT_MAX, type RunHookOptions, type HookRunResult } from './integrations/claude-code/runHook.js';
 export { HOOK_EVENT_RULES, UNKNOWN_EVENT_RULE, ruleOf, recordsNothing, type HookEventRule, type HookPlan } from './integrations/claude-code/hookMapping.js';
