@@ -289,6 +289,35 @@ describe.skipIf(missing !== undefined)('the session inspector in Chromium', () =
     }
   });
 
+  it('shows every session imported from the Claude Code fixture transcripts as sessionState has it, subagents and sidechains included', async () => {
+    const cwd = await tempDir('moai-inspector-cc-all-');
+    const files: string[] = [];
+    for (const source of await readdir(TRANSCRIPT_FIXTURES)) {
+      for (const name of await readdir(join(TRANSCRIPT_FIXTURES, source))) if (name.endsWith('.jsonl')) files.push(join(TRANSCRIPT_FIXTURES, source, name));
+    }
+    const imported = await runInProcess(['import', 'claude-code', ...files], cwd);
+    expect(imported.code, imported.stderr).toBe(0);
+    const folder = await openStateFolder({ dir: '.moai', cwd, mode: 'read' });
+    const sessions = await folder.engine.listSessions().finally(() => folder.close());
+    expect(sessions.length).toBeGreaterThanOrEqual(files.length);
+    for (const { sessionId } of sessions) {
+      const length = (await storedEvents(cwd, sessionId)).length;
+      const { page, watch } = await open(await writePage(cwd, sessionId));
+      const versions = [...new Set([1, Math.ceil(length / 3), Math.ceil((2 * length) / 3), length])];
+      const views = await engineViews(cwd, sessionId, versions);
+      for (const v of versions) {
+        await page.evaluate((n) => (location.hash = `#v=${n}`), v);
+        await page.waitForFunction((n) => document.body.dataset.version === String(n), v);
+        const state = await shown(page);
+        expect(state.context, `${sessionId} v${v}`).toBe(views.get(v)!.tokens.contextTokens);
+        expect(state.tasks, `${sessionId} v${v}`).toEqual(expected(views.get(v)!).tasks);
+        expect(nonZero(state.counts), `${sessionId} v${v}`).toEqual(expected(views.get(v)!).counts);
+      }
+      expect(watch).toEqual({ requests: [], errors: [], dialogs: [] });
+      await page.close();
+    }
+  });
+
   it('opens a 100,000-event session in under 2 s and steps in under 50 ms (printed), and says what a longer one aggregated', async () => {
     const cwd = await writeLongSession(100_000);
     const url = await writePage(cwd, 'long');
