@@ -12,3 +12,8 @@ export {
 export { migrate, schemaVersion, LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration, type MigrationPlan } from './store/postgres/migrations.js';
 export { DEFAULT_SCHEMA, parsePostgresUrl, type PostgresUrl } from './store/postgres/postgresTarget.js';
 export { openPostgresTarget } from './store/postgres/openPostgresTarget.js';
+export {
+  createPostgresCheckpointStore,
+  type PostgresCheckpointStoreOptions,
+} from './checkpoints/postgresCheckpointStore.js';
+export { copyLog, logChecksum, type CopyLogOptions, type CopyLogResult, type CopyProgress } from './store/postgres/copyLog.js';
