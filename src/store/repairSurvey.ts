@@ -76,21 +76,6 @@ export interface LogSurvey {
   damaged: boolean;
 }
 
-/** How many lines a survey counts as each kind. */
-export function surveyCounts(survey: LogSurvey): { sound: number; damaged: number; missing: number } {
-  let sound = 0;
-  let damaged = 0;
-  let missing = 0;
-  for (const segment of survey.segments) {
-    for (const entry of segment.entries) {
-      if (entry.kind === 'sound') sound++;
-      else if (entry.kind === 'damaged') damaged++;
-      else missing += entry.positions.length;
-    }
-  }
-  return { sound, damaged, missing };
-}
-
 /**
  * Survey the log in `dir` line by line. A line is kept when its checksum
  * holds, it is a valid event, and its position and its stream's version come
