@@ -6,7 +6,7 @@ import { appendFile, copyFile, mkdir, mkdtemp, readFile, readdir, rm, truncate, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isCorruptLogError, openFileEventStore, type EventStore, type StoredEvent } from '../../src/index.js';
+import { isCorruptLogError, openFileEventStore, repairLog, type EventStore, type StoredEvent } from '../../src/index.js';
 import { sampleEvent } from '../../src/testing/index.js';
 
 const stores: EventStore[] = [];
@@ -235,5 +235,31 @@ describe("the writer's durable record of what it acknowledged (writer.acked)", (
     stores.push(store);
     expect(store.warnings.map((w) => w.code)).toEqual(['TORN_TAIL_REPAIRED']);
     expect(await store.headPosition()).toBe(3);
+  });
+});
+
+describe('a segment gone from the middle of the log', () => {
+  it('is named by the positions missing before the next segment, and repair renumbers what follows', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 30, 1000);
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
+    expect(names.length).toBeGreaterThan(3);
+    const firstLines = (await readFile(join(dir, names[0]!), 'utf8')).trimEnd().split('\n').length;
+    const secondLines = (await readFile(join(dir, names[1]!), 'utf8')).trimEnd().split('\n').length;
+    await rm(join(dir, names[1]!));
+    await rm(join(dir, names[1]!.replace('.jsonl', '.idx')));
+    const before = await snapshot(dir);
+    const { writer, reader } = await writerAndReaderErrors(dir);
+    for (const error of [writer, reader]) {
+      expect(isCorruptLogError(error)).toBe(true);
+      expect((error as Error).message).toContain(`${join(dir, names[0]!)}:${firstLines + 1}`);
+      expect((error as Error).message).toContain(`positions ${firstLines + 1} to ${firstLines + secondLines} are missing`);
+    }
+    expect(await snapshot(dir)).toEqual(before);
+    const report = await repairLog({ dir, repairRoot: join(dir, '..', 'repair'), lockWaitMs: 0 });
+    expect(report.lostPositions).toEqual(Array.from({ length: secondLines }, (_, i) => firstLines + 1 + i));
+    const store = await openFileEventStore({ dir });
+    stores.push(store);
+    expect(await store.headPosition()).toBe(30 - secondLines);
   });
 });
