@@ -590,7 +590,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
             if (checkpoint === newest && active.has(sessionId)) continue; // an active session keeps its newest
             // The file moves first: the log never says archived what is still in place (a move
             // that is done but not recorded is recorded the next time, as a missing file moves trivially).
-            await checkpoints.archive(checkpoint.checkpointId);
+            await checkpoints.archive(checkpoint.checkpointId, sessionId);
             await runner.executeNow({
               type: 'ArchiveCheckpoint',
               checkpointId: checkpoint.checkpointId,
