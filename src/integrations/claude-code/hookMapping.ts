@@ -142,8 +142,9 @@ export const HOOK_EVENT_RULES: Readonly<Record<string, HookEventRule>> = {
   PreToolUse: { records: 'ignored (the tool is recorded when it has run: PostToolUse)', plan: ignored },
   PostToolUse: {
     records:
-      '`TodoWrite`, `TaskCreate`, `TaskUpdate`: tasks moved along the machine\'s legal path (added first when new), keyed by `tool_use_id`; `Task` / `Agent`: the subagent\'s task started (`async_launched`) or done; every tool: the transcript read',
-    plan: (payload) => ({ transcript: 'read', commands: toolUseCommands(payload) }),
+      '`TodoWrite`, `TaskCreate`, `TaskUpdate`: tasks moved along the machine\'s legal path (added first when new), keyed by `tool_use_id`; `Task` / `Agent`: the subagent\'s task started (`async_launched`) or done (inside a subagent, with `agent_id`: neither, its list is its own); every tool: the transcript read',
+    // Inside a subagent (`agent_id` set) a task tool is the subagent's own list, as in a transcript's sidechain: not the session's tasks.
+    plan: (payload) => ({ transcript: 'read', commands: payload.agentId === undefined ? toolUseCommands(payload) : [] }),
   },
   PostToolUseFailure: {
     records: '`ToolCallFailed` against the task in progress (not failing it), keyed by `tool_use_id`; the transcript read',

@@ -214,6 +214,13 @@ describe('PostToolUse of the task tools', () => {
     expect(view!.tokens.contextTokens).toBe(0); // a subagent fills its own context, not the session's
   });
 
+  it("leaves the session's tasks alone for a task tool fired inside a subagent (its list is its own)", async () => {
+    const { dir, transcript } = project();
+    await fire(dir, { ...base('s1', transcript, 'PostToolUse'), agent_id: 'a9', agent_type: 'Explore', tool_name: 'TodoWrite', tool_use_id: 'sub1', tool_input: { todos: [{ content: 'Subagent step', status: 'in_progress', activeForm: 'x' }] } });
+    const { view } = await readSession(dir, 's1');
+    expect(view!.tasks.byId.size).toBe(0);
+  });
+
   it('ignores other tools beyond reading the transcript, and tool fields of the wrong type', async () => {
     const { dir, transcript } = project();
     await fire(dir, { ...base('s1', transcript, 'PostToolUse'), tool_name: 'Bash', tool_use_id: 'b1', tool_input: { command: 'ls' }, tool_response: { stdout: '' } });
