@@ -5,10 +5,17 @@
  * rebuilt exactly (`unpackRecord`, mirrored by the page's `columns.js`).
  */
 
-/** One column: the values of one field path over every record; `null` where a record lacks the field. */
-export type PackedColumn =
+/**
+ * One column: the values of one field path over the records. A column most
+ * records lack is sparse: `rows` lists the records that have the field (in
+ * order) and the values are theirs only; otherwise there is a value for every
+ * record, `null` (or -1 in `idx`) where a record lacks it.
+ */
+export type PackedColumn = (
   /** Numbers. */
   | { path: string[]; kind: 'num'; values: (number | null)[] }
+  /** Numbers that go up by the same step from record to record (versions, positions): `start + row * step`. */
+  | { path: string[]; kind: 'seq'; start: number; step: number }
   /** Booleans. */
   | { path: string[]; kind: 'bool'; values: (boolean | null)[] }
   /** ISO-8601 times, as milliseconds after `t0` (each one round-trips to the same text). */
@@ -18,7 +25,8 @@ export type PackedColumn =
   /** Strings that rarely repeat (ids). */
   | { path: string[]; kind: 'str'; values: (string | null)[] }
   /** Anything else (arrays, nulls), as its JSON text. */
-  | { path: string[]; kind: 'json'; values: (string | null)[] };
+  | { path: string[]; kind: 'json'; values: (string | null)[] }
+) & { rows?: number[] };
 
 /** Records packed by {@link packRecords}. */
 export interface PackedRecords {
@@ -61,8 +69,25 @@ export function packRecords(records: readonly Record<string, unknown>[]): Packed
     });
   });
   const columns: PackedColumn[] = [];
-  for (const { path, values } of byPath.values()) columns.push(packColumn(path, values, records.length));
+  for (const { path, values } of byPath.values()) {
+    const rows: number[] = [];
+    for (let i = 0; i < records.length; i++) if (values[i] !== undefined) rows.push(i);
+    if (rows.length < records.length / 2) {
+      // Sparse: the values of the records that have the field, and which records those are.
+      columns.push({ ...packColumn(path, rows.map((i) => values[i]), rows.length), rows });
+    } else columns.push(packColumn(path, values, records.length));
+  }
   return { count: records.length, columns };
+}
+
+/** The step of an arithmetic sequence, when every one of `values` is there and they make one. */
+function sequenceStep(values: readonly (Leaf | undefined)[], count: number): number | undefined {
+  if (count < 2) return undefined;
+  const step = (values[1] as number) - (values[0] as number);
+  for (let i = 0; i < count; i++) {
+    if (typeof values[i] !== 'number' || values[i] !== (values[0] as number) + i * step) return undefined;
+  }
+  return step;
 }
 
 function packColumn(path: string[], values: (Leaf | undefined)[], count: number): PackedColumn {
@@ -79,6 +104,10 @@ function packColumn(path: string[], values: (Leaf | undefined)[], count: number)
     else if (times && !isRoundTripTime(value)) times = false;
   }
   const present = (i: number) => values[i] !== undefined;
+  if (numbers) {
+    const step = sequenceStep(values, count);
+    if (step !== undefined) return { path, kind: 'seq', start: values[0] as number, step };
+  }
   if (numbers) return { path, kind: 'num', values: Array.from({ length: count }, (_, i) => (present(i) ? (values[i] as number) : null)) };
   if (booleans) return { path, kind: 'bool', values: Array.from({ length: count }, (_, i) => (present(i) ? (values[i] as boolean) : null)) };
   if (strings && times) {
@@ -111,9 +140,26 @@ function packColumn(path: string[], values: (Leaf | undefined)[], count: number)
   return { path, kind: 'json', values: Array.from({ length: count }, (_, i) => (present(i) ? JSON.stringify(values[i]) : null)) };
 }
 
+/** The place of record `row` among a sparse column's rows, or -1 when it lacks the field. */
+function sparseIndex(rows: readonly number[], row: number): number {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid] === row) return mid;
+    if (rows[mid]! < row) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
 /** The value of one column at one record, or undefined where the record lacks the field. */
-function columnValue(column: PackedColumn, row: number): unknown {
+function columnValue(column: PackedColumn, record: number): unknown {
+  const row = column.rows === undefined ? record : sparseIndex(column.rows, record);
+  if (row < 0) return undefined;
   switch (column.kind) {
+    case 'seq':
+      return column.start + row * column.step;
     case 'num':
     case 'bool':
     case 'str':

@@ -71,19 +71,36 @@ export interface SessionPageData {
     task: number[];
     contextTokens: number[];
     /** Null where the window is not known. */
-    contextWindow: (number | null)[];
+    contextWindow: (number | null)[] | Runs<number | null>;
     /** -1 where the window is not known. */
-    level: number[];
+    level: number[] | Runs<number>;
     costUsd: number[];
-    status: number[];
-    agent: number[];
-    model: number[];
-    checkpoints: number[];
+    status: number[] | Runs<number>;
+    agent: number[] | Runs<number>;
+    model: number[] | Runs<number>;
+    checkpoints: number[] | Runs<number>;
   };
   events: PackedRecords;
   thresholds: BudgetThresholds;
   machine: { chart: MachineChart; svg: string };
   forks: ForkTree;
+}
+
+/** A column that changes rarely, as runs: value, how many steps in a row have it, value, count, ... */
+export interface Runs<T> {
+  runs: (T | number)[];
+}
+
+/** A column as runs when that is less than half its length (the page expands it on load). */
+export function asRuns<T>(values: readonly T[]): T[] | Runs<T> {
+  const runs: (T | number)[] = [];
+  for (let i = 0; i < values.length; ) {
+    let j = i + 1;
+    while (j < values.length && values[j] === values[i]) j++;
+    runs.push(values[i]!, j - i);
+    i = j;
+  }
+  return runs.length < values.length / 2 ? { runs } : [...values];
 }
 
 /** What a page needs besides the steps. */
@@ -198,17 +215,20 @@ export function packSessionPage(steps: readonly SessionStep[], meta: SessionPage
     columns.type.push(types.of(step.type));
     columns.task.push(step.taskId === undefined ? -1 : taskIds.of(step.taskId));
     columns.contextTokens.push(step.contextTokens);
-    columns.contextWindow.push(step.contextWindow ?? null);
-    columns.level.push(step.level === undefined ? -1 : levels.of(step.level));
+    (columns.contextWindow as (number | null)[]).push(step.contextWindow ?? null);
+    (columns.level as number[]).push(step.level === undefined ? -1 : levels.of(step.level));
     columns.costUsd.push(Math.round(step.costUsd * 1e6) / 1e6);
-    columns.status.push(statuses.of(step.status));
-    columns.agent.push(agents.of(step.agent));
-    columns.model.push(models.of(step.model));
-    columns.checkpoints.push(step.checkpoints);
+    (columns.status as number[]).push(statuses.of(step.status));
+    (columns.agent as number[]).push(agents.of(step.agent));
+    (columns.model as number[]).push(models.of(step.model));
+    (columns.checkpoints as number[]).push(step.checkpoints);
   });
   // A task named before it was added (a bad log) still gets a title.
   while (titles.length < taskIds.values.length) titles.push('');
   if (meta.stride > 1) columns.covers = covers;
+  // The columns that change rarely travel as runs.
+  columns.contextWindow = asRuns(columns.contextWindow as (number | null)[]);
+  for (const key of ['level', 'status', 'agent', 'model', 'checkpoints'] as const) columns[key] = asRuns(columns[key] as number[]);
   const kinds = EVENT_KINDS.map((id) => ({ id, label: EVENT_KIND_LABELS[id] }));
   return {
     format: 1,

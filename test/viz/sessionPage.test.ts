@@ -56,6 +56,16 @@ describe('viz session', () => {
     expect(Object.fromEntries(packRecords(events as unknown as Record<string, unknown>[]).columns.map((c) => [c.path.join('.'), c.kind]))['meta.at']).toBe('time');
   });
 
+  it('packs a field most records lack as sparse, and a field that counts up as a sequence', () => {
+    const records = Array.from({ length: 10 }, (_, i) => ({ version: i + 1, data: i % 5 === 0 ? { reason: `r${i}` } : { other: true } }));
+    const packed = packRecords(records);
+    const column = (path: string) => packed.columns.find((c) => c.path.join('.') === path)!;
+    expect(column('version')).toEqual({ path: ['version'], kind: 'seq', start: 1, step: 1 });
+    expect(column('data.reason')).toMatchObject({ kind: 'str', rows: [0, 5], values: ['r0', 'r5'] });
+    expect(column('data.other').rows).toBeUndefined();
+    records.forEach((record, row) => expect(unpackRecord(packed, row)).toEqual(record));
+  });
+
   it("packs the demo's steps: every version once, each task's state changes, the fork starting from its parent's tasks", async () => {
     const data = await pageData(demo, 'demo');
     const events = await readEvents(demo, 'demo');

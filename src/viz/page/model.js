@@ -2,9 +2,26 @@
 // (src/viz/sessionPageData.ts), read by index, and what the page derives from
 // them: each task's state at any step, the state summary, each step's event.
 
-/** The value of a packed event column at one row, or undefined (mirrors unpackRecord in src/viz/columns.ts). */
-function columnValue(column, row) {
+/** The place of record `row` among a sparse column's rows, or -1 when it lacks the field. */
+function sparseIndex(rows, row) {
+  let lo = 0;
+  let hi = rows.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (rows[mid] === row) return mid;
+    if (rows[mid] < row) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/** The value of a packed event column at one record, or undefined (mirrors unpackRecord in src/viz/columns.ts). */
+function columnValue(column, record) {
+  const row = column.rows === undefined ? record : sparseIndex(column.rows, record);
+  if (row < 0) return undefined;
   switch (column.kind) {
+    case 'seq':
+      return column.start + row * column.step;
     case 'num':
     case 'bool':
     case 'str': {
@@ -74,9 +91,20 @@ function interner(values) {
   };
 }
 
+/** A column sent as runs (value, count, value, count, ...) as a plain array. */
+function expandRuns(runs) {
+  const out = [];
+  for (let i = 0; i < runs.length; i += 2) for (let n = 0; n < runs[i + 1]; n++) out.push(runs[i]);
+  return out;
+}
+
 /** The model of the page's session. */
 export function createModel(data) {
   const steps = data.steps;
+  for (const key of Object.keys(steps)) {
+    const column = steps[key];
+    if (column !== null && !Array.isArray(column) && Array.isArray(column.runs)) steps[key] = expandRuns(column.runs);
+  }
   const dict = data.dict;
   const liveEvents = new Map();
   const internType = interner(dict.types);
