@@ -29,12 +29,18 @@ RETURNS TABLE (ordinal int, actual bigint, first_position bigint)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   v_head bigint;
+  v_appends ${s}.append_input[];
+  v_events ${s}.event_input[];
 BEGIN
+  -- Parsed before the lock: the JSON is most of the work, and other appends can do theirs meanwhile.
+  v_appends := ARRAY(SELECT ROW(r.o, r.s, r.e, r.n)::${s}.append_input FROM json_to_recordset(p_appends) AS r(o int, s text, e bigint, n int));
+  v_events := ARRAY(SELECT ROW(ev.a, ev.k, ev.i, ev.t, ev.v, ev.m, ev.d)::${s}.event_input
+    FROM json_to_recordset(p_events) AS ev(a int, k int, i text, t text, v int, m json, d json));
   SELECT h.position INTO v_head FROM ${s}.head h WHERE h.id = 1 FOR UPDATE;
   RETURN QUERY
   WITH req AS (
     SELECT r.o, r.s AS stream, r.e AS expected, r.n, coalesce(st.version, 0)::bigint AS version
-    FROM json_to_recordset(p_appends) AS r(o int, s text, e bigint, n int)
+    FROM unnest(v_appends) AS r
     LEFT JOIN ${s}.streams st ON st.stream = r.s
   ), chk AS (
     SELECT req.*, (req.expected = -1 OR (req.expected = -2 AND req.version = 0) OR (req.expected = -3 AND req.version > 0)
@@ -47,7 +53,7 @@ BEGIN
   ), ins AS (
     INSERT INTO ${s}.events (position, stream, version, id, type, schema_version, meta, data)
     SELECT pos.base + ev.k, pos.stream, pos.version + ev.k, ev.i, ev.t, ev.v, ev.m, ev.d
-    FROM json_to_recordset(p_events) AS ev(a int, k int, i text, t text, v int, m json, d json)
+    FROM unnest(v_events) AS ev
     JOIN pos ON pos.o = ev.a
     WHERE pos.ok
   ), up AS (
@@ -58,7 +64,7 @@ BEGIN
     UPDATE ${s}.head SET position = v_head + (SELECT coalesce(sum(pos.n), 0) FROM pos WHERE pos.ok) WHERE id = 1
   )
   SELECT pos.o, pos.version, CASE WHEN pos.ok THEN pos.base + 1 END FROM pos ORDER BY pos.o;
-  IF json_array_length(p_events) > 0 THEN
+  IF coalesce(array_length(v_events, 1), 0) > 0 THEN
     PERFORM pg_notify('${channel}', '');
   END IF;
 END
@@ -152,6 +158,8 @@ CREATE TABLE ${s}.checkpoints (
   archived_at timestamptz,
   PRIMARY KEY (session_id, checkpoint_id)
 );
+CREATE TYPE ${s}.append_input AS (o int, s text, e bigint, n int);
+CREATE TYPE ${s}.event_input AS (a int, k int, i text, t text, v int, m json, d json);
 ${appendFunction(s, channelOf(schema))}
 ${importFunction(s, channelOf(schema))}`;
     },
