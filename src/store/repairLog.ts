@@ -254,11 +254,12 @@ async function applyPlan(survey: LogSurvey, plan: RepairPlan, repairDir: string,
   await mkdir(backup, { recursive: true });
   const changed = survey.segments.slice(plan.firstChanged);
   // Every file changed is copied aside first, synced, before anything is changed.
+  const unlessMissing = (error: unknown): void => {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  };
   for (const segment of changed) {
-    await copySynced(segment.file, join(backup, basename(segment.file)));
-    await copySynced(indexFileOf(segment.file), join(backup, basename(indexFileOf(segment.file)))).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    });
+    await copySynced(segment.file, join(backup, basename(segment.file))).catch(unlessMissing); // missing: an index file whose segment is gone
+    await copySynced(indexFileOf(segment.file), join(backup, basename(indexFileOf(segment.file)))).catch(unlessMissing);
   }
   // The writer's record of what it acknowledged counts positions as they were: kept aside, and gone from the log.
   const ackRecord = join(survey.dir, ACK_RECORD_NAME);
@@ -274,7 +275,7 @@ async function applyPlan(survey: LogSurvey, plan: RepairPlan, repairDir: string,
     const content = plan.contents[s]!;
     await rm(indexFileOf(segment.file), { force: true });
     if (content.length === 0) {
-      await rm(segment.file);
+      await rm(segment.file, { force: true });
       report.removed.push(segment.file);
       continue;
     }

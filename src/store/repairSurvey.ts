@@ -8,7 +8,7 @@ import { parseLoggedEvent } from './loggedEvent.js';
 import { decodeLine } from './lineCodec.js';
 import { ACK_RECORD_NAME, readAckRecord } from './ackRecord.js';
 import { firstLineUnlikeIndex } from './segmentCatalog.js';
-import { indexFileOf, readIndexFile } from './segmentIndexFile.js';
+import { indexFileOf, readIndexFile, readOrphanIndexFile } from './segmentIndexFile.js';
 
 /*
  * The survey of a damaged log: every line of every segment read on its own,
@@ -20,6 +20,7 @@ import { indexFileOf, readIndexFile } from './segmentIndexFile.js';
  */
 
 const SEGMENT_PATTERN = /^segment-(\d{6,})\.jsonl$/;
+const INDEX_PATTERN = /^segment-(\d{6,})\.idx$/;
 
 /** A sound event line in sequence, as it is in the file. */
 export interface SoundLine {
@@ -94,11 +95,33 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
     .filter((n): n is string => n !== undefined)
     .map(Number)
     .sort((a, b) => a - b);
+  // Index files whose segment is gone: what they record is lost (and they are surveyed in their segment's place).
+  const orphans = entries
+    .map((entry) => INDEX_PATTERN.exec(entry.name)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .filter((n) => !numbers.includes(n));
   const survey: LogSurvey = { dir, segments: [], damaged: false };
   let lastPosition = 0;
   const versions = new Map<string, number>();
-  for (const number of numbers) {
+  for (const number of [...numbers, ...orphans].sort((a, b) => a - b)) {
     const file = join(dir, `segment-${String(number).padStart(6, '0')}.jsonl`);
+    if (orphans.includes(number)) {
+      const saved = await readOrphanIndexFile(file);
+      const segment: SegmentSurvey = { file, number, indexFile: 'disagrees', entries: [] };
+      survey.segments.push(segment);
+      if (saved !== undefined && saved.offsets.length > 0) {
+        segment.entries.push({
+          kind: 'missing',
+          file,
+          line: 1,
+          positions: Array.from({ length: saved.offsets.length }, (_, i) => saved.firstPosition + i),
+          streams: Array.from(saved.streamOf, (id) => saved.streams[id] ?? '?'),
+          reason: `the segment file is gone; its index file ${indexFileOf(file)} records ${saved.offsets.length} lines`,
+        });
+      }
+      continue;
+    }
     const bytes = await readFile(file).catch((error: unknown) => {
       throw new StorageError(`Cannot read ${file}: ${(error as Error).message}`, { cause: error });
     });

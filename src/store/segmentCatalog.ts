@@ -39,6 +39,7 @@ export interface Segment {
 }
 
 const SEGMENT_PATTERN = /^segment-(\d{6,})\.jsonl$/;
+const INDEX_PATTERN = /^segment-(\d{6,})\.idx$/;
 
 /** The file name of segment `n`: `segment-000001.jsonl`, ... */
 export const segmentName = (n: number): string => `segment-${String(n).padStart(6, '0')}.jsonl`;
@@ -101,7 +102,10 @@ export class SegmentCatalog {
       });
     }
     const numbers: number[] = [];
+    const indexed: number[] = [];
     for (const entry of entries) {
+      const indexFile = INDEX_PATTERN.exec(entry.name)?.[1];
+      if (indexFile !== undefined) indexed.push(Number(indexFile));
       const number = SEGMENT_PATTERN.exec(entry.name)?.[1];
       if (number === undefined) continue;
       // Skipping it would hide part of the log: say what is in the way. (A link to a file is a file.)
@@ -112,6 +116,16 @@ export class SegmentCatalog {
         );
       }
       numbers.push(Number(number));
+    }
+    // An index file is written only after its segment: one without its segment is a segment lost.
+    const orphan = indexed.filter((n) => !numbers.includes(n)).sort((a, b) => a - b)[0];
+    if (orphan !== undefined) {
+      const name = segmentName(orphan);
+      throw new CorruptLogError(
+        join(this.dir, name),
+        1,
+        `the segment file is missing, but its index file ${indexFileOf(name)} is there: the segment and the acknowledged events in it were deleted or moved`,
+      );
     }
     return numbers.sort((a, b) => a - b);
   }

@@ -115,6 +115,12 @@ export async function readIndexFile(segmentPath: string): Promise<IndexFileRead>
   return index === undefined ? { status: 'unreadable', why: 'its checksum or layout is wrong' } : { status: 'sound', index, fileSize };
 }
 
+/** The index file of a segment whose file is gone, if it is a sound one: what the lost segment held. */
+export async function readOrphanIndexFile(segmentPath: string): Promise<SegmentIndex | undefined> {
+  const buffer = await readFile(indexFileOf(segmentPath)).catch(() => undefined);
+  return buffer === undefined ? undefined : parseSegmentIndex(buffer);
+}
+
 /** The index an index file's bytes hold, or undefined when they are not a sound one. */
 function parseSegmentIndex(buffer: Buffer): SegmentIndex | undefined {
   try {

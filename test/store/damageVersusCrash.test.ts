@@ -50,9 +50,13 @@ async function writerAndReaderErrors(dir: string): Promise<{ writer: unknown; re
     },
     (e: unknown) => e,
   );
-  const readStore = await openFileEventStore({ dir, readOnly: true });
-  stores.push(readStore);
-  const reader = await collect(readStore.readAll()).then(() => 'read', (e: unknown) => e);
+  const reader = await openFileEventStore({ dir, readOnly: true }).then(
+    (readStore) => {
+      stores.push(readStore);
+      return collect(readStore.readAll()).then(() => 'read', (e: unknown) => e);
+    },
+    (e: unknown) => e,
+  );
   return { writer, reader };
 }
 
@@ -261,5 +265,28 @@ describe('a segment gone from the middle of the log', () => {
     const store = await openFileEventStore({ dir });
     stores.push(store);
     expect(await store.headPosition()).toBe(30 - secondLines);
+  });
+});
+
+describe('a segment file gone, its index file left', () => {
+  it('is damage naming the missing segment, and repair reports the positions its index file recorded', async () => {
+    const dir = await freshDir();
+    await cleanLog(dir, 30, 1000);
+    const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
+    const last = names.at(-1)!;
+    const lastLines = (await readFile(join(dir, last), 'utf8')).trimEnd().split('\n').length;
+    await rm(join(dir, last));
+    const before = await snapshot(dir);
+    const { writer, reader } = await writerAndReaderErrors(dir);
+    for (const error of [writer, reader]) {
+      expect(isCorruptLogError(error)).toBe(true);
+      expect((error as Error).message).toContain(`${join(dir, last)}:1: the segment file is missing`);
+    }
+    expect(await snapshot(dir)).toEqual(before);
+    const report = await repairLog({ dir, repairRoot: join(dir, '..', 'repair'), lockWaitMs: 0 });
+    expect(report.missing.map((m) => m.positions)).toEqual([Array.from({ length: lastLines }, (_, i) => 30 - lastLines + 1 + i)]);
+    const store = await openFileEventStore({ dir });
+    stores.push(store);
+    expect(await store.headPosition()).toBe(30 - lastLines);
   });
 });
