@@ -10,10 +10,12 @@ import { openPostgresEventStore } from '../../src/postgres.js';
 import { dropTestSchemas, freshSchema, HAVE_POSTGRES, urlWithSchema } from './pgTestServer.js';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+// The TypeScript loader by its own path: a child's working folder has no node_modules.
+const TSX = import.meta.resolve('tsx');
 
 /** The CLI in its own process (another machine, as far as the log can tell). */
 function cliProcess(args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));

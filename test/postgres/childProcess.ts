@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 /** A TypeScript child of test/postgres/children, run by Node with tsx; its output as it comes and at the end. */
 export function runChild(name: string, args: readonly string[], onLine?: (line: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = fileURLToPath(new URL(`./children/${name}.ts`, import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let partial = '';
