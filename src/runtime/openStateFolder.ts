@@ -7,7 +7,7 @@ import { ReplayFold } from '../engine/replay.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore } from '../store/eventStore.js';
 import { openStateFolderLog, type StateFolderLocation } from './openStateFolderLog.js';
-import { refuseNonFolder, requireStateFolder, resolveStateFolder } from './stateFolder.js';
+import { refuseForeignFolder, requireStateFolder, resolveStateFolder } from './stateFolder.js';
 
 /** Options of {@link openStateFolder}. */
 export interface OpenStateFolderOptions extends StateFolderLocation, Omit<EngineOptions, 'dir' | 'store' | 'onAppend'> {
@@ -103,8 +103,8 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
       throw error;
     }
   } else {
-    if (requireExisting === true) await requireStateFolder(dir);
-    else await refuseNonFolder(dir);
+    if (requireExisting === true) await requireStateFolder(dir, env ?? process.env);
+    else await refuseForeignFolder(dir, env ?? process.env);
     // The config as this environment gives it (MOAI_STORE_URL included), not the process's.
     const config = engineOptions.config ?? (await loadConfig({ dir, env: env ?? process.env })).config;
     // The folder's memory files are rebuilt by settle(), from one read of the log: not also live by the engine.

@@ -32,7 +32,7 @@ export interface OpenStateFolderLogOptions extends StateFolderLocation {
  */
 export async function openStateFolderLog(options: OpenStateFolderLogOptions = {}): Promise<EventStore> {
   const dir = resolveStateFolder(options.dir, options.cwd);
-  await requireStateFolder(dir);
+  await requireStateFolder(dir, options.env ?? process.env);
   const target = await storeTargetOfFolder(dir, options.env ?? process.env, {
     ...(options.mode === 'write' ? {} : { readOnly: true }),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),

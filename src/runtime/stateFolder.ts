@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadConfig, STORE_URL_ENV } from '../config/loadConfig.js';
 import { StorageError } from '../errors.js';
@@ -10,9 +10,17 @@ export const resolveStateFolder = (dir = '.moai', cwd = process.cwd()): string =
 /**
  * Refuse a state folder that is missing, not a folder, or a folder that is
  * not one of ours (no `events/` and no `config/config.json`), with a sentence
- * that says what to do.
+ * that says what to do. When `env` names a store that is not the folder's
+ * own files (`MOAI_STORE_URL=postgres://...`), the log is elsewhere: the
+ * folder only holds memory files, so a missing one is no error (a reader on
+ * another machine needs no local files) and only a path that is not a
+ * folder is refused.
  */
-export async function requireStateFolder(dir: string): Promise<void> {
+export async function requireStateFolder(dir: string, env?: Readonly<Record<string, string | undefined>>): Promise<void> {
+  if (env !== undefined && (await storeTargetOfFolder(dir, env)).kind !== 'file') {
+    await refuseNonFolder(dir);
+    return;
+  }
   let info;
   try {
     info = await stat(dir);
@@ -25,9 +33,9 @@ export async function requireStateFolder(dir: string): Promise<void> {
     throw new StorageError(`Cannot read the state folder ${dir}: ${(error as Error).message}`, { cause: error });
   }
   if (!info.isDirectory()) throw notAFolderError(dir);
-  // A state folder holds its log, its config, or both (or, with the log in PostgreSQL, its memory files):
-  // any other folder is a wrong --dir, not an empty log.
-  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json'))) && !(await exists(join(dir, 'sessions')))) {
+  // A state folder of the file store holds its log, its config, or both: any other folder (a project's own,
+  // say, with a sessions/ folder of its own) is a wrong --dir, not an empty log, and nothing in it is touched.
+  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json')))) {
     const inside = join(dir, '.moai');
     throw new StorageError(
       `${dir} is not a moai-session state folder (it has no events/ or config/config.json in it)` +
@@ -39,6 +47,25 @@ export async function requireStateFolder(dir: string): Promise<void> {
 /** Refuse a path that exists and is not a folder (a state folder that does not exist yet is created). */
 export async function refuseNonFolder(dir: string): Promise<void> {
   if ((await stat(dir).catch(() => undefined))?.isDirectory() === false) throw notAFolderError(dir);
+}
+
+/** What a state folder may hold before its log does: the hook's spool and log, the caches. */
+const BEFORE_THE_LOG = new Set(['cache', 'logs', 'spool']);
+
+/**
+ * Refuse, before a write command creates a state folder, a path it must not
+ * write into: one that is not a folder, or, with the log in the folder's own
+ * files, a folder that holds something else already (a project's own folder
+ * named by `--dir .`, say, whose `sessions/` the memory files would
+ * overwrite). A missing or empty folder, or one of ours, is fine. With the
+ * log elsewhere (`MOAI_STORE_URL=postgres://...`) the folder holds only
+ * memory files, and only a non-folder is refused.
+ */
+export async function refuseForeignFolder(dir: string, env: Readonly<Record<string, string | undefined>>): Promise<void> {
+  await refuseNonFolder(dir);
+  const entries = await readdir(dir).catch(() => undefined);
+  if (entries === undefined || entries.every((entry) => BEFORE_THE_LOG.has(entry))) return;
+  await requireStateFolder(dir, env);
 }
 
 const notAFolderError = (dir: string): StorageError => new StorageError(`${dir} is not a folder; --dir must name a .moai state folder.`);
