@@ -1,26 +1,30 @@
 import type { Worker } from 'node:worker_threads';
 import type { EventStore } from '../store/eventStore.js';
-import type { PartitionedLogOffer } from '../store/partitionedLog.js';
+import type { PartitionedLogOffer, ReadProgress, StreamStats } from '../store/partitionedLog.js';
 import { decodeStream, ReplayFold, type FoldedStream, type FoldFindings, type ReplayReport } from './replay.js';
-import { foldShare, NO_FAILURE, type ShareFailure, type ShareJob, type ShareMessage } from './replayShare.js';
+import { foldChunk, foldClaimedChunks, NO_FAILURE, type ChunkPlan, type ShareFailure, type ShareJob, type ShareMessage } from './replayShare.js';
 import { errorFromTransfer } from './replayTransfer.js';
 
 /*
  * A replay of a long file log on more than one thread. The log's streams
- * are split between the threads by the bytes of their lines (the index knows
- * them), the largest first, each to the thread with the least so far. Every
- * thread reads the files (the page cache serves them), but decodes, checks,
- * validates and folds only the lines of its own streams, with the same
- * ReplayFold; a stream's events are all in one thread, so each fold sees
- * what a fold of the whole log sees of it (a fork's base is read from the
- * log by whichever thread folds the fork). A worker thread posts each of its
- * streams once the stream's last event is folded, and forgets it: a worker
- * holds only the streams it is still folding, and the calling thread takes
- * in the others' streams while it folds its own. At the end the calling
- * thread's fold holds them all: sessions in the order of their first events,
- * divergences in position order, the counts summed. A failure anywhere is the
- * first one in the log, as one thread would have met it: each thread reads in
- * position order and stops only past a position another thread failed at.
+ * are cut into chunks (see planChunks), and the threads claim the chunks one
+ * at a time, the workers from the first up and the calling thread from the
+ * last down, until none is left: a thread that goes slower (it started
+ * later, or gets less of a busy machine) folds fewer, and neither waits long
+ * for the other. Every thread reads the stretches of the files its chunks
+ * span (the page cache serves them), but decodes, checks, validates and
+ * folds only the lines of its own streams, with the same ReplayFold; a
+ * stream's events are all in one chunk, so each fold sees what a fold of the
+ * whole log sees of it (a fork's base is read from the log by whichever
+ * thread folds the fork). A worker thread posts each of its streams once the
+ * stream's last event is folded, and forgets it: a worker holds only the
+ * streams it is still folding, and the calling thread takes in the others'
+ * streams while it folds its own. At the end the calling thread's fold holds
+ * them all: sessions in the order of their first events, divergences in
+ * position order, the counts summed. A failure anywhere is the first one in
+ * the log, as one thread would have met it: each chunk is read in position
+ * order and stops only past a position a thread failed at, and a chunk that
+ * starts past it is not read.
  */
 
 /**
@@ -46,7 +50,18 @@ const WORKER_YOUNG_GENERATION_MB = 4;
  * from the start of the replay: the calling thread's own share folded, every
  * worker's answer in, the report made).
  */
-export const lastParallelReplay = { threads: 0, startedEarly: 0, fellBack: 0, streamsPosted: 0, streamsPostedEarly: 0, ownFoldedMs: 0, answeredMs: 0, reportedMs: 0 };
+export const lastParallelReplay = {
+  threads: 0,
+  startedEarly: 0,
+  fellBack: 0,
+  chunks: 0,
+  chunksFoldedHere: 0,
+  streamsPosted: 0,
+  streamsPostedEarly: 0,
+  ownFoldedMs: 0,
+  answeredMs: 0,
+  reportedMs: 0,
+};
 
 /** How one worker's share ended: its streams and findings, its failure, or why it gave no answer (it could not start, or crashed). */
 type ShareOutcome = { streams: FoldedStream[]; findings: FoldFindings } | { failed: ShareFailure } | { lost: unknown };
@@ -71,38 +86,30 @@ export async function replayInParallel(store: EventStore, offer: PartitionedLogO
     const log = await offer.open();
     if (!log.builtInUpcasting) return undefined;
     if (!force && log.count < PARALLEL_REPLAY_MIN_EVENTS) return undefined;
-    const { bytes, last } = log.streamStats();
-    const owner = splitStreams(bytes, threads);
-    const busy = new Set(owner.filter((_, stream) => bytes[stream]! > 0));
-    if (busy.size < 2) return undefined;
+    const stats = log.streamStats();
+    const plan = planChunks(stats, log.count, threads);
+    if (plan.from.length < 2) return undefined;
 
-    const ownedBy = (thread: number): Uint8Array => owner.map((t, stream) => (t === thread && bytes[stream]! > 0 ? 1 : 0));
-    const stop = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
-    stop[0] = NO_FAILURE;
+    // Each worker's first chunk is its own (the first chunks, one each): so every worker it was worth starting folds something, even if it starts late.
+    for (let thread = 1; thread < threads && thread < plan.from.length; thread++) plan.claims[thread - 1] = thread + 1;
     const snapshot = log.snapshot();
-    const jobOf = (thread: number): ShareJob => {
-      const owned = ownedBy(thread);
-      const endOrder = Int32Array.from(owned.keys()).filter((stream) => owned[stream] === 1);
-      endOrder.sort((a, b) => last[a]! - last[b]!);
-      return { snapshot, owned, endOrder, endPositions: endOrder.map((stream) => last[stream]!), stop };
-    };
-    const workers = [...busy]
-      .filter((thread) => thread !== 0)
-      .map((thread, i) => ({ thread, outcome: (early[i] ?? startShareWorker(workerThreads.Worker)).run(jobOf(thread)) }));
+    const workers = Array.from({ length: Math.min(threads, plan.from.length) - 1 }, (_, i) => {
+      const thread = i + 1;
+      return { thread, outcome: (early[i] ?? startShareWorker(workerThreads.Worker)).run({ snapshot, plan, thread }) };
+    });
     lastParallelReplay.threads = workers.length + 1;
-    lastParallelReplay.startedEarly = Math.min(early.length, workers.length);
+    lastParallelReplay.startedEarly = early.length;
     lastParallelReplay.fellBack = 0;
     lastParallelReplay.streamsPosted = 0;
     lastParallelReplay.streamsPostedEarly = 0;
+    lastParallelReplay.chunks = plan.from.length;
 
     const fold = new ReplayFold(store);
     const failures: ShareFailure[] = [];
-    const readOwn = async (into: ReplayFold, thread: number): Promise<void> => {
-      const progress = { position: 1 };
-      const failure = await foldShare(into, log.readOwned(ownedBy(thread), progress, stop), progress, stop);
-      if (failure !== undefined) failures.push(failure);
-    };
-    await readOwn(fold, 0);
+    const read = (owned: Uint8Array, from: number, to: number, progress: ReadProgress) => log.readOwned(owned, from, to, progress, plan.stop);
+    // This thread claims from the last chunk down, the workers from the first up.
+    const own = await foldClaimedChunks(fold, plan, 0, false, read);
+    if (own !== undefined) failures.push(own);
     lastParallelReplay.ownFoldedMs = performance.now() - started;
 
     const streams: FoldedStream[] = [];
@@ -110,12 +117,13 @@ export async function replayInParallel(store: EventStore, offer: PartitionedLogO
     for (const { thread, outcome } of workers) {
       const result = await outcome;
       if ('lost' in result) {
-        // The worker could not start or died (no memory, say): this thread folds its share instead.
+        // The worker could not start or died (no memory, say): this thread folds the chunks it had claimed, and whatever it posted is dropped.
         lastParallelReplay.fellBack++;
-        const instead = new ReplayFold(store);
-        await readOwn(instead, thread);
-        streams.push(...instead.release().map(decodeStream));
-        findings.push(instead.findings());
+        for (let chunk = 0; chunk < plan.from.length; chunk++) {
+          if (plan.claims[chunk] !== thread + 1) continue;
+          const failure = await foldChunk(fold, plan, chunk, read);
+          if (failure !== undefined) failures.push(failure);
+        }
       } else if ('failed' in result) {
         failures.push(result.failed);
       } else {
@@ -123,6 +131,7 @@ export async function replayInParallel(store: EventStore, offer: PartitionedLogO
         findings.push(result.findings);
       }
     }
+    lastParallelReplay.chunksFoldedHere = plan.claims.filter((claim) => claim === 1).length;
     lastParallelReplay.answeredMs = performance.now() - started;
     if (failures.length > 0) throw failures.reduce((first, failure) => (failure.position < first.position ? failure : first)).error;
     fold.absorb(streams, findings);
@@ -137,33 +146,61 @@ export async function replayInParallel(store: EventStore, offer: PartitionedLogO
   }
 }
 
+/** Chunks a thread claims at a time, per thread: enough to even out threads that go at different speeds, few enough to read little twice. */
+const CHUNKS_PER_THREAD = 8;
+
 /**
- * Which thread folds each stream (by the index's number, which is the order
- * of the streams' first events): the streams in that order, cut into runs of
- * about equal bytes, one run a thread. A log mostly holds sessions one after
- * another (each busy for a while, then done), so a run is mostly one stretch
- * of the log, and a thread reads and checks little of the others' stretches:
- * a block of lines is only read by a thread that decodes one of its lines.
- * The workers take the early runs, the calling thread the last one: a
- * worker's streams then mostly end while it reads, and cross as it goes
- * while the calling thread is busy with its own.
+ * Cut the log's streams into chunks, in the order of their first events
+ * (the index numbers streams so), each of about the same bytes. A log mostly
+ * holds sessions one after another (each busy for a while, then done), so a
+ * chunk is mostly one stretch of the log, and a thread reads and checks
+ * little of the others' stretches: a block of lines is only read by a thread
+ * that decodes one of its lines. Where streams interleave over long
+ * stretches, chunks would overlap and their blocks be read by every thread
+ * that folds one: then fewer, longer chunks are cut (at least one a thread),
+ * so that the chunks together span at most about twice the log.
  */
-function splitStreams(bytes: Float64Array, threads: number): Uint8Array {
-  const owner = new Uint8Array(bytes.length);
+function planChunks(stats: StreamStats, count: number, threads: number): ChunkPlan {
+  const { bytes, first, last } = stats;
   let total = 0;
   for (const size of bytes) total += size;
-  // Run r goes to thread r + 1, the last run to thread 0.
-  let run = 0;
-  let sum = 0;
-  for (let stream = 0; stream < bytes.length; stream++) {
-    const size = bytes[stream]!;
-    if (size === 0) continue;
-    // A stream goes to the next run once the run it would join is past its share by more than half the stream.
-    while (run < threads - 1 && sum + size / 2 > ((run + 1) * total) / threads) run++;
-    owner[stream] = run === threads - 1 ? 0 : run + 1;
-    sum += size;
+  let plan: ChunkPlan | undefined;
+  for (let chunks = threads * CHUNKS_PER_THREAD; plan === undefined; chunks = Math.max(threads, Math.floor(chunks / 2))) {
+    const chunkOf = new Int32Array(bytes.length).fill(-1);
+    const from = new Int32Array(chunks).fill(0x7fffffff);
+    const to = new Int32Array(chunks);
+    let sum = 0;
+    for (let stream = 0; stream < bytes.length; stream++) {
+      const size = bytes[stream]!;
+      if (size === 0) continue;
+      // A stream joins the chunk its middle byte falls in.
+      const chunk = Math.min(chunks - 1, Math.floor(((sum + size / 2) * chunks) / total));
+      sum += size;
+      chunkOf[stream] = chunk;
+      if (first[stream]! < from[chunk]!) from[chunk] = first[stream]!;
+      if (last[stream]! > to[chunk]!) to[chunk] = last[stream]!;
+    }
+    // Chunks no stream fell in are dropped: the others are numbered again, in order.
+    const kept = [...to.keys()].filter((chunk) => to[chunk]! > 0);
+    const renumber = new Int32Array(chunks).fill(-1);
+    kept.forEach((chunk, i) => (renumber[chunk] = i));
+    for (let stream = 0; stream < chunkOf.length; stream++) if (chunkOf[stream]! >= 0) chunkOf[stream] = renumber[chunkOf[stream]!]!;
+    let span = 0;
+    for (const chunk of kept) span += to[chunk]! - from[chunk]! + 1;
+    if (span <= 2 * count || chunks === threads) {
+      const stop = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+      stop[0] = NO_FAILURE;
+      plan = {
+        chunkOf,
+        from: Int32Array.from(kept, (chunk) => from[chunk]!),
+        to: Int32Array.from(kept, (chunk) => to[chunk]!),
+        last,
+        claims: new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * kept.length)),
+        stop,
+      };
+    }
   }
-  return owner;
+  return plan;
 }
 
 /** A worker thread started ahead of its job. */

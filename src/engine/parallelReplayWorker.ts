@@ -1,14 +1,14 @@
-// The worker thread of a parallel replay (parallelReplay.ts): folds its share
-// of the log's streams, read from the same files through a snapshot of the
-// index. It posts each stream as soon as the stream's last event is folded
-// and forgets it, so what it holds stays bounded by the streams still being
-// folded; then its findings, or where and why it failed.
+// The worker thread of a parallel replay (parallelReplay.ts): folds the
+// chunks of the log's streams it claims, read from the same files through a
+// snapshot of the index. It posts each stream as soon as the stream's last
+// event is folded and forgets it, so what it holds stays bounded by the
+// streams still being folded; then its findings, or where and why it failed.
 
 import { parentPort } from 'node:worker_threads';
 import type { EventStore } from '../store/eventStore.js';
 import { openSnapshot, type SnapshotReader } from '../store/logSnapshot.js';
 import { ReplayFold } from './replay.js';
-import { foldShare, type ShareJob, type ShareMessage } from './replayShare.js';
+import { foldClaimedChunks, type ShareJob, type ShareMessage } from './replayShare.js';
 import { errorForTransfer } from './replayTransfer.js';
 
 /**
@@ -37,25 +37,26 @@ function snapshotStore(snapshot: SnapshotReader): EventStore {
 }
 
 /**
- * Fold the share `job` names, posting its streams as they end; the last
- * message is `done` or `failed`. Anything else that goes wrong is thrown: the
- * worker dies, and the calling thread folds the share itself.
+ * Claim and fold chunks of the log's streams (from the first up) until none
+ * is left, posting each stream as its last event is folded; the last message
+ * is `done` or `failed`. Anything else that goes wrong is thrown: the worker
+ * dies, and the calling thread folds the chunks it had claimed itself.
  */
 async function runShare(job: ShareJob, post: (message: ShareMessage) => void): Promise<void> {
   const snapshot = openSnapshot(job.snapshot);
   try {
     const fold = new ReplayFold(snapshotStore(snapshot));
     const names = snapshot.index.streamNames;
-    const { endOrder, endPositions } = job;
-    let ended = 0;
-    const release = (position: number): void => {
-      const done: string[] = [];
-      while (ended < endOrder.length && endPositions[ended]! <= position) done.push(names[endOrder[ended++]!]!);
-      if (done.length > 0) post({ kind: 'streams', streams: fold.release(done) });
-    };
-    const progress = { position: 1 };
-    const read = snapshot.reader.readOwned(1, job.snapshot.index.count, job.owned, progress, job.stop);
-    const failure = await foldShare(fold, read, progress, job.stop, release);
+    const count = job.snapshot.index.count;
+    const ended = (streams: number[]): void => post({ kind: 'streams', streams: fold.release(streams.map((stream) => names[stream]!)) });
+    const failure = await foldClaimedChunks(
+      fold,
+      job.plan,
+      job.thread,
+      true,
+      (owned, from, to, progress) => snapshot.reader.readOwned(Math.max(1, from), Math.min(count, to), owned, progress, job.plan.stop),
+      ended,
+    );
     if (failure !== undefined) post({ kind: 'failed', position: failure.position, error: errorForTransfer(failure.error) });
     else post({ kind: 'done', streams: fold.release(), findings: fold.findings() });
   } finally {

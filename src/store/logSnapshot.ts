@@ -33,13 +33,15 @@ export function partitionedLogFrom(
     streamStats: () => {
       const streams = index.streamNames.length;
       const bytes = new Float64Array(streams);
+      const first = new Int32Array(streams);
       const last = new Int32Array(streams);
       for (let position = 1; position <= count; position++) {
         const stream = index.streamId(position);
         bytes[stream]! += index.length(position) + 1;
+        if (first[stream] === 0) first[stream] = position;
         last[stream] = position;
       }
-      return { bytes, last };
+      return { bytes, first, last };
     },
     snapshot: () => ({
       dir: catalog.dir,
@@ -47,7 +49,7 @@ export function partitionedLogFrom(
       // All of them, in order: the index knows a segment by its place in the list.
       segments: catalog.segments.map(({ number, name, path, firstPosition, size, blocks }) => ({ number, name, path, firstPosition, size, blocks: blocks.all() })),
     }),
-    readOwned: (owned, progress, stop) => guard(reader.readOwned(1, count, owned, progress, stop)),
+    readOwned: (owned, from, to, progress, stop) => guard(reader.readOwned(Math.max(1, from), Math.min(count, to), owned, progress, stop)),
   };
 }
 

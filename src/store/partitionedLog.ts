@@ -35,6 +35,8 @@ export interface LogSnapshot {
 export interface StreamStats {
   /** The bytes of its lines up to the log's `count`, newlines included. */
   readonly bytes: Float64Array;
+  /** Its first position (0 for a stream with no lines up to `count`). */
+  readonly first: Int32Array;
   /** Its last position up to `count`. */
   readonly last: Int32Array;
 }
@@ -56,8 +58,12 @@ export interface PartitionedLog {
   streamStats(): StreamStats;
   /** What a worker thread reads with (`openSnapshot` in `logSnapshot.ts`). */
   snapshot(): LogSnapshot;
-  /** The events up to `count` of the streams numbered `s` with `owned[s] === 1` (see `SegmentReader.readOwned`), in this thread. */
-  readOwned(owned: Uint8Array, progress: ReadProgress, stop?: Int32Array): AsyncIterable<StoredEvent[]>;
+  /**
+   * The events at positions `from` to `to` (at most `count`) of the streams
+   * numbered `s` with `owned[s] === 1` (see `SegmentReader.readOwned`), in
+   * this thread.
+   */
+  readOwned(owned: Uint8Array, from: number, to: number, progress: ReadProgress, stop?: Int32Array): AsyncIterable<StoredEvent[]>;
 }
 
 /** How a store's log is read in shares: {@link offerPartitionedLog}. */

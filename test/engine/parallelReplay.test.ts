@@ -83,7 +83,7 @@ interface GeneratedLog {
  * forked from others, with token usage, and transitions that contradict the
  * log (each one a divergence).
  */
-async function generatedLog(seed: number, sessionCount: number, appends: number, maxSegmentBytes?: number): Promise<GeneratedLog> {
+async function generatedLog(seed: number, sessionCount: number, appends: number, maxSegmentBytes?: number, concurrent?: number): Promise<GeneratedLog> {
   const dir = join(await tempDir('moai-parallel-replay-'), 'events');
   const store = await openFileEventStore({ dir, durability: 'none', ...(maxSegmentBytes === undefined ? {} : { maxSegmentBytes }) });
   const next = random(seed);
@@ -107,11 +107,16 @@ async function generatedLog(seed: number, sessionCount: number, appends: number,
     await write(session, [first]);
   };
 
-  for (let s = 0; s < sessionCount / 2; s++) {
+  // With `concurrent`, that many sessions are open at a time, each ended after a while and followed by a new one (as sessions come one after another).
+  for (let s = 0; s < (concurrent ?? sessionCount / 2); s++) {
     await start(`s${s}`, event('SessionStarted', { sessionId: `s${s}`, agent: 'a', model: 'claude-sonnet-4-5' }));
   }
   for (let round = 0; round < appends; round++) {
     const open = [...sessions.values()].filter((session) => !session.ended);
+    if (concurrent !== undefined && open.length < concurrent && sessions.size < sessionCount) {
+      await start(`s${sessions.size}`, event('SessionStarted', { sessionId: `s${sessions.size}`, agent: 'a', model: 'claude-sonnet-4-5' }));
+      continue;
+    }
     const roll = next();
     if (sessions.size < sessionCount && roll < 0.02) {
       // A fork of an open session, at its current version, with its tasks as they are there.
@@ -126,7 +131,7 @@ async function generatedLog(seed: number, sessionCount: number, appends: number,
       continue;
     }
     const session = pick(open);
-    if (roll > 0.995 && open.length > 4) {
+    if (concurrent !== undefined ? roll > 0.97 && (open.length > 1 || sessions.size < sessionCount) : roll > 0.995 && open.length > 4) {
       await write(session, [event('SessionEnded', { reason: 'done' })]);
       session.ended = true;
       continue;
@@ -196,6 +201,9 @@ describe('parallel replay', () => {
     // The worker ran, answered, and posted streams as they ended.
     expect(lastParallelReplay).toMatchObject({ threads: 2, startedEarly: 1, fellBack: 0 });
     expect(lastParallelReplay.streamsPostedEarly).toBeGreaterThan(0);
+    // Streams interleaved over the whole log: two chunks, one a thread.
+    expect(lastParallelReplay.chunks).toBe(2);
+    expect(lastParallelReplay.chunksFoldedHere).toBe(1);
 
     expect(reportOf(two)).toStrictEqual(reportOf(one));
     // And both are what the generator wrote.
@@ -216,12 +224,31 @@ describe('parallel replay', () => {
     expect(log.order.some((id) => id.startsWith('f'))).toBe(true);
   }, 60_000);
 
+  it('reports on two threads what one thread reports when sessions come one after another (the threads claim chunks of them)', async () => {
+    const log = await generatedLog(5, 80, 4_000, 256 << 10, 3);
+    const { one, two } = await replayBothWays(log.dir);
+    expect(lastParallelReplay).toMatchObject({ threads: 2, fellBack: 0 });
+    expect(lastParallelReplay.chunks).toBeGreaterThan(4);
+    expect(lastParallelReplay.chunksFoldedHere).toBeLessThan(lastParallelReplay.chunks);
+    expect(lastParallelReplay.streamsPostedEarly).toBeGreaterThan(0);
+    expect(reportOf(two)).toStrictEqual(reportOf(one));
+    expect(two.eventsRead).toBe(log.events);
+    expect([...two.sessions.keys()]).toEqual(log.order);
+    expect(two.divergences.map((d) => d.eventId)).toEqual(log.diverging);
+    for (const [sessionId, session] of log.sessions) {
+      const view = two.sessions.get(sessionId)!;
+      expect(new Map([...view.tasks.byId].map(([taskId, task]) => [taskId, task.state]))).toEqual(session.tasks);
+      expect(two.tokenHistories.get(sessionId)!.entries.length).toBe(session.usage);
+    }
+  }, 60_000);
+
   it('reports on two threads what one thread reports, on the demo log', async () => {
     const cwd = await tempDir('moai-parallel-replay-demo-');
     expect((await runInProcess(['demo'], cwd)).code).toBe(0);
     expect((await runInProcess(['demo'], cwd)).code).toBe(0);
     const { one, two } = await replayBothWays(join(cwd, '.moai', 'events'));
     expect(lastParallelReplay).toMatchObject({ threads: 2, startedEarly: 0, fellBack: 0 });
+    expect(lastParallelReplay.chunksFoldedHere).toBeLessThan(lastParallelReplay.chunks);
     expect(reportOf(two)).toStrictEqual(reportOf(one));
     // The demo's two rounds: the session, a fork each round.
     expect([...two.sessions.keys()]).toEqual(['demo', 'demo-r1-alt', 'demo-r2-alt']);
@@ -229,7 +256,7 @@ describe('parallel replay', () => {
   }, 60_000);
 
   it.each([
-    ['a line of an early stream (a worker folds it)', 'early'],
+    ['a line of the first stream (the worker folds it)', 'early'],
     ['a line of the last stream (the calling thread folds it)', 'late'],
   ])('fails as one thread fails: the first damaged line in the log, here %s', async (_, damagedFirst) => {
     const log = await generatedLog(11, 20, 600);
@@ -237,9 +264,9 @@ describe('parallel replay', () => {
     const path = join(log.dir, segment!);
     const lines = (await readFile(path, 'latin1')).split('\n');
     const streamOf = (line: string) => /"stream":"([^"]+)"/.exec(line)![1]!;
-    // The streams split into runs by their first events: the first quarter of them is a worker's, the last one the calling thread's.
+    // The streams are cut into chunks in the order of their first events: the worker folds the first chunk, the calling thread starts from the last.
     const appearance = [...new Set(lines.filter((line) => line !== '').map(streamOf))];
-    const early = new Set(appearance.slice(0, appearance.length / 4));
+    const early = new Set(appearance.slice(0, 1));
     const last = appearance.at(-1)!;
     const after = lines.findIndex((line) => line !== '' && streamOf(line) === last);
     // Not the last lines: opening a log checks its tail whatever reads it.
