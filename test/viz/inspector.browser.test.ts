@@ -318,7 +318,7 @@ describe.skipIf(missing !== undefined)('the session inspector in Chromium', () =
     }
   });
 
-  it('opens a 100,000-event session in under 2 s and steps in under 50 ms (printed), and says what a longer one aggregated', async () => {
+  it('prints how long a 100,000-event page takes to open and to step (the targets are 2 s and 50 ms; npm run bench -- inspector checks them), and says what a longer one aggregated', async () => {
     const cwd = await writeLongSession(100_000);
     const url = await writePage(cwd, 'long');
     const started = Date.now();
