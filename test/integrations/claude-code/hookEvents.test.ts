@@ -330,6 +330,23 @@ describe('the other events', () => {
   });
 });
 
+describe('payloads that lack fields', () => {
+  it('takes every event of the table with nothing but a session id and its name, logging no error', async () => {
+    const { dir } = project();
+    for (const event of Object.keys(HOOK_EVENT_RULES)) {
+      const result = await fire(dir, { session_id: 'bare', hook_event_name: event });
+      if (event === 'SessionStart') expect(JSON.parse(result.stdout).hookSpecificOutput.hookEventName).toBe('SessionStart');
+      else expect(result.stdout, event).toBe('');
+    }
+    expect(errorsIn(dir)).toEqual([]);
+    const { events, view } = await readSession(dir, 'bare');
+    // Started once; nothing the missing fields would have named (no task, agent, model, failure text) was made up, and SessionEnd ended it, after its checkpoint.
+    expect(typesOf(events)).toEqual(['SessionStarted', 'ToolCallFailed', 'CheckpointCreated', 'SessionEnded']);
+    expect(events[1]!.data).toEqual({ tool: 'unknown', error: 'the tool failed' });
+    expect(view!.session.endReason).toBe('claude-code: session ended');
+  });
+});
+
 describe('what is not a payload', () => {
   it('logs input that is not a JSON object and prints nothing', async () => {
     const { dir } = project();
