@@ -15,6 +15,7 @@ import {
   CONTEXT_CACHE_FILE,
   legacyCheckpointFilePath,
   MEMORY_FILES,
+  MEMORY_FILES_LOCK,
   memoryFilesOf,
   memoryFilesOptionsFrom,
   ownCheckpoints,
@@ -248,7 +249,8 @@ function checkTextFile(file: string, expectedText: string, text: string, out: Me
 
 // A temporary file of an atomic write in progress (ours, lowdb's or the
 // checkpoint store's, all ending in `.tmp`): not a memory file.
-const isTempFile = (name: string): boolean => name.endsWith('.tmp');
+// Temporary files of a write under way, and the lock writers hold while they write.
+const isTempFile = (name: string): boolean => name.endsWith('.tmp') || name === MEMORY_FILES_LOCK;
 
 async function listFolder(dir: string, folder: string, out: MemoryDifference[]): Promise<string[]> {
   try {

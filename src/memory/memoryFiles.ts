@@ -29,7 +29,9 @@ export const ACTIVE_TASKS_FILE = 'sessions/active-tasks.md';
 /** The folder of checkpoint documents, relative to the `.moai` folder. */
 export const CHECKPOINTS_FOLDER = 'sessions/checkpoints';
 
-/** Every memory file the builders produce, in the order they are written and checked. */
+/** The lock every writer of a folder's memory files holds while it compares and writes, in `sessions/`. */
+export const MEMORY_FILES_LOCK = '.memory-files.lock';
+/** Every memory file the builders produce, in the order they are checked. */
 export const MEMORY_FILES = [SESSION_STATE_FILE, CONTEXT_CACHE_FILE, TOKEN_USAGE_LOG_FILE, ACTIVE_TASKS_FILE] as const;
 
 /** The relative path of a checkpoint's document: `sessions/checkpoints/<sessionId>/<checkpointId>.json`. */
@@ -68,6 +70,13 @@ export interface MemorySource {
   sessions: ReadonlyMap<string, SessionView>;
   /** Each stream's own usage records, for `token-usage.log`. */
   tokenHistories: ReadonlyMap<string, TokenHistory>;
+  /**
+   * The log position these views reflect: every event up to it is folded in
+   * (a replay report's `lastPosition`). Written as `log_position` in
+   * `session-state.json`, and files built at a later one are not overwritten.
+   * Left out, the files say null and are written whatever is on disk.
+   */
+  lastPosition?: number;
 }
 
 /** The token budget of a session as the memory files show it. */
@@ -128,6 +137,8 @@ export interface SessionStateDocument {
   current_session_id: string | null;
   /** When the newest event these sessions reflect happened (the product's `last_sync`); null before any. */
   last_sync: string | null;
+  /** The log position these files were built at (every event up to it folded in); null when the source did not say. */
+  log_position: number | null;
   sessions: Record<string, SessionStateEntry>;
 }
 
@@ -275,10 +286,14 @@ export function currentSessionOf(views: ReadonlyMap<string, SessionView>): strin
   return current;
 }
 
-/** The `session-state.json` document: every session not ended, in start order, and the current one. */
+/**
+ * The `session-state.json` document: every session not ended, in start order,
+ * the current one, and the log position the views reflect (`logPosition`).
+ */
 export function buildSessionState(
   views: ReadonlyMap<string, SessionView>,
   options: MemoryFilesOptions = {},
+  logPosition: number | null = null,
 ): SessionStateDocument {
   const sessions: Record<string, SessionStateEntry> = {};
   const current = currentSessionOf(views) ?? null;
@@ -329,7 +344,7 @@ export function buildSessionState(
       latestCheckpointId: checkpoint?.checkpointId ?? null,
     };
   }
-  return { current_session_id: current, last_sync: lastSync, sessions };
+  return { current_session_id: current, last_sync: lastSync, log_position: logPosition, sessions };
 }
 
 /** The `context-cache.json` document: the critical context of every session not ended, in start order. */
@@ -467,7 +482,7 @@ export function buildActiveTasks(
 export function buildMemoryDocuments(source: MemorySource, options: MemoryFilesOptions = {}): MemoryDocuments {
   const views = source.sessions;
   return {
-    sessionState: buildSessionState(views, options),
+    sessionState: buildSessionState(views, options, source.lastPosition ?? null),
     contextCache: buildContextCache(views, options),
     tokenUsageLog: buildTokenUsageLog(views, source.tokenHistories),
     activeTasks: buildActiveTasks(views, options),

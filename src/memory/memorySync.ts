@@ -41,7 +41,11 @@ export interface MemorySync {
  * files. Writes run one at a time; each writes the newest views it finds.
  *
  * Only sessions changed through this engine are followed live; another
- * process's appends show up at the next `createMemorySync`.
+ * process's appends show up at the next `createMemorySync`, or at the next
+ * write after this engine appends past them (a gap in the positions it saw
+ * makes that write read the log again). The files record the log position
+ * they reflect, and a write never overwrites files another process built at
+ * a later one (see {@link writeMemoryFiles}).
  *
  * @example
  * const sync = await createMemorySync(engine, { dir: '.moai' });
@@ -97,16 +101,56 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
       forksToSeed.delete(sessionId);
     }
   };
-  const liveEvents = engine.events$.subscribe((event) => (waiting === undefined ? follow(event) : waiting.push(event)));
-  try {
-    const { sessions, tokenHistories } = await engine.replay();
-    for (const [sessionId, view] of sessions) {
-      keep(sessionId, view);
-      histories.set(sessionId, tokenHistories.get(sessionId)!);
-      historyVersion.set(sessionId, view.version);
+  // The log position the views reflect: every event up to it is in. Live events past a
+  // gap (another process appended in between, as with a shared PostgreSQL log) wait in
+  // `ahead`; a write with a gap (or a session seen only in events) first reads the log again, so the files never claim a
+  // position whose events they lack, and are not left behind by another writer's.
+  let position = 0;
+  const ahead = new Set<number>();
+  const advance = (at: number): void => {
+    if (at <= position) return;
+    ahead.add(at);
+    while (ahead.delete(position + 1)) position += 1;
+  };
+  // The newest version of each session the events showed: a session whose view is older (another
+  // engine's session on a shared store, whose events arrive without its view) is read from the log too.
+  const eventVersions = new Map<string, number>();
+  const liveEvents = engine.events$.subscribe((event) => {
+    const sessionId = sessionIdOfStream(event.stream);
+    if (sessionId !== undefined && event.version > (eventVersions.get(sessionId) ?? 0)) eventVersions.set(sessionId, event.version);
+    if (waiting !== undefined) waiting.push(event);
+    else {
+      follow(event);
+      advance(event.position);
     }
-    for (const event of waiting) follow(event);
-    waiting = undefined;
+  });
+  const behind = (): boolean =>
+    ahead.size > 0 || [...eventVersions].some(([sessionId, version]) => (views.get(sessionId)?.version ?? 0) < version);
+  const load = async (): Promise<void> => {
+    waiting ??= []; // (the first load keeps what arrived since the subscription)
+    try {
+      const { sessions, tokenHistories, lastPosition } = await engine.replay();
+      for (const [sessionId, view] of sessions) {
+        keep(sessionId, view);
+        if ((historyVersion.get(sessionId) ?? 0) <= view.version) {
+          histories.set(sessionId, tokenHistories.get(sessionId)!);
+          historyVersion.set(sessionId, view.version);
+          forksToSeed.delete(sessionId);
+        }
+      }
+      position = Math.max(position, lastPosition);
+      for (const at of [...ahead]) if (at <= position) ahead.delete(at);
+      while (ahead.delete(position + 1)) position += 1;
+      for (const event of waiting) {
+        follow(event);
+        advance(event.position);
+      }
+    } finally {
+      waiting = undefined;
+    }
+  };
+  try {
+    await load();
   } catch (error) {
     live.unsubscribe();
     liveEvents.unsubscribe();
@@ -117,8 +161,10 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
   let queue: Promise<unknown> = Promise.resolve();
   const write = (): Promise<void> => {
     const run = queue.then(async () => {
+      if (behind()) await load();
       await seedForks();
-      const result = await writeMemoryFiles(dir, { sessions: new Map(views), tokenHistories: new Map(histories) }, fileOptions);
+      const source = { sessions: new Map(views), tokenHistories: new Map(histories), lastPosition: position };
+      const result = await writeMemoryFiles(dir, source, fileOptions);
       onWrite?.(result);
     });
     queue = run.catch(() => undefined);

@@ -1,15 +1,14 @@
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { Low } from 'lowdb';
-import { DataFile } from 'lowdb/node';
+import type * as ProperLockfile from 'proper-lockfile';
 import { StorageError } from '../errors.js';
+import { requireCommonJs } from '../util/commonJs.js';
 import {
   type MemorySource,
   buildMemoryDocuments,
-  CONTEXT_CACHE_FILE,
+  MEMORY_FILES_LOCK,
   memoryFilesOf,
   SESSION_STATE_FILE,
-  toJsonText,
   type MemoryFilesOptions,
 } from './memoryFiles.js';
 
@@ -19,6 +18,12 @@ export interface WriteMemoryFilesResult {
   written: string[];
   /** Files already holding exactly the expected content, left alone. */
   unchanged: string[];
+  /**
+   * The log position the files on disk were built at, when it is later than
+   * the source's (`lastPosition`): another process wrote newer files, and
+   * nothing was written (`written` and `unchanged` are empty).
+   */
+  newerOnDisk?: number;
 }
 
 let tempCounter = 0;
@@ -39,11 +44,55 @@ export async function writeTextFileAtomic(file: string, content: string): Promis
   }
 }
 
-// A JSON memory file through lowdb: its adapters write a temporary file and
-// rename it (steno). DataFile rather than JSONFile for the trailing newline.
-async function writeJsonDocument(file: string, data: object): Promise<void> {
-  const db = new Low<object>(new DataFile<object>(file, { parse: JSON.parse, stringify: toJsonText }), data);
-  await db.write();
+/*
+ * Several processes may sync one folder's memory files at once (with the log
+ * in PostgreSQL nothing else serialises them). Each write takes
+ * `sessions/.memory-files.lock` (proper-lockfile: a folder made with mkdir,
+ * touched while held, stale after 10 s), then reads the log position
+ * `session-state.json` was built at and writes only when its own is not
+ * older. The lock alone would let an older projection that took the lock
+ * last win; the position alone would leave a gap between the comparison and
+ * the rename. Temporary files are named per process and write.
+ */
+const LOCK_STALE_MS = 10_000;
+const LOCK_RETRIES = { retries: 60, factor: 1.3, minTimeout: 5, maxTimeout: 250 } as const;
+
+async function lockMemoryFiles(sessionsDir: string): Promise<() => Promise<void>> {
+  const lockfile = requireCommonJs('proper-lockfile') as typeof ProperLockfile;
+  const lockfilePath = join(sessionsDir, MEMORY_FILES_LOCK);
+  try {
+    return await lockfile.lock(sessionsDir, {
+      lockfilePath,
+      realpath: false,
+      stale: LOCK_STALE_MS,
+      retries: LOCK_RETRIES,
+      // A lock lost while held (taken over as stale) is no reason to stop: the files are rebuilt from the log.
+      onCompromised: () => undefined,
+    });
+  } catch (error) {
+    throw new StorageError(
+      `Cannot lock the memory files (${lockfilePath}): ${(error as Error).message}. ` +
+        'Another process may be writing them; they are rebuilt from the log on the next sync.',
+      { cause: error },
+    );
+  }
+}
+
+/** The log position `session-state.json` says it was built at; undefined when it is missing, unreadable or says none. */
+async function positionOnDisk(file: string): Promise<number | undefined> {
+  let text: string | undefined;
+  try {
+    text = await readIfExists(file);
+  } catch {
+    return undefined;
+  }
+  if (text === undefined) return undefined;
+  try {
+    const position = (JSON.parse(text) as { log_position?: unknown }).log_position;
+    return typeof position === 'number' && Number.isSafeInteger(position) ? position : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function readIfExists(file: string): Promise<string | undefined> {
@@ -57,10 +106,15 @@ async function readIfExists(file: string): Promise<string | undefined> {
 
 /**
  * Write the memory files of the sessions (views and token histories) under `dir`,
- * the `.moai` folder: `sessions/session-state.json` and
- * `sessions/context-cache.json` through lowdb, `sessions/token-usage.log` and
- * `sessions/active-tasks.md` directly; each atomically. A file already holding
- * exactly the expected content is not rewritten.
+ * the `.moai` folder: `sessions/session-state.json`, `sessions/context-cache.json`,
+ * `sessions/token-usage.log` and `sessions/active-tasks.md`, each atomically
+ * (a temporary file named for this process, then a rename). A file already
+ * holding exactly the expected content is not rewritten.
+ *
+ * Safe across processes: the write holds `sessions/.memory-files.lock`, and
+ * when the source says the log position it reflects (`lastPosition`, as a
+ * replay report does) and `session-state.json` shows a later one, nothing is
+ * written (`newerOnDisk`): an older projection never overwrites a newer one.
  *
  * @throws StorageError naming the file when a file cannot be read or written.
  * @example
@@ -71,12 +125,7 @@ export async function writeMemoryFiles(
   source: MemorySource,
   options: MemoryFilesOptions = {},
 ): Promise<WriteMemoryFilesResult> {
-  const documents = buildMemoryDocuments(source, options);
-  const contents = memoryFilesOf(documents);
-  const data: ReadonlyMap<string, object> = new Map<string, object>([
-    [SESSION_STATE_FILE, documents.sessionState],
-    [CONTEXT_CACHE_FILE, documents.contextCache],
-  ]);
+  const contents = memoryFilesOf(buildMemoryDocuments(source, options));
   const result: WriteMemoryFilesResult = { written: [], unchanged: [] };
   const sessionsDir = join(dir, 'sessions');
   try {
@@ -86,24 +135,33 @@ export async function writeMemoryFiles(
       cause: error,
     });
   }
-  for (const [path, content] of contents) {
-    const file = join(dir, path);
-    try {
-      if ((await readIfExists(file)) === content) {
-        result.unchanged.push(path);
-        continue;
-      }
-      const document = data.get(path);
-      if (document !== undefined) await writeJsonDocument(file, document);
-      else await writeTextFileAtomic(file, content);
-      result.written.push(path);
-    } catch (error) {
-      throw new StorageError(
-        `Cannot write the memory file ${file}: ${(error as Error).message}. ` +
-          'Check that the folder is writable; the files are rebuilt from the log on the next sync.',
-        { cause: error },
-      );
+  const release = await lockMemoryFiles(sessionsDir);
+  try {
+    if (source.lastPosition !== undefined) {
+      const onDisk = await positionOnDisk(join(dir, SESSION_STATE_FILE));
+      if (onDisk !== undefined && onDisk > source.lastPosition) return { ...result, newerOnDisk: onDisk };
     }
+    // session-state.json, which says the position, last: it never claims files not yet written.
+    const ordered = [...contents].sort(([a], [b]) => Number(a === SESSION_STATE_FILE) - Number(b === SESSION_STATE_FILE));
+    for (const [path, content] of ordered) {
+      const file = join(dir, path);
+      try {
+        if ((await readIfExists(file)) === content) {
+          result.unchanged.push(path);
+          continue;
+        }
+        await writeTextFileAtomic(file, content);
+        result.written.push(path);
+      } catch (error) {
+        throw new StorageError(
+          `Cannot write the memory file ${file}: ${(error as Error).message}. ` +
+            'Check that the folder is writable; the files are rebuilt from the log on the next sync.',
+          { cause: error },
+        );
+      }
+    }
+    return result;
+  } finally {
+    await release().catch(() => undefined);
   }
-  return result;
 }

@@ -198,7 +198,7 @@ describe('buildMemoryFiles', () => {
 
   it('says so when no session is active, and leaves the JSON documents empty', async () => {
     const files = buildMemoryFiles({ sessions: new Map(), tokenHistories: new Map() });
-    expect(files.get('sessions/session-state.json')).toBe('{\n  "current_session_id": null,\n  "last_sync": null,\n  "sessions": {}\n}\n');
+    expect(files.get('sessions/session-state.json')).toBe('{\n  "current_session_id": null,\n  "last_sync": null,\n  "log_position": null,\n  "sessions": {}\n}\n');
     expect(files.get('sessions/context-cache.json')).toBe('{\n  "sessions": {}\n}\n');
     expect(files.get('sessions/token-usage.log')).toBe('');
     expect(files.get('sessions/active-tasks.md')).toBe('# Active tasks\n\n_No active sessions._\n');
@@ -219,7 +219,8 @@ describe('writeMemoryFiles', () => {
     // A task event leaves the token-usage log as it was.
     await demo.sendTask('spec', 'UNBLOCK');
     const second = await writeMemoryFiles(dir, await engine.replay());
-    expect(second.written).toEqual(['sessions/session-state.json', 'sessions/context-cache.json', 'sessions/active-tasks.md']);
+    // session-state.json, which says the log position the files were built at, is written last.
+    expect(second.written).toEqual(['sessions/context-cache.json', 'sessions/active-tasks.md', 'sessions/session-state.json']);
     expect(second.unchanged).toEqual(['sessions/token-usage.log']);
     expect(await readFile(join(dir, 'sessions/active-tasks.md'), 'utf8')).toContain('| spec | in_progress | Write the spec | design | waiting for the API key |');
 

@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, createMemoryEventStore } from '../../src/index.js';
+import { buildMemoryFiles, checkMemorySync, createMemorySync, writeMemoryFiles } from '../../src/memory/index.js';
+import { tempDir } from '../helpers.js';
+import { memoryEngine, runCleanup, smallLog } from './fixture.js';
+
+afterEach(runCleanup);
+
+const run = promisify(execFile);
+const child = join(import.meta.dirname, 'children', 'writeMemoryFiles.ts');
+const sessionState = async (dir: string): Promise<{ log_position: number | null; sessions: Record<string, unknown> }> =>
+  JSON.parse(await readFile(join(dir, 'sessions', 'session-state.json'), 'utf8'));
+
+describe('memory files written by several processes', () => {
+  it('records the log position the files were built at, and never lets an older projection overwrite a newer one', async () => {
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
+    const older = await engine.replay(); // the log up to demo's :13 usage record, position 13
+    await demo.addTask({ taskId: 'later', title: 'Added after the older projection' });
+    const newer = await engine.replay();
+    expect([older.lastPosition, newer.lastPosition]).toEqual([13, 14]);
+
+    expect((await writeMemoryFiles(dir, newer)).written).toHaveLength(4);
+    expect((await sessionState(dir)).log_position).toBe(14);
+    // The older projection finishes last (as a slower process would): it is refused, the files keep the newer state.
+    expect(await writeMemoryFiles(dir, older)).toEqual({ written: [], unchanged: [], newerOnDisk: 14 });
+    for (const [path, content] of buildMemoryFiles(newer)) expect(await readFile(join(dir, path), 'utf8')).toBe(content);
+    expect(await readFile(join(dir, 'sessions', 'active-tasks.md'), 'utf8')).toContain('Added after the older projection');
+    // The same position again is no regression: nothing to change.
+    expect((await writeMemoryFiles(dir, newer)).unchanged).toHaveLength(4);
+    expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
+  });
+
+  it('writes whatever is on disk when the source says no position (log_position null)', async () => {
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
+    const report = await engine.replay();
+    await writeMemoryFiles(dir, report);
+    const { sessions, tokenHistories } = report;
+    expect((await writeMemoryFiles(dir, { sessions, tokenHistories })).written).toEqual(['sessions/session-state.json']);
+    expect((await sessionState(dir)).log_position).toBeNull();
+  });
+
+  it('lets four processes write one folder at once: no write fails, and the newest position is the one left', async () => {
+    const dir = await tempDir('moai-memory-race-');
+    try {
+      await mkdir(join(dir, 'sessions'));
+      // Process k writes positions k, k+4, k+8, ... (40 writes each): 160 writes interleaved, the newest 160.
+      const results = await Promise.all(
+        [1, 2, 3, 4].map((k) =>
+          run(process.execPath, ['--import', 'tsx', child, dir, String(k), '4', '40']).then(
+            ({ stdout }) => JSON.parse(stdout) as { errors: string[] },
+          ),
+        ),
+      );
+      expect(results.flatMap((r) => r.errors)).toEqual([]);
+      expect((await sessionState(dir)).log_position).toBe(160);
+      // No temporary file or lock is left behind.
+      expect((await readdir(join(dir, 'sessions'))).sort()).toEqual([
+        'active-tasks.md',
+        'context-cache.json',
+        'session-state.json',
+        'token-usage.log',
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  it('has an embedded sync read the log again when another writer appended in between, so its files miss nothing', async () => {
+    const dir = await tempDir('moai-memory-gap-');
+    const store = createMemoryEventStore();
+    const ours = await createEngine({ store, dir });
+    const other = await createEngine({ store }); // another process on the same (shared) log
+    try {
+      const sync = await createMemorySync(ours, { dir, debounceMs: 10_000 });
+      const mine = await ours.startSession({ sessionId: 'mine', agent: 'a', model: 'claude-sonnet-4-5' }); // position 1
+      await other.startSession({ sessionId: 'theirs', agent: 'b', model: 'claude-sonnet-4-5' }); // position 2, not seen live
+      await mine.addTask({ taskId: 't1', title: 'One' }); // position 3: a gap after 1
+      await sync.close();
+      const state = await sessionState(dir);
+      expect(state.log_position).toBe(3);
+      expect(Object.keys(state.sessions).sort()).toEqual(['mine', 'theirs']);
+      expect(await checkMemorySync(ours, dir)).toEqual({ inSync: true, differences: [] });
+    } finally {
+      await other.close();
+      await ours.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
