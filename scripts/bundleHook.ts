@@ -4,6 +4,7 @@
 // process per event, and one cached file starts faster than ~130 modules.
 // Without esbuild the build goes on without it (the modules are imported).
 // Run: node --import tsx scripts/bundleHook.ts (npm run build does).
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const dist = (path: string) => fileURLToPath(new URL(`../dist/${path}`, import.meta.url));
@@ -22,6 +23,8 @@ try {
     logLevel: 'error',
     legalComments: 'none',
   });
+  // The code cache of the bundle before (V8 would refuse it anyway): the first run makes the new one.
+  rmSync(dist('hook.cjs.cache'), { force: true });
 } catch (error) {
   console.warn(`dist/hook.cjs not built (${(error as Error).message}): the hook imports its modules instead.`);
 }
