@@ -27,6 +27,12 @@ export interface AppendQueueOptions {
   maxEvents: number;
   /** Most groups in flight at once (each on its own connection). */
   maxInFlight: number;
+  /**
+   * A group goes beside one already in flight only when at least this many
+   * events wait: small appends are better gathered into the next group (one
+   * commit for all), large ones parse on the server while the other writes.
+   */
+  pipelineMinEvents: number;
 }
 
 /**
@@ -66,6 +72,7 @@ export class AppendQueue {
 
   private pump(): void {
     while (this.inFlight < this.options.maxInFlight && this.waiting.length > 0) {
+      if (this.inFlight > 0 && this.waitingEvents() < this.options.pipelineMinEvents) return;
       const group = this.take();
       if (group.length === 0) return;
       this.inFlight++;
@@ -85,6 +92,12 @@ export class AppendQueue {
         });
       });
     }
+  }
+
+  private waitingEvents(): number {
+    let events = 0;
+    for (const append of this.waiting) events += append.events.length;
+    return events;
   }
 
   /** The next group: waiting appends in order, one per stream, skipping streams in flight, up to the event bound. */

@@ -262,9 +262,11 @@ function createStore(parts: StoreParts): PostgresEventStore {
     });
   };
 
-  // One group at a time: groups serialise on the position lock anyway, and a group waiting behind
-  // another grows, so each commit (one WAL flush, held under the lock) carries more appends.
-  const queue = new AppendQueue(send, { maxEvents: 5000, maxInFlight: 1 });
+  // Small appends go one group at a time: groups serialise on the position lock anyway, and a group
+  // waiting behind another grows, so each commit (one WAL flush, held under the lock) carries more
+  // appends. Large ones (hundreds of events waiting) go two at a time: the second parses its JSON
+  // on the server while the first holds the lock.
+  const queue = new AppendQueue(send, { maxEvents: 400, maxInFlight: 2, pipelineMinEvents: 200 });
 
   const toEvent = (row: Row): StoredEvent => {
     const value = {
