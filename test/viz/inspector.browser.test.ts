@@ -216,6 +216,7 @@ describe.skipIf(missing !== undefined)('the session inspector in Chromium', () =
     const link = parent.page.locator('#fork-tree a');
     expect(await link.getAttribute('href')).toBe('demo-r1-alt.html');
     expect(await parent.page.locator('#fork-tree').textContent()).toContain(`forked at v${forkedAt}`);
+    expect(await parent.page.locator('#lane-filters').textContent()).toContain('forks (1)'); // the child's fork point, on the timeline
     await parent.page.click('#fork-tree button');
     expect((await shown(parent.page)).version).toBe(forkedAt);
     const childUrl = await writePage(demo, 'demo-r1-alt');

@@ -135,6 +135,8 @@ export function createModel(data) {
   const laneOfStep = (step) => dict.typeKinds[steps.type[step]];
   const lanes = dict.kinds.map(() => []);
   for (let step = 0; step < steps.version.length; step++) lanes[laneOfStep(step)].push(step);
+  /** The steps where a child session branched off (its fork point is this session's event, not its own). */
+  const forkPoints = new Map();
 
   const taskOf = (id, title) => {
     let n = taskIndex.get(id);
@@ -284,5 +286,15 @@ export function createModel(data) {
       return n;
     },
   };
+  // The forks lane shows where children branched off too.
+  const forkLane = dict.kinds.findIndex((kind) => kind.id === 'fork');
+  for (const child of data.forks.children) {
+    const step = model.stepOfVersion(child.atVersion);
+    if (!forkPoints.has(step)) forkPoints.set(step, []);
+    forkPoints.get(step).push(child.sessionId);
+    if (forkLane >= 0 && !lanes[forkLane].includes(step)) lanes[forkLane].push(step);
+  }
+  if (forkLane >= 0) lanes[forkLane].sort((a, b) => a - b);
+  model.forksAt = (step) => forkPoints.get(step) ?? [];
   return model;
 }

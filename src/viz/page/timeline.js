@@ -110,6 +110,7 @@ export function createTimeline({ model, range, base, overlay, tooltip, shownLane
       if (previous !== undefined) lines.push(`task ${model.data.tasks.ids[task]}: ${duration(model.time(step) - model.time(previous))} since its last move`);
     }
     if (model.covers(step) > 1) lines.push(`${model.covers(step)} events aggregated`);
+    for (const child of model.forksAt(step)) lines.push(`${child} forked here`);
     tooltip.textContent = lines.join('\n');
     tooltip.hidden = false;
     tooltip.style.left = `${event.clientX + 12}px`;
