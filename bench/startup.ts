@@ -8,7 +8,9 @@ import { median, report } from './report.js';
 
 const EVENTS = 10_000;
 const ROUNDS = 15;
-const binary = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'src', 'cli', 'main.js');
+// MOAI_BENCH_DIST names another build of the package (default: dist), as for the replay bench.
+const dist = process.env.MOAI_BENCH_DIST ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const binary = join(dist, 'src', 'cli', 'main.js');
 
 /** A state folder whose log holds `EVENTS` events of one session, as a long agent session would leave it. */
 async function folderWithLongSession(): Promise<string> {
