@@ -26,10 +26,61 @@ const tables = new WeakMap<AnyStateMachine, TransitionTable>();
 export function transitionTableFor(machine: AnyStateMachine): TransitionTable {
   let table = tables.get(machine);
   if (table === undefined) {
-    table = buildTable(machine);
+    table = flatTable(machine) ?? buildTable(machine);
     tables.set(machine, table);
   }
   return table;
+}
+
+/**
+ * The table of a flat machine read off its config: every state's `on` maps
+ * events to the names of top-level states (no guards, no nested states, no
+ * eventless or delayed transitions, nothing on the root). For such a machine
+ * that is exactly what XState's `transition()` answers (a test compares the
+ * two on the lifecycle machines), without running it for each pair: a
+ * process that asks a few questions once (a Claude Code hook) saves the
+ * table's building. Undefined for any other machine.
+ */
+function flatTable(machine: AnyStateMachine): TransitionTable | undefined {
+  const config = machine.config as { initial?: unknown; on?: unknown; states?: Record<string, Record<string, unknown>> };
+  const states = config.states;
+  if (typeof config.initial !== 'string' || config.on !== undefined || states === undefined || !(config.initial in states)) return undefined;
+  const table = new Map<string, Map<string, string>>();
+  for (const [name, state] of Object.entries(states)) {
+    if (typeof state !== 'object' || state === null) return undefined;
+    for (const key of Object.keys(state)) if (key !== 'on' && key !== 'type' && key !== 'description' && key !== 'meta' && key !== 'tags') return undefined;
+    if (state.type !== undefined && state.type !== 'final' && state.type !== 'atomic') return undefined;
+    const on = state.on;
+    const edges = new Map<string, string>();
+    if (on !== undefined) {
+      if (typeof on !== 'object' || on === null || Array.isArray(on)) return undefined;
+      for (const [event, target] of Object.entries(on as Record<string, unknown>)) {
+        if (typeof target !== 'string' || !(target in states) || event.startsWith('xstate.') || event === '*') return undefined;
+        edges.set(event, target);
+      }
+    }
+    table.set(name, edges);
+  }
+  const eventTypes = machine.events.filter((type) => !type.startsWith('xstate.'));
+  const acceptedCache = new Map<string, readonly string[]>();
+  return {
+    initial: config.initial,
+    next: (state, eventType) => table.get(state)?.get(eventType),
+    accepted(state) {
+      let answer = acceptedCache.get(state);
+      if (answer === undefined) {
+        const edges = table.get(state);
+        answer = edges === undefined ? [] : eventTypes.filter((type) => edges.has(type));
+        acceptedCache.set(state, answer);
+      }
+      return answer;
+    },
+  };
+}
+
+/** The table XState's `transition()` gives, pair by pair (memoised); {@link transitionTableFor} uses it for machines {@link flatTable} cannot read. */
+export function xstateTransitionTable(machine: AnyStateMachine): TransitionTable {
+  return buildTable(machine);
 }
 
 function buildTable(machine: AnyStateMachine): TransitionTable {

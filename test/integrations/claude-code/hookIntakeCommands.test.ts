@@ -7,7 +7,8 @@ import { createEngine, createMemoryEventStore } from '../../../src/index.js';
 import { executeSessionCommand, type SessionHandle } from '../../../src/engine/sessionHandle.js';
 import type { SessionCommand } from '../../../src/engine/commands.js';
 import { taskPath } from '../../../src/engine/decideIntake.js';
-import { transitionTableFor } from '../../../src/engine/transitionTable.js';
+import { transitionTableFor, xstateTransitionTable } from '../../../src/engine/transitionTable.js';
+import { sessionMachine } from '../../../machines/session.js';
 import { taskLifecycleMachine } from '../../../machines/taskLifecycle.js';
 import { isCommandRejectedError, isInvalidArgumentError } from '../../../src/errors.js';
 
@@ -35,6 +36,21 @@ describe('the task paths', () => {
   it('has none back from a final state, nor towards pending', () => {
     expect(taskPath(table, 'completed', 'in_progress')).toBeUndefined();
     expect(taskPath(table, 'in_progress', 'pending')).toBeUndefined();
+  });
+});
+
+describe("the tables read off the lifecycle machines' configs", () => {
+  it.each([
+    ['task', taskLifecycleMachine],
+    ['session', sessionMachine],
+  ] as const)("answer as XState's transition() does for every state and event of the %s machine", (_, machine) => {
+    const fast = transitionTableFor(machine);
+    const xstate = xstateTransitionTable(machine);
+    expect(fast.initial).toBe(xstate.initial);
+    for (const state of [...Object.keys(machine.config.states ?? {}), 'no-such-state']) {
+      expect(fast.accepted(state), state).toEqual(xstate.accepted(state));
+      for (const event of [...machine.events, 'NO_SUCH_EVENT']) expect(fast.next(state, event), `${state} ${event}`).toBe(xstate.next(state, event));
+    }
   });
 });
 
