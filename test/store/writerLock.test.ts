@@ -116,3 +116,44 @@ describe('a write command on a log whose writer crashed', () => {
     expect(result.stderr).toMatch(new RegExp(`warning: Took over the writer lock of .*pid ${pid} on this host.*no longer running`));
   });
 });
+
+describe('processes racing to take over one stale lock', () => {
+  const DIST = join(import.meta.dirname, '../../dist/src/index.js');
+  it.skipIf(!existsSync(DIST))('lets exactly one take it over and the others wait their turn: every append kept, none at once', async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, 'writer.lock'), lockFile({ pid: await deadPid(), host: hostname() }));
+    // Each holds the lock a moment, appends three events in one append, and says whether it took a lock over.
+    const script = `
+      const { openFileEventStore } = await import(${JSON.stringify(DIST)});
+      const store = await openFileEventStore({ dir: process.argv[1], lockWaitMs: 20000 });
+      const tookOver = store.warnings.some((w) => w.code === 'LOCK_TAKEN_OVER');
+      const events = [0, 1, 2].map((i) => ({ id: process.pid + '-' + i, type: 'TaskAdded', meta: { at: '2026-01-01T00:00:00.000Z' }, data: { taskId: 't' + process.pid + i, title: 'Race' } }));
+      await new Promise((r) => setTimeout(r, 50));
+      await store.append('session-p' + process.pid, events);
+      await store.close();
+      process.stdout.write(tookOver ? 'took-over' : 'waited');
+    `;
+    const racers = await Promise.all(
+      Array.from({ length: 4 }, () => {
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        return new Promise<{ code: number | null; out: string; err: string }>((resolve) => child.on('close', (code) => resolve({ code, out, err })));
+      }),
+    );
+    expect(racers.map((r) => r.code), racers.map((r) => r.err).join('\n')).toEqual([0, 0, 0, 0]);
+    expect(racers.filter((r) => r.out === 'took-over')).toHaveLength(1);
+    const store = await open(dir);
+    const positions: number[] = [];
+    const streams: string[] = [];
+    for await (const event of store.readAll()) {
+      positions.push(event.position);
+      streams.push(event.stream);
+    }
+    expect(positions).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+    // Appends are whole and never interleaved: each stream's three events are next to each other.
+    for (let i = 0; i < 12; i += 3) expect(new Set(streams.slice(i, i + 3)).size).toBe(1);
+  });
+});
