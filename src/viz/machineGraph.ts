@@ -10,6 +10,8 @@ export interface ChartState {
   parent: string | undefined;
   /** XState's node type: `atomic`, `compound`, `parallel`, `final` or `history`. */
   type: string;
+  /** For a history state: `shallow` or `deep`. */
+  history?: 'shallow' | 'deep';
   /** The id of its initial child, for a compound state. */
   initial: string | undefined;
   /** The ids of its child states, in definition order. */
@@ -29,6 +31,8 @@ export interface ChartTransition {
 export interface MachineChart {
   /** The machine's id. */
   id: string;
+  /** The root's type: `parallel` when its top-level states are regions all active at once. */
+  type: string;
   /** The id of the top-level initial state. */
   initial: string | undefined;
   /** Every state, parents before their children, in definition order. */
@@ -65,14 +69,16 @@ export function machineChart(machine: AnyStateMachine): MachineChart {
       const id = pathOf(child);
       const initialKey = child.config.initial;
       const children = Object.values(child.states) as AnyStateNode[];
-      states.push({
+      const state: ChartState = {
         id,
         key: child.key,
         parent,
         type: child.type,
         initial: typeof initialKey === 'string' && child.states[initialKey] !== undefined ? `${id}.${initialKey}` : undefined,
         children: children.map(pathOf),
-      });
+      };
+      if (child.type === 'history') state.history = (child.config as { history?: string }).history === 'deep' ? 'deep' : 'shallow';
+      states.push(state);
       for (const [event, candidates] of child.transitions) {
         for (const candidate of candidates) {
           const guard = guardName(candidate.guard);
@@ -87,6 +93,7 @@ export function machineChart(machine: AnyStateMachine): MachineChart {
   const initial = root.config.initial;
   return {
     id: machine.id,
+    type: root.type,
     initial: typeof initial === 'string' && root.states[initial] !== undefined ? initial : undefined,
     states,
     transitions,

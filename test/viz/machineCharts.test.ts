@@ -61,6 +61,34 @@ describe('viz machine', () => {
     expect(dot).not.toMatch(/"state-failed" \[[^\]]*peripheries=2/);
   });
 
+  it('draws a parallel machine entering every region, a parallel state dashed, and history states as H and H*', async () => {
+    const player = setup({}).createMachine({
+      id: 'player',
+      type: 'parallel',
+      states: {
+        audio: { initial: 'muted', states: { muted: { on: { UNMUTE: 'loud' } }, loud: { on: { MUTE: 'muted' } }, back: { type: 'history' } } },
+        video: {
+          type: 'parallel',
+          states: {
+            screen: { initial: 'off', states: { off: { on: { ON: 'on' } }, on: {}, last: { type: 'history', history: 'deep' } } },
+            subtitles: { initial: 'hidden', states: { hidden: {} } },
+          },
+        },
+      },
+    });
+    const chart = machineChart(player);
+    expect(chart.type).toBe('parallel');
+    expect(chart.states.filter((s) => s.type === 'history').map((s) => [s.id, s.history])).toEqual([['audio.back', 'shallow'], ['video.screen.last', 'deep']]);
+    const dot = toDot(player);
+    expect(dot).toContain('"start" -> "initial-audio" [style=dashed];');
+    expect(dot).toContain('"start" -> "initial-video" [style=dashed];');
+    expect(dot).toContain('label="video ∥"; id="state-video"; class="state"; style="rounded,dashed";');
+    expect(dot).toContain('"initial-video" -> "initial-video.screen" [style=dashed];');
+    expect(dot).toContain('"state-audio.back" [label="H", shape=circle, width=0.3, tooltip="back", id="state-audio.back", class="state"];');
+    expect(dot).toContain('"state-video.screen.last" [label="H*"');
+    expect(await toSvg(player)).toContain('>H*</text>');
+  });
+
   it('lays the SVG out in WebAssembly: every state and every event label is drawn', async () => {
     const svg = await toSvg(taskLifecycleMachine);
     expect(svg.startsWith('<svg')).toBe(true);
