@@ -163,7 +163,10 @@ export class SegmentCatalog {
       throw new CorruptLogError(
         segment.path,
         whole + 1,
-        `the segment is ${read.fileSize} bytes, but ${recorded}: it was cut short after line ${whole}, and the acknowledged events at positions ${saved.firstPosition + whole} to ${saved.firstPosition + count - 1} are missing`,
+        `the segment is ${read.fileSize} bytes, but ${recorded}: it was cut short after line ${whole}, and ` +
+          (whole === count - 1
+            ? `the acknowledged event at position ${saved.firstPosition + whole} is missing`
+            : `the acknowledged events at positions ${saved.firstPosition + whole} to ${saved.firstPosition + count - 1} are missing`),
       );
     }
     const expectedFirst = this.index.count + 1;
