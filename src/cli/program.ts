@@ -448,7 +448,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         .command('accept')
         .description(
           "take the session over as the handoff's receiver (exactly one receiver wins); with --package, accept a package " +
-            "in the product document's shape from any agent and record what it carried",
+            "in the product document's shape and record what it carried (into a session the log has, only from the agent that works it)",
         )
         .usage('[options] [sessionId] <handoffId>\n       moai-session handoff accept --package <file|-> [sessionId] [options]')
         .argument('[sessionId]', 'the session: its id, a unique start of it, or none for the current session (with --package: the one it names)')

@@ -29,6 +29,7 @@ export function handoffPackageCommands(
       fromAgent: pkg.from_agent,
       toAgent: pkg.to_agent,
       package: pkg as unknown as Record<string, unknown>,
+      fromOutside: true,
     },
     { type: 'AcceptHandoff', handoffId: pkg.handoff_id, agent },
     ...carriedContextItems(pkg).map((item): RecordContextItem => ({ type: 'RecordContextItem', itemId: newItemId(), ...item })),
@@ -68,6 +69,9 @@ export interface AcceptedHandoffPackage {
  * session it names (or `options.sessionId`) is taken over by `to_agent`:
  *
  * - a handoff of this log that waits for that agent is accepted as it is;
+ * - a session the log has, that `from_agent` does not work now or that waits
+ *   for another handoff, is refused (`CommandRejectedError`, see
+ *   `packageSenderRefusal`), nothing appended;
  * - otherwise `HandoffRequested` (with the whole package) and
  *   `HandoffAccepted` are appended, with one context item per field the
  *   package carried (language, expertise, project, constraints, steps ...,

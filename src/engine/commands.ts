@@ -120,6 +120,12 @@ export interface RequestHandoff {
   fromAgent: string;
   toAgent: string;
   package: Record<string, unknown>;
+  /**
+   * A package from outside the engine: refused unless `fromAgent` works the
+   * session now and no other handoff is pending (see `packageSenderRefusal`).
+   * Checked as the request is decided, so a session another process moved on meanwhile is judged as it is.
+   */
+  fromOutside?: boolean;
 }
 
 /** The receiving agent takes the session over. */

@@ -11,6 +11,7 @@ import { budgetEvents, type BudgetSettings } from './decideBudget.js';
 import { checkId } from '../validation/ids.js';
 import { transitionTableFor } from './transitionTable.js';
 import { groupDigits } from '../util/groupDigits.js';
+import { packageSenderRefusal } from '../handoff/packageSender.js';
 import { decideAlias, decideBatch, decideTaskMoves, decideToolFailure, decideTranscriptRead } from './decideIntake.js';
 import {
   compactionContextEvents,
@@ -267,11 +268,18 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     }
     case 'RequestHandoff': {
       checkId('handoff', command.handoffId);
+      if (command.fromOutside === true && view.session.handoffs[command.handoffId] === undefined) {
+        // Before the session machine's own refusal, which would not say who holds the session
+        // (a handoff id the session has already is refused below as such).
+        const parties = { handoff_id: command.handoffId, from_agent: command.fromAgent, to_agent: command.toAgent };
+        const refusal = packageSenderRefusal(view.session, parties);
+        if (refusal !== undefined) throw new CommandRejectedError(refusal);
+      }
       sessionStep(view, 'REQUEST_HANDOFF', 'hand off');
       if (view.session.handoffs[command.handoffId] !== undefined) {
         throw new CommandRejectedError(`Session ${sessionId} already has a handoff ${command.handoffId}.`);
       }
-      const { type: _, ...data } = command;
+      const { type: _, fromOutside: __, ...data } = command;
       return [{ type: 'HandoffRequested', data }];
     }
     case 'AcceptHandoff': {

@@ -5,3 +5,4 @@ export * from './validateHandoffPackage.js';
 export * from './handoffValidationError.js';
 export * from './parseHandoffPackageText.js';
 export * from './carriedContext.js';
+export * from './packageSender.js';

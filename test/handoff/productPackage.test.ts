@@ -8,6 +8,7 @@ import {
   DEFAULT_CONFIG,
   handoffRulesFromConfig,
   HANDOFF_REQUIRED_FIELDS,
+  isCommandRejectedError,
   isHandoffValidationError,
   validateHandoffPackage,
   type Engine,
@@ -241,6 +242,39 @@ describe('accepting a package from an agent that never saw this engine', () => {
     expect(accepted.session.state.session.model).toBe('claude-sonnet-4-5');
   });
 
+  it("refuses a package for a session the log has when from_agent does not work it, appending nothing", async () => {
+    const engine = await freshEngine();
+    const existing = await engine.startSession({ sessionId: 'sess_uuid', agent: 'implementer', model: 'claude-sonnet-4-5' });
+    const before = existing.state.version;
+    const error = await acceptHandoffPackage(engine, copy()).catch((e: unknown) => e);
+    expect(isCommandRejectedError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      'Handoff uuid-v4 is from spec-builder, but session sess_uuid is worked by implementer: only the agent that works a session ' +
+        'can hand it off (name another session, or have implementer make the package).',
+    );
+    const after = await existing.refresh();
+    expect(after.version).toBe(before);
+    expect(after.session.agent).toBe('implementer');
+    expect(contextItemsInOrder(after.context)).toEqual([]);
+    // From the agent that works it, the same package goes in.
+    const fromHolder = { ...copy(), from_agent: 'implementer' };
+    expect((await acceptHandoffPackage(engine, fromHolder)).session.state.session.agent).toBe('tdd-implementer');
+  });
+
+  it('refuses a package for a session that waits for another handoff, and still lets that one be accepted', async () => {
+    const engine = await freshEngine();
+    const existing = await engine.startSession({ sessionId: 'sess_uuid', agent: 'spec-builder', model: 'claude-sonnet-4-5' });
+    await existing.requestHandoff({ handoffId: 'h-review', toAgent: 'reviewer', summary: 'Review the spec.' });
+    const before = (await existing.refresh()).version;
+    await expect(acceptHandoffPackage(engine, copy())).rejects.toThrow(
+      'Session sess_uuid is being handed off by spec-builder to reviewer (handoff h-review): handoff uuid-v4 cannot take it over ' +
+        'until reviewer accepts that one or it is rejected.',
+    );
+    expect((await existing.refresh()).version).toBe(before);
+    await existing.acceptHandoff('h-review', 'reviewer');
+    expect((await existing.refresh()).session.agent).toBe('reviewer');
+  });
+
   it('refuses a package whose compressed critical_context cannot be read, before starting any session', async () => {
     const engine = await freshEngine();
     const damaged = copy();
@@ -264,6 +298,23 @@ describe('accepting a package from an agent that never saw this engine', () => {
 });
 
 describe('moai-session handoff validate and accept --package', () => {
+  it('refuses, exit 1 and nothing appended, a package whose sender does not work the session the log has', async () => {
+    const cwd = await tempDir('moai-handoff-');
+    try {
+      const started = await runInProcess(['start', '--session', 'sess_uuid', '--agent', 'implementer', '--model', 'claude-sonnet-4-5'], cwd);
+      expect(started.code).toBe(0);
+      const log = (await runInProcess(['events'], cwd)).stdout;
+      const intruder = { ...copy(), from_agent: 'nobody-here', to_agent: 'intruder' };
+      const refused = await runInProcess(['handoff', 'accept', '--package', '-'], cwd, { stdin: JSON.stringify(intruder) });
+      expect(refused.code).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr).toContain('Handoff uuid-v4 is from nobody-here, but session sess_uuid is worked by implementer');
+      expect((await runInProcess(['events'], cwd)).stdout).toBe(log);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
   it("validates the document's package, accepts it from standard input, and refuses one with problems (exit 1, nothing appended)", async () => {
     const cwd = await tempDir('moai-handoff-');
     try {

@@ -196,7 +196,9 @@ export interface HandoffAcceptPackageCommandOptions extends GlobalOptions {
  * product document's shape, made by an agent that may never have seen this
  * engine: validated, the session it names taken over by its `to_agent`
  * (started when the log has none), and what it carried recorded as context
- * items. A package with problems exits 1 naming every one, and nothing is appended.
+ * items. A package with problems exits 1 naming every one, and nothing is
+ * appended; so does one for a session the log has whose `from_agent` does not
+ * work it now, or that waits for another handoff.
  */
 export async function handoffAcceptPackageCommand(options: HandoffAcceptPackageCommandOptions, io: CliIo): Promise<number> {
   const { value, name } = await readPackage(options.package, io);
