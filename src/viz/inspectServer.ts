@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sessionStream, type StoredEvent } from '../events/envelope.js';
 import { isUnknownSessionError } from '../errors.js';
@@ -83,7 +83,7 @@ export async function startInspectServer(options: InspectServerOptions): Promise
     response.end(html);
   };
 
-  const events = async (sessionId: string, after: number, request: IncomingMessage, response: ServerResponse) => {
+  const events = async (sessionId: string, after: number, response: ServerResponse) => {
     const stream = sessionStream(sessionId);
     if ((await store.streamVersion(stream)) === 0) return fail(response, 404, `No session ${sessionId} in the log.`);
     response.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -111,14 +111,18 @@ export async function startInspectServer(options: InspectServerOptions): Promise
     };
     const subscription = store.subscribe({ stream }).subscribe({ next: take, error: () => response.end(), complete: () => response.end() });
     const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), (options.keepAliveSeconds ?? 15) * 1000);
+    let ended = false;
     const end = () => {
+      if (ended) return;
+      ended = true;
       clearInterval(keepAlive);
       subscription.unsubscribe();
       streams.delete(end);
       response.end();
     };
     streams.add(end);
-    request.on('close', end);
+    // The page went away (or the server is closing): stop following.
+    response.on('close', end);
   };
 
   const server = createServer((request, response) => {
@@ -135,7 +139,7 @@ export async function startInspectServer(options: InspectServerOptions): Promise
       if (sessionId === undefined || !isValidId('session', sessionId)) return fail(response, 404, 'Not found.');
       if (match![2] === undefined) return page(sessionId, response);
       const after = Number(url.searchParams.get('after') ?? '0');
-      return events(sessionId, Number.isInteger(after) && after >= 0 ? after : 0, request, response);
+      return events(sessionId, Number.isInteger(after) && after >= 0 ? after : 0, response);
     })().catch((error: unknown) => {
       if (response.headersSent) return response.end();
       if (isUnknownSessionError(error)) return fail(response, 404, (error as Error).message);

@@ -413,6 +413,7 @@ describe.skipIf(missing !== undefined)('moai-session inspect in Chromium', () =>
     expect(await page.getAttribute('#slider', 'max')).toBe('2');
     expect((await shown(page)).tasks).toEqual([['t1', 'pending'], ['t2', 'pending']]);
     expect(await page.textContent('#totals')).toBe('3 events');
+    expect(await page.textContent('#live')).toBe('live: following the log'); // on the first connection, not after a reconnect
 
     controller.abort();
     expect(await done).toBe(0);
