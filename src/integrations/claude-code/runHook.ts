@@ -29,8 +29,6 @@ export const CLAUDE_CODE_AGENT = 'claude-code';
 const UNKNOWN_MODEL = 'unknown';
 /** How long a hook waits for another writer's lock before it leaves its payload in the spool, in ms. */
 export const HOOK_LOCK_WAIT_MS = 300;
-/** How many commands one append holds at most (a first read of a long transcript is several appends). */
-const COMMANDS_PER_APPEND = 2_000;
 
 /** Options of {@link runHook}. */
 export interface RunHookOptions {
@@ -235,12 +233,13 @@ function readCommands(
   return read.commands;
 }
 
-/** Append commands as batches (all of a batch or none), leaving out what the session refuses. */
+/**
+ * Append commands as one batch (all of it or none, so a run cut off in the
+ * middle of a long first read records nothing, and the next reads it again
+ * from the same cursor), leaving out what the session refuses.
+ */
 async function appendCommands(handle: SessionHandle, commands: readonly SessionCommand[]): Promise<void> {
-  for (let at = 0; at < commands.length; at += COMMANDS_PER_APPEND) {
-    const part = commands.slice(at, at + COMMANDS_PER_APPEND);
-    await executeSessionCommand(handle, { type: 'RunBatch', commands: part, skipRefused: true }, CLAUDE_CODE_AGENT);
-  }
+  await executeSessionCommand(handle, { type: 'RunBatch', commands, skipRefused: true }, CLAUDE_CODE_AGENT);
 }
 
 // ---- Which session a payload is about ----------------------------------------------------------
