@@ -102,6 +102,15 @@ export interface StartSessionOptions {
   agent: string;
   model: string;
   title?: string;
+  /**
+   * Commands for the new session appended with its start, in the same append
+   * (a batch: all of them or none, and no session is started when one is
+   * refused). For what starts a session and acts in it at once, as accepting
+   * a handoff package into a session the log does not have.
+   */
+  then?: readonly SessionCommand[];
+  /** Who that append is attributed to (its events' `meta.agent`); defaults to `agent`. */
+  by?: string;
 }
 
 /** Options of {@link Engine.resumeSession}. */
@@ -437,8 +446,11 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     if (!EXTERNAL_AGENTS.has(start.agent)) await checkRoomForOneMore();
     const runner = runners.get(sessionId) ?? newRunner(sessionId, sessionViewProjection.initialState());
     // An id taken meanwhile is caught by decide after the conflict's catch-up.
-    const command = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
-    await runner.execute(start.title === undefined ? command : { ...command, title: start.title }, start.agent);
+    const base = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
+    const command = start.title === undefined ? base : { ...base, title: start.title };
+    const by = start.by ?? start.agent;
+    if (start.by !== undefined) checkId('agent', by);
+    await runner.execute(start.then === undefined ? command : { type: 'RunBatch', commands: [command, ...start.then] }, by);
     if (windowOf(start.model, settings.budget) === undefined) {
       warn({
         code: 'NO_CONTEXT_WINDOW',
@@ -487,7 +499,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     },
 
     startSession(start) {
-      return admitOne(() => startNow(start));
+      // A session of an external agent takes no room and counts none: it needs no admission (an import starts many at once).
+      return EXTERNAL_AGENTS.has(start.agent) ? startNow(start) : admitOne(() => startNow(start));
     },
 
     async resumeSession(sessionId, resume = {}) {

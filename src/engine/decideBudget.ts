@@ -13,13 +13,29 @@ export interface BudgetSettings {
 /** The defaults: 60 / 75 / 85 percent, the built-in window table. */
 export const DEFAULT_BUDGET_SETTINGS: BudgetSettings = { thresholds: DEFAULT_THRESHOLDS, contextWindows: {} };
 
+/**
+ * Windows looked up already, by the overrides they were looked up with (as
+ * JSON: an override object changed in place is looked up afresh) and model.
+ * Bounded: a process sees a handful of models.
+ */
+const windows = new Map<string, number | undefined>();
+const WINDOWS_KEPT = 256;
+
 /** The context window of `model`, or undefined when neither the table nor the settings know it. */
 export function windowOf(model: string, settings: BudgetSettings = DEFAULT_BUDGET_SETTINGS): number | undefined {
+  const overrides = settings.contextWindows;
+  // The model id last: a model id may hold any character, the JSON of the overrides no NUL.
+  const key = `${JSON.stringify(overrides)}\u0000${model}`;
+  if (windows.has(key)) return windows.get(key);
+  let window: number | undefined;
   try {
-    return contextWindowFor(model, settings.contextWindows);
+    window = contextWindowFor(model, overrides);
   } catch {
-    return undefined;
+    window = undefined;
   }
+  if (windows.size >= WINDOWS_KEPT) windows.clear();
+  windows.set(key, window);
+  return window;
 }
 
 /**

@@ -208,6 +208,8 @@ export async function importClaudeCodeTranscript(engine: Engine, mainPath: strin
 
 /** How many files the reading threads may be ahead of the recording one. */
 const READ_AHEAD = 8;
+/** How many sessions are recorded at a time (one decided while the appends of the others are written). */
+const RECORDING_AHEAD = 4;
 
 /** Options of {@link importClaudeCodeTranscripts}. */
 export interface ImportClaudeCodeTranscriptsOptions extends Omit<ImportClaudeCodeOptions, 'onProgress'> {
@@ -243,25 +245,16 @@ export async function importClaudeCodeTranscripts(
   options: ImportClaudeCodeTranscriptsOptions = {},
 ): Promise<ClaudeCodeImportResult[]> {
   const now = (options.now ?? Date.now)();
-  const plans: SessionPlan[] = [];
-  const specs: TranscriptFileSpec[] = [];
-  const readPlans: TranscriptReadPlan[] = [];
+  // Each main transcript's session and files.
+  const named: { sessionId: string; files: IntakeFile[] }[] = [];
   // A file is read once per import, whichever way it was named (given twice, or a subagent's given and found beside its main one).
   const planned = new Set<string>();
+  // The sessions: each opened, or started when the log has none yet. The starts are made together (each its own
+  // append, in order), so that they share the log's writes instead of each waiting for the one before.
+  const sessions = new Map<string, Promise<{ handle: SessionHandle; isNew: boolean }>>();
   for (const mainPath of mainPaths) {
     if (planned.has(mainPath)) continue;
-    const named = transcriptSessionId(mainPath);
-    const sessionId = sessionIdOfTranscript(mainPath, named);
-    let handle: SessionHandle;
-    let isNew = false;
-    try {
-      handle = await engine.openSession(sessionId);
-    } catch (error) {
-      if (!isUnknownSessionError(error)) throw error;
-      // A subagent's file holds only sidechain calls: its model is the session's first one then.
-      handle = await sessionFor(engine, sessionId, transcriptIdentity(mainPath, { sidechains: agentIdOfFile(mainPath) !== undefined }).model);
-      isNew = true;
-    }
+    const sessionId = sessionIdOfTranscript(mainPath, transcriptSessionId(mainPath));
     // A subagent's own file named on its own (`agent-<id>.jsonl`) is read as that subagent's, in the session its lines name.
     const agentOfPath = agentIdOfFile(mainPath);
     const files: IntakeFile[] = [
@@ -278,6 +271,35 @@ export async function importClaudeCodeTranscripts(
     for (let k = files.length - 1; k >= 0; k--) if (planned.has(files[k]!.path)) files.splice(k, 1);
     for (const file of files) planned.add(file.path);
     if (files.length === 0) continue;
+    named.push({ sessionId, files });
+    if (sessions.has(sessionId)) continue;
+    let session: Promise<{ handle: SessionHandle; isNew: boolean }>;
+    try {
+      session = Promise.resolve({ handle: await engine.openSession(sessionId), isNew: false });
+    } catch (error) {
+      if (!isUnknownSessionError(error)) throw error;
+      // A subagent's file holds only sidechain calls: its model is the session's first one then.
+      const model = transcriptIdentity(mainPath, { sidechains: agentOfPath !== undefined }).model;
+      session = sessionFor(engine, sessionId, model).then((handle) => ({ handle, isNew: true }));
+      // Awaited below, with the others: a refusal is not left unhandled meanwhile.
+      session.catch(() => undefined);
+    }
+    sessions.set(sessionId, session);
+  }
+  const handles = new Map<string, { handle: SessionHandle; isNew: boolean }>();
+  const outcomes = await Promise.allSettled([...sessions].map(async ([sessionId, session]) => handles.set(sessionId, await session)));
+  const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+  if (refused !== undefined) throw refused.reason;
+
+  const plans: SessionPlan[] = [];
+  const specs: TranscriptFileSpec[] = [];
+  const readPlans: TranscriptReadPlan[] = [];
+  const seen = new Set<string>();
+  for (const { sessionId, files } of named) {
+    const { handle, isNew: started } = handles.get(sessionId)!;
+    // Only the first of a session's plans starts on what this import started: a later one reads what the first recorded.
+    const isNew = started && !seen.has(sessionId);
+    seen.add(sessionId);
     const plan: SessionPlan = { sessionId, handle, isNew, files, live: [], jobs: [] };
     for (const file of files) {
       const info = statOf(file.path);
@@ -304,7 +326,13 @@ export async function importClaudeCodeTranscripts(
   let bytesDone = 0;
   let recording = 0;
   const digests: (TranscriptDigest | undefined)[] = specs.map(() => undefined);
-  let wake: (() => void) | undefined;
+  // The sessions being recorded wait for their files' digests: each one read wakes them all.
+  let waiting: (() => void)[] = [];
+  const wake = (): void => {
+    const woken = waiting;
+    waiting = [];
+    for (const go of woken) go();
+  };
   let readError: unknown;
   let readsDone = false;
   // The workers read while this thread records (it reads only when there is too little to start a worker for),
@@ -327,16 +355,16 @@ export async function importClaudeCodeTranscripts(
     digests[index] = digest;
     bytesDone += specs[index]!.size ?? 0;
     options.onProgress?.(bytesDone, total, { index: recording, count: plans.length });
-    wake?.();
+    wake();
   }).then(
     () => {
       readsDone = true;
-      wake?.();
+      wake();
     },
     (error: unknown) => {
       readError = error;
       readsDone = true;
-      wake?.();
+      wake();
     },
   );
   const digestOf = async (job: number): Promise<TranscriptDigest> => {
@@ -349,45 +377,73 @@ export async function importClaudeCodeTranscripts(
       }
       if (readError !== undefined) throw readError;
       if (readsDone) throw new Error(`The transcript ${specs[job]!.path} was not read.`);
-      await new Promise<void>((resolve) => (wake = resolve));
+      await new Promise<void>((resolve) => waiting.push(resolve));
     }
   };
 
+  /** One session recorded: each of its files from where the session last read it, then its figures. */
+  const record = async (plan: SessionPlan): Promise<ClaudeCodeImportResult> => {
+    const { handle } = plan;
+    // An existing session's events: the calls it recorded (a file read from its start is checked against them) and its figures.
+    const before = plan.isNew ? [] : await readSession(engine, plan.sessionId);
+    const keys = new Set<string>();
+    for (const event of before) {
+      if (event.type === 'TokenUsageRecorded' && event.data.messageId !== undefined) keys.add(`${event.data.messageId}\u0000${event.data.requestId ?? ''}`);
+    }
+    const appended: StoredEvent[] = [];
+    const skipped: ImportSkippedLine[] = [];
+    for (const [place, file] of plan.files.entries()) {
+      const job = plan.jobs[place]!;
+      if (job < 0) continue;
+      const digest = await digestOf(job);
+      // Planned against the view before the files read ahead of this one were recorded: planned again on the view now (the same cursor: no other writer moves it).
+      const read = planTranscriptRead(handle.state, file, { flush: !plan.live[place]!, recordedKeys: keys });
+      const result = commandsOfRead(handle.state, { ...read, scan: readPlans[job]!.scan }, digest.records);
+      for (const line of result.skipped) skipped.push({ file: line.file, line: line.line, reason: line.reason });
+      appended.push(...(await applyReadCommands(handle, result.commands)));
+    }
+    return sessionFigures([...before, ...appended], handle.state, {
+      files: plan.files.map((file) => file.path),
+      skippedLines: skipped,
+      ...(options.prices === undefined ? {} : { prices: options.prices }),
+    });
+  };
+
+  // Several sessions at a time: one is decided while the appends of those before it are written, so that their
+  // appends share the log's writes (and its fdatasyncs) instead of each waiting for the one before. A session's
+  // plans run one after another; the first failure stops new ones, and is thrown once those under way are done.
   const results: ClaudeCodeImportResult[] = [];
+  const running = new Set<Promise<void>>();
+  const lastOf = new Map<string, Promise<void>>();
+  let failure: { error: unknown } | undefined;
   try {
     for (const [index, plan] of plans.entries()) {
+      while (running.size >= RECORDING_AHEAD && failure === undefined) await Promise.race(running);
+      if (failure !== undefined) break;
       recording = index;
-      const { handle } = plan;
-      // An existing session's events: the calls it recorded (a file read from its start is checked against them) and its figures.
-      const before = plan.isNew ? [] : await readSession(engine, plan.sessionId);
-      const keys = new Set<string>();
-      for (const event of before) {
-        if (event.type === 'TokenUsageRecorded' && event.data.messageId !== undefined) keys.add(`${event.data.messageId}\u0000${event.data.requestId ?? ''}`);
-      }
-      const appended: StoredEvent[] = [];
-      const skipped: ImportSkippedLine[] = [];
-      for (const [place, file] of plan.files.entries()) {
-        const job = plan.jobs[place]!;
-        if (job < 0) continue;
-        const digest = await digestOf(job);
-        // Planned against the view before the files read ahead of this one were recorded: planned again on the view now (the same cursor: no other writer moves it).
-        const read = planTranscriptRead(handle.state, file, { flush: !plan.live[place]!, recordedKeys: keys });
-        const result = commandsOfRead(handle.state, { ...read, scan: readPlans[job]!.scan }, digest.records);
-        for (const line of result.skipped) skipped.push({ file: line.file, line: line.line, reason: line.reason });
-        appended.push(...(await applyReadCommands(handle, result.commands)));
-      }
-      results.push(
-        sessionFigures([...before, ...appended], handle.state, {
-          files: plan.files.map((file) => file.path),
-          skippedLines: skipped,
-          ...(options.prices === undefined ? {} : { prices: options.prices }),
-        }),
+      const previous = lastOf.get(plan.sessionId);
+      const task: Promise<void> = (async () => {
+        if (previous !== undefined) await previous;
+        results[index] = await record(plan);
+      })().then(
+        () => {
+          running.delete(task);
+        },
+        (error: unknown) => {
+          running.delete(task);
+          failure ??= { error };
+        },
       );
+      running.add(task);
+      lastOf.set(plan.sessionId, task);
     }
+    await Promise.all(running);
+    if (failure !== undefined) throw failure.error;
   } finally {
     // A failure above leaves files unread: let the workers go on to the end (nothing waits for them), then finish.
     consumed = Number.POSITIVE_INFINITY;
     for (const turn of turns.splice(0)) turn.go();
+    await Promise.all(running);
     await reading;
   }
   return results;
