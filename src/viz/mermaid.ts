@@ -60,8 +60,11 @@ function drawStates(node: AnyStateNode, ids: Map<AnyStateNode, string>, indent: 
   for (const child of children) {
     if (child.key !== ids.get(child)) lines.push(`${indent}state "${child.key.replace(/"/g, "'")}" as ${ids.get(child)!}`);
   }
+  let regions = 0;
   for (const child of children) {
     if (Object.keys(child.states).length === 0) continue;
+    // The regions of a parallel state, all active at once, are split by Mermaid's concurrency line.
+    if (node.type === 'parallel' && node !== node.machine.root && regions++ > 0) lines.push(`${indent}--`);
     lines.push(`${indent}state ${ids.get(child)!} {`);
     drawStates(child, ids, `${indent}  `, lines);
     for (const grandchild of Object.values(child.states) as AnyStateNode[]) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { machineChart, sessionMachine, taskLifecycleMachine, toDot, toSvg } from '../../src/index.js';
+import { machineChart, sessionMachine, taskLifecycleMachine, toDot, toMermaid, toSvg } from '../../src/index.js';
 import { runInProcess } from '../cli/runInProcess.js';
 
 const docs = (path: string) => readFile(new URL(`../../docs/${path}`, import.meta.url), 'utf8');
@@ -87,6 +87,23 @@ describe('viz machine', () => {
     expect(dot).toContain('"state-audio.back" [label="H", shape=circle, width=0.3, tooltip="back", id="state-audio.back", class="state"];');
     expect(dot).toContain('"state-video.screen.last" [label="H*"');
     expect(await toSvg(player)).toContain('>H*</text>');
+    // Mermaid splits the regions of a nested parallel state with its concurrency line.
+    const mermaid = toMermaid(player).split('\n');
+    const video = mermaid.indexOf('  state video {');
+    expect(mermaid.slice(video, video + 12).map((line) => line.trim())).toEqual([
+      'state video {',
+      'state "screen" as video__screen',
+      'state "subtitles" as video__subtitles',
+      'state video__screen {',
+      '[*] --> video__screen__off',
+      'state "off" as video__screen__off',
+      'state "on" as video__screen__on',
+      'state "last" as video__screen__last',
+      '}',
+      '--',
+      'state video__subtitles {',
+      '[*] --> video__subtitles__hidden',
+    ]);
   });
 
   it('lays the SVG out in WebAssembly: every state and every event label is drawn', async () => {
