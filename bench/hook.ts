@@ -1,8 +1,8 @@
 // npm run bench -- hook: one Claude Code hook run, the whole process, against
 // `node -e 0` measured in the same run (rounds where each goes first in turn):
 // a PostToolUse (TaskCreate) on a session with 10,000 events, and a Stop that
-// reads 100 new transcript lines. Targets: median <= 2x, p99 <= 4x of the
-// baseline's median.
+// reads 100 new transcript lines; and the status line on that session (the
+// same bound). Targets: median <= 2x, p99 <= 4x of the baseline's median.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -52,22 +52,22 @@ const percentile = (values: number[], p: number): number => {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 };
 
-/** `prepare(round)` then the hook with its payload, against `node -e 0`, in rounds where each goes first in turn. */
-function paired(cwd: string, payload: (round: number) => string, prepare: (round: number) => void): { ms: number; p99: number; nodeMs: number; nodeP99: number } {
+/** `prepare(round)` then the hook (or `command`) with its payload, against `node -e 0`, in rounds where each goes first in turn. */
+function paired(cwd: string, payload: (round: number) => string, prepare: (round: number) => void, command = 'hook'): { ms: number; p99: number; nodeMs: number; nodeP99: number } {
   const ours: number[] = [];
   const node: number[] = [];
   // Warm-up: the first run folds the session and leaves its view snapshot, as any run before it would have.
   prepare(-1);
-  wall([binary, 'hook'], cwd, payload(-1));
+  wall([binary, command], cwd, payload(-1));
   wall(['-e', '0'], cwd);
   for (let round = 0; round < ROUNDS; round++) {
     prepare(round);
     if (round % 2 === 0) {
-      ours.push(wall([binary, 'hook'], cwd, payload(round)));
+      ours.push(wall([binary, command], cwd, payload(round)));
       node.push(wall(['-e', '0'], cwd));
     } else {
       node.push(wall(['-e', '0'], cwd));
-      ours.push(wall([binary, 'hook'], cwd, payload(round)));
+      ours.push(wall([binary, command], cwd, payload(round)));
     }
   }
   return { ms: median(ours), p99: percentile(ours, 99), nodeMs: median(node), nodeP99: percentile(node, 99) };
@@ -127,7 +127,14 @@ export async function benchHook(): Promise<boolean> {
       (round) => appendFileSync(transcript, newLines(round)),
     );
     const stopMet = verdicts(`Hook: Stop reading ${NEW_LINES} new transcript lines (${NEW_LINES} API calls), same session, whole process`, stop);
-    return postMet && stopMet;
+    const status = paired(
+      cwd,
+      () => JSON.stringify({ hook_event_name: 'Status', session_id: 'long', transcript_path: transcript, cwd, model: { id: 'claude-opus-4-6' }, workspace: { current_dir: cwd, project_dir: cwd } }),
+      () => {},
+      'statusline',
+    );
+    const statusMet = verdicts('Status line on the same session, whole process (read-only)', status);
+    return postMet && stopMet && statusMet;
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
