@@ -131,7 +131,7 @@ const teamTaskMove = (payload: HookPayload, to: 'pending' | 'completed', key: st
 export const HOOK_EVENT_RULES: Readonly<Record<string, HookEventRule>> = {
   SessionStart: {
     records:
-      'starts the session (`startup`, `clear`), resumes it (`resume`; an id the log does not know whose transcript names a known session: that one, with the id as an alias), forks it (`fork`), or goes on after a compaction (`compact`); reads the transcript; prints the re-injectable context as `additionalContext`',
+      'starts the session (`startup`, `clear`), resumes it (`resume`; an id the log does not know whose transcript names a known session: that one, with the id as an alias), forks it (`fork`), or goes on after a compaction (`compact`); a session that has ended and is resumed goes on in a fork of it (`<id>.2`) known by the id; reads the transcript; prints the re-injectable context as `additionalContext`',
     plan: () => ({ transcript: 'read', commands: [], printContext: true }),
   },
   UserPromptSubmit: {
