@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, open, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -7,18 +7,22 @@ import { LogLockedError, StorageError } from '../errors.js';
 
 /*
  * One writer process at a time: `writer.lock`, a small JSON file saying who
- * holds it (pid, host, since, a token, and on Linux the boot id and the
- * process's start time, which tell a live owner from a pid reused after a
- * crash). It is made whole under a temporary name and then hard-linked into
+ * holds it (pid, host, since, a token, and on Linux the boot id, the PID
+ * namespace and the process's start time, which tell a live owner from a pid
+ * reused after a crash). It is made whole under a temporary name and then hard-linked into
  * place, which fails when the name exists: taking the lock and saying who
  * holds it are one step, so a second writer never finds a lock without an
  * owner. The holder touches the file every 2 s.
  *
  * A lock is stale, and taken over with a warning saying whose it was:
- * - on this host, at once when its process is gone (or the machine restarted,
- *   or its pid now belongs to another process);
- * - from another host, only once it has gone 10 s without a touch (its
- *   process cannot be asked), and the refusal before then names the host.
+ * - on this host and in this PID namespace, at once when its process is gone
+ *   (or the machine restarted, or its pid now belongs to another process);
+ * - from another host, or from another PID namespace of this host (a
+ *   container with host networking, `unshare -p`: its pid means another
+ *   process here, or none), or when its namespace is not recorded, only once
+ *   it has gone 10 s without a touch (its process cannot be asked; a live
+ *   holder touches it every 2 s), and the refusal before then names the host
+ *   or the namespace.
  * Takeovers are serialised by `writer.lock.takeover` (made with O_EXCL), and
  * a stale lock is removed only if it still holds the token that was judged.
  */
@@ -59,6 +63,8 @@ export interface LockOwner {
   bootId?: string;
   /** The process's start time, in clock ticks since boot (Linux, /proc/<pid>/stat field 22). */
   startTicks?: string;
+  /** The PID namespace its pid belongs to (Linux: the target of /proc/self/ns/pid, e.g. `pid:[4026531836]`). */
+  pidNamespace?: string;
 }
 
 /** What was found at `writer.lock` when it could not be taken. */
@@ -99,7 +105,9 @@ function ownIdentity(): LockOwner {
   const owner: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomUUID() };
   const bootId = readBootId();
   const startTicks = processStartTicks(process.pid);
+  const pidNamespace = ownPidNamespace();
   if (bootId !== undefined) owner.bootId = bootId;
+  if (pidNamespace !== undefined) owner.pidNamespace = pidNamespace;
   if (startTicks !== undefined) owner.startTicks = startTicks;
   return owner;
 }
@@ -192,6 +200,10 @@ function staleness(holder: Exclude<Holder, { kind: 'gone' }>): string | undefine
   if (owner.bootId !== undefined && bootId !== undefined && owner.bootId !== bootId) {
     return `its owner, ${who}, ran before this machine last started`;
   }
+  if (!sameNamespace(owner)) {
+    // Its pid means nothing here (another process, or none): only the time rule can tell.
+    return age > STALE_MS ? `its owner, ${who} ${namespaceOf(owner)}, had not touched it for ${seconds(age)}` : undefined;
+  }
   if (!isAlive(owner.pid)) return `its owner, ${who}, is no longer running`;
   if (owner.startTicks !== undefined) {
     const ticks = processStartTicks(owner.pid);
@@ -207,7 +219,13 @@ function describeHolder(holder: Exclude<Holder, { kind: 'gone' }>): string {
   if (holder.kind === 'directory') return `a lock directory of an earlier version of moai-session, touched ${seconds(Date.now() - holder.mtimeMs)} ago`;
   if (holder.kind === 'unreadable') return `its lock file is being written (${holder.why})`;
   const { owner } = holder;
-  if (owner.host === hostname()) return `pid ${owner.pid} on this host, since ${owner.since}`;
+  if (owner.host === hostname() && sameNamespace(owner)) return `pid ${owner.pid} on this host, since ${owner.since}`;
+  if (owner.host === hostname()) {
+    return (
+      `pid ${owner.pid} on this host ${namespaceOf(owner)}, since ${owner.since}, touched ${seconds(Date.now() - holder.mtimeMs)} ago; ` +
+      `a lock from another PID namespace is taken over only once it has gone ${seconds(STALE_MS)} without a touch`
+    );
+  }
   return (
     `pid ${owner.pid} on host ${owner.host}, since ${owner.since}, touched ${seconds(Date.now() - holder.mtimeMs)} ago; ` +
     `a lock from another host is taken over only once it has gone ${seconds(STALE_MS)} without a touch`
@@ -313,6 +331,29 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** True when the owner's pid is one of this process's PID namespace (both unknown counts as the same: no namespaces there). */
+function sameNamespace(owner: LockOwner): boolean {
+  return owner.pidNamespace === ownPidNamespace();
+}
+
+/** Where the owner's pid lives, said for a namespace other than ours. */
+function namespaceOf(owner: LockOwner): string {
+  return owner.pidNamespace === undefined ? '(its PID namespace not recorded)' : `in another PID namespace (${owner.pidNamespace})`;
+}
+
+let pidNamespaceCache: string | null | undefined;
+/** This process's PID namespace (Linux); undefined where there is none to read. */
+function ownPidNamespace(): string | undefined {
+  if (pidNamespaceCache === undefined) {
+    try {
+      pidNamespaceCache = readlinkSync('/proc/self/ns/pid');
+    } catch {
+      pidNamespaceCache = null;
+    }
+  }
+  return pidNamespaceCache ?? undefined;
 }
 
 let bootIdCache: string | null | undefined;

@@ -2,7 +2,8 @@
 // gone is taken over at once, and the writer says so; a lock from another
 // host is stale only after 10 s without a touch, and the refusal names the host.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +36,18 @@ async function deadPid(): Promise<number> {
   return child.pid!;
 }
 
-function lockFile(owner: { pid: number; host: string }): string {
-  return `${JSON.stringify({ ...owner, since: '2026-12-04T10:00:00.000Z', token: 'the-old-token' })}\n`;
+/** This process's PID namespace, as a writer records it (Linux), or undefined. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lock file as a writer of this host and PID namespace writes it (unless `pidNamespace` says another). */
+function lockFile(owner: { pid: number; host: string; pidNamespace?: string }): string {
+  return `${JSON.stringify({ pidNamespace: pidNamespace(), ...owner, since: '2026-12-04T10:00:00.000Z', token: 'the-old-token' })}\n`;
 }
 
 describe('a stale writer lock', () => {
@@ -92,16 +103,64 @@ describe('a stale writer lock', () => {
   it.runIf(existsSync('/proc/self/stat'))('of a live process on this host is never taken over, however old its file', async () => {
     const dir = await freshDir();
     const lock = join(dir, 'writer.lock');
-    // As a live writer writes it: with the boot and the start time of its process, which tell it from a pid reused.
+    // As a live writer writes it: with the boot, the PID namespace and the start time of its process, which tell it from a pid reused.
     const stat = readFileSync(`/proc/${process.ppid}/stat`, 'utf8');
     const startTicks = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
     const bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-    await writeFile(lock, `${JSON.stringify({ pid: process.ppid, host: hostname(), since: '2026-12-04T10:00:00.000Z', token: 't', bootId, startTicks })}\n`);
+    await writeFile(lock, `${JSON.stringify({ pid: process.ppid, host: hostname(), since: '2026-12-04T10:00:00.000Z', token: 't', bootId, startTicks, pidNamespace: pidNamespace() })}\n`);
     const old = new Date(Date.now() - 60_000);
     await utimes(lock, old, old);
     const refused = await openFileEventStore({ dir }).catch((e: unknown) => e);
     expect(isLogLockedError(refused)).toBe(true);
     expect((refused as Error).message).toContain(`pid ${process.ppid} on this host`);
+  });
+});
+
+describe('a writer lock from another PID namespace of this host (R19)', () => {
+  it.runIf(pidNamespace() !== undefined)('is not judged by its pid: refused while fresh, naming the namespace, taken over once untouched for 10 s', async () => {
+    const dir = await freshDir();
+    const lock = join(dir, 'writer.lock');
+    // Its pid is no process of ours (in a container it is a live one of its own namespace).
+    await writeFile(lock, lockFile({ pid: await deadPid(), host: hostname(), pidNamespace: 'pid:[1]' }));
+    const refused = await openFileEventStore({ dir }).catch((e: unknown) => e);
+    expect(isLogLockedError(refused)).toBe(true);
+    expect((refused as Error).message).toContain('in another PID namespace (pid:[1])');
+    const old = new Date(Date.now() - 11_000);
+    await utimes(lock, old, old);
+    const store = await open(dir);
+    expect(store.warnings[0]).toMatchObject({ code: 'LOCK_TAKEN_OVER' });
+    expect(store.warnings[0]!.message).toMatch(/in another PID namespace .*had not touched it for 11 s/);
+  });
+
+  it.runIf(pidNamespace() !== undefined)('that records no namespace (an earlier version) is judged by the time rule too', async () => {
+    const dir = await freshDir();
+    await writeFile(join(dir, 'writer.lock'), `${JSON.stringify({ pid: await deadPid(), host: hostname(), since: '2026-12-04T10:00:00.000Z', token: 't' })}\n`);
+    const refused = await openFileEventStore({ dir }).catch((e: unknown) => e);
+    expect(isLogLockedError(refused)).toBe(true);
+    expect((refused as Error).message).toContain('its PID namespace not recorded');
+  });
+
+  const canUnshare = pidNamespace() !== undefined && spawnSync('unshare', ['-p', '-f', '--mount-proc', 'true']).status === 0;
+  it.runIf(canUnshare)('held by a live writer under `unshare -p` is refused, not taken over (its pid 1 is another process here)', async () => {
+    const dir = await freshDir();
+    const child = spawn('unshare', ['-p', '-f', '--mount-proc', process.execPath, '--import', 'tsx', join(import.meta.dirname, '../fixtures/holdWriterLock.ts'), dir], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('locked') && resolve());
+        child.on('exit', (code) => reject(new Error(`holder exited early with ${code}`)));
+      });
+      const owner = JSON.parse(await readFile(join(dir, 'writer.lock'), 'utf8')) as { pid: number; pidNamespace: string };
+      expect(owner.pidNamespace).not.toBe(pidNamespace());
+      const refused = await openFileEventStore({ dir }).catch((e: unknown) => e);
+      expect(isLogLockedError(refused), String(refused)).toBe(true);
+      expect((refused as Error).message).toContain(`pid ${owner.pid} on this host in another PID namespace`);
+    } finally {
+      const exited = new Promise((resolve) => child.on('exit', resolve));
+      child.stdin.end();
+      await exited;
+    }
   });
 });
 
