@@ -1,9 +1,10 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sessionIdOfStream } from '../events/envelope.js';
+import { sessionIdOfStream, type StoredEvent } from '../events/envelope.js';
 import { InvalidArgumentError, UnknownSessionError } from '../errors.js';
 import type { EventStore } from '../store/eventStore.js';
 import { checkId, showId } from '../validation/ids.js';
+import { appendedSince } from './appendedSince.js';
 
 /**
  * Which sessions are active and when each was last made the one being
@@ -28,7 +29,7 @@ const cacheFile = (dir: string): string => join(dir, 'cache', 'sessions.json');
  * after it; from the whole log otherwise. Reading it never writes: `remember`
  * keeps a fresh one for the next command.
  */
-async function activityOf(store: EventStore, dir: string | undefined): Promise<{ activity: Activity; fresh: boolean }> {
+async function activityOf(store: EventStore, dir: string | undefined, appended?: readonly StoredEvent[]): Promise<{ activity: Activity; fresh: boolean }> {
   const head = await store.headPosition();
   let activity: Activity = { head: 0, sessions: {} };
   if (dir !== undefined) {
@@ -40,8 +41,10 @@ async function activityOf(store: EventStore, dir: string | undefined): Promise<{
     }
   }
   if (activity.head === head) return { activity, fresh: false };
-  // Every session the log has, ended or not, so that one the cache does not know is found.
-  for await (const batch of store.readAllBatches({ fromPosition: activity.head + 1 })) {
+  // Every session the log has, ended or not, so that one the cache does not know is found; from what the caller
+  // appended when that is all the log has past the cache.
+  const tail = appended === undefined ? undefined : appendedSince(appended, activity.head + 1, head);
+  for await (const batch of tail === undefined ? store.readAllBatches({ fromPosition: activity.head + 1 }) : [tail]) {
     for (const event of batch) {
       const sessionId = sessionIdOfStream(event.stream);
       if (sessionId === undefined) continue;
@@ -67,8 +70,8 @@ async function remember(dir: string, activity: Activity): Promise<void> {
  * folder's writer does it after appending), so the next command finds it by
  * folding only what came after.
  */
-export async function refreshSessionActivity(store: EventStore, dir: string): Promise<void> {
-  const { activity, fresh } = await activityOf(store, dir);
+export async function refreshSessionActivity(store: EventStore, dir: string, appended?: readonly StoredEvent[]): Promise<void> {
+  const { activity, fresh } = await activityOf(store, dir, appended);
   if (fresh) await remember(dir, activity);
 }
 

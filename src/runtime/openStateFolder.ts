@@ -6,6 +6,7 @@ import type { EngineWarning } from '../engine/commandRunner.js';
 import { ReplayFold } from '../engine/replay.js';
 import type { StoredEvent } from '../events/envelope.js';
 import type { EventStore } from '../store/eventStore.js';
+import { appendedSince } from './appendedSince.js';
 import { openStateFolderLog, type StateFolderLocation } from './openStateFolderLog.js';
 import { refuseForeignFolder, requireStateFolder, resolveStateFolder } from './stateFolder.js';
 
@@ -145,10 +146,13 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
       }
     }
     // Which session is current, for the next command: a cache, so a failure costs only its speed.
-    await (await import('./currentSession.js')).refreshSessionActivity(engine.store, dir).catch(() => undefined);
+    await (await import('./currentSession.js')).refreshSessionActivity(engine.store, dir, appended).catch(() => undefined);
     if (fold !== undefined) {
       try {
-        await fold.visitLog(fold.lastPosition + 1);
+        // What this command appended, when that is all the log has past the fold: not read again.
+        const tail = appendedSince(appended, fold.lastPosition + 1, await engine.store.headPosition());
+        if (tail === undefined) await fold.visitLog(fold.lastPosition + 1);
+        else await fold.visitBatch(tail);
         const { writeMemoryFiles } = await import('../memory/writeMemoryFiles.js');
         const { memoryFilesOptionsFrom } = await import('../memory/memoryFiles.js');
         result.memoryFilesWritten = (
