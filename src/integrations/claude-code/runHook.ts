@@ -307,7 +307,11 @@ async function sessionFor(
   const starting = payload.event === 'SessionStart';
   const source = payload.source ?? 'startup';
   const aliased = readAliases(dir)[claudeId];
-  const sessionId = aliased !== undefined && (await streamExists(engine, aliased)) ? aliased : claudeId;
+  let sessionId = aliased !== undefined && (await streamExists(engine, aliased)) ? aliased : claudeId;
+  // The alias index is a cache: a continuation of an ended session is found by its name too (`<id>.2`, `.3`, ...).
+  if (sessionId === claudeId) {
+    for (let n = 2; await streamExists(engine, `${claudeId}.${n}`); n++) sessionId = `${claudeId}.${n}`;
+  }
   if (await streamExists(engine, sessionId)) {
     const handle = await engine.openSession(sessionId);
     if (handle.state.session.status === 'ended') {

@@ -2,7 +2,7 @@
 // the fixtures, payloads built from the real transcripts, and payloads that
 // lack fields or carry unknown ones. The hook runs in this process here; the
 // parallel and spool tests (hookParallel.test.ts) run it as real processes.
-import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOOK_FIXTURES, TRANSCRIPT_FIXTURES } from '../../claudeCodeFixtures.js';
@@ -146,6 +146,11 @@ describe('SessionStart', () => {
     const next = await readSession(dir, 's1.2');
     expect(next.view!.ingest.aliases).toEqual(['s1']);
     expect(next.view!.tasks.byId.get('task-1')?.title).toBe('Go on');
+    // The alias index is a cache: without it the continuation is still found by its name.
+    rmSync(join(dir, 'cache', 'claude-code'), { recursive: true, force: true });
+    await fire(dir, { ...base('s1', transcript, 'PostToolUse'), tool_name: 'TaskCreate', tool_use_id: 'tu-2', tool_input: { subject: 'Then' }, tool_response: { task: { id: '2', subject: 'Then' } } });
+    expect(await sessionIds(dir)).toEqual(['s1', 's1.2']);
+    expect((await readSession(dir, 's1.2')).view!.tasks.byId.get('task-2')?.title).toBe('Then');
   });
 });
 
