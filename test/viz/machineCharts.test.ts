@@ -127,6 +127,19 @@ describe('viz machine', () => {
     expect((await readFile(join(cwd, 'task.svg'), 'utf8')).trimEnd()).toBe((await toSvg(taskLifecycleMachine)).trimEnd());
   });
 
+  it('refuses an -o it cannot write, naming the path and why, as a usage error', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'moai-viz-'));
+    const missing = await runInProcess(['viz', 'machine', '-o', 'no/such/folder/task.mmd'], cwd);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(`moai-session: Cannot write ${join(cwd, 'no/such/folder/task.mmd')}: the folder ${join(cwd, 'no/such/folder')} does not exist. Give -o a file in a folder that exists.\n`);
+    const folder = await runInProcess(['viz', 'machine', '-o', '.'], cwd);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/: it is a folder\. Give -o a file/);
+    const session = await runInProcess(['viz', 'session', 'nobody', '-o', 'no/such/x.html'], cwd);
+    expect(session.code).not.toBe(0);
+    expect(session.stderr).not.toMatch(/internal error/);
+  });
+
   it('draws a machine from a module, and says plainly what is wrong with a bad one', async () => {
     const cwd = await mkdtemp(join(tmpdir(), 'moai-viz-'));
     const xstate = new URL('../../node_modules/xstate/dist/xstate.esm.js', import.meta.url).href;

@@ -26,8 +26,29 @@ export async function writeOutput(text: string, output: string | undefined, io: 
     return;
   }
   const path = resolve(io.cwd, output);
-  await writeFile(path, text.endsWith('\n') ? text : `${text}\n`);
+  try {
+    await writeFile(path, text.endsWith('\n') ? text : `${text}\n`);
+  } catch (error) {
+    throw new CliUsageError(`Cannot write ${path}: ${whyNotWritable(error as NodeJS.ErrnoException, path)}. Give -o a file in a folder that exists.`);
+  }
   io.stderr(`moai-session: wrote ${path}\n`);
+}
+
+/** Why the output file could not be written, in the user's words. */
+function whyNotWritable(error: NodeJS.ErrnoException, path: string): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return `the folder ${dirname(path)} does not exist`;
+    case 'EISDIR':
+      return 'it is a folder';
+    case 'ENOTDIR':
+      return `a part of ${dirname(path)} is not a folder`;
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      return error.message;
+  }
 }
 
 /** `moai-session viz machine [task|session|<module>]`: a machine's chart, drawn from its XState definition. */
