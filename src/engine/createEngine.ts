@@ -18,6 +18,7 @@ import type { EventStore } from '../store/eventStore.js';
 import type { Durability } from '../store/fileEventStore.js';
 import { openEventStore, storeTargetFromConfig } from '../store/openEventStore.js';
 import { rx } from '../util/rx.js';
+import type { SessionCommand } from './commands.js';
 import { CommandRunner, type EngineWarning, type RunnerContext, type Summariser } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';
 import { loadSessionView, type LoadedSessionView } from './loadSessionView.js';
@@ -108,9 +109,9 @@ export interface StartSessionOptions {
    * refused). For what starts a session and acts in it at once, as accepting
    * a handoff package into a session the log does not have.
    */
-  then?: readonly SessionCommand[];
+  commands?: readonly SessionCommand[];
   /** Who that append is attributed to (its events' `meta.agent`); defaults to `agent`. */
-  by?: string;
+  actor?: string;
 }
 
 /** Options of {@link Engine.resumeSession}. */
@@ -448,9 +449,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     // An id taken meanwhile is caught by decide after the conflict's catch-up.
     const base = { type: 'StartSession' as const, sessionId, agent: start.agent, model: start.model };
     const command = start.title === undefined ? base : { ...base, title: start.title };
-    const by = start.by ?? start.agent;
-    if (start.by !== undefined) checkId('agent', by);
-    await runner.execute(start.then === undefined ? command : { type: 'RunBatch', commands: [command, ...start.then] }, by);
+    const actor = start.actor ?? start.agent;
+    if (start.actor !== undefined) checkId('agent', actor);
+    await runner.execute(start.commands === undefined ? command : { type: 'RunBatch', commands: [command, ...start.commands] }, actor);
     if (windowOf(start.model, settings.budget) === undefined) {
       warn({
         code: 'NO_CONTEXT_WINDOW',
