@@ -166,7 +166,11 @@ function planRepair(survey: LogSurvey): RepairPlan {
         return;
       }
       if (entry.kind === 'damaged' || unfinished.has(entry)) {
-        quarantined.push(entry.kind === 'damaged' ? entry : { ...entry, reason: 'part of the last append, whose last line is not there (a torn write, never acknowledged)' });
+        quarantined.push(
+          entry.kind === 'damaged'
+            ? entry
+            : { ...entry, reason: 'part of an unfinished last append: its last line is torn or not there, and neither an index file nor writer.acked records it (never acknowledged)' },
+        );
         firstChanged = Math.min(firstChanged, s);
         return;
       }
@@ -210,6 +214,8 @@ function planRepair(survey: LogSurvey): RepairPlan {
       lostVersionsOf.set(entry.event.stream, set);
       lost.add(entry.event.position);
     } else if (entry.stream !== undefined && entry.version !== undefined) {
+      // A damaged line past the last kept position (at the end of the log) shows a position lost too.
+      if (entry.position !== undefined && entry.position >= expectedOriginal) lost.add(entry.position);
       const set = lostVersionsOf.get(entry.stream) ?? new Set<number>();
       // A duplicate's version is kept elsewhere: not lost.
       if (!(keptVersions.get(entry.stream) ?? []).includes(entry.version)) set.add(entry.version);

@@ -34,16 +34,42 @@ export async function openSalvagedLog(dir: string): Promise<SalvagedLog> {
   return { store: salvagedStore(dir, soundEvents(survey)), skipped: skippedParts(survey) };
 }
 
-/** The sound lines of the log's last append whose last line is not there: never acknowledged, so the store leaves them out. */
+/**
+ * The sound lines of an unfinished append at the very end of the log: never
+ * acknowledged, so the store leaves them out (and its next writer cuts them).
+ * That is only a tail the writer could not have acknowledged: the last
+ * segment's last append goes on (`+`) into a last line that has no end
+ * (torn) or is not there at all, and neither the segment's index file nor
+ * the writer's record (`writer.acked`) covers any of it. Lines followed by a
+ * whole line that cannot be read (damaged, not torn), or by lines an index
+ * file or `writer.acked` shows were written (a `missing` entry), were
+ * acknowledged: they are kept.
+ */
 export function unfinishedAppend(survey: LogSurvey): Set<SoundLine> {
   const unfinished = new Set<SoundLine>();
-  const entries = survey.segments.at(-1)?.entries ?? [];
-  for (let i = entries.length - 1; i >= 0; i--) {
+  const segment = survey.segments.at(-1);
+  const entries = segment?.entries ?? [];
+  let i = entries.length - 1;
+  const last = entries[i];
+  if (last === undefined || last.kind === 'missing') return unfinished;
+  if (last.kind === 'damaged') {
+    if (last.ended) return unfinished; // a whole line was written after them: damage, not a torn write
+    i--;
+  }
+  for (; i >= 0; i--) {
     const entry = entries[i]!;
-    if (entry.kind !== 'sound') continue;
-    if (!entry.continues) break;
+    if (entry.kind !== 'sound' || !entry.continues) break;
     unfinished.add(entry);
   }
+  const ack = survey.acknowledged;
+  for (const entry of unfinished) {
+    const recorded = segment!.recordedLines !== undefined && entry.line <= segment!.recordedLines;
+    const acked = ack !== undefined && entry.event.position <= ack.position;
+    if (recorded || acked) return new Set(); // an append is acknowledged whole: all of it
+  }
+  // The torn last line itself, when an index file or writer.acked covers it, was acknowledged too (and so was its append).
+  if (last.kind === 'damaged' && segment!.recordedLines !== undefined && last.line <= segment!.recordedLines) return new Set();
+  if (last.kind === 'damaged' && ack !== undefined && last.position !== undefined && last.position <= ack.position) return new Set();
   return unfinished;
 }
 

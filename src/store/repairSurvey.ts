@@ -6,7 +6,7 @@ import { UpcasterRegistry } from '../events/upcasters.js';
 import { isCorruptLogError, StorageError } from '../errors.js';
 import { parseLoggedEvent } from './loggedEvent.js';
 import { decodeLine } from './lineCodec.js';
-import { ACK_RECORD_NAME, readAckRecord } from './ackRecord.js';
+import { ACK_RECORD_NAME, readAckRecord, type AckRecord } from './ackRecord.js';
 import { firstLineUnlikeIndex } from './segmentCatalog.js';
 import { indexFileOf, readIndexFile, readOrphanIndexFile } from './segmentIndexFile.js';
 
@@ -43,6 +43,8 @@ export interface DamagedLine {
   /** Its bytes, without the newline. */
   bytes: Buffer;
   reason: string;
+  /** False for a line with no end (torn, or not ours); true for a whole line that cannot be read. */
+  ended: boolean;
   position?: number;
   stream?: string;
   version?: number;
@@ -58,6 +60,8 @@ export interface MissingLines {
   positions: number[];
   streams: string[];
   reason: string;
+  /** What recorded the lines: the segment's index file, or the writer's record of what it acknowledged (`writer.acked`). */
+  recordedBy: 'index file' | 'writer.acked';
 }
 
 /** One segment file as surveyed. */
@@ -66,6 +70,8 @@ export interface SegmentSurvey {
   number: number;
   /** Its index file: none, unreadable, or sound (`agrees`: it matches the file). */
   indexFile: 'missing' | 'unreadable' | 'agrees' | 'disagrees';
+  /** The lines a sound index file records as written and acknowledged (from line 1), when it has one. */
+  recordedLines?: number;
   entries: (SoundLine | DamagedLine | MissingLines)[];
 }
 
@@ -75,6 +81,8 @@ export interface LogSurvey {
   segments: SegmentSurvey[];
   /** True when anything is damaged or missing (a repair has work to do). */
   damaged: boolean;
+  /** The writer's record of what it acknowledged (`writer.acked`), when it has one that can be read. */
+  acknowledged?: AckRecord;
 }
 
 /**
@@ -118,6 +126,7 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
           positions: Array.from({ length: saved.offsets.length }, (_, i) => saved.firstPosition + i),
           streams: Array.from(saved.streamOf, (id) => saved.streams[id] ?? '?'),
           reason: `the segment file is gone; its index file ${indexFileOf(file)} records ${saved.offsets.length} lines`,
+          recordedBy: 'index file',
         });
       }
       continue;
@@ -163,6 +172,7 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
         (firstKept === undefined || firstKept.event.position === saved.firstPosition) &&
         (await firstLineUnlikeIndex(file, saved)) === undefined;
       segment.indexFile = agrees ? 'agrees' : 'disagrees';
+      if (agrees) segment.recordedLines = count;
       if (whole < count) {
         // Lines it recorded that are not in the file at all (a line cut in two is there, as damaged).
         const firstGone = segment.entries.length >= whole + 1 ? segment.entries.length + 1 : whole + 1;
@@ -180,6 +190,7 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
             positions,
             streams,
             reason: `the segment is ${index.fileSize} bytes, but its index file ${indexFileOf(file)} records ${count} lines (${saved.segmentSize} bytes)`,
+            recordedBy: 'index file',
           });
         }
       }
@@ -187,6 +198,7 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
   }
   // Positions the writer's record says it acknowledged, past the end of what is left: gone (of streams unknown).
   const ack = await readAckRecord(dir);
+  if (ack !== undefined) survey.acknowledged = ack;
   const seen = Math.max(
     0,
     ...survey.segments.flatMap((s) => s.entries.map((e) => (e.kind === 'sound' ? e.event.position : e.kind === 'damaged' ? (e.position ?? 0) : Math.max(...e.positions)))),
@@ -201,6 +213,7 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
       positions,
       streams: positions.map(() => 'an unknown stream'),
       reason: `the writer's record (${ACK_RECORD_NAME}) shows events acknowledged up to position ${ack.position}, and the log ends before`,
+      recordedBy: 'writer.acked',
     });
   }
   survey.damaged = survey.segments.some((s) => s.indexFile === 'unreadable' || s.indexFile === 'disagrees' || s.entries.some((e) => e.kind !== 'sound'));
@@ -226,21 +239,21 @@ function surveyLine(
   upcasters: UpcasterRegistry,
 ): SoundLine | DamagedLine {
   const lineBytes = bytes.subarray(start, end);
-  if (!ended) return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: 'the line has no end (torn, or not ours)', ...headerGuess(lineBytes) };
+  if (!ended) return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: 'the line has no end (torn, or not ours)', ended, ...headerGuess(lineBytes) };
   const decoded = decodeLine(bytes, start, end);
-  if (!decoded.ok) return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: decoded.reason, ...headerGuess(lineBytes) };
+  if (!decoded.ok) return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: decoded.reason, ended, ...headerGuess(lineBytes) };
   try {
     const event = parseLoggedEvent(decoded.value, file, line, upcasters);
     return { kind: 'sound', file, line, raw: decoded.value as Record<string, unknown>, event, continues: decoded.continues };
   } catch (error) {
     if (!isCorruptLogError(error)) throw error;
-    return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: error.reason, ...headerGuess(lineBytes) };
+    return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: error.reason, ended, ...headerGuess(lineBytes) };
   }
 }
 
 function damagedFrom(entry: SoundLine, reason: string): DamagedLine {
   const { position, stream, version } = entry.event;
-  return { kind: 'damaged', file: entry.file, line: entry.line, bytes: Buffer.from(`${JSON.stringify(entry.raw)}`), reason, position, stream, version };
+  return { kind: 'damaged', file: entry.file, line: entry.line, bytes: Buffer.from(`${JSON.stringify(entry.raw)}`), reason, ended: true, position, stream, version };
 }
 
 /** What can still be read of a damaged line's position, stream and version (its keys come first). */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openFileEventStore, repairLog, type StoredEvent } from '../../src/index.js';
 import { sampleEvent } from '../../src/testing/index.js';
+import { openSalvagedLog } from '../../src/store/repairSalvage.js';
 import { tempDir } from '../helpers.js';
 import { runInProcess } from '../cli/runInProcess.js';
 
@@ -187,5 +188,52 @@ describe('repairLog across segments', () => {
     expect(await reopened.streamVersion('session-2')).toBe(9);
     expect(await reopened.streamVersion('session-1')).toBe(10);
     await reopened.close();
+  });
+});
+
+describe('the last append of a log, acknowledged, with only its last line damaged (R2)', () => {
+  /** One event of s-a, then one append of three events of s-b, closed cleanly: the index file records all four lines. */
+  async function logWithLastAppend(): Promise<{ root: string; dir: string; segment: string }> {
+    const root = await tempDir('moai-repair-last-append-');
+    const dir = join(root, 'events');
+    const store = await openFileEventStore({ dir });
+    await store.append('s-a', [sampleEvent('a1')]);
+    await store.append('s-b', [sampleEvent('b1'), sampleEvent('b2'), sampleEvent('b3')]);
+    await store.close();
+    return { root, dir, segment: join(dir, 'segment-000001.jsonl') };
+  }
+
+  it('sets aside only the damaged line: the sound lines of that append are kept by repair and by --skip-damaged', async () => {
+    const { root, dir, segment } = await logWithLastAppend();
+    expect(existsSync(join(dir, 'segment-000001.idx'))).toBe(true);
+    const text = await readFile(segment, 'utf8');
+    expect(text.split('\n').filter((l) => l.includes('"b3"'))).toHaveLength(1);
+    await writeFile(segment, text.replace('"Task b3"', '"Tusk b3"')); // inside line 4, the append's last line, which keeps its line end
+    const salvaged = await openSalvagedLog(dir);
+    const kept: StoredEvent[] = [];
+    for await (const event of salvaged.store.readAll()) kept.push(event);
+    expect(kept.map((e) => (e.data as { taskId: string }).taskId)).toEqual(['a1', 'b1', 'b2']);
+    expect(salvaged.skipped.map((p) => p.line)).toEqual([4]);
+    const dry = await repairLog({ dir, repairRoot: join(root, 'repair'), lockWaitMs: 0, dryRun: true });
+    expect(dry.quarantined.map((q) => q.line)).toEqual([4]);
+    expect(dry.quarantined.some((q) => q.reason.includes('torn'))).toBe(false);
+    expect(dry.lostPositions).toEqual([4]);
+    expect(dry.streams.find((s) => s.stream === 's-b')?.lostVersions).toEqual([3]);
+    expect(dry.eventsKept).toBe(3);
+  });
+
+  it('keeps the sound lines of an acknowledged append whose end was truncated away (the index file records it)', async () => {
+    const { root, dir, segment } = await logWithLastAppend();
+    const text = await readFile(segment, 'utf8');
+    const cutAt = text.indexOf('\n', text.indexOf('"b2"')) + 1; // after line 3: line 4 is gone whole
+    await truncate(segment, Buffer.byteLength(text.slice(0, cutAt)));
+    const report = await repairLog({ dir, repairRoot: join(root, 'repair'), lockWaitMs: 0, dryRun: true });
+    expect(report.quarantined).toEqual([]);
+    expect(report.missing.map((m) => m.positions)).toEqual([[4]]);
+    expect(report.eventsKept).toBe(3);
+    const salvaged = await openSalvagedLog(dir);
+    const kept: StoredEvent[] = [];
+    for await (const event of salvaged.store.readAll()) kept.push(event);
+    expect(kept.map((e) => e.position)).toEqual([1, 2, 3]);
   });
 });
