@@ -9,6 +9,7 @@ import {
   type ContextTier,
 } from '../projections/contextItems.js';
 import { idProblem, idRule, isValidId, showId } from '../validation/ids.js';
+import { clipText } from '../util/clipText.js';
 
 /*
  * The decisions about context items, pure: which events a context command
@@ -232,7 +233,7 @@ export function compactionContextEvents(
     }
   }
   if (summary !== undefined && summary.trim() !== '') {
-    const text = summary.length > MAX_CONTEXT_TEXT ? `${summary.slice(0, MAX_CONTEXT_TEXT - 3)}...` : summary;
+    const text = clipText(summary, MAX_CONTEXT_TEXT);
     const existing = findTagged(context, COMPACTION_SUMMARY_TAG);
     if (existing !== undefined) {
       if (contextItemText(existing) !== text || existing.tier !== 'supporting') {

@@ -4,6 +4,7 @@ import { DEFAULT_THRESHOLDS, levelOf, type BudgetLevel, type BudgetThresholds } 
 import { contextItemsInOrder, contextItemText, type ContextItem, type ContextTier, type LastHandoff } from '../projections/contextItems.js';
 import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
 import { groupDigits } from '../util/groupDigits.js';
+import { clipText, wellFormed } from '../util/clipText.js';
 
 /*
  * The re-injectable context of a session: what an agent needs to go on after
@@ -224,7 +225,7 @@ export function formatSessionContext(context: SessionContext, options: FormatSes
     throw new RangeError(`The context's bound is a whole number of characters, at least ${MIN_CONTEXT_MAX_CHARS}; got ${String(maxChars)}.`);
   }
   const lines = contextLines(context).flatMap((section, index) => (index === 0 ? section : ['', ...section]));
-  const full = `${lines.join('\n')}\n`;
+  const full = wellFormed(`${lines.join('\n')}\n`);
   if (full.length <= maxChars) return full;
   // Room for the note of what was left out (its count has at most 7 digits).
   const note = (left: number) => `[${left} more line${left === 1 ? '' : 's'} left out to stay within ${groupDigits(maxChars)} characters]\n`;
@@ -237,7 +238,7 @@ export function formatSessionContext(context: SessionContext, options: FormatSes
       // The line that does not fit is cut to the room left, when that is worth a line; nothing after it is kept.
       const left = room - text.length;
       if (line !== '' && (kept === 0 || left >= 40)) {
-        text += `${line.slice(0, Math.max(0, left - 4))}...\n`;
+        text += `${clipText(wellFormed(line), Math.max(3, left - 1))}\n`;
         kept++;
       }
       break;

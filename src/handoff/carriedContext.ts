@@ -4,6 +4,7 @@ import type { ContextKind, ContextTier } from '../projections/contextItems.js';
 import { isValidId } from '../validation/ids.js';
 import { HANDOFF_CONTEXT_TAGS } from './buildHandoffPackage.js';
 import type { HandoffPackage } from './handoffPackage.js';
+import { clipText } from '../util/clipText.js';
 
 /*
  * What a handoff package carries, as context items of the session that
@@ -27,7 +28,7 @@ export interface CarriedContextItem {
 /** The tag of the item that holds a package's `critical_context`. */
 export const CARRIED_CRITICAL_CONTEXT_TAG = 'handoff_critical_context';
 
-const clip = (text: string): string => (text.length > MAX_CONTEXT_TEXT ? `${text.slice(0, MAX_CONTEXT_TEXT - 3)}...` : text);
+const clip = (text: string): string => clipText(text, MAX_CONTEXT_TEXT);
 const present = (text: string | null | undefined): text is string => typeof text === 'string' && text.trim() !== '';
 
 /** A constraint's tag: the constraint itself when it is a short id (`must_use_pytest`), else `constraint-<n>`. */

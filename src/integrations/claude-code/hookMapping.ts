@@ -20,6 +20,7 @@ import {
   toolTaskId,
 } from './taskTools.js';
 import { asObject, asString, subagentResultFacts, taskResultFacts, todoItems } from './transcript/toolShapes.js';
+import { clipText } from '../../util/clipText.js';
 
 /** How the main transcript is read for an event: not at all, up to the last complete call, or everything (the turn is over). */
 export type TranscriptRead = 'none' | 'read' | 'flush';
@@ -152,7 +153,7 @@ export const HOOK_EVENT_RULES: Readonly<Record<string, HookEventRule>> = {
       const command: SessionCommand = {
         type: 'RecordToolFailure',
         tool: (payload.toolName ?? 'unknown').slice(0, 200),
-        error: (payload.error ?? 'the tool failed').slice(0, 10_000),
+        error: clipText(payload.error ?? 'the tool failed', 10_000),
       };
       const key = toolCallKey(payload);
       if (key !== undefined) command.toolUseId = key;
@@ -174,7 +175,7 @@ export const HOOK_EVENT_RULES: Readonly<Record<string, HookEventRule>> = {
     plan: (payload) => {
       const commands: SessionCommand[] = [];
       if (payload.compactSummary !== undefined && payload.compactSummary.trim() !== '') {
-        const summary = payload.compactSummary.length <= 10_000 ? payload.compactSummary : `${payload.compactSummary.slice(0, 9_999)}…`;
+        const summary = clipText(payload.compactSummary, 10_000, '…');
         const hash = createHash('sha256').update(summary).digest('hex').slice(0, 16);
         commands.push({ type: 'RecordContextItem', itemId: `compaction-${hash}`, tier: 'supporting', kind: 'summary', tag: 'compaction-summary', text: summary, source: 'claude-code' });
       }
