@@ -1,4 +1,4 @@
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import type { EventStore } from '../store/eventStore.js';
 import type { PartitionedLogOffer, ReadProgress, StreamStats } from '../store/partitionedLog.js';
 import { decodeStream, ReplayFold, type FoldedStream, type FoldFindings, type ReplayReport } from './replay.js';
@@ -43,6 +43,13 @@ export const PARALLEL_REPLAY_MIN_EVENTS = 100_000;
  * 1,000,000-event log, 8 MB 261 to 285, the default 267 to 306.
  */
 const WORKER_YOUNG_GENERATION_MB = 4;
+
+/**
+ * The resource limits each replay worker is started with. Lowered (a test
+ * does) to make a worker run out of memory: a worker that dies is replaced by
+ * the calling thread, which folds the chunks it had claimed.
+ */
+export const replayWorkerLimits: ResourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
 
 /**
  * What the last parallel replay in this process did: for tests (that the
@@ -267,7 +274,7 @@ function startShareWorker(WorkerClass: typeof Worker): ShareWorker {
  */
 function startWorker(WorkerClass: typeof Worker): Worker {
   const here = import.meta.url;
-  const options = { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } };
+  const options = { resourceLimits: { ...replayWorkerLimits } };
   if (!/\.[cm]?ts$/.test(new URL(here).pathname)) return new WorkerClass(new URL('./parallelReplayWorker.js', here), options);
   const tsx = import.meta.resolve('tsx/esm/api');
   const entry = new URL('./parallelReplayWorker.ts', here).href;

@@ -1,7 +1,7 @@
 import { open, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lastParallelReplay } from '../../src/engine/parallelReplay.js';
+import { lastParallelReplay, replayWorkerLimits } from '../../src/engine/parallelReplay.js';
 import { AppendOnlyList } from '../../src/projections/appendOnlyList.js';
 import { isCorruptLogError, openFileEventStore, replay, type NewEvent, type ReplayReport } from '../../src/index.js';
 import { runInProcess } from '../cli/runInProcess.js';
@@ -239,6 +239,27 @@ describe('parallel replay', () => {
       const view = two.sessions.get(sessionId)!;
       expect(new Map([...view.tasks.byId].map(([taskId, task]) => [taskId, task.state]))).toEqual(session.tasks);
       expect(two.tokenHistories.get(sessionId)!.entries.length).toBe(session.usage);
+    }
+  }, 60_000);
+
+  it('reports what one thread reports when the worker runs out of memory: the calling thread folds its chunks', async () => {
+    const log = await generatedLog(3, 40, 2_000, 256 << 10, 3);
+    const store = await openFileEventStore({ dir: log.dir, readOnly: true });
+    try {
+      const one = await replay(store, { threads: 1 });
+      // A real worker, with too little memory to load its modules: it dies.
+      replayWorkerLimits.maxOldGenerationSizeMb = 2;
+      let two: ReplayReport;
+      try {
+        two = await replay(store, { threads: 2 });
+      } finally {
+        delete replayWorkerLimits.maxOldGenerationSizeMb;
+      }
+      expect(lastParallelReplay).toMatchObject({ threads: 2, fellBack: 1, chunksFoldedHere: lastParallelReplay.chunks - 1 });
+      expect(reportOf(two)).toStrictEqual(reportOf(one));
+      expect(two.eventsRead).toBe(log.events);
+    } finally {
+      await store.close();
     }
   }, 60_000);
 
