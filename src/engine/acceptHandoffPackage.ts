@@ -76,8 +76,8 @@ export interface AcceptedHandoffPackage {
  *   `HandoffAccepted` are appended, with one context item per field the
  *   package carried (language, expertise, project, constraints, steps ...,
  *   see `carriedContextItems`), all in one append;
- * - a session the log does not have is started first, for `from_agent` on
- *   the package's model (or `options.model`);
+ * - a session the log does not have is started for `from_agent` on the
+ *   package's model (or `options.model`), in that same append;
  * - then, with `auto_checkpoint`, a checkpoint (`handoff:<id>`), as every handoff takes one.
  *
  * @example
@@ -136,10 +136,11 @@ export async function acceptHandoffPackage(
         `Session ${sessionId} is not in the log and handoff ${pkg.handoff_id} names no model (session_context.model): name the model to start it on.`,
       );
     }
-    session = await engine.startSession({ sessionId, agent: pkg.from_agent, model });
+    // The start, the handoff and what it carried: one append, so a refusal leaves no session behind.
+    session = await engine.startSession({ sessionId, agent: pkg.from_agent, model, commands, actor: agent });
     started = true;
   }
-  await executeSessionCommand(session, { type: 'RunBatch', commands }, agent);
+  if (!started) await executeSessionCommand(session, { type: 'RunBatch', commands }, agent);
   // A handoff is a checkpoint trigger: the receiver's work starts from one.
   if (engine.settings.autoCheckpoint) await session.checkpoint(`handoff:${pkg.handoff_id}`.slice(0, 10_000), agent);
   await session.refresh();

@@ -265,6 +265,8 @@ export interface AddSessionAlias {
  * Several commands decided one after the other, each against the view the
  * ones before it leave, and appended together: all of them or none. With
  * `skipRefused`, a command the session refuses is left out and the others go on.
+ * A `StartSession` may come first (a session started with its first commands,
+ * in one append); no other start, fork or batch may be in one.
  */
 export interface RunBatch {
   type: 'RunBatch';

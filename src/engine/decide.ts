@@ -2,9 +2,10 @@ import type { AnyStateMachine } from 'xstate';
 import { sessionMachine } from '../../machines/session.js';
 import { taskLifecycleMachine, type TaskEventType, type TaskState } from '../../machines/taskLifecycle.js';
 import { stateChecksum } from '../checkpoints/checkpointDocument.js';
+import type { StoredEvent } from '../events/envelope.js';
 import type { SessionEventBody } from '../events/schemas.js';
 import { CommandRejectedError, InvalidArgumentError, InvalidTransitionError } from '../errors.js';
-import { sessionViewToJson, type SessionView } from '../projections/sessionView.js';
+import { sessionViewProjection, sessionViewToJson, type SessionView } from '../projections/sessionView.js';
 import type { SessionCommand } from './commands.js';
 import { MAX_TOKENS_PER_COUNT } from '../budget/usage.js';
 import { budgetEvents, type BudgetSettings } from './decideBudget.js';
@@ -100,6 +101,10 @@ export function tasksIn(view: SessionView, states: readonly TaskState[]): string
   return view.tasks.order.toArray().filter((id) => states.includes(view.tasks.byId.get(id)!.state));
 }
 
+/** The start of a batch as the stream's first event, to fold into the view the rest is decided on. */
+const startedEvent = (view: SessionView, body: SessionEventBody): StoredEvent =>
+  ({ type: body.type, data: body.data, id: '', stream: '', version: view.version + 1, position: 0, schemaVersion: 1, meta: { at: '' } }) as StoredEvent;
+
 /**
  * Decide which events a command produces against a session's current view
  * (undefined, or a view at version 0, for a session not started yet), or
@@ -128,6 +133,14 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
     }
     const { type: _, ...data } = command;
     return [{ type: 'SessionForked', data }];
+  }
+  // A batch that starts the session: the start (never skipped), then the rest decided on the view it leaves.
+  if (command.type === 'RunBatch' && command.commands[0]?.type === 'StartSession') {
+    const started = decide(view, command.commands[0], context);
+    let scratch = view ?? sessionViewProjection.initialState();
+    for (const body of started) scratch = sessionViewProjection.evolve(scratch, startedEvent(scratch, body));
+    const rest = { ...command, commands: command.commands.slice(1) };
+    return [...started, ...decideBatch(scratch, rest, (inner, next) => decide(inner, next, context))];
   }
   if (!exists) throw new CommandRejectedError('This session has no events yet: start it before sending it commands.');
   const sessionId = view.session.sessionId;

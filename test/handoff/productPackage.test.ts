@@ -198,6 +198,12 @@ describe('accepting a package from an agent that never saw this engine', () => {
     for await (const event of engine.store.readStream('session-sess_uuid')) events.push(event);
     expect(events.map((event) => event.type).slice(0, 3)).toEqual(['SessionStarted', 'HandoffRequested', 'HandoffAccepted']);
     expect(events[1]!.data).toMatchObject({ handoffId: 'uuid-v4', fromAgent: 'spec-builder', toAgent: 'tdd-implementer', package: DOCUMENT_PACKAGE });
+    // The start, the handoff and the 13 carried items are one append (one correlation id, every event the receiver's doing).
+    const append = events.slice(0, 3 + items.length);
+    expect(new Set(append.map((event) => event.meta.correlationId)).size).toBe(1);
+    expect(append[0]!.meta.correlationId).toEqual(expect.any(String));
+    expect(append.map((event) => event.meta.agent)).toEqual(append.map(() => 'tdd-implementer'));
+    expect(events[3 + items.length]!.meta.correlationId).not.toBe(append[0]!.meta.correlationId);
     // Then a checkpoint, as every handoff takes one, holding what was carried.
     expect(events.at(-1)).toMatchObject({ type: 'CheckpointCreated', data: { reason: 'handoff:uuid-v4' } });
   });
@@ -273,6 +279,32 @@ describe('accepting a package from an agent that never saw this engine', () => {
     expect((await existing.refresh()).version).toBe(before);
     await existing.acceptHandoff('h-review', 'reviewer');
     expect((await existing.refresh()).session.agent).toBe('reviewer');
+  });
+
+  it('starts no session when what goes in with the start is refused: the start and its commands are one append', async () => {
+    const engine = await freshEngine();
+    const refused = engine.startSession({
+      sessionId: 'sess_uuid',
+      agent: 'spec-builder',
+      model: 'claude-sonnet-4-5',
+      commands: [
+        { type: 'AddTask', taskId: 't1', title: 'One' },
+        { type: 'SendTaskEvent', taskId: 'missing', event: 'START' },
+      ],
+    });
+    await expect(refused).rejects.toThrow(/missing/);
+    expect(await engine.listSessions()).toEqual([]);
+    expect(await engine.store.streamVersion('session-sess_uuid')).toBe(0);
+    // A start inside the batch is refused too: only the first command may start the session.
+    await expect(
+      engine.startSession({
+        sessionId: 'sess_uuid',
+        agent: 'spec-builder',
+        model: 'claude-sonnet-4-5',
+        commands: [{ type: 'StartSession', sessionId: 'other', agent: 'a', model: 'claude-sonnet-4-5' }],
+      }),
+    ).rejects.toThrow('A batch cannot hold a StartSession');
+    expect(await engine.listSessions()).toEqual([]);
   });
 
   it('refuses a package whose compressed critical_context cannot be read, before starting any session', async () => {
