@@ -28,7 +28,8 @@ export interface ReplayOptions {
   taskMachine?: AnyStateMachine;
   /**
    * Threads to read a whole file log with, the calling one included (its
-   * streams split between them; the report is the same). Default: two, where
+   * streams cut into chunks the threads claim in turn, see
+   * `parallelReplay.ts`; the report is the same). Default: two, where
    * the machine has two cores and the log is long enough to pay for starting a
    * worker (about 100,000 events); 1 keeps the replay in the calling thread.
    * A replay of one session, with a custom task machine or with custom
