@@ -58,7 +58,7 @@ async function oursBatches(): Promise<number> {
 async function rawBatches(): Promise<number> {
   const schema = await freshBenchSchema('moai_bench_raw');
   await benchSql(`CREATE TABLE "${schema}".events (position bigserial PRIMARY KEY, stream text NOT NULL, version bigint NOT NULL, id text NOT NULL,
-    type text NOT NULL, schema_version int NOT NULL, meta json NOT NULL, data json NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), UNIQUE (stream, version))`);
+    type text NOT NULL, schema_version int NOT NULL, meta text NOT NULL, data text NOT NULL, recorded_at timestamptz NOT NULL DEFAULT now(), UNIQUE (stream, version))`);
   const placeholders = Array.from({ length: BATCH_SIZE }, (_, r) => `(${Array.from({ length: 7 }, (_, c) => `$${r * 7 + c + 1}`).join(', ')})`).join(', ');
   const text = `INSERT INTO "${schema}".events (stream, version, id, type, schema_version, meta, data) VALUES ${placeholders}`;
   const clients = await Promise.all(Array.from({ length: BATCH_CLIENTS }, async () => {

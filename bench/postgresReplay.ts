@@ -38,10 +38,10 @@ async function loadLog(): Promise<number> {
   await client.connect();
   let loaded = 0;
   for await (const batch of file.readAllBatches()) {
-    const rows = batch.map((e) => ({ p: e.position, s: e.stream, n: e.version, i: e.id, t: e.type, v: e.schemaVersion, m: e.meta, d: e.data }));
+    const rows = batch.map((e) => ({ p: e.position, s: e.stream, n: e.version, i: e.id, t: e.type, v: e.schemaVersion, m: JSON.stringify(e.meta), d: JSON.stringify(e.data) }));
     await client.query(
       `INSERT INTO "${SCHEMA}".events (position, stream, version, id, type, schema_version, meta, data)
-       SELECT p, s, n, i, t, v, m, d FROM json_to_recordset($1::json) AS x(p bigint, s text, n bigint, i text, t text, v int, m json, d json)`,
+       SELECT p, s, n, i, t, v, m, d FROM json_to_recordset($1::json) AS x(p bigint, s text, n bigint, i text, t text, v int, m text, d text)`,
       [JSON.stringify(rows)],
     );
     loaded += batch.length;

@@ -2,6 +2,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/index.js';
 import { LATEST_SCHEMA_VERSION, openPostgresEventStore } from '../../src/postgres.js';
+import { importerOf } from '../../src/store/postgres/bulkImport.js';
 import { sampleEvent } from '../../src/testing/index.js';
 import { dropTestSchemas, freshSchema, HAVE_POSTGRES, TEST_POSTGRES_URL, urlWithSchema } from './pgTestServer.js';
 
@@ -70,6 +71,26 @@ describe.skipIf(!HAVE_POSTGRES)('PostgreSQL schema and migrations', () => {
     expect(migrate.code).toBe(1);
     expect(migrate.stderr + migrate.stdout).not.toContain('hunter2secret');
     expect(migrate.stderr).toContain('moai:****@127.0.0.1:1');
+  });
+
+  it('stores text PostgreSQL text cannot hold (a NUL character), emoji and lone surrogates, and reads them back the same', async () => {
+    const store = await openPostgresEventStore({ url: urlWithSchema(freshSchema('text')) });
+    const titles = ['nul \u0000 inside', 'emoji 🙂 and ü', 'a lone \ud83d surrogate', 'quotes " and \\ backslashes'];
+    const events = titles.map((title, i) => sampleEvent(`t${i}`, title));
+    await store.append('session-a', events.slice(0, 2));
+    await store.append('session-b', events.slice(2));
+    const read: string[] = [];
+    for await (const event of store.readAll()) read.push((event.data as { title: string }).title);
+    expect(read).toEqual(titles);
+    // The bulk import (copy) takes them too.
+    const copy = await openPostgresEventStore({ url: urlWithSchema(freshSchema('textcopy')) });
+    const stored = [];
+    for await (const event of store.readAll()) stored.push(event);
+    await importerOf(copy)!(stored);
+    const copied: string[] = [];
+    for await (const event of copy.readAll()) copied.push((event.data as { title: string }).title);
+    expect(copied).toEqual(titles);
+    await Promise.all([store.close(), copy.close()]);
   });
 
   it('keeps each schema to itself: two stores in two schemas of one database', async () => {

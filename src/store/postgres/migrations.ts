@@ -35,7 +35,7 @@ BEGIN
   -- Parsed before the lock: the JSON is most of the work, and other appends can do theirs meanwhile.
   v_appends := ARRAY(SELECT ROW(r.o, r.s, r.e, r.n)::${s}.append_input FROM json_to_recordset(p_appends) AS r(o int, s text, e bigint, n int));
   v_events := ARRAY(SELECT ROW(ev.a, ev.k, ev.i, ev.t, ev.v, ev.m, ev.d)::${s}.event_input
-    FROM json_to_recordset(p_events) AS ev(a int, k int, i text, t text, v int, m json, d json));
+    FROM json_to_recordset(p_events) AS ev(a int, k int, i text, t text, v int, m text, d text));
   SELECT h.position INTO v_head FROM ${s}.head h WHERE h.id = 1 FOR UPDATE;
   RETURN QUERY
   WITH req AS (
@@ -87,9 +87,9 @@ DECLARE
   v_bad text;
 BEGIN
   SELECT h.position INTO v_head FROM ${s}.head h WHERE h.id = 1 FOR UPDATE;
-  CREATE TEMP TABLE IF NOT EXISTS moai_import (ord bigint, p bigint, s text, n bigint, i text, t text, v int, m json, d json) ON COMMIT DROP;
+  CREATE TEMP TABLE IF NOT EXISTS moai_import (ord bigint, p bigint, s text, n bigint, i text, t text, v int, m text, d text) ON COMMIT DROP;
   INSERT INTO moai_import SELECT x.ord, x.p, x.s, x.n, x.i, x.t, x.v, x.m, x.d
-    FROM ROWS FROM (json_to_recordset(p_events) AS (p bigint, s text, n bigint, i text, t text, v int, m json, d json))
+    FROM ROWS FROM (json_to_recordset(p_events) AS (p bigint, s text, n bigint, i text, t text, v int, m text, d text))
       WITH ORDINALITY AS x(p, s, n, i, t, v, m, d, ord);
   SELECT count(*) INTO v_count FROM moai_import;
   SELECT min(format('position %s (expected %s)', mi.p, v_head + mi.ord)) INTO v_bad FROM moai_import mi WHERE mi.p <> v_head + mi.ord;
@@ -133,8 +133,8 @@ CREATE TABLE ${s}.events (
   id text NOT NULL,
   type text NOT NULL,
   schema_version int NOT NULL,
-  meta json NOT NULL,
-  data json NOT NULL,
+  meta text NOT NULL,
+  data text NOT NULL,
   recorded_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (stream, version)
 );
@@ -159,7 +159,7 @@ CREATE TABLE ${s}.checkpoints (
   PRIMARY KEY (session_id, checkpoint_id)
 );
 CREATE TYPE ${s}.append_input AS (o int, s text, e bigint, n int);
-CREATE TYPE ${s}.event_input AS (a int, k int, i text, t text, v int, m json, d json);
+CREATE TYPE ${s}.event_input AS (a int, k int, i text, t text, v int, m text, d text);
 ${appendFunction(s, channelOf(schema))}
 ${importFunction(s, channelOf(schema))}`;
     },

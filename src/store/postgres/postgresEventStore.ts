@@ -61,7 +61,7 @@ export interface PostgresEventStore extends EventStore {
 const EXPECTED_CODES: Record<string, number> = { any: -1, no_stream: -2, stream_exists: -3 };
 const PAGE = 2000;
 const COLUMNS = 'position, stream, version, id, type, schema_version, meta, data';
-type Row = [string, string, string, string, string, number, unknown, unknown];
+type Row = [string, string, string, string, string, number, string, string];
 
 /**
  * Open the PostgreSQL event store: one log many processes on many machines
@@ -207,9 +207,11 @@ function createStore(parts: StoreParts): PostgresEventStore {
   };
 
   const sendOnce = async (group: readonly QueuedAppend[]): Promise<AppendOutcome[]> => {
-    // Two JSON documents, read by json_to_recordset: parsed once on each side, no array escaping.
+    // Two JSON documents, read by json_to_recordset: parsed once on the server, no array escaping.
+    // Meta and data go as JSON text inside them and are kept as text: PostgreSQL's json cannot hold
+    // every string JSON.stringify writes (\u0000, a lone surrogate), and the store validates anyway.
     const appends: { o: number; s: string; e: number; n: number }[] = [];
-    const events: { a: number; k: number; i: string; t: string; v: number; m: unknown; d: unknown }[] = [];
+    const events: { a: number; k: number; i: string; t: string; v: number; m: string; d: string }[] = [];
     group.forEach((append, index) => {
       appends.push({
         o: index + 1,
@@ -218,7 +220,15 @@ function createStore(parts: StoreParts): PostgresEventStore {
         n: append.events.length,
       });
       append.events.forEach((event, k) => {
-        events.push({ a: index + 1, k: k + 1, i: event.id, t: event.type, v: CURRENT_SCHEMA_VERSIONS[event.type], m: event.meta, d: event.data });
+        events.push({
+          a: index + 1,
+          k: k + 1,
+          i: event.id,
+          t: event.type,
+          v: CURRENT_SCHEMA_VERSIONS[event.type],
+          m: JSON.stringify(event.meta),
+          d: JSON.stringify(event.data),
+        });
       });
     });
     const rows = await query<[number, string, string | null]>(sql.append, [JSON.stringify(appends), JSON.stringify(events)], 'an append');
@@ -276,10 +286,18 @@ function createStore(parts: StoreParts): PostgresEventStore {
       id: row[3],
       type: row[4],
       schemaVersion: row[5],
-      meta: row[6],
-      data: row[7],
+      meta: parseJson(row[6], row[0], 'meta'),
+      data: parseJson(row[7], row[0], 'data'),
     };
     return parseStoredEvent(value, () => `${schema}.events position ${row[0]}`);
+  };
+
+  const parseJson = (text: string, position: string, column: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new StorageError(`${schema}.events position ${position}: its ${column} is not JSON (${(error as Error).message}).`);
+    }
   };
 
   /** Pages of events by position, the next page asked for while the current one is handed out. */
@@ -346,7 +364,16 @@ function createStore(parts: StoreParts): PostgresEventStore {
     ensureOpen();
     if (events.length === 0) return;
     await queue.drain(); // after this store's own appends, never between them
-    const rows = events.map((e) => ({ p: e.position, s: e.stream, n: e.version, i: e.id, t: e.type, v: e.schemaVersion, m: e.meta, d: e.data }));
+    const rows = events.map((e) => ({
+      p: e.position,
+      s: e.stream,
+      n: e.version,
+      i: e.id,
+      t: e.type,
+      v: e.schemaVersion,
+      m: JSON.stringify(e.meta),
+      d: JSON.stringify(e.data),
+    }));
     await query(sql.importEvents, [JSON.stringify(rows)], 'an import of events');
   };
 
