@@ -18,6 +18,7 @@ import {
   taskUpdateMove,
   todoMoves,
   toolTaskId,
+  unusableTodos,
 } from './taskTools.js';
 import { asObject, asString, subagentResultFacts, taskResultFacts, todoItems } from './transcript/toolShapes.js';
 import { clipText } from '../../util/clipText.js';
@@ -39,6 +40,8 @@ export interface HookPlan {
   end?: string;
   /** Give the session's context back to Claude Code (SessionStart). */
   printContext?: boolean;
+  /** What the payload held that is not recorded and why, for the hook log. */
+  warnings?: string[];
 }
 
 /** One row of the mapping. */
@@ -101,6 +104,14 @@ export function toolUseCommands(payload: HookPayload): SessionCommand[] {
   }
 }
 
+/** What a PostToolUse of a task tool holds that names no task (a TodoWrite item without usable content), in words. */
+export function toolUseWarnings(payload: HookPayload): string[] {
+  if (payload.toolName !== 'TodoWrite') return [];
+  const response = asObject(payload.toolResponse)?.newTodos;
+  const skipped = unusableTodos(Array.isArray(response) ? response : payload.toolInput?.todos);
+  return skipped === 0 ? [] : [`TodoWrite: ${skipped} item${skipped === 1 ? '' : 's'} without usable content skipped (no task made of ${skipped === 1 ? 'it' : 'them'})`];
+}
+
 /** Where a subagent's transcript is when the payload does not say: `<session>/subagents/agent-<id>.jsonl` beside the main file. */
 export function subagentTranscriptPath(payload: HookPayload): string | undefined {
   if (payload.agentTranscriptPath !== undefined) return payload.agentTranscriptPath;
@@ -145,7 +156,12 @@ export const HOOK_EVENT_RULES: Readonly<Record<string, HookEventRule>> = {
     records:
       '`TodoWrite`, `TaskCreate`, `TaskUpdate`: tasks moved along the machine\'s legal path (added first when new), keyed by `tool_use_id`; `Task` / `Agent`: the subagent\'s task started (`async_launched`) or done (inside a subagent, with `agent_id`: neither, its list is its own); every tool: the transcript read',
     // Inside a subagent (`agent_id` set) a task tool is the subagent's own list, as in a transcript's sidechain: not the session's tasks.
-    plan: (payload) => ({ transcript: 'read', commands: payload.agentId === undefined ? toolUseCommands(payload) : [] }),
+    plan: (payload) => {
+      const plan: HookPlan = { transcript: 'read', commands: payload.agentId === undefined ? toolUseCommands(payload) : [] };
+      const warnings = payload.agentId === undefined ? toolUseWarnings(payload) : [];
+      if (warnings.length > 0) plan.warnings = warnings;
+      return plan;
+    },
   },
   PostToolUseFailure: {
     records: '`ToolCallFailed` against the task in progress (not failing it), keyed by `tool_use_id`; the transcript read',

@@ -189,6 +189,7 @@ export async function applyPayload(
   const handle = await sessionFor(engine, dir, payload, log);
   if (handle === undefined) return undefined;
   const plan: HookPlan = rule.plan(payload, handle.state);
+  for (const warning of plan.warnings ?? []) log('warn', warning, payload);
   // What the main transcript adds and what the payload says go in one append (all of it or nothing).
   const commands: SessionCommand[] = [];
   if (plan.transcript !== 'none' && payload.transcriptPath !== undefined) {

@@ -66,10 +66,24 @@ const title = (text: string | undefined, fallback: string): string => {
   return line === '' ? fallback : line.length > 1000 ? `${line.slice(0, 999)}…` : line;
 };
 
-/** The moves a TodoWrite list asks for: every item to its status (the whole list comes every time). */
+/** True when a TodoWrite item's content can name a task: a string with something besides white space. */
+const usableContent = (content: unknown): content is string => typeof content === 'string' && content.trim() !== '';
+
+/**
+ * How many items of a TodoWrite list (as the payload carries it, any shape)
+ * name no task: not an object, or without usable `content`. They are
+ * skipped, never made a task.
+ */
+export function unusableTodos(list: unknown): number {
+  if (!Array.isArray(list)) return 0;
+  return list.filter((item: unknown) => typeof item !== 'object' || item === null || !usableContent((item as { content?: unknown }).content)).length;
+}
+
+/** The moves a TodoWrite list asks for: every item to its status (the whole list comes every time); an item without usable content is skipped. */
 export function todoMoves(todos: readonly TodoItem[]): TaskMove[] {
   const moves: TaskMove[] = [];
   for (const todo of todos) {
+    if (!usableContent(todo.content)) continue;
     const to = stateOfStatus(todo.status) ?? 'pending';
     moves.push({ taskId: todoTaskId(todo.content), to, title: title(todo.content, todo.content) });
   }

@@ -173,6 +173,18 @@ describe('PostToolUse of the task tools', () => {
     expect([...view!.tasks.byId.values()].map((t) => [t.title, t.state])).toEqual([['Write the spec', 'completed']]);
   });
 
+  it('TodoWrite: an item without usable content (none, empty, blank) makes no task and is logged as skipped', async () => {
+    const { dir, transcript } = project();
+    const todos = [{ content: 'A', status: 'in_progress' }, { status: 'weird' }, { content: '', status: 'pending' }, { content: '  ', status: 'pending' }];
+    await fire(dir, { ...base('s1', transcript, 'PostToolUse'), tool_name: 'TodoWrite', tool_use_id: 't2', tool_input: { todos } });
+    const { view, events } = await readSession(dir, 's1');
+    expect([...view!.tasks.byId.values()].map((t) => [t.taskId, t.state])).toEqual([['todo-A', 'in_progress']]);
+    expect(events.filter((e) => e.type === 'TaskAdded')).toHaveLength(1);
+    const warnings = readHookLog(dir).filter((entry) => entry.level === 'warn').map((entry) => entry.message);
+    expect(warnings).toEqual(['TodoWrite: 3 items without usable content skipped (no task made of them)']);
+    expect(errorsIn(dir)).toEqual([]);
+  });
+
   it('records nothing twice for the same payload twice', async () => {
     const { dir, transcript } = project();
     const payload = todo('s1', transcript, 'tu-a', [{ content: 'A', status: 'in_progress' }, { content: 'B', status: 'pending' }]);
