@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -163,6 +163,9 @@ function compiledCli(scratch: string): string {
   if (existsSync(built) && statSync(built).mtimeMs >= newestUnder(join(root, 'src'))) return built;
   const out = join(scratch, 'package');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json'), '--noCheck', '--outDir', out], { stdio: 'inherit' });
+  // The package's dependencies and its package.json (ES modules), as beside the package's own build.
+  symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
+  copyFileSync(join(root, 'package.json'), join(out, 'package.json'));
   return join(out, 'src', 'cli', 'main.js');
 }
 

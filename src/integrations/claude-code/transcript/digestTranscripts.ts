@@ -157,7 +157,7 @@ function runWorker(
         fail(error);
         queue.length = 0;
       } else {
-        read(answer.index, answer.digest);
+        read(answer.index, { spec: specs[answer.index]!, records: JSON.parse(answer.recordsJson) as TranscriptDigest['records'] });
       }
       feed();
     });
