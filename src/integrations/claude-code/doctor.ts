@@ -41,9 +41,9 @@ export interface DoctorOptions {
   now?: Date;
 }
 
-/** The path of the script a command `node '<path>' ...` runs, if it names one. */
+/** The path of the script a command `<node> '<path>' ...` runs (its interpreter a bare or quoted word), if it names one. */
 function scriptOf(command: string): string | undefined {
-  const match = /^\s*\S*node\s+(?:'((?:[^']|'\\'')*)'|(\S+))/.exec(command);
+  const match = /^\s*(?:'(?:[^']|'\\'')*'|\S*node\S*)\s+(?:'((?:[^']|'\\'')*)'|(\S+))/.exec(command);
   const path = match?.[1]?.replace(/'\\''/g, "'") ?? match?.[2];
   return path;
 }

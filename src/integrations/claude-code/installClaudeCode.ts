@@ -26,7 +26,7 @@ export interface InstallClaudeCodeOptions {
   allEvents?: boolean;
   /** Print the diff, write nothing. */
   dryRun?: boolean;
-  /** The command that runs moai-session (default: node and this package's binary, by absolute paths). */
+  /** The command that runs moai-session (default: this Node.js and this package's binary, by absolute paths: {@link moaiCommand}). */
   command?: string;
 }
 
@@ -54,12 +54,13 @@ export function settingsPathOf(scope: SettingsScope, cwd: string, env: Readonly<
 export const shellQuote = (word: string): string => (/^[A-Za-z0-9_\/.:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
 
 /**
- * The command that runs this package's binary from any working folder: node
- * and the built `main.js` by absolute paths (the package's own, wherever it
- * is installed), so neither the folder Claude Code runs the hook in nor the
- * PATH decides which moai-session runs.
+ * The command that runs this package's binary from any working folder: the
+ * Node.js running this install (`process.execPath`) and the built `main.js`,
+ * both by absolute paths, quoted for the shell, so neither the folder Claude
+ * Code runs the hook in nor its PATH (a desktop launch, nvm, volta, asdf)
+ * decides which Node.js and which moai-session run.
  */
-export function moaiCommand(): string {
+export function moaiCommand(node: string = process.execPath): string {
   const here = fileURLToPath(import.meta.url);
   const candidates = [
     fileURLToPath(new URL('../../cli/main.js', import.meta.url)),
@@ -67,7 +68,7 @@ export function moaiCommand(): string {
     resolve(here, '..', '..', '..', '..', 'dist', 'src', 'cli', 'main.js'),
   ];
   const binary = candidates.find((path) => path.endsWith('.js') && existsSync(path)) ?? candidates[0]!;
-  return `node ${shellQuote(binary)}`;
+  return `${shellQuote(node)} ${shellQuote(binary)}`;
 }
 
 function apply(options: InstallClaudeCodeOptions, change: (settings: Record<string, unknown>, where: string) => SettingsChange, command: string): InstallClaudeCodeResult {

@@ -2,12 +2,12 @@
 // with several matchers per event, a status line, permissions, a plugin's
 // hooks; installed twice, uninstalled, and compared.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { OUR_MARKER, CORE_HOOK_EVENTS } from '../../../src/integrations/claude-code/claudeSettings.js';
-import { installClaudeCode, uninstallClaudeCode, settingsPathOf } from '../../../src/integrations/claude-code/installClaudeCode.js';
+import { installClaudeCode, moaiCommand, uninstallClaudeCode, settingsPathOf } from '../../../src/integrations/claude-code/installClaudeCode.js';
 import { isMoaiError } from '../../../src/errors.js';
 import { runInProcess } from '../../cli/runInProcess.js';
 import { readSession } from './hookHelpers.js';
@@ -193,5 +193,25 @@ describe('install claude-code', () => {
     }).toString();
     expect(JSON.parse(stdout).hookSpecificOutput.hookEventName).toBe('SessionStart');
     return readSession(join(root, '.moai'), 'anywhere').then(({ events }) => expect(events[0]?.type).toBe('SessionStarted'));
+  });
+
+  it('installs a command that runs this Node.js by its absolute path, quoted, whatever PATH Claude Code has', async () => {
+    const { root, path } = projectWith(undefined);
+    installClaudeCode({ scope: 'project', cwd: root, env: {} });
+    expect(handlersOf(parse(path), 'Stop')[0].command.startsWith(`${process.execPath} `)).toBe(true);
+    // A Node.js in a folder whose name the shell must have quoted (a space, a quote).
+    const nodeDir = join(root, "my node's bin");
+    mkdirSync(nodeDir);
+    symlinkSync(process.execPath, join(nodeDir, 'node'));
+    installClaudeCode({ scope: 'project', cwd: root, env: {}, command: moaiCommand(join(nodeDir, 'node')) });
+    const command = handlersOf(parse(path), 'SessionStart')[0].command as string;
+    // Claude Code launched from a desktop: no node on its PATH.
+    const stdout = execFileSync('/bin/sh', ['-c', command], {
+      cwd: root,
+      env: { PATH: '/nonexistent', CLAUDE_PROJECT_DIR: root },
+      input: JSON.stringify({ session_id: 'no-path', transcript_path: '/none.jsonl', cwd: root, hook_event_name: 'SessionStart', source: 'startup' }),
+    }).toString();
+    expect(JSON.parse(stdout).hookSpecificOutput.hookEventName).toBe('SessionStart');
+    expect((await readSession(join(root, '.moai'), 'no-path')).events[0]?.type).toBe('SessionStarted');
   });
 });
