@@ -53,13 +53,7 @@ export function readSettingsFile(path: string): SettingsText {
   try {
     value = JSON.parse(body);
   } catch (error) {
-    const message = (error as Error).message;
-    const position = /position (\d+)/.exec(message)?.[1];
-    const where = position === undefined ? '' : (() => {
-      const { line, column } = lineAndColumn(body, Number(position));
-      return ` at line ${line}, column ${column}`;
-    })();
-    throw new SettingsFileError(`${path} is not valid JSON${where} (${message}); fix it first: nothing was written.`);
+    throw new SettingsFileError(`${path} is not valid JSON${syntaxErrorOf(body, (error as Error).message)}; fix it first: nothing was written.`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SettingsFileError(`${path} holds ${Array.isArray(value) ? 'an array' : String(value === null ? 'null' : typeof value)}, not a settings object; nothing was written.`);
@@ -355,6 +349,24 @@ class TextEditor {
     const lead = this.leadAt(last.offset);
     this.splice(end, end, `,${this.eol}${lead}${JSON.stringify(key)}: ${this.json(value, lead)}`);
   }
+}
+
+/**
+ * Where and what the first syntax error of a text JSON.parse refused is, as
+ * ` at line L, column C (what)`: jsonc-parser (strict: no comments, no
+ * trailing commas) gives an offset for every kind of error, where V8's
+ * message often names none. V8's message alone if jsonc-parser finds none.
+ */
+function syntaxErrorOf(body: string, message: string): string {
+  // V8 quotes the text around the error, new lines and all: one line.
+  const v8Message = message.replace(/\s+/g, ' ').trim();
+  const jsonc = requireJsonc();
+  const errors: import('jsonc-parser').ParseError[] = [];
+  jsonc.parse(body, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const first = errors[0];
+  if (first === undefined) return ` (${v8Message})`;
+  const { line, column } = lineAndColumn(body, first.offset);
+  return ` at line ${line}, column ${column} (${jsonc.printParseErrorCode(first.error)}: ${v8Message})`;
 }
 
 /** jsonc-parser, loaded when a settings file is edited (its UMD build is CommonJS). */

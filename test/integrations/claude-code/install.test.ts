@@ -143,6 +143,22 @@ describe('install claude-code', () => {
     expect(existsSync(`${path}.moai-session.bak`)).toBe(false);
   });
 
+  it('names the line and column of every kind of syntax error, writing nothing', () => {
+    const cases: [string, number, number][] = [
+      ['{ "hooks": { "Stop": [ } }\n', 1, 24], // V8: "Unexpected token '}'", no position
+      ['{\n  "a": 1,\n  "b": 2,\n}\n', 4, 1], // a trailing comma
+      ['{\n  "a": 1\n  "b": 2\n}\n', 3, 3], // a missing comma
+      ['{\n  "a": tru\n}\n', 2, 8],
+      ['{\n  "a": "x\n}\n', 2, 8], // an unterminated string
+      ['{\n  "a": 1\n', 3, 1], // the end comes too soon
+    ];
+    for (const [text, line, column] of cases) {
+      const { root, path } = projectWith(text, 'settings.local.json');
+      expect(() => installClaudeCode({ scope: 'local', cwd: root, env: {}, command: 'node /m.js' }), JSON.stringify(text)).toThrow(`${path} is not valid JSON at line ${line}, column ${column} (`);
+      expect(readFileSync(path, 'utf8')).toBe(text);
+    }
+  });
+
   it('refuses hooks of the wrong shape, naming the key', () => {
     const { root, path } = projectWith('{"hooks": {"Stop": {"command": "x"}}}');
     expect(() => installClaudeCode({ scope: 'project', cwd: root, env: {}, command: 'node /m.js' })).toThrow(/"hooks\.Stop" is not an array/);
