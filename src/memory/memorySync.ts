@@ -164,7 +164,7 @@ export async function createMemorySync(engine: Engine, options: MemorySyncOption
       if (behind()) await load();
       await seedForks();
       const source = { sessions: new Map(views), tokenHistories: new Map(histories), lastPosition: position };
-      const result = await writeMemoryFiles(dir, source, fileOptions);
+      const result = await writeMemoryFiles(dir, source, { ...fileOptions, headPosition: () => engine.store.headPosition() });
       onWrite?.(result);
     });
     queue = run.catch(() => undefined);

@@ -26,6 +26,17 @@ export interface WriteMemoryFilesResult {
   newerOnDisk?: number;
 }
 
+/** Options of {@link writeMemoryFiles}: what the files hold, and how to tell files of another log. */
+export interface WriteMemoryFilesOptions extends MemoryFilesOptions {
+  /**
+   * The log's head position now. Files that show a later position than the
+   * source's are left alone only while that position is in the log; past its
+   * head they were built from another log (one replaced, or repaired
+   * shorter) and are overwritten. Without it, such files are left alone.
+   */
+  headPosition?: () => Promise<number>;
+}
+
 let tempCounter = 0;
 
 /**
@@ -114,7 +125,8 @@ async function readIfExists(file: string): Promise<string | undefined> {
  * Safe across processes: the write holds `sessions/.memory-files.lock`, and
  * when the source says the log position it reflects (`lastPosition`, as a
  * replay report does) and `session-state.json` shows a later one, nothing is
- * written (`newerOnDisk`): an older projection never overwrites a newer one.
+ * written (`newerOnDisk`): an older projection never overwrites a newer one
+ * (unless `options.headPosition` says that position is past the log's head).
  *
  * @throws StorageError naming the file when a file cannot be read or written.
  * @example
@@ -123,9 +135,10 @@ async function readIfExists(file: string): Promise<string | undefined> {
 export async function writeMemoryFiles(
   dir: string,
   source: MemorySource,
-  options: MemoryFilesOptions = {},
+  options: WriteMemoryFilesOptions = {},
 ): Promise<WriteMemoryFilesResult> {
-  const contents = memoryFilesOf(buildMemoryDocuments(source, options));
+  const { headPosition, ...fileOptions } = options;
+  const contents = memoryFilesOf(buildMemoryDocuments(source, fileOptions));
   const result: WriteMemoryFilesResult = { written: [], unchanged: [] };
   const sessionsDir = join(dir, 'sessions');
   try {
@@ -139,7 +152,9 @@ export async function writeMemoryFiles(
   try {
     if (source.lastPosition !== undefined) {
       const onDisk = await positionOnDisk(join(dir, SESSION_STATE_FILE));
-      if (onDisk !== undefined && onDisk > source.lastPosition) return { ...result, newerOnDisk: onDisk };
+      if (onDisk !== undefined && onDisk > source.lastPosition && (headPosition === undefined || onDisk <= (await headPosition()))) {
+        return { ...result, newerOnDisk: onDisk };
+      }
     }
     // session-state.json, which says the position, last: it never claims files not yet written.
     const ordered = [...contents].sort(([a], [b]) => Number(a === SESSION_STATE_FILE) - Number(b === SESSION_STATE_FILE));

@@ -156,7 +156,10 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
         const { writeMemoryFiles } = await import('../memory/writeMemoryFiles.js');
         const { memoryFilesOptionsFrom } = await import('../memory/memoryFiles.js');
         result.memoryFilesWritten = (
-          await writeMemoryFiles(dir, fold.report(), memoryFilesOptionsFrom(engine.settings))
+          await writeMemoryFiles(dir, fold.report(), {
+            ...memoryFilesOptionsFrom(engine.settings),
+            headPosition: () => engine.store.headPosition(),
+          })
         ).written;
       } catch (error) {
         onWarning({

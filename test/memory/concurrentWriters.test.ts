@@ -36,6 +36,31 @@ describe('memory files written by several processes', () => {
     expect(await checkMemorySync(engine, dir)).toEqual({ inSync: true, differences: [] });
   });
 
+  it('overwrites files that show a position past the log\'s head: they were built from another log', async () => {
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    await smallLog(fixture);
+    await writeMemoryFiles(dir, await engine.replay()); // built at position 13
+    // The folder now goes with another log (a replaced store, a repaired shorter log): 2 events.
+    const other = await createEngine({ store: createMemoryEventStore() });
+    try {
+      const session = await other.startSession({ sessionId: 'fresh', agent: 'a', model: 'claude-sonnet-4-5' });
+      await session.addTask({ taskId: 't1', title: 'One' });
+      const report = await other.replay();
+      expect(report.lastPosition).toBe(2);
+      // Without the head, files that say 13 are taken for another writer's newer ones.
+      expect((await writeMemoryFiles(dir, report)).newerOnDisk).toBe(13);
+      const written = await writeMemoryFiles(dir, report, { headPosition: () => other.store.headPosition() });
+      expect(written.newerOnDisk).toBeUndefined();
+      expect(written.written).toHaveLength(4);
+      const state = await sessionState(dir);
+      expect([state.log_position, Object.keys(state.sessions)]).toEqual([2, ['fresh']]);
+      expect(await checkMemorySync(other, dir)).toEqual({ inSync: true, differences: [] });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('writes whatever is on disk when the source says no position (log_position null)', async () => {
     const fixture = await memoryEngine();
     const { engine, dir } = fixture;

@@ -61,7 +61,8 @@ export async function replayCommand(options: ReplayCommandOptions, io: CliIo): P
     if (options.writeMemoryFiles === true) {
       const dir = stateFolder(options, io);
       const { config } = await loadConfig({ dir, env: io.env });
-      written = (await writeMemoryFiles(dir, report, memoryFilesOptionsFrom(settingsFromConfig(config)))).written;
+      const fileOptions = { ...memoryFilesOptionsFrom(settingsFromConfig(config)), headPosition: () => store.headPosition() };
+      written = (await writeMemoryFiles(dir, report, fileOptions)).written;
     }
     if (options.json) {
       io.stdout(
