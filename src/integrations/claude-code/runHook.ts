@@ -13,7 +13,7 @@ import { executeSessionCommand, type SessionHandle } from '../../engine/sessionH
 import type { EngineSettings } from '../../engine/settings.js';
 import type { SessionView } from '../../projections/sessionView.js';
 import { sessionStream } from '../../events/envelope.js';
-import { isLogLockedError, isStorageError } from '../../errors.js';
+import { isCorruptLogError, isLogLockedError, isStorageError, StoreClosedError } from '../../errors.js';
 import { isValidId } from '../../validation/ids.js';
 import { sessionContextText } from '../../context/sessionContext.js';
 import { writeHookLog, type HookLogLevel } from './hookLog.js';
@@ -158,8 +158,8 @@ async function drainSpool(dir: string, options: RunHookOptions, own: string | un
         const context = await applyPayload(engine, dir, payload, log);
         if (name === own && context !== undefined) outcome.context = context;
       } catch (error) {
-        if (isStorageError(error)) {
-          // The disk, not the payload: it stays for the next run.
+        if (spoolFailureOf(error) === 'retry') {
+          // The store, not the payload: it stays for the next run, and so do those after it (the spool is applied in order).
           log('error', `could not apply the spooled payload ${name} (${(error as Error).message}); it stays in the spool`, payload);
           break;
         }
@@ -175,6 +175,25 @@ async function drainSpool(dir: string, options: RunHookOptions, own: string | un
     await engine.close();
   }
   return outcome;
+}
+
+/** SQLSTATE classes of a store refusing the data itself: 22 (data exception: a value it cannot hold), 54 (program limit exceeded: too large). */
+const DATA_REFUSED = /^(22|54)[0-9A-Z]{3}$/;
+
+/**
+ * What to do with a spooled payload that could not be applied: `retry` when
+ * the store is busy or unavailable (a disk, a connection, a damaged log
+ * awaiting repair: every payload would fail alike, so it stays in the spool
+ * and so do those after it), `refused` when it is this payload (a store that
+ * refuses its data, a bug on its input: it would fail again the same way,
+ * so it is set aside in `spool/claude-code/failed` and the spool goes on).
+ */
+export function spoolFailureOf(error: unknown): 'retry' | 'refused' {
+  for (let cause: unknown = error, depth = 0; cause !== undefined && cause !== null && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && DATA_REFUSED.test(code)) return 'refused';
+  }
+  return isStorageError(error) || isCorruptLogError(error) || isLogLockedError(error) || error instanceof StoreClosedError ? 'retry' : 'refused';
 }
 
 /** Apply one payload; returns the JSON output for Claude Code when the event asks for one. */
@@ -228,7 +247,14 @@ function readCommands(
   payload: HookPayload,
   log: (level: HookLogLevel, message: string, about?: HookPayload) => void,
 ): SessionCommand[] {
-  const read = readTranscriptCommands(handle.state, file, { flush });
+  let read: ReturnType<typeof readTranscriptCommands>;
+  try {
+    read = readTranscriptCommands(handle.state, file, { flush });
+  } catch (error) {
+    // The transcript is only where usage comes from: what the payload says is recorded without it, and the cursor stays for the next read.
+    log('warn', `${file.path} could not be read (${transcriptProblem(error)}): its new calls are not recorded this time; the rest of the payload is`, payload);
+    return [];
+  }
   for (const line of read.skipped) log('warn', `${file.path} line ${line.line} skipped: ${line.reason}`, payload);
   if (read.rewritten) log('warn', `${file.path} was rewritten since it was last read: read again from the start (calls already recorded are not recorded again)`, payload);
   return read.commands;
@@ -282,11 +308,23 @@ const sizeOf = (path: string | undefined): string => {
   }
 };
 
-/** The session id and first model a transcript's first lines name (read only when needed). */
-async function identityOf(path: string | undefined): Promise<{ sessionId: string | undefined; model: string | undefined }> {
+/** Why a transcript could not be read, in one line: its error code and message. */
+const transcriptProblem = (error: unknown): string => {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  const message = String((error as Error | null)?.message ?? error).replace(/\s+/g, ' ');
+  return typeof code === 'string' && !message.startsWith(code) ? `${code}: ${message}` : message;
+};
+
+/** The session id and first model a transcript's first lines name (read only when needed); none when it cannot be read (logged). */
+async function identityOf(path: string | undefined, log: (level: HookLogLevel, message: string) => void): Promise<{ sessionId: string | undefined; model: string | undefined }> {
   if (path === undefined || !existsSync(path)) return { sessionId: undefined, model: undefined };
   const { transcriptIdentity } = await import('./importTranscripts.js');
-  return transcriptIdentity(path);
+  try {
+    return transcriptIdentity(path);
+  } catch (error) {
+    log('warn', `${path} could not be read (${transcriptProblem(error)}): the session and model it names are not known`);
+    return { sessionId: undefined, model: undefined };
+  }
 }
 
 /**
@@ -325,7 +363,7 @@ async function sessionFor(
     return handle;
   }
   // An id the log does not know: a resumed or forked transcript may name the session it came from.
-  const identity = payload.model === undefined || (starting && (source === 'resume' || source === 'fork')) ? await identityOf(payload.transcriptPath) : undefined;
+  const identity = payload.model === undefined || (starting && (source === 'resume' || source === 'fork')) ? await identityOf(payload.transcriptPath, (level, message) => log(level, message, payload)) : undefined;
   const model = payload.model ?? identity?.model ?? UNKNOWN_MODEL;
   const named = identity?.sessionId;
   if (starting && (source === 'resume' || source === 'fork') && named !== undefined && named !== claudeId && isValidId('session', named)) {

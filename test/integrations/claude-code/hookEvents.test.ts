@@ -2,7 +2,7 @@
 // the fixtures, payloads built from the real transcripts, and payloads that
 // lack fields or carry unknown ones. The hook runs in this process here; the
 // parallel and spool tests (hookParallel.test.ts) run it as real processes.
-import { copyFileSync, existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HOOK_FIXTURES, TRANSCRIPT_FIXTURES } from '../../claudeCodeFixtures.js';
@@ -380,6 +380,27 @@ describe('what is not a payload', () => {
     await fire(dir, { hook_event_name: 'Stop', session_id: 'has spaces/and slashes' });
     expect(readHookLog(dir).map((entry) => entry.level)).toEqual(['warn', 'warn']);
     expect(readdirSync(join(dir, 'spool', 'claude-code')).filter((n) => n.endsWith('.json'))).toEqual([]);
+  });
+
+  it('records what a payload says when its transcript cannot be read (a folder: EISDIR), and logs that as a warning', async () => {
+    const { dir, root } = project();
+    const folder = join(root, 'not-a-file');
+    mkdirSync(folder);
+    const started = await fire(dir, { ...base('s1', folder, 'SessionStart'), source: 'startup', model: 'claude-opus-4-6' });
+    expect(JSON.parse(started.stdout).hookSpecificOutput.additionalContext).toContain('s1');
+    await fire(dir, { ...base('s1', folder, 'PostToolUse'), tool_name: 'TaskCreate', tool_use_id: 'c1', tool_input: { subject: 'Parse' }, tool_response: { task: { id: '3' } } });
+    // An unknown id resuming: the transcript would name the session it came from.
+    await fire(dir, { ...base('s2', folder, 'SessionStart'), source: 'resume' });
+    await fire(dir, { ...base('s1', folder, 'SessionEnd'), reason: 'logout' });
+    const { events, view } = await readSession(dir, 's1');
+    expect(typesOf(events).filter((t) => t !== 'CheckpointCreated')).toEqual(['SessionStarted', 'TaskAdded', 'SessionEnded']);
+    expect(view!.tasks.byId.get('task-3')?.title).toBe('Parse');
+    expect(await sessionIds(dir)).toEqual(['s1', 's2']);
+    expect(errorsIn(dir)).toEqual([]);
+    const warnings = readHookLog(dir).filter((entry) => entry.level === 'warn').map((entry) => entry.message);
+    expect(warnings.length).toBeGreaterThanOrEqual(4);
+    expect(warnings.every((message) => message.startsWith(`${folder} could not be read (EISDIR`))).toBe(true);
+    expect(existsSync(join(dir, 'spool', 'claude-code', 'failed'))).toBe(false);
   });
 
   it('writes nothing to a transcript it reads', async () => {
