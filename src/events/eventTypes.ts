@@ -43,6 +43,7 @@ export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   TranscriptRead: 1,
   SessionAliasAdded: 1,
   ToolCallFailed: 1,
+  EventLost: 1,
 };
 
 /** Every event type, in the order the design lists them. */

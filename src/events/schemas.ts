@@ -336,6 +336,27 @@ export const ToolCallFailedData = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * An event the file log lost to damage, where `moai-session repair` set its
+ * line aside: written by the repair at the lost event's position (and, when
+ * the damaged line still showed them or the stream's hole requires them, in
+ * its stream at its version), so no sound event moves. Projections skip it;
+ * the quarantine file holds what was left of the line.
+ */
+export const EventLostData = Type.Object(
+  {
+    /** The segment file and line (from 1) the lost event was in. */
+    file: Type.String({ minLength: 1, maxLength: 300 }),
+    line: Type.Integer({ minimum: 1 }),
+    reason: Text,
+    /** The quarantine file holding what was left of the line, and the repair's report beside it. */
+    quarantine: Type.String({ minLength: 1, maxLength: 4_096 }),
+    /** True when the lost event's stream and version are the damaged line's own; false when worked out from the stream's hole, or unknown (the repair stream). */
+    shown: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
 /** The current schema of every event type, by type name. */
 export const EVENT_DATA_SCHEMAS = {
   SessionStarted: SessionStartedData,
@@ -363,4 +384,5 @@ export const EVENT_DATA_SCHEMAS = {
   TranscriptRead: TranscriptReadData,
   SessionAliasAdded: SessionAliasAddedData,
   ToolCallFailed: ToolCallFailedData,
+  EventLost: EventLostData,
 } as const satisfies Record<string, TSchema>;

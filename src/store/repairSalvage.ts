@@ -3,7 +3,7 @@ import type { StoredEvent } from '../events/envelope.js';
 import { StorageError, StoreClosedError } from '../errors.js';
 import type { AppendResult, EventStore, ReadAllOptions, ReadStreamOptions, StreamInfo } from './eventStore.js';
 import { checkReadBounds } from './readBounds.js';
-import { surveyLog, type LogSurvey, type SoundLine } from './repairSurvey.js';
+import { surveyLog, type DamagedLine, type LogSurvey, type SoundLine } from './repairSurvey.js';
 
 /*
  * What `--skip-damaged` reads: the sound events of a damaged log, found by
@@ -71,6 +71,21 @@ export function unfinishedAppend(survey: LogSurvey): Set<SoundLine> {
   if (last.kind === 'damaged' && segment!.recordedLines !== undefined && last.line <= segment!.recordedLines) return new Set();
   if (last.kind === 'damaged' && ack !== undefined && last.position !== undefined && last.position <= ack.position) return new Set();
   return unfinished;
+}
+
+/** The log's last line when it is torn (no line end) and nothing records it as acknowledged: a crash's, never acknowledged. */
+export function unacknowledgedTornLine(survey: LogSurvey): DamagedLine | undefined {
+  const segment = survey.segments.at(-1);
+  const last = segment?.entries.at(-1);
+  if (segment === undefined || last === undefined || last.kind !== 'damaged' || last.ended) return undefined;
+  if (segment.recordedLines !== undefined && last.line <= segment.recordedLines) return undefined;
+  const ack = survey.acknowledged;
+  // Its position, as its header shows it, or as the line after the last sound one.
+  const before = segment.entries.findLast((e): e is SoundLine => e.kind === 'sound');
+  const position = last.position ?? (before === undefined ? undefined : before.event.position + 1);
+  if (ack !== undefined && (position === undefined || position <= ack.position)) return undefined;
+  for (const entry of unfinishedAppend(survey)) if (ack !== undefined && entry.event.position <= ack.position) return undefined;
+  return last;
 }
 
 function soundEvents(survey: LogSurvey): StoredEvent[] {

@@ -38,6 +38,7 @@ const KIND_OF: Partial<Record<EventType, EventKind>> = {
   RecoveryStepCompleted: 'recovery',
   RecoveryCompleted: 'recovery',
   ToolCallFailed: 'recovery',
+  EventLost: 'recovery',
   ModelSwitched: 'model',
   SessionForked: 'fork',
   SessionStarted: 'session',

@@ -243,7 +243,7 @@ describe("the writer's durable record of what it acknowledged (writer.acked)", (
 });
 
 describe('a segment gone from the middle of the log', () => {
-  it('is named by the positions missing before the next segment, and repair renumbers what follows', async () => {
+  it('is named by the positions missing before the next segment, and repair fills them with EventLost lines, moving nothing', async () => {
     const dir = await freshDir();
     await cleanLog(dir, 30, 1000);
     const names = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
@@ -261,10 +261,14 @@ describe('a segment gone from the middle of the log', () => {
     }
     expect(await snapshot(dir)).toEqual(before);
     const report = await repairLog({ dir, repairRoot: join(dir, '..', 'repair'), lockWaitMs: 0 });
-    expect(report.lostPositions).toEqual(Array.from({ length: secondLines }, (_, i) => firstLines + 1 + i));
+    const lost = Array.from({ length: secondLines }, (_, i) => firstLines + 1 + i);
+    expect(report.lostPositions).toEqual(lost);
     const store = await openFileEventStore({ dir });
     stores.push(store);
-    expect(await store.headPosition()).toBe(30 - secondLines);
+    expect(await store.headPosition()).toBe(30);
+    const events = [];
+    for await (const event of store.readAll()) events.push(event);
+    expect(events.filter((e) => e.type === 'EventLost').map((e) => e.position)).toEqual(lost);
   });
 });
 
@@ -284,9 +288,14 @@ describe('a segment file gone, its index file left', () => {
     }
     expect(await snapshot(dir)).toEqual(before);
     const report = await repairLog({ dir, repairRoot: join(dir, '..', 'repair'), lockWaitMs: 0 });
-    expect(report.missing.map((m) => m.positions)).toEqual([Array.from({ length: lastLines }, (_, i) => 30 - lastLines + 1 + i)]);
+    const lost = Array.from({ length: lastLines }, (_, i) => 30 - lastLines + 1 + i);
+    expect(report.missing.map((m) => m.positions)).toEqual([lost]);
     const store = await openFileEventStore({ dir });
     stores.push(store);
-    expect(await store.headPosition()).toBe(30 - lastLines);
+    // The positions it recorded hold EventLost lines (in the streams its index file names): none is used again.
+    expect(await store.headPosition()).toBe(30);
+    const events = [];
+    for await (const event of store.readAll({ fromPosition: lost[0]! })) events.push(event);
+    expect(events.map((e) => e.type)).toEqual(lost.map(() => 'EventLost'));
   });
 });

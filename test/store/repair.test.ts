@@ -73,13 +73,16 @@ describe('moai-session repair', () => {
     const report = JSON.parse(await readFile(join(repairRoot, run!, 'report.json'), 'utf8'));
     expect(report.lostPositions).toEqual([damagedAt + 1]);
 
-    // After: the log opens, every other event is there in order, positions follow on, and writes go on.
+    // After: the log opens, every other event is there at its own position and version, the lost one's place holds
+    // an EventLost line (in its stream, at its version), and writes go on.
     const after = await eventsJson(cwd);
     expect(after.code).toBe(0);
-    expect(after.events.map((e) => e.position)).toEqual(Array.from({ length: count - 1 }, (_, i) => i + 1));
+    expect(after.events.map((e) => e.position)).toEqual(Array.from({ length: count }, (_, i) => i + 1));
     const originalLines = original.toString('utf8').trimEnd().split('\n');
-    const keptTypes = originalLines.filter((_, i) => i !== damagedAt).map((line) => (JSON.parse(line.slice(9)) as { type: string }).type);
-    expect(after.events.map((e) => e.type)).toEqual(keptTypes);
+    const originalEvents = originalLines.map((line) => JSON.parse(line.slice(9)) as { type: string; version: number; stream: string });
+    expect(after.events.map((e) => e.type)).toEqual(originalEvents.map((e, i) => (i === damagedAt ? 'EventLost' : e.type)));
+    expect(after.events.map((e) => e.version)).toEqual(originalEvents.map((e) => e.version));
+    expect(after.events[damagedAt]).toMatchObject({ stream: 'session-s1', version: damagedAt + 1, data: { file: 'segment-000001.jsonl', line: damagedAt + 1, reason: 'checksum mismatch', shown: true } });
     expect(after.events.some((e) => e.data.taskId === 't3' && e.type === 'TaskAdded')).toBe(false);
     const added = await runInProcess(['task', 'add', 's1', 't9', '--title', 'After'], cwd);
     expect(added.code, added.stderr).toBe(0);
@@ -110,12 +113,16 @@ describe('moai-session repair', () => {
     const repaired = await runInProcess(['repair', '--json'], cwd);
     expect(repaired.code, repaired.stderr).toBe(0);
     const report = JSON.parse(repaired.stdout);
-    expect(report.missing).toEqual([{ file: segment, line: 8, positions: Array.from({ length: total - 7 }, (_, i) => i + 8), streams: Array(total - 7).fill('session-s1') }]);
-    expect(report.streams).toEqual([{ stream: 'session-s1', lostVersions: [], lostUnnumbered: total - 7 }]);
+    expect(report.missing).toEqual([{ file: segment, line: 8, positions: Array.from({ length: total - 7 }, (_, i) => i + 8), streams: Array(total - 7).fill('session-s1'), recordedBy: 'index file' }]);
+    // The stream is the index file's; the versions, the ones after the last kept (the stream's own hole).
+    const lost = Array.from({ length: total - 7 }, (_, i) => i + 8);
+    expect(report.streams).toEqual([{ stream: 'session-s1', lostVersions: lost, inferredVersions: lost }]);
     const added = await runInProcess(['task', 'add', 's1', 'ty', '--title', 'Y'], cwd);
     expect(added.code, added.stderr).toBe(0);
     const after = await eventsJson(cwd);
-    expect(after.events[7]).toMatchObject({ position: 8, version: 8, type: 'TaskAdded', data: { taskId: 'ty' } });
+    // Positions 8 on hold EventLost lines: the next append follows them, reusing no position a reader may have seen.
+    expect(after.events.slice(7, total).map((e) => e.type)).toEqual(Array(total - 7).fill('EventLost'));
+    expect(after.events[total]).toMatchObject({ position: total + 1, version: total + 1, type: 'TaskAdded', data: { taskId: 'ty' } });
   });
 
   it('moves a junk segment out of the log (kept in the backup), and says a sound log needs nothing', async () => {
@@ -164,7 +171,7 @@ describe('moai-session repair', () => {
 });
 
 describe('repairLog across segments', () => {
-  it('keeps the lines after damage in an early segment, renumbering positions and versions across every later segment', async () => {
+  it('keeps the lines after damage in an early segment where they are, rewriting only the damaged segment', async () => {
     const root = await tempDir('moai-repair-segments-');
     const dir = join(root, 'events');
     const store = await openFileEventStore({ dir, maxSegmentBytes: 1000 });
@@ -176,16 +183,22 @@ describe('repairLog across segments', () => {
     const first = join(dir, segments[0]!);
     const text = await readFile(first, 'utf8');
     await writeFile(first, text.replace('"t2"', '"x2"'));
+    const later = await Promise.all(segments.slice(1).map((name) => readFile(join(dir, name))));
     const report = await repairLog({ dir, repairRoot: join(root, 'repair'), lockWaitMs: 0 });
     expect(report.lostPositions).toEqual([2]);
-    expect(report.streams).toEqual([{ stream: 'session-2', lostVersions: [1], lostUnnumbered: 0, renumbered: { fromVersion: 2, nowVersion: 1 } }]);
-    expect(report.rewritten.length).toBe(segments.length);
+    expect(report.streams).toEqual([{ stream: 'session-2', lostVersions: [1], inferredVersions: [] }]);
+    expect(report.rewritten).toEqual([first]);
+    // Every later segment is byte for byte as it was.
+    expect(await Promise.all(segments.slice(1).map((name) => readFile(join(dir, name))))).toEqual(later);
     const reopened = await openFileEventStore({ dir });
     const events: StoredEvent[] = [];
     for await (const event of reopened.readAll()) events.push(event);
-    expect(events.map((e) => (e.data as { taskId: string }).taskId)).toEqual(Array.from({ length: 30 }, (_, i) => `t${i + 1}`).filter((t) => t !== 't2'));
-    expect(events.map((e) => e.position)).toEqual(Array.from({ length: 29 }, (_, i) => i + 1));
-    expect(await reopened.streamVersion('session-2')).toBe(9);
+    expect(events.map((e) => (e.type === 'EventLost' ? 'lost' : (e.data as { taskId: string }).taskId))).toEqual(
+      Array.from({ length: 30 }, (_, i) => (i === 1 ? 'lost' : `t${i + 1}`)),
+    );
+    expect(events.map((e) => e.position)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(events[1]).toMatchObject({ stream: 'session-2', version: 1, type: 'EventLost' });
+    expect(await reopened.streamVersion('session-2')).toBe(10);
     expect(await reopened.streamVersion('session-1')).toBe(10);
     await reopened.close();
   });
@@ -235,5 +248,33 @@ describe('the last append of a log, acknowledged, with only its last line damage
     const kept: StoredEvent[] = [];
     for await (const event of salvaged.store.readAll()) kept.push(event);
     expect(kept.map((e) => e.position)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('a repair moves no sound event (R1, R23)', () => {
+  it("leaves a fork's state, the checkpoints' positions and a follower's positions as they were", async () => {
+    const cwd = await tempDir('moai-repair-fork-');
+    expect((await runInProcess(['demo'], cwd)).code).toBe(0);
+    const segment = join(cwd, '.moai', 'events', 'segment-000001.jsonl');
+    const forkBefore = await runInProcess(['state', 'demo-r1-alt', '--json'], cwd);
+    expect(forkBefore.code, forkBefore.stderr).toBe(0);
+    const before = await eventsJson(cwd);
+    // Damage line 30 (session-demo v30), before the fork point: what follows must not move onto its place.
+    const lines = await logLines(segment);
+    const fork = before.events.find((e) => e.type === 'SessionForked') as unknown as { data: { parentVersion: number } };
+    expect(fork.data.parentVersion).toBeGreaterThan(30);
+    lines[29] = lines[29]!.replace('"meta":{"at":"', '"meta":{"at":"X');
+    await writeFile(segment, `${lines.join('\n')}\n`);
+    expect((await runInProcess(['repair'], cwd)).code).toBe(0);
+    const after = await eventsJson(cwd);
+    expect(after.events.map((e) => [e.position, e.version])).toEqual(before.events.map((e) => [e.position, e.version]));
+    expect(after.events.map((e, i) => (i === 29 ? before.events[i]!.type : e.type))).toEqual(before.events.map((e) => e.type));
+    expect(after.events[29]!.type).toBe('EventLost');
+    const forkAfter = await runInProcess(['state', 'demo-r1-alt', '--json'], cwd);
+    expect(forkAfter.stdout).toBe(forkBefore.stdout);
+    // The next append takes the next position (none used again): a follower's cursor stays right.
+    expect((await runInProcess(['usage', 'demo', '--input', '7', '--output', '7'], cwd)).code).toBe(0);
+    const appended = await eventsJson(cwd);
+    expect(appended.events.at(-1)!.position).toBe(before.events.length + 1);
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { requireStateFolder, storeTargetOfFolder } from '../../runtime/stateFolder.js';
-import { readRepairReports, repairLog, type RepairReport } from '../../store/repairLog.js';
+import { readRepairReports, repairLog, REPAIR_STREAM, type RepairReport } from '../../store/repairLog.js';
 import { openSalvagedLog, type SkippedPart } from '../../store/repairSalvage.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { plural } from '../../util/plural.js';
@@ -54,8 +54,13 @@ async function fileLogOf(dir: string, io: CliIo, command: string): Promise<strin
 
 /** A repair report as lines for a reader. */
 export function describeRepair(report: RepairReport): string[] {
-  if (!report.damaged) return [`The event log in ${report.dir} is sound: nothing to repair, nothing changed.`];
   const lines: string[] = [];
+  for (const earlier of report.finished) lines.push(`Finished an interrupted repair first: ${earlier}.`);
+  if (!report.damaged) {
+    lines.push(`The event log in ${report.dir} is sound: nothing to repair, nothing changed.`);
+    for (const u of report.unacknowledged) lines.push(`  (Its last append is unfinished at ${u.file}:${u.line}, never acknowledged: the next write command cuts it.)`);
+    return lines;
+  }
   lines.push(report.dryRun ? `Dry run: nothing was changed. A repair of ${report.dir}:` : `Repaired the event log in ${report.dir}.`);
   if (report.repairDir !== undefined) {
     lines.push(`  Backup of every file changed: ${join(report.repairDir, 'backup')}`);
@@ -63,31 +68,38 @@ export function describeRepair(report: RepairReport): string[] {
   }
   if (report.quarantined.length > 0) {
     lines.push(`  ${report.dryRun ? 'Would quarantine' : 'Quarantined'} ${plural(report.quarantined.length, 'line')}:`);
-    for (const q of report.quarantined.slice(0, 20)) {
-      const what = q.position === undefined ? '' : ` (position ${q.position}${q.stream === undefined ? '' : `, ${q.stream}`}${q.version === undefined ? '' : ` v${q.version}`})`;
-      lines.push(`    ${q.file}:${q.line}${what}: ${q.reason}`);
-    }
+    for (const q of report.quarantined.slice(0, 20)) lines.push(`    ${describeLine(q)}`);
     if (report.quarantined.length > 20) lines.push(`    ... and ${report.quarantined.length - 20} more (see the report)`);
   }
-  for (const m of report.missing) {
-    lines.push(`  Gone from ${m.file} from line ${m.line}: ${plural(m.positions.length, 'event')} at positions ${range(m.positions)} (${[...new Set(m.streams)].join(', ')}), which its index file recorded.`);
+  if (report.unacknowledged.length > 0) {
+    lines.push(`  ${report.dryRun ? 'Would set aside' : 'Set aside'} ${plural(report.unacknowledged.length, 'line')} never acknowledged (an unfinished last append):`);
+    for (const u of report.unacknowledged.slice(0, 20)) lines.push(`    ${describeLine(u)}`);
   }
-  if (report.lostPositions.length > 0) lines.push(`  Positions lost: ${range(report.lostPositions)}.`);
-  if (report.renumberedFrom !== undefined) {
-    lines.push(`  Positions from ${report.renumberedFrom.position} on ${report.dryRun ? 'would be' : 'are'} renumbered (now from ${report.renumberedFrom.nowPosition}).`);
+  for (const m of report.missing) {
+    const recorded = m.recordedBy === 'writer.acked' ? "which the writer's record (writer.acked) shows were acknowledged" : 'which its index file recorded';
+    lines.push(`  Gone from ${m.file} from line ${m.line}: ${plural(m.positions.length, 'event')} at positions ${range(m.positions)} (${[...new Set(m.streams)].join(', ')}), ${recorded}.`);
+  }
+  for (const file of report.indexFilesRebuilt) lines.push(`  ${report.dryRun ? 'Would replace' : 'Replaced'} the index file ${file} (the next open rebuilds it from the segment).`);
+  if (report.lostPositions.length > 0) {
+    lines.push(
+      `  Positions lost: ${range(report.lostPositions)}; each ${report.dryRun ? 'would hold' : 'holds'} an EventLost line now, so no sound event moves (positions and versions stay as they were).`,
+    );
   }
   for (const stream of report.streams) lines.push(`  ${describeStreamLoss(stream)}`);
+  if (report.unknownStream > 0) lines.push(`  ${plural(report.unknownStream, 'lost event')} of a stream no line could tell: in the repair stream ${REPAIR_STREAM}.`);
   lines.push(`  ${report.dryRun ? 'It would keep' : 'Kept'} ${plural(report.eventsKept, 'sound event')}${report.dryRun ? '' : '; the log opens'}. ${report.dryRun ? '' : `Segment files rewritten: ${report.rewritten.length}, removed: ${report.removed.length}.`}`.trimEnd());
   return lines;
 }
 
+function describeLine(q: RepairReport['quarantined'][number]): string {
+  const what = q.position === undefined ? '' : ` (position ${q.position}${q.stream === undefined ? '' : `, ${q.stream}`}${q.version === undefined ? '' : ` v${q.version}`})`;
+  return `${q.file}:${q.line}${what}: ${q.reason}`;
+}
+
 /** One stream's loss in a sentence. */
 export function describeStreamLoss(stream: RepairReport['streams'][number]): string {
-  const parts: string[] = [];
-  if (stream.lostVersions.length > 0) parts.push(`${stream.lostVersions.length === 1 ? 'version' : 'versions'} ${range(stream.lostVersions)} lost`);
-  if (stream.lostUnnumbered > 0) parts.push(`${plural(stream.lostUnnumbered, 'more event')} lost (versions unknown)`);
-  if (stream.renumbered !== undefined) parts.push(`renumbered from v${stream.renumbered.fromVersion} (now v${stream.renumbered.nowVersion})`);
-  return `${stream.stream}: ${parts.join('; ')}: its history has a hole.`;
+  const inferred = stream.inferredVersions.length === 0 ? '' : ` (${range(stream.inferredVersions)} worked out from the hole, not shown by the damaged line)`;
+  return `${stream.stream}: ${stream.lostVersions.length === 1 ? 'version' : 'versions'} ${range(stream.lostVersions)} lost${inferred}: its history has a hole (EventLost).`;
 }
 
 /** `1-3, 7, 9-10` for a sorted list of numbers. */

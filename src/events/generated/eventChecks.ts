@@ -974,6 +974,45 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
       )
     }
   })(),
+  EventLost: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'EventLost') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['file'] === 'string') &&
+        value['data']['file'].length <= 300 &&
+        value['data']['file'].length >= 1 &&
+        Number.isInteger(value['data']['line']) &&
+        value['data']['line'] >= 1 &&
+        (typeof value['data']['reason'] === 'string') &&
+        value['data']['reason'].length <= 10000 &&
+        (typeof value['data']['quarantine'] === 'string') &&
+        value['data']['quarantine'].length <= 4096 &&
+        value['data']['quarantine'].length >= 1 &&
+        (typeof value['data']['shown'] === 'boolean') &&
+        Object.getOwnPropertyNames(value['data']).length === 5 &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
 };
 
 /** A whole new event of each type: envelope and data. */
@@ -1789,6 +1828,39 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
       )
     }
   })(),
+  EventLost: (function () {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'EventLost') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['file'] === 'string') &&
+        value['data']['file'].length <= 300 &&
+        value['data']['file'].length >= 1 &&
+        Number.isInteger(value['data']['line']) &&
+        value['data']['line'] >= 1 &&
+        (typeof value['data']['reason'] === 'string') &&
+        value['data']['reason'].length <= 10000 &&
+        (typeof value['data']['quarantine'] === 'string') &&
+        value['data']['quarantine'].length <= 4096 &&
+        value['data']['quarantine'].length >= 1 &&
+        (typeof value['data']['shown'] === 'boolean') &&
+        Object.getOwnPropertyNames(value['data']).length === 5 &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
 };
 
 /** The envelope of a stored event, its data unchecked. */
@@ -2308,6 +2380,25 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         value['error'].length <= 10000 &&
         (value['interrupted'] !== undefined ? ((typeof value['interrupted'] === 'boolean')) : true) &&
         Object.getOwnPropertyNames(value).every(key => ['tool', 'toolUseId', 'taskId', 'error', 'interrupted'].includes(key))
+      )
+    }
+  })(),
+  EventLost: (function () {
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['file'] === 'string') &&
+        value['file'].length <= 300 &&
+        value['file'].length >= 1 &&
+        Number.isInteger(value['line']) &&
+        value['line'] >= 1 &&
+        (typeof value['reason'] === 'string') &&
+        value['reason'].length <= 10000 &&
+        (typeof value['quarantine'] === 'string') &&
+        value['quarantine'].length <= 4096 &&
+        value['quarantine'].length >= 1 &&
+        (typeof value['shown'] === 'boolean') &&
+        Object.getOwnPropertyNames(value).length === 5
       )
     }
   })(),
@@ -3767,6 +3858,46 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
           "type": "boolean",
           [Symbol.for("TypeBox.Kind")]: "Boolean",
           [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "EventLost": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "file",
+        "line",
+        "reason",
+        "quarantine",
+        "shown",
+      ],
+      "properties": {
+        "file": {
+          "minLength": 1,
+          "maxLength": 300,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "line": {
+          "minimum": 1,
+          "type": "integer",
+          [Symbol.for("TypeBox.Kind")]: "Integer",
+        },
+        "reason": {
+          "maxLength": 10000,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "quarantine": {
+          "minLength": 1,
+          "maxLength": 4096,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "shown": {
+          "type": "boolean",
+          [Symbol.for("TypeBox.Kind")]: "Boolean",
         },
       },
       [Symbol.for("TypeBox.Kind")]: "Object",
