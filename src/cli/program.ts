@@ -2,8 +2,8 @@ import type * as Commander from 'commander';
 import { requireCommonJs } from '../util/commonJs.js';
 import { TASK_EVENT_TYPES } from '../../machines/taskLifecycleNames.js';
 import { RECOVERY_STRATEGIES } from '../config/configValues.js';
-import { isMoaiError } from '../errors.js';
-import { EXIT, exitCodeFor } from './exitCodes.js';
+import { EXIT } from './exitCodes.js';
+import { reportCommandError } from './reportError.js';
 import type { DebugCommandOptions } from './commands/debug.js';
 import type { HandoffCreateCommandOptions } from './commands/handoff.js';
 import type { UsageCommandOptions } from './commands/usage.js';
@@ -648,14 +648,6 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    const debug = argv.includes('--debug');
-    if (isMoaiError(error)) {
-      io.stderr(`moai-session: ${error.message}\n`);
-      if (debug && error.stack) io.stderr(`${error.stack}\n`);
-    } else {
-      io.stderr(`moai-session: internal error: ${(error as Error)?.message ?? String(error)}\n`);
-      io.stderr(debug ? `${(error as Error)?.stack ?? ''}\n` : 'Rerun with --debug for the stack, and report it.\n');
-    }
-    return exitCodeFor(error);
+    return reportCommandError(error, argv, io);
   }
 }
