@@ -1,4 +1,5 @@
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { LineBlock } from './lineBlocks.js';
 
@@ -67,8 +68,24 @@ export async function writeSegmentIndex(segmentPath: string, index: SegmentIndex
   buffer.writeUInt32LE(crc32(buffer.subarray(0, at)), at);
   const path = indexFileOf(segmentPath);
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, buffer);
+  // Synced before the rename, and the folder after: a power cut never leaves an empty or partial index
+  // file in place (which would then be kept as evidence, and every open would scan the segment).
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writeFile(buffer);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
   await rename(temporary, path);
+  const folder = await open(dirname(path), 'r');
+  try {
+    await folder.sync();
+  } catch {
+    // a folder that cannot be synced (some file systems): the index is still whole, only its name may be lost
+  } finally {
+    await folder.close();
+  }
 }
 
 /** What is beside a segment as its index file: none, one that cannot be read, or a sound one (and the segment's size now). */

@@ -278,3 +278,25 @@ describe('a repair moves no sound event (R1, R23)', () => {
     expect(appended.events.at(-1)!.position).toBe(before.events.length + 1);
   });
 });
+
+describe('an unreadable index file (R3)', () => {
+  it('is a warning on a write, and repair --dry-run says it would replace it; the repair does, and the log is whole', async () => {
+    const { cwd, events } = await folderWithTasks(2);
+    const idx = join(events, 'segment-000001.idx');
+    expect(existsSync(idx)).toBe(true);
+    await writeFile(idx, ''); // what a power cut after a rename without fsync could leave
+    const write = await runInProcess(['task', 'add', 's1', 't9', '--title', 'T'], cwd);
+    expect(write.code, write.stderr).toBe(0);
+    expect(write.stderr).toMatch(/warning: .*segment-000001\.idx.*cannot be read/);
+    const dry = await runInProcess(['repair', '--dry-run'], cwd);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`Would replace the index file ${idx}`);
+    const before = await eventsJson(cwd);
+    const repaired = await runInProcess(['repair'], cwd);
+    expect(repaired.stdout).toContain(`Replaced the index file ${idx}`);
+    expect(repaired.stdout).not.toContain('Quarantined');
+    const after = await eventsJson(cwd);
+    expect(after.events).toEqual(before.events);
+    expect((await runInProcess(['task', 'add', 's1', 't10', '--title', 'T'], cwd)).stderr).not.toContain('warning');
+  });
+});
