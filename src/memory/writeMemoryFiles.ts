@@ -175,7 +175,10 @@ export async function writeMemoryFiles(
         );
       }
     }
-    return result;
+    // Reported in the files' own order, whatever order they were written in.
+    const order = [...contents.keys()];
+    const byOrder = (a: string, b: string): number => order.indexOf(a) - order.indexOf(b);
+    return { written: result.written.sort(byOrder), unchanged: result.unchanged.sort(byOrder) };
   } finally {
     await release().catch(() => undefined);
   }

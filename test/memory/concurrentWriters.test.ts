@@ -61,6 +61,19 @@ describe('memory files written by several processes', () => {
     }
   });
 
+  it('writes session-state.json, which says the position, last: a write that fails on the way leaves the old position', async () => {
+    const fixture = await memoryEngine();
+    const { engine, dir } = fixture;
+    const { demo } = await smallLog(fixture);
+    await writeMemoryFiles(dir, await engine.replay()); // position 13
+    await demo.addTask({ taskId: 'later', title: 'Later' });
+    // active-tasks.md cannot be replaced (a folder stands in its place): the write stops there.
+    await rm(join(dir, 'sessions', 'active-tasks.md'));
+    await mkdir(join(dir, 'sessions', 'active-tasks.md', 'x'), { recursive: true });
+    await expect(writeMemoryFiles(dir, await engine.replay())).rejects.toThrow(/Cannot write the memory file .*active-tasks\.md/);
+    expect((await sessionState(dir)).log_position).toBe(13);
+  });
+
   it('writes whatever is on disk when the source says no position (log_position null)', async () => {
     const fixture = await memoryEngine();
     const { engine, dir } = fixture;

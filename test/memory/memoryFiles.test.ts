@@ -219,8 +219,7 @@ describe('writeMemoryFiles', () => {
     // A task event leaves the token-usage log as it was.
     await demo.sendTask('spec', 'UNBLOCK');
     const second = await writeMemoryFiles(dir, await engine.replay());
-    // session-state.json, which says the log position the files were built at, is written last.
-    expect(second.written).toEqual(['sessions/context-cache.json', 'sessions/active-tasks.md', 'sessions/session-state.json']);
+    expect(second.written).toEqual(['sessions/session-state.json', 'sessions/context-cache.json', 'sessions/active-tasks.md']);
     expect(second.unchanged).toEqual(['sessions/token-usage.log']);
     expect(await readFile(join(dir, 'sessions/active-tasks.md'), 'utf8')).toContain('| spec | in_progress | Write the spec | design | waiting for the API key |');
 
