@@ -66,6 +66,8 @@ export function describeEvent(event: StoredEvent): string {
       return `${event.data.tool}${event.data.taskId ? ` during ${event.data.taskId}` : ''}: ${event.data.error.split('\n')[0]!.slice(0, 80)}`;
     case 'EventLost':
       return `lost to damage at ${event.data.file}:${event.data.line} (${event.data.reason}); see ${event.data.quarantine}`;
+    case 'TaskDeleted':
+      return `${event.data.taskId} deleted (was ${event.data.state})${event.data.reason ? ` (${event.data.reason})` : ''}`;
   }
 }
 

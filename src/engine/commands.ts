@@ -212,7 +212,13 @@ export interface DropContextItem {
 export interface MoveTask {
   type: 'MoveTask';
   taskId: string;
-  to: TaskState;
+  /**
+   * The state to bring the task to, or `deleted`: the task will not be done
+   * and leaves the session's tasks (`TaskDeleted`, no failure, nothing to
+   * recover); a task the session does not have, or a completed one, is left
+   * as it is.
+   */
+  to: TaskState | 'deleted';
   /** The title of a task that must be added first (default: its id). */
   title?: string;
   assignee?: string;

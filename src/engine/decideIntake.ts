@@ -72,10 +72,24 @@ export function decideTaskMoves(
   if (toolUseId !== undefined && view.ingest.recentToolUses.includes(toolUseId)) return [];
   const table = transitionTableFor(taskMachine);
   const states = new Map<string, TaskState>();
+  // Tasks deleted by an earlier move of the same list: the view still has them.
+  const deleted = new Set<string>();
   const bodies: SessionEventBody[] = [];
   for (const move of moves) {
     checkId('task', move.taskId);
-    let state = states.get(move.taskId) ?? view.tasks.byId.get(move.taskId)?.state;
+    let state = states.get(move.taskId) ?? (deleted.has(move.taskId) ? undefined : view.tasks.byId.get(move.taskId)?.state);
+    if (move.to === 'deleted') {
+      // A task never seen is not made to be deleted; a completed one was done, and stays so.
+      if (state === undefined || state === 'completed') continue;
+      const body: SessionEventBody & { type: 'TaskDeleted' } = { type: 'TaskDeleted', data: { taskId: move.taskId, state } };
+      if (move.reason !== undefined) body.data.reason = cut(move.reason, 10_000);
+      if (toolUseId !== undefined) body.data.toolUseId = toolUseId;
+      bodies.push(body);
+      states.delete(move.taskId);
+      deleted.add(move.taskId);
+      continue;
+    }
+    const target = move.to;
     if (state === undefined) {
       const title = cut((move.title ?? '').trim() || move.taskId, 1000);
       const added: SessionEventBody & { type: 'TaskAdded' } = { type: 'TaskAdded', data: { taskId: move.taskId, title } };
@@ -87,7 +101,7 @@ export function decideTaskMoves(
       bodies.push(added);
       state = 'pending';
     }
-    for (const event of taskPath(table, state, move.to) ?? []) {
+    for (const event of taskPath(table, state, target) ?? []) {
       const to = table.next(state, event) as TaskState;
       const body: SessionEventBody & { type: 'TaskTransitioned' } = {
         type: 'TaskTransitioned',
@@ -99,6 +113,7 @@ export function decideTaskMoves(
       state = to;
     }
     states.set(move.taskId, state);
+    deleted.delete(move.taskId);
   }
   return bodies;
 }

@@ -44,6 +44,7 @@ export const CURRENT_SCHEMA_VERSIONS: { readonly [K in EventType]: number } = {
   SessionAliasAdded: 1,
   ToolCallFailed: 1,
   EventLost: 1,
+  TaskDeleted: 1,
 };
 
 /** Every event type, in the order the design lists them. */

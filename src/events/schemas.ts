@@ -337,6 +337,23 @@ export const ToolCallFailedData = Type.Object(
 );
 
 /**
+ * A task was deleted (Claude Code's `TaskUpdate` status `deleted`): it will
+ * not be done and leaves the session's tasks. Not a lifecycle move (the
+ * machine has no edge for it) and not a failure: no failure policy, nothing
+ * for a recovery to bring back. `state` is the state it was in.
+ */
+export const TaskDeletedData = Type.Object(
+  {
+    taskId: Id,
+    state: TaskStateSchema,
+    reason: Type.Optional(Text),
+    /** The tool call that deleted the task (Claude Code's `tool_use_id`), when one did. */
+    toolUseId: Type.Optional(ExternalKey),
+  },
+  { additionalProperties: false },
+);
+
+/**
  * An event the file log lost to damage, where `moai-session repair` set its
  * line aside: written by the repair at the lost event's position (and, when
  * the damaged line still showed them or the stream's hole requires them, in
@@ -385,4 +402,5 @@ export const EVENT_DATA_SCHEMAS = {
   SessionAliasAdded: SessionAliasAddedData,
   ToolCallFailed: ToolCallFailedData,
   EventLost: EventLostData,
+  TaskDeleted: TaskDeletedData,
 } as const satisfies Record<string, TSchema>;

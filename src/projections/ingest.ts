@@ -78,6 +78,7 @@ export const ingestProjection: Projection<IngestState> = {
         };
       case 'TaskAdded':
       case 'TaskTransitioned':
+      case 'TaskDeleted':
         return event.data.toolUseId === undefined ? state : { ...state, recentToolUses: remember(state.recentToolUses, event.data.toolUseId, RECENT_TOOL_USES) };
       case 'ToolCallFailed': {
         const { toolUseId, taskId = '', error, tool } = event.data;

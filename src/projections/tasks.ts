@@ -84,6 +84,12 @@ export const tasksProjection: Projection<TasksState> = {
         };
         return { byId: tasksById(state).set(task.taskId, task), order: state.order };
       }
+      case 'TaskDeleted': {
+        // Deleted (Claude Code's `deleted` status): the task leaves the session's tasks, open set and all; nothing failed.
+        if (!state.byId.has(event.data.taskId)) return state;
+        const { taskId } = event.data;
+        return { byId: tasksById(state).delete(taskId), order: AppendOnlyList.of(state.order.toArray().filter((id) => id !== taskId)) };
+      }
       default:
         return state;
     }

@@ -25,6 +25,7 @@ export const EVENT_KIND_LABELS: Readonly<Record<EventKind, string>> = {
 const KIND_OF: Partial<Record<EventType, EventKind>> = {
   TaskAdded: 'task',
   TaskTransitioned: 'task',
+  TaskDeleted: 'task',
   TokenUsageRecorded: 'usage',
   BudgetThresholdCrossed: 'threshold',
   BudgetThresholdCleared: 'threshold',

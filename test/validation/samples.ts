@@ -57,6 +57,7 @@ export const VALID_EVENT_DATA: { readonly [K in EventType]: Record<string, unkno
   TranscriptRead: { file: 'main', path: '/p/s.jsonl', offset: 120, line: 3, checkpoint: { offset: 120 }, open: [], recentKeys: ['msg_1\u0000req_1'] },
   SessionAliasAdded: { alias: '6706089d-9d7e-4f48-bd2d-8f2a2546eb78', source: 'claude-code' },
   ToolCallFailed: { tool: 'Bash', toolUseId: 'toolu_1', taskId: 't1', error: 'Exit code 127' },
+  TaskDeleted: { taskId: 'task-3', state: 'in_progress', toolUseId: 'toolu_2' },
   EventLost: { file: 'segment-000001.jsonl', line: 30, reason: 'checksum mismatch', quarantine: '/p/.moai/repair/2026-12-04T20-00-00-000Z/quarantine.jsonl', shown: true },
 };
 

@@ -1013,6 +1013,42 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
       )
     }
   })(),
+  TaskDeleted: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    const local_1 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        Number.isInteger(value['position']) &&
+        value['position'] >= 1 &&
+        (typeof value['stream'] === 'string') &&
+        local_0.test(value['stream']) &&
+        Number.isInteger(value['version']) &&
+        value['version'] >= 1 &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'TaskDeleted') &&
+        (value['schemaVersion'] === 1) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['taskId'] === 'string') &&
+        value['data']['taskId'].length <= 200 &&
+        value['data']['taskId'].length >= 1 &&
+        local_1.test(value['data']['taskId']) &&
+        (((value['data']['state'] === 'pending')) || ((value['data']['state'] === 'in_progress')) || ((value['data']['state'] === 'blocked')) || ((value['data']['state'] === 'token_warning')) || ((value['data']['state'] === 'context_switch')) || ((value['data']['state'] === 'completed')) || ((value['data']['state'] === 'failed')) || ((value['data']['state'] === 'recovered'))) &&
+        (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'state', 'reason', 'toolUseId'].includes(key)) &&
+        Object.getOwnPropertyNames(value).length === 8
+      )
+    }
+  })(),
 };
 
 /** A whole new event of each type: envelope and data. */
@@ -1861,6 +1897,36 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
       )
     }
   })(),
+  TaskDeleted: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['id'] === 'string') &&
+        value['id'].length <= 200 &&
+        value['id'].length >= 1 &&
+        (value['type'] === 'TaskDeleted') &&
+        (value['schemaVersion'] !== undefined ? ((value['schemaVersion'] === 1)) : true) &&
+        (typeof value['meta'] === 'object' && value['meta'] !== null && !Array.isArray(value['meta'])) &&
+        (typeof value['meta']['at'] === 'string') &&
+        value['meta']['at'].length >= 1 &&
+        (value['meta']['agent'] !== undefined ? ((typeof value['meta']['agent'] === 'string')) : true) &&
+        (value['meta']['causationId'] !== undefined ? ((typeof value['meta']['causationId'] === 'string')) : true) &&
+        (value['meta']['correlationId'] !== undefined ? ((typeof value['meta']['correlationId'] === 'string')) : true) &&
+        Object.getOwnPropertyNames(value['meta']).every(key => ['at', 'agent', 'causationId', 'correlationId'].includes(key)) &&
+        (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
+        (typeof value['data']['taskId'] === 'string') &&
+        value['data']['taskId'].length <= 200 &&
+        value['data']['taskId'].length >= 1 &&
+        local_0.test(value['data']['taskId']) &&
+        (((value['data']['state'] === 'pending')) || ((value['data']['state'] === 'in_progress')) || ((value['data']['state'] === 'blocked')) || ((value['data']['state'] === 'token_warning')) || ((value['data']['state'] === 'context_switch')) || ((value['data']['state'] === 'completed')) || ((value['data']['state'] === 'failed')) || ((value['data']['state'] === 'recovered'))) &&
+        (value['data']['reason'] !== undefined ? ((typeof value['data']['reason'] === 'string') && value['data']['reason'].length <= 10000) : true) &&
+        (value['data']['toolUseId'] !== undefined ? ((typeof value['data']['toolUseId'] === 'string') && value['data']['toolUseId'].length <= 200 && value['data']['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value['data']).every(key => ['taskId', 'state', 'reason', 'toolUseId'].includes(key)) &&
+        Object.getOwnPropertyNames(value).every(key => ['id', 'type', 'schemaVersion', 'meta', 'data'].includes(key))
+      )
+    }
+  })(),
 };
 
 /** The envelope of a stored event, its data unchecked. */
@@ -2399,6 +2465,22 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         value['quarantine'].length >= 1 &&
         (typeof value['shown'] === 'boolean') &&
         Object.getOwnPropertyNames(value).length === 5
+      )
+    }
+  })(),
+  TaskDeleted: (function () {
+    const local_0 = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+    return function check(value) {
+      return (
+        (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
+        (typeof value['taskId'] === 'string') &&
+        value['taskId'].length <= 200 &&
+        value['taskId'].length >= 1 &&
+        local_0.test(value['taskId']) &&
+        (((value['state'] === 'pending')) || ((value['state'] === 'in_progress')) || ((value['state'] === 'blocked')) || ((value['state'] === 'token_warning')) || ((value['state'] === 'context_switch')) || ((value['state'] === 'completed')) || ((value['state'] === 'failed')) || ((value['state'] === 'recovered'))) &&
+        (value['reason'] !== undefined ? ((typeof value['reason'] === 'string') && value['reason'].length <= 10000) : true) &&
+        (value['toolUseId'] !== undefined ? ((typeof value['toolUseId'] === 'string') && value['toolUseId'].length <= 200 && value['toolUseId'].length >= 1) : true) &&
+        Object.getOwnPropertyNames(value).every(key => ['taskId', 'state', 'reason', 'toolUseId'].includes(key))
       )
     }
   })(),
@@ -3898,6 +3980,82 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
         "shown": {
           "type": "boolean",
           [Symbol.for("TypeBox.Kind")]: "Boolean",
+        },
+      },
+      [Symbol.for("TypeBox.Kind")]: "Object",
+    },
+    "TaskDeleted": {
+      "additionalProperties": false,
+      "type": "object",
+      "required": [
+        "taskId",
+        "state",
+      ],
+      "properties": {
+        "taskId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "pattern": "^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$",
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+        },
+        "state": {
+          "anyOf": [
+            {
+              "const": "pending",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "in_progress",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "blocked",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "token_warning",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "context_switch",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "completed",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "failed",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+            {
+              "const": "recovered",
+              "type": "string",
+              [Symbol.for("TypeBox.Kind")]: "Literal",
+            },
+          ],
+          [Symbol.for("TypeBox.Kind")]: "Union",
+        },
+        "reason": {
+          "maxLength": 10000,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
+        },
+        "toolUseId": {
+          "minLength": 1,
+          "maxLength": 200,
+          "type": "string",
+          [Symbol.for("TypeBox.Kind")]: "String",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
         },
       },
       [Symbol.for("TypeBox.Kind")]: "Object",

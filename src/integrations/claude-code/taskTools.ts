@@ -16,10 +16,11 @@ export const SUBAGENT_TOOLS: ReadonlySet<string> = new Set(['Task', 'Agent']);
 
 /**
  * The lifecycle state a Claude Code task status asks for: `pending`,
- * `in_progress`, `completed`; `deleted` (the task will not be done) is
- * `failed`. Any other status is data: undefined, the task is not moved.
+ * `in_progress`, `completed`; `deleted` (the task will not be done: it
+ * leaves the session's tasks, without failing) is `deleted`. Any other
+ * status is data: undefined, the task is not moved.
  */
-export function stateOfStatus(status: string | undefined): TaskState | undefined {
+export function stateOfStatus(status: string | undefined): TaskState | 'deleted' | undefined {
   switch (status) {
     case 'pending':
       return 'pending';
@@ -28,7 +29,7 @@ export function stateOfStatus(status: string | undefined): TaskState | undefined
     case 'completed':
       return 'completed';
     case 'deleted':
-      return 'failed';
+      return 'deleted';
     default:
       return undefined;
   }

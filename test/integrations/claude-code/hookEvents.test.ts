@@ -11,6 +11,7 @@ import { readHookLog } from '../../../src/integrations/claude-code/hookLog.js';
 import { ADDITIONAL_CONTEXT_MAX } from '../../../src/integrations/claude-code/runHook.js';
 import { base, fire, readSession, sessionIds, tempProject } from './hookHelpers.js';
 import { plainSummary } from './transcriptPlainReader.js';
+import { openStateFolder } from '../../../src/runtime/openStateFolder.js';
 
 const TOOL_HEAVY = join(TRANSCRIPT_FIXTURES, 'spotter-tool-heavy', 'tool_heavy.jsonl');
 const MANUAL_COMPACT = join(TRANSCRIPT_FIXTURES, 'spotter-manual-compact', 'ae4a77f8-aedd-4bc1-888f-c94edc91af04.jsonl');
@@ -205,6 +206,41 @@ describe('PostToolUse of the task tools', () => {
       ['task-79', 'Task 79', 'in_progress'],
     ]);
     expect(events.filter((e) => e.type === 'TaskAdded').map((e) => e.data.toolUseId)).toEqual(['c1', 'u2']);
+  });
+
+  it("TaskUpdate 'deleted': the task leaves the session's tasks without failing (no FAIL, no failure checkpoint), and recover does not bring it back", async () => {
+    const { dir, transcript } = project();
+    const update = (id: string, taskId: string, status: string) => ({ ...base('s1', transcript, 'PostToolUse'), tool_name: 'TaskUpdate', tool_use_id: id, tool_input: { taskId, status }, tool_response: { success: true } });
+    await fire(dir, { ...base('s1', transcript, 'PostToolUse'), tool_name: 'TaskCreate', tool_use_id: 'c1', tool_input: { subject: 'Parse' }, tool_response: { task: { id: '3' } } });
+    await fire(dir, { ...base('s1', transcript, 'PostToolUse'), tool_name: 'TaskCreate', tool_use_id: 'c2', tool_input: { subject: 'Keep' }, tool_response: { task: { id: '4' } } });
+    await fire(dir, update('u1', '3', 'in_progress'));
+    await fire(dir, update('u2', '3', 'deleted'));
+    await fire(dir, update('u2', '3', 'deleted')); // the same payload again
+    const { events, view } = await readSession(dir, 's1');
+    expect(typesOf(events)).toEqual(['SessionStarted', 'TaskAdded', 'TaskAdded', 'TaskTransitioned', 'TaskDeleted']);
+    expect(events[4]!.data).toEqual({ taskId: 'task-3', state: 'in_progress', toolUseId: 'u2' });
+    expect(events.some((e) => e.type === 'TaskTransitioned' && e.data.event === 'FAIL')).toBe(false);
+    expect([...view!.tasks.byId.keys()]).toEqual(['task-4']);
+    expect(view!.tasks.order.toArray()).toEqual(['task-4']);
+    expect(view!.checkpoints.all.toArray().map((c) => c.reason)).toEqual([]);
+    // recover: nothing failed, nothing comes back.
+    const folder = await openStateFolder({ dir, mode: 'write' });
+    try {
+      const { handle, report } = await folder.engine.recover('s1');
+      expect(report.recoveredTasks).toEqual([]);
+      expect([...handle.state.tasks.byId.keys()]).toEqual(['task-4']);
+    } finally {
+      await folder.close();
+    }
+    expect(errorsIn(dir)).toEqual([]);
+  });
+
+  it("TaskUpdate 'deleted' of a task never seen creates nothing", async () => {
+    const { dir, transcript } = project();
+    await fire(dir, { ...base('s1', transcript, 'PostToolUse'), tool_name: 'TaskUpdate', tool_use_id: 't3', tool_input: { taskId: '99', status: 'deleted' }, tool_response: { success: true } });
+    const { events, view } = await readSession(dir, 's1');
+    expect(typesOf(events)).toEqual(['SessionStarted']);
+    expect(view!.tasks.byId.size).toBe(0);
   });
 
   it('takes a status it does not know as data: the task is known, not moved, and nothing is logged as an error', async () => {
