@@ -6,6 +6,7 @@ import { appendFile, readdir, readFile, truncate, writeFile } from 'node:fs/prom
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openFileEventStore, repairLog, type StoredEvent } from '../../src/index.js';
+import { readRepairReports } from '../../src/store/repairLog.js';
 import { sampleEvent } from '../../src/testing/index.js';
 import { openSalvagedLog } from '../../src/store/repairSalvage.js';
 import { tempDir } from '../helpers.js';
@@ -298,5 +299,49 @@ describe('an unreadable index file (R3)', () => {
     const after = await eventsJson(cwd);
     expect(after.events).toEqual(before.events);
     expect((await runInProcess(['task', 'add', 's1', 't10', '--title', 'T'], cwd)).stderr).not.toContain('warning');
+  });
+});
+
+describe('a repair cut off while it puts segments in place (R16)', () => {
+  it('is finished by the next repair from its plan, with the true report; nothing is reported lost twice or at the wrong place', async () => {
+    const root = await tempDir('moai-repair-interrupted-');
+    const dir = join(root, 'events');
+    const repairRoot = join(root, 'repair');
+    const store = await openFileEventStore({ dir, maxSegmentBytes: 1000 });
+    for (let i = 1; i <= 30; i++) await store.append(`session-${i % 3}`, [sampleEvent(`t${i}`)]);
+    await store.close();
+    const segments = (await readdir(dir)).filter((n) => n.endsWith('.jsonl')).sort();
+    expect(segments.length).toBeGreaterThan(3);
+    // Damage t2 (position 2) in the first segment and the task of the third segment's first line.
+    const first = join(dir, segments[0]!);
+    const third = join(dir, segments[2]!);
+    await writeFile(first, (await readFile(first, 'utf8')).replace('"t2"', '"x2"'));
+    const thirdText = await readFile(third, 'utf8');
+    const thirdTask = /"taskId":"(t\d+)"/.exec(thirdText)![1]!;
+    const thirdPosition = Number(thirdTask.slice(1));
+    await writeFile(third, thirdText.replace(`"${thirdTask}"`, '"zz"'));
+    const damagedThird = await readFile(third);
+    const report = await repairLog({ dir, repairRoot, lockWaitMs: 0 });
+    expect(report.lostPositions).toEqual([2, thirdPosition]);
+    // As a crash leaves it after the first segment was put in place: the third is still the damaged one, the plan still started.
+    const repairDir = report.repairDir!;
+    await writeFile(third, damagedThird);
+    for (const name of ['plan.json', 'report.json']) {
+      const path = join(repairDir, name);
+      await writeFile(path, JSON.stringify({ ...JSON.parse(await readFile(path, 'utf8')), status: 'started' }));
+    }
+    const refused = await openFileEventStore({ dir }).catch((e: unknown) => e);
+    expect((refused as Error).message).toContain(`${third}:1`);
+    const second = await repairLog({ dir, repairRoot, lockWaitMs: 0, now: new Date(Date.now() + 1000) });
+    expect(second.finished).toEqual([repairDir]);
+    expect(second.damaged).toBe(false); // the first repair, finished, left nothing to do
+    const reports = await readRepairReports(repairRoot);
+    expect(reports.map((r) => [r.status, r.lostPositions])).toEqual([['done', [2, thirdPosition]]]);
+    const reopened = await openFileEventStore({ dir });
+    const events: StoredEvent[] = [];
+    for await (const event of reopened.readAll()) events.push(event);
+    await reopened.close();
+    expect(events.map((e) => e.position)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'EventLost').map((e) => e.position)).toEqual([2, thirdPosition]);
   });
 });
