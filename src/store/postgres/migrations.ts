@@ -211,6 +211,13 @@ export function newerSchemaError(schema: string, version: number): StorageError 
  * @throws {StorageError} when the schema is newer than this moai-session knows.
  */
 export async function migrate(pool: Pool, schema: string, options: { dryRun?: boolean } = {}): Promise<MigrationPlan> {
+  // The usual case first, in one query without a transaction: the schema is current (every CLI command opens the store).
+  const current = await pool.query<{ version: number | null }>(`SELECT max(version)::int AS version FROM ${quoted(schema)}.migrations`).then(
+    (result) => result.rows[0]?.version ?? 0,
+    () => undefined, // no migrations table yet: the locked path below creates it
+  );
+  if (current !== undefined && current > LATEST_SCHEMA_VERSION) throw newerSchemaError(schema, current);
+  if (current === LATEST_SCHEMA_VERSION) return { schema, from: current, to: LATEST_SCHEMA_VERSION, pending: [], applied: false };
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
