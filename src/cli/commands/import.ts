@@ -117,6 +117,8 @@ export async function importClaudeCodeCommand(options: ImportClaudeCodeCommandOp
       results = await importClaudeCodeTranscripts(run.engine, files, {
         subagents: options.subagents,
         prices: run.engine.settings.prices,
+        // Each session's figures, kept for the next import of a session with nothing new.
+        figuresCache: join(run.dir, 'cache', 'import-figures.json'),
         ...(bar === undefined
           ? {}
           : { onProgress: (done: number, total: number, session: { index: number; count: number }) => bar.update(done, total, `session ${session.index + 1} of ${session.count}`) }),

@@ -4,7 +4,8 @@
 // grew adds only what is new; then the session's figures, from its own events.
 
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { costOfSpend, type ModelPrice, type TokensByKind } from '../../budget/pricing.js';
 import type { Engine } from '../../engine/createEngine.js';
 import type { SessionCommand } from '../../engine/commands.js';
@@ -217,6 +218,14 @@ export interface ImportClaudeCodeTranscriptsOptions extends Omit<ImportClaudeCod
   onProgress?: (done: number, total: number, session: { index: number; count: number }) => void;
   /** Threads to read on (default: every core when there is enough to read to pay for starting them). */
   threads?: number;
+  /**
+   * A file that keeps each session's figures from its events, with the view
+   * they were worked out at (`import claude-code` keeps it in the state
+   * folder's cache): a session with nothing new whose view is still that one
+   * gives them from there instead of from reading its events again. A file
+   * that cannot be read or written costs only that speed.
+   */
+  figuresCache?: string;
 }
 
 /** One session of an import: its files, and how each is to be read. */
@@ -381,9 +390,21 @@ export async function importClaudeCodeTranscripts(
     }
   };
 
+  const cache = options.figuresCache === undefined ? undefined : await loadFiguresCache(options.figuresCache);
+  const extraOf = (plan: SessionPlan, skipped: ImportSkippedLine[]): FiguresExtra => ({
+    files: plan.files.map((file) => file.path),
+    skippedLines: skipped,
+    ...(options.prices === undefined ? {} : { prices: options.prices }),
+  });
+
   /** One session recorded: each of its files from where the session last read it, then its figures. */
   const record = async (plan: SessionPlan): Promise<ClaudeCodeImportResult> => {
     const { handle } = plan;
+    // Nothing to read, and the view the cached figures were worked out at: those figures.
+    const cached = cache?.entries[plan.sessionId];
+    if (cached !== undefined && plan.jobs.every((job) => job < 0) && cached.stamp === viewStamp(handle.state)) {
+      return figuresOfView(cached.figures, handle.state, extraOf(plan, []));
+    }
     // An existing session's events: the calls it recorded (a file read from its start is checked against them) and its figures.
     const before = plan.isNew ? [] : await readSession(engine, plan.sessionId);
     const keys = new Set<string>();
@@ -402,11 +423,12 @@ export async function importClaudeCodeTranscripts(
       for (const line of result.skipped) skipped.push({ file: line.file, line: line.line, reason: line.reason });
       appended.push(...(await applyReadCommands(handle, result.commands)));
     }
-    return sessionFigures([...before, ...appended], handle.state, {
-      files: plan.files.map((file) => file.path),
-      skippedLines: skipped,
-      ...(options.prices === undefined ? {} : { prices: options.prices }),
-    });
+    const figures = eventFigures([...before, ...appended]);
+    if (cache !== undefined) {
+      cache.entries[plan.sessionId] = { stamp: viewStamp(handle.state), figures };
+      cache.changed = true;
+    }
+    return figuresOfView(figures, handle.state, extraOf(plan, skipped));
   };
 
   // Several sessions at a time: one is decided while the appends of those before it are written, so that their
@@ -439,6 +461,7 @@ export async function importClaudeCodeTranscripts(
     }
     await Promise.all(running);
     if (failure !== undefined) throw failure.error;
+    if (cache?.changed === true) await saveFiguresCache(options.figuresCache!, cache.entries);
   } finally {
     // A failure above leaves files unread: let the workers go on to the end (nothing waits for them), then finish.
     consumed = Number.POSITIVE_INFINITY;
@@ -456,16 +479,38 @@ export async function readSession(engine: Engine, sessionId: string): Promise<St
   return events;
 }
 
+/** The figures of a session that its events give (those its view gives are added by {@link figuresOfView}). */
+export interface EventFigures {
+  apiCalls: number;
+  tokens: ImportTokens;
+  /** The tokens by the model of each call, what the cost is worked out from. */
+  byModel: Record<string, TokensByKind>;
+  compactions: ClaudeCodeImportResult['compactions'];
+  peakContextTokens: number;
+  finalContextTokens: number;
+  models: string[];
+  /** The subagents that made calls, by agent id in the order they first did. */
+  subagents: ClaudeCodeImportResult['subagents'];
+}
+
+/** What {@link sessionFigures} adds to a session's figures besides its events and view. */
+interface FiguresExtra {
+  files: string[];
+  skippedLines: ImportSkippedLine[];
+  prices?: Readonly<Record<string, ModelPrice>>;
+}
+
 /**
  * The figures of a session as `import claude-code --json` prints them,
  * worked out from its events (usage, compactions) and view (tasks): the same
  * whether the session came from an import, from hooks, or from both.
  */
-export function sessionFigures(
-  events: readonly StoredEvent[],
-  view: SessionView,
-  extra: { files: string[]; skippedLines: ImportSkippedLine[]; prices?: Readonly<Record<string, ModelPrice>> },
-): ClaudeCodeImportResult {
+export function sessionFigures(events: readonly StoredEvent[], view: SessionView, extra: FiguresExtra): ClaudeCodeImportResult {
+  return figuresOfView(eventFigures(events), view, extra);
+}
+
+/** The figures a session's events give: its calls (each at its model), compactions, context peaks, models, subagents. */
+export function eventFigures(events: readonly StoredEvent[]): EventFigures {
   const tokens = noTokens();
   const byModel: Record<string, TokensByKind> = {};
   const models: string[] = [];
@@ -505,6 +550,12 @@ export function sessionFigures(
       compactions.push({ trigger: event.data.trigger ?? 'unknown', preTokens: event.data.tokensBefore, at: event.data.at ?? event.meta.at });
     }
   }
+  return { apiCalls, tokens, byModel, compactions, peakContextTokens: peak, finalContextTokens: final, models, subagents: [...subagents.values()] };
+}
+
+/** A session's figures: those of its events, its tasks (and the subagents they name) from its view, the cost at the prices. */
+function figuresOfView(figures: EventFigures, view: SessionView, extra: FiguresExtra): ClaudeCodeImportResult {
+  const subagents = new Map(figures.subagents.map((agent) => [agent.agentId, agent]));
   const tasks: ClaudeCodeImportResult['tasks'] = [];
   for (const id of view.tasks.order.toArray()) {
     const task = view.tasks.byId.get(id)!;
@@ -518,15 +569,88 @@ export function sessionFigures(
   return {
     sessionId: view.session.sessionId,
     files: extra.files,
-    apiCalls,
-    tokens,
-    costUsd: costOfSpend(byModel, extra.prices).usd,
-    compactions,
-    peakContextTokens: peak,
-    finalContextTokens: final,
-    models,
-    subagents: [...subagents.values()].sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)),
+    apiCalls: figures.apiCalls,
+    tokens: { ...figures.tokens },
+    costUsd: costOfSpend(figures.byModel, extra.prices).usd,
+    compactions: figures.compactions.map((compaction) => ({ ...compaction })),
+    peakContextTokens: figures.peakContextTokens,
+    finalContextTokens: figures.finalContextTokens,
+    models: [...figures.models],
+    subagents: [...subagents.values()]
+      .map((agent) => ({ agentId: agent.agentId, apiCalls: agent.apiCalls, tokens: { ...agent.tokens } }))
+      .sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)),
     tasks,
     skippedLines: extra.skippedLines,
   };
+}
+
+/** What a session's view was when its figures were cached: its version, position and time (any event appended since changes them). */
+const viewStamp = (view: SessionView): string => `${view.version}:${view.position}:${view.updatedAt}`;
+
+/** The cached figures of each session, by session id. */
+interface FiguresCache {
+  entries: Record<string, { stamp: string; figures: EventFigures }>;
+  changed: boolean;
+}
+
+/** What the cache file holds: its version, and the entries. */
+const FIGURES_CACHE_VERSION = 1;
+
+/** The figures cache at `path`: empty when there is none, or one that cannot be read or is not of this version. */
+async function loadFiguresCache(path: string): Promise<FiguresCache> {
+  try {
+    const json = JSON.parse(await readFile(path, 'utf8')) as { version?: unknown; entries?: unknown };
+    if (json.version === FIGURES_CACHE_VERSION && typeof json.entries === 'object' && json.entries !== null) {
+      const entries: FiguresCache['entries'] = {};
+      for (const [sessionId, entry] of Object.entries(json.entries as Record<string, { stamp?: unknown; figures?: unknown }>)) {
+        if (typeof entry?.stamp === 'string' && isEventFigures(entry.figures)) entries[sessionId] = { stamp: entry.stamp, figures: entry.figures };
+      }
+      return { entries, changed: false };
+    }
+  } catch {
+    // No cache yet, or one that cannot be read: every session's events are read.
+  }
+  return { entries: {}, changed: false };
+}
+
+const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && (value as number) >= 0;
+const isTokens = (value: unknown): boolean => {
+  const t = value as Partial<ImportTokens> | null;
+  return typeof t === 'object' && t !== null && isCount(t.input) && isCount(t.output) && isCount(t.cacheCreation) && isCount(t.cacheRead);
+};
+
+/** The shape of {@link EventFigures}, checked before a cached entry is used. */
+function isEventFigures(value: unknown): value is EventFigures {
+  const f = value as Partial<EventFigures> | null;
+  return (
+    typeof f === 'object' &&
+    f !== null &&
+    isCount(f.apiCalls) &&
+    isTokens(f.tokens) &&
+    typeof f.byModel === 'object' &&
+    f.byModel !== null &&
+    Object.values(f.byModel).every(
+      (m: Partial<TokensByKind> | null) =>
+        typeof m === 'object' && m !== null && isCount(m.inputTokens) && isCount(m.outputTokens) && isCount(m.cacheCreationInputTokens) && isCount(m.cacheReadInputTokens),
+    ) &&
+    Array.isArray(f.compactions) &&
+    isCount(f.peakContextTokens) &&
+    isCount(f.finalContextTokens) &&
+    Array.isArray(f.models) &&
+    f.models.every((model) => typeof model === 'string') &&
+    Array.isArray(f.subagents) &&
+    f.subagents.every((agent) => typeof agent?.agentId === 'string' && isCount(agent.apiCalls) && isTokens(agent.tokens))
+  );
+}
+
+/** Write the figures cache (a new file renamed over the old one); a failure costs only the next import's speed. */
+async function saveFiguresCache(path: string, entries: FiguresCache['entries']): Promise<void> {
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(temp, JSON.stringify({ version: FIGURES_CACHE_VERSION, entries }));
+    await rename(temp, path);
+  } catch {
+    await rm(temp, { force: true }).catch(() => undefined);
+  }
 }

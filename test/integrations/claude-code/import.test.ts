@@ -140,6 +140,32 @@ describe.each([
     // Each API call is one usage event.
     expect(events.filter((line) => line.includes('TokenUsageRecorded'))).toHaveLength(first.apiCalls);
   });
+
+  it('keeps the figures in the cache for the next import, and reads the events again once the session has moved on', async () => {
+    const file = copyOf(fixture);
+    const cwd = tempDir();
+    const first = await importJson(cwd, [file]);
+    const cached = JSON.parse(readFileSync(join(cwd, '.moai', 'cache', 'import-figures.json'), 'utf8')) as {
+      entries: Record<string, { figures: { apiCalls: number; tokens: unknown } }>;
+    };
+    expect(cached.entries[first.sessionId]!.figures).toMatchObject({ apiCalls: first.apiCalls, tokens: first.tokens });
+    // From the cache: the same figures.
+    expect(await importJson(cwd, [file])).toEqual(first);
+    // They are taken from there (an entry changed by hand shows), not from the events.
+    const cacheFile = join(cwd, '.moai', 'cache', 'import-figures.json');
+    const edited = JSON.parse(readFileSync(cacheFile, 'utf8')) as typeof cached;
+    edited.entries[first.sessionId]!.figures.apiCalls = 1;
+    writeFileSync(cacheFile, JSON.stringify(edited));
+    expect((await importJson(cwd, [file])).apiCalls).toBe(1);
+    // A call recorded by hand since: the figures are the session's events again, that call with them.
+    expect((await runInProcess(['usage', first.sessionId, '--input', '1000', '--output', '20'], cwd)).code).toBe(0);
+    const moved = await importJson(cwd, [file]);
+    expect(moved.apiCalls).toBe(first.apiCalls + 1);
+    expect(moved.tokens).toEqual({ ...first.tokens, input: first.tokens.input + 1000, output: first.tokens.output + 20 });
+    // A cache file that is not one is no error: the events are read.
+    writeFileSync(join(cwd, '.moai', 'cache', 'import-figures.json'), '{"version":1,"entries":{"x":');
+    expect(await importJson(cwd, [file])).toEqual(moved);
+  });
 });
 
 describe('figures worked out by hand', () => {
