@@ -295,6 +295,7 @@ export {
   type HandoffValidation,
 } from './handoff/validateHandoffPackage.js';
 export { HandoffValidationError, isHandoffValidationError } from './handoff/handoffValidationError.js';
+export { packageSenderRefusal, type PackageParties } from './handoff/packageSender.js';
 export { parseHandoffPackageText, HANDOFF_PACKAGE_JSON_LIMITS } from './handoff/parseHandoffPackageText.js';
 
 // Memory files
@@ -305,6 +306,7 @@ export {
   ACTIVE_TASKS_FILE,
   CHECKPOINTS_FOLDER,
   MEMORY_FILES,
+  MEMORY_FILES_LOCK,
   checkpointFilePath,
   buildMemoryDocuments,
   buildMemoryFiles,
@@ -320,6 +322,7 @@ export {
   type ContextCacheDocument,
   type MemoryDocuments,
   type WriteMemoryFilesResult,
+  type WriteMemoryFilesOptions,
   type MemorySyncOptions,
   type MemorySync,
   type MemoryDifference,
