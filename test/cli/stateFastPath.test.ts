@@ -3,7 +3,7 @@
 // and, through the real binary, the same output, messages and exit codes as
 // the parser's run of the same command line (runInProcess).
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -71,7 +71,7 @@ describe('state through the binary', () => {
     await engine.close();
     await mkdir(join(cwd, 'empty'));
     await writeFile(join(cwd, 'empty', 'note'), 'not a state folder');
-    const lines = [
+    const commandLines = [
       ['state', 'long'],
       ['state'],
       ['state', 'lo'],
@@ -89,10 +89,24 @@ describe('state through the binary', () => {
       ['state', 'long', 'more'],
       ['state', '--at'],
     ];
-    for (const argv of lines) {
+    for (const argv of commandLines) {
       const binary = await runBinary(argv, cwd);
       const parsed = await runInProcess(argv, cwd);
       expect(binary, argv.join(' ')).toEqual(parsed);
+    }
+    // A damaged log: refused (exit 4), or read past the damage with --skip-damaged (the salvage loads rxjs, kept out of the bundle).
+    const damaged = await tempDir('moai-cli-state-fast-damaged-');
+    await cp(join(cwd, '.moai'), join(damaged, '.moai'), { recursive: true });
+    const [segment] = (await readdir(join(damaged, '.moai', 'events'))).filter((name) => name.endsWith('.jsonl'));
+    const text = await readFile(join(damaged, '.moai', 'events', segment!), 'utf8');
+    const lines = text.split('\n');
+    lines[2] = `${lines[2]!.slice(0, 40)}#damaged#${lines[2]!.slice(49)}`;
+    await writeFile(join(damaged, '.moai', 'events', segment!), lines.join('\n'));
+    await rm(join(damaged, '.moai', 'cache'), { recursive: true, force: true }); // no view snapshot: every event is read
+    for (const argv of [['state', 'long'], ['state', 'long', '--skip-damaged']]) {
+      const binary = await runBinary(argv, damaged);
+      expect(binary, `damaged: ${argv.join(' ')}`).toEqual(await runInProcess(argv, damaged));
+      expect(binary.code).toBe(argv.length === 2 ? 4 : 0);
     }
     // What it printed is the session: the task, its state and the tokens.
     const shown = await runBinary(['state', 'long'], cwd);
