@@ -235,7 +235,8 @@ async function notOursFrom(path: string, offset: number): Promise<number | undef
   return undefined;
 }
 
-function looksLikeOurStart(bytes: Buffer, start: number, end: number): boolean {
+/** True when the bytes from `start` to `end` could be the torn start of a line of ours (or zeros a crash left). */
+export function looksLikeOurStart(bytes: Buffer, start: number, end: number): boolean {
   let zeros = true;
   for (let i = start; i < end && zeros; i++) zeros = bytes[i] === 0;
   if (zeros) return true;

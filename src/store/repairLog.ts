@@ -6,6 +6,7 @@ import { ACK_RECORD_NAME } from './ackRecord.js';
 import { indexFileOf } from './segmentIndexFile.js';
 import { surveyLog, type DamagedLine, type LogSurvey, type MissingLines, type SoundLine } from './repairSurvey.js';
 import { unacknowledgedTornLine, unfinishedAppend } from './repairSalvage.js';
+import { looksLikeOurStart } from './openScan.js';
 import { acquireWriterLock } from './writerLock.js';
 
 /*
@@ -130,10 +131,12 @@ export async function repairLog(options: RepairLogOptions): Promise<RepairReport
     const at = (options.now ?? new Date()).toISOString();
     const repairDir = join(options.repairRoot, at.replace(/[:.]/g, '-'));
     const plan = planRepair(survey, join(repairDir, 'quarantine.jsonl'), at);
+    // Only an unfinished last append (never acknowledged) is no damage: the store leaves it out and its next writer cuts it.
+    const damaged = survey.damaged && (plan.quarantined.length > 0 || plan.missing.length > 0 || plan.indexFilesRebuilt.length > 0 || plan.lostEvents.length > 0);
     const report: RepairReport = {
       at,
       dir: options.dir,
-      damaged: survey.damaged,
+      damaged,
       dryRun: options.dryRun === true,
       quarantined: plan.quarantined.map(quarantinedLine),
       missing: plan.missing.map(({ file, line, positions, streams, recordedBy }) => ({ file, line, positions, streams, recordedBy })),
@@ -148,7 +151,7 @@ export async function repairLog(options: RepairLogOptions): Promise<RepairReport
       rewritten: [],
       removed: [],
     };
-    if (!survey.damaged || options.dryRun === true) return report;
+    if (!damaged || options.dryRun === true) return report;
     report.repairDir = repairDir;
     await applyPlan(survey, plan, repairDir, report);
     return report;
@@ -191,6 +194,8 @@ interface LostSource {
   reason: string;
   stream?: string;
   version?: number;
+  /** Bytes that are no line of ours and that nothing records as written: junk, no lost event (when at the end of the log). */
+  foreign?: boolean;
 }
 
 /** A line of the new segments: a sound line kept, or a lost position. */
@@ -260,6 +265,7 @@ function planRepair(survey: LogSurvey, quarantineFile: string, at: string): Repa
           reason: entry.reason,
           ...(entry.stream === undefined ? {} : { stream: entry.stream }),
           ...(entry.version === undefined ? {} : { version: entry.version }),
+          ...(looksLikeOurStart(entry.bytes, 0, entry.bytes.length) || (segment.recordedLines !== undefined && entry.line <= segment.recordedLines) ? {} : { foreign: true }),
         });
         continue;
       }
@@ -274,6 +280,7 @@ function planRepair(survey: LogSurvey, quarantineFile: string, at: string): Repa
     }
   });
   // Lost lines after the last kept one were acknowledged (the store would not leave them out): they keep their positions too.
+  pending = pending.filter((source) => source.foreign !== true);
   const tailEnd = lastKept + 1 + pending.length;
   settle(Math.max(tailEnd, ...[...pendingExact.keys()].map((p) => p + 1)), segments.length - 1);
   const lostEvents = assignStreams(planned);

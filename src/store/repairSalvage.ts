@@ -2,6 +2,7 @@ import { EMPTY, type Observable } from 'rxjs';
 import type { StoredEvent } from '../events/envelope.js';
 import { StorageError, StoreClosedError } from '../errors.js';
 import type { AppendResult, EventStore, ReadAllOptions, ReadStreamOptions, StreamInfo } from './eventStore.js';
+import { looksLikeOurStart } from './openScan.js';
 import { checkReadBounds } from './readBounds.js';
 import { surveyLog, type DamagedLine, type LogSurvey, type SoundLine } from './repairSurvey.js';
 
@@ -20,6 +21,8 @@ export interface SkippedPart {
   /** The positions it held, where known. */
   positions: number[];
   streams: string[];
+  /** True for lines never acknowledged (an unfinished last append, a torn last line): not damage, the next writer cuts them. */
+  unacknowledged: boolean;
 }
 
 /** A read-only store of the sound part of a damaged log, and what it skipped. */
@@ -78,6 +81,7 @@ export function unacknowledgedTornLine(survey: LogSurvey): DamagedLine | undefin
   const segment = survey.segments.at(-1);
   const last = segment?.entries.at(-1);
   if (segment === undefined || last === undefined || last.kind !== 'damaged' || last.ended) return undefined;
+  if (!looksLikeOurStart(last.bytes, 0, last.bytes.length)) return undefined; // bytes not ours: damage, never a crash's tail
   if (segment.recordedLines !== undefined && last.line <= segment.recordedLines) return undefined;
   const ack = survey.acknowledged;
   // Its position, as its header shows it, or as the line after the last sound one.
@@ -98,20 +102,29 @@ function soundEvents(survey: LogSurvey): StoredEvent[] {
 function skippedParts(survey: LogSurvey): SkippedPart[] {
   const skipped: SkippedPart[] = [];
   const unfinished = unfinishedAppend(survey);
+  const torn = unacknowledgedTornLine(survey);
   for (const segment of survey.segments) {
     for (const entry of segment.entries) {
       if (entry.kind === 'sound' && unfinished.has(entry)) {
-        skipped.push({ file: entry.file, line: entry.line, reason: 'part of the last append, whose last line is not there', positions: [entry.event.position], streams: [entry.event.stream] });
+        skipped.push({
+          file: entry.file,
+          line: entry.line,
+          reason: 'part of an unfinished last append, never acknowledged',
+          positions: [entry.event.position],
+          streams: [entry.event.stream],
+          unacknowledged: true,
+        });
       } else if (entry.kind === 'damaged') {
         skipped.push({
           file: entry.file,
           line: entry.line,
-          reason: entry.reason,
+          reason: entry === torn ? 'a torn last line, never acknowledged' : entry.reason,
           positions: entry.position === undefined ? [] : [entry.position],
           streams: entry.stream === undefined ? [] : [entry.stream],
+          unacknowledged: entry === torn,
         });
       } else if (entry.kind === 'missing') {
-        skipped.push({ file: entry.file, line: entry.line, reason: `${entry.reason}: the lines are gone`, positions: entry.positions, streams: [...new Set(entry.streams)] });
+        skipped.push({ file: entry.file, line: entry.line, reason: `${entry.reason}: the lines are gone`, positions: entry.positions, streams: [...new Set(entry.streams)], unacknowledged: false });
       }
     }
   }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, open, readFile, readdir, readlink, rename, rm, symlink, truncate, type FileHandle, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -380,7 +381,9 @@ describe('file store on disk', () => {
     const sync = fileHandle.sync;
     let folderSyncs = 0;
     const failing = vi.spyOn(fileHandle, 'sync').mockImplementation(async function (this: FileHandle) {
-      if ((await this.stat()).isDirectory() && ++folderSyncs === 1) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+      // The folder syncs for the new segment's name (the sealed one's index file syncs the folder before it is made).
+      const forNewSegment = (await this.stat()).isDirectory() && existsSync(join(dir, 'segment-000002.jsonl'));
+      if (forNewSegment && ++folderSyncs === 1) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
       return sync.call(this);
     });
     try {

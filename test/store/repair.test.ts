@@ -2,7 +2,7 @@
 // sound line kept, the unreadable ones quarantined with a report, a log that
 // opens after; read-only commands show what is sound and say what they skipped.
 import { existsSync } from 'node:fs';
-import { appendFile, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openFileEventStore, repairLog, type StoredEvent } from '../../src/index.js';
@@ -343,5 +343,49 @@ describe('a repair cut off while it puts segments in place (R16)', () => {
     await reopened.close();
     expect(events.map((e) => e.position)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
     expect(events.filter((e) => e.type === 'EventLost').map((e) => e.position)).toEqual([2, thirdPosition]);
+  });
+});
+
+describe('repair and --skip-damaged give one verdict (R20)', () => {
+  it('call an unfinished last append (never acknowledged) not damage, both of them', async () => {
+    const { cwd, events, segment } = await folderWithTasks(1);
+    const store = await openFileEventStore({ dir: events });
+    await store.append('s-b', [sampleEvent('b1'), sampleEvent('b2'), sampleEvent('b3')]);
+    await store.close();
+    // As a kill -9 mid-append leaves it: the last line is not there, and nothing recorded the append as acknowledged.
+    await rm(join(events, 'segment-000001.idx'), { force: true });
+    await rm(join(events, 'writer.acked'), { force: true });
+    const text = await readFile(segment, 'utf8');
+    await truncate(segment, Buffer.byteLength(text.slice(0, text.indexOf('\n', text.indexOf('"b2"')) + 1)));
+    const plain = await eventsJson(cwd);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.events.some((e) => e.data.taskId === 'b1')).toBe(false);
+    const skipping = await eventsJson(cwd, ['--skip-damaged']);
+    expect(skipping.code).toBe(0);
+    expect(skipping.stderr).toContain('the log is sound; nothing damaged was skipped');
+    expect(skipping.stderr).toContain('left out 2 lines of an unfinished last append (never acknowledged, not damage');
+    expect(skipping.stderr).not.toContain('run `moai-session repair`');
+    const dry = await runInProcess(['repair', '--dry-run'], cwd);
+    expect(dry.stdout).toContain('is sound: nothing to repair');
+    expect(dry.stdout).toContain('Its last append is unfinished');
+  });
+
+  it("says lines known only from writer.acked were recorded by writer.acked, not by an index file", async () => {
+    const { cwd, events, segment } = await folderWithTasks(3);
+    // A crash (no index file for the active segment) after writer.acked recorded every line; then the last line is lost.
+    const disk = await tempDir('moai-repair-acked-');
+    const live = await openFileEventStore({ dir: events });
+    await live.append('s-b', [sampleEvent('b1')]);
+    await new Promise((resolve) => setTimeout(resolve, 1_300)); // the record is kept about once a second
+    await mkdir(join(disk, '.moai'), { recursive: true });
+    await cp(join(cwd, '.moai'), join(disk, '.moai'), { recursive: true, filter: (p) => !p.endsWith('writer.lock') && !p.endsWith('.idx') });
+    await live.close();
+    const copied = join(disk, '.moai', 'events', 'segment-000001.jsonl');
+    const text = await readFile(copied, 'utf8');
+    await truncate(copied, Buffer.byteLength(text.slice(0, text.lastIndexOf('\n', text.length - 2) + 1)));
+    expect(segment).not.toBe(copied);
+    const dry = await runInProcess(['repair', '--dry-run'], disk);
+    expect(dry.stdout).toMatch(/Gone from .*segment-000001\.jsonl from line \d+: 1 event at positions? \d+ \(an unknown stream\), which the writer's record \(writer\.acked\) shows were acknowledged/);
+    expect(dry.stdout).not.toContain('which its index file recorded');
   });
 });

@@ -128,13 +128,23 @@ export async function openSkippingDamaged(options: GlobalOptions, io: CliIo): Pr
 }
 
 function describeSkipped(skipped: readonly SkippedPart[]): string {
-  if (skipped.length === 0) return 'moai-session: --skip-damaged: the log is sound; nothing was skipped.';
-  const lines = [`moai-session: warning: --skip-damaged: skipped ${plural(skipped.length, 'damaged part')} of the log (run \`moai-session repair\` to set them aside for good):`];
-  for (const part of skipped.slice(0, 20)) {
-    const where = part.positions.length === 0 ? '' : ` (position${part.positions.length === 1 ? '' : 's'} ${range(part.positions)}${part.streams.length === 0 ? '' : `, ${part.streams.join(', ')}`})`;
-    lines.push(`  ${part.file}:${part.line}${where}: ${part.reason}`);
+  const damaged = skipped.filter((part) => !part.unacknowledged);
+  const unfinished = skipped.filter((part) => part.unacknowledged);
+  const where = (part: SkippedPart): string => {
+    const at = part.positions.length === 0 ? '' : ` (position${part.positions.length === 1 ? '' : 's'} ${range(part.positions)}${part.streams.length === 0 ? '' : `, ${part.streams.join(', ')}`})`;
+    return `  ${part.file}:${part.line}${at}: ${part.reason}`;
+  };
+  const lines: string[] = [];
+  if (damaged.length === 0) lines.push('moai-session: --skip-damaged: the log is sound; nothing damaged was skipped.');
+  else {
+    lines.push(`moai-session: warning: --skip-damaged: skipped ${plural(damaged.length, 'damaged part')} of the log (run \`moai-session repair\` to set them aside for good):`);
+    for (const part of damaged.slice(0, 20)) lines.push(where(part));
+    if (damaged.length > 20) lines.push(`  ... and ${damaged.length - 20} more`);
   }
-  if (skipped.length > 20) lines.push(`  ... and ${skipped.length - 20} more`);
+  if (unfinished.length > 0) {
+    lines.push(`moai-session: --skip-damaged: left out ${plural(unfinished.length, 'line')} of an unfinished last append (never acknowledged, not damage: the next write command cuts ${unfinished.length === 1 ? 'it' : 'them'}):`);
+    for (const part of unfinished.slice(0, 20)) lines.push(where(part));
+  }
   return lines.join('\n');
 }
 
