@@ -1,6 +1,7 @@
 // `npm run test:faults`: the fault suite at full size (MOAI_FAULTS=full:
 // 100 kill -9 runs, 200 power cuts, the whole damage matrix, 8 CLI writers
-// × 10 rounds, 30 handoff races), then its figures: runs, acknowledged,
+// × 10 rounds, 30 handoff races) and the PostgreSQL server restart
+// (test/postgres/serverRestart.test.ts), then its figures: runs, acknowledged,
 // lost, duplicated, refused. Exits with vitest's status.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,9 +11,10 @@ import type { FaultFigures } from './faultFigures.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'moai-fault-figures-'));
 const figuresFile = join(folder, 'figures.jsonl');
-const vitest = spawnSync(process.execPath, [join('node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/faults', ...process.argv.slice(2)], {
+const vitest = spawnSync(process.execPath, [join('node_modules', 'vitest', 'vitest.mjs'), 'run', 'test/faults', 'test/postgres/serverRestart', ...process.argv.slice(2)], {
   stdio: 'inherit',
-  env: { ...process.env, MOAI_FAULTS: 'full', MOAI_FAULT_FIGURES: figuresFile },
+  // MOAI_TEST_PG_RESTART: the PostgreSQL server restart test, kept out of `npm test` (it restarts the shared server).
+  env: { ...process.env, MOAI_FAULTS: 'full', MOAI_FAULT_FIGURES: figuresFile, MOAI_TEST_PG_RESTART: '1' },
 });
 let figures: FaultFigures[] = [];
 try {
