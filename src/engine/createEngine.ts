@@ -657,6 +657,9 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
         contextWindows: settings.budget.contextWindows,
         onError: (error) =>
           warn({ code: 'MEMORY_FILES_FAILED', message: `The memory files could not be brought in line with the log: ${(error as Error).message}` }),
+        onWrite: (result) => {
+          if (result.tookOverLock !== undefined) warn({ code: 'MEMORY_FILES_LOCK_TAKEN_OVER', message: result.tookOverLock });
+        },
       });
     } catch (error) {
       await engine.close();

@@ -1,8 +1,7 @@
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type * as ProperLockfile from 'proper-lockfile';
-import { StorageError } from '../errors.js';
-import { requireCommonJs } from '../util/commonJs.js';
+import { isLogLockedError, StorageError } from '../errors.js';
+import { acquireWriterLock } from '../store/writerLock.js';
 import {
   type MemorySource,
   buildMemoryDocuments,
@@ -24,6 +23,11 @@ export interface WriteMemoryFilesResult {
    * nothing was written (`written` and `unchanged` are empty).
    */
   newerOnDisk?: number;
+  /**
+   * Set when the lock of the memory files was left by a process that is gone
+   * (killed while it wrote them) and was taken at once: a sentence naming it.
+   */
+  tookOverLock?: string;
 }
 
 /** Options of {@link writeMemoryFiles}: what the files hold, and how to tell files of another log. */
@@ -57,33 +61,47 @@ export async function writeTextFileAtomic(file: string, content: string): Promis
 
 /*
  * Several processes may sync one folder's memory files at once (with the log
- * in PostgreSQL nothing else serialises them). Each write takes
- * `sessions/.memory-files.lock` (proper-lockfile: a folder made with mkdir,
- * touched while held, stale after 10 s), then reads the log position
+ * in PostgreSQL nothing else serialises them). Each write takes the lock in
+ * `sessions/.memory-files.lock/` (the writer lock of src/store/writerLock.ts
+ * in a folder of its own: a file saying who holds it, pid, host, PID
+ * namespace and start time), then reads the log position
  * `session-state.json` was built at and writes only when its own is not
  * older. The lock alone would let an older projection that took the lock
  * last win; the position alone would leave a gap between the comparison and
  * the rename. Temporary files are named per process and write.
+ *
+ * A lock whose owner is gone (a process killed while it wrote the files) is
+ * taken at once and said so (`tookOverLock`); one from another host or PID
+ * namespace only once it has gone 10 s without a touch. The folder stays.
  */
-const LOCK_STALE_MS = 10_000;
-const LOCK_RETRIES = { retries: 60, factor: 1.3, minTimeout: 5, maxTimeout: 250 } as const;
+const LOCK_WAIT_MS = 15_000;
 
-async function lockMemoryFiles(sessionsDir: string): Promise<() => Promise<void>> {
-  const lockfile = requireCommonJs('proper-lockfile') as typeof ProperLockfile;
-  const lockfilePath = join(sessionsDir, MEMORY_FILES_LOCK);
+interface MemoryFilesLock {
+  /** Why a lock left by a gone owner was taken, if one was. */
+  tookOver: string | undefined;
+  release(): Promise<void>;
+}
+
+async function lockMemoryFiles(sessionsDir: string): Promise<MemoryFilesLock> {
+  const lockDir = join(sessionsDir, MEMORY_FILES_LOCK);
   try {
-    return await lockfile.lock(sessionsDir, {
-      lockfilePath,
-      realpath: false,
-      stale: LOCK_STALE_MS,
-      retries: LOCK_RETRIES,
-      // A lock lost while held (taken over as stale) is no reason to stop: the files are rebuilt from the log.
-      onCompromised: () => undefined,
-    });
+    await mkdir(lockDir, { recursive: true });
+    // A lock lost while held (taken over as stale) is no reason to stop: the files are rebuilt from the log.
+    const lock = await acquireWriterLock(lockDir, { waitMs: LOCK_WAIT_MS, onCompromised: () => undefined });
+    const prefix = `Took over the writer lock of ${lockDir}: `;
+    const why = lock.tookOver?.startsWith(prefix) ? lock.tookOver.slice(prefix.length) : lock.tookOver;
+    return {
+      tookOver:
+        why === undefined
+          ? undefined
+          : `Took over the memory-files lock ${lockDir} without waiting: ${why.replace(/\.$/, '')}; ` +
+            'a process stopped while it wrote the memory files, which were written again from the log.',
+      release: () => lock.release(),
+    };
   } catch (error) {
+    const why = isLogLockedError(error) ? `another process holds it (${error.owner})` : (error as Error).message;
     throw new StorageError(
-      `Cannot lock the memory files (${lockfilePath}): ${(error as Error).message}. ` +
-        'Another process may be writing them; they are rebuilt from the log on the next sync.',
+      `Cannot lock the memory files (${lockDir}): ${why}. They are rebuilt from the log on the next sync.`,
       { cause: error },
     );
   }
@@ -122,7 +140,8 @@ async function readIfExists(file: string): Promise<string | undefined> {
  * (a temporary file named for this process, then a rename). A file already
  * holding exactly the expected content is not rewritten.
  *
- * Safe across processes: the write holds `sessions/.memory-files.lock`, and
+ * Safe across processes: the write holds the lock in `sessions/.memory-files.lock/`
+ * (one left by a process that is gone is taken at once, said in `tookOverLock`), and
  * when the source says the log position it reflects (`lastPosition`, as a
  * replay report does) and `session-state.json` shows a later one, nothing is
  * written (`newerOnDisk`): an older projection never overwrites a newer one
@@ -148,7 +167,8 @@ export async function writeMemoryFiles(
       cause: error,
     });
   }
-  const release = await lockMemoryFiles(sessionsDir);
+  const lock = await lockMemoryFiles(sessionsDir);
+  if (lock.tookOver !== undefined) result.tookOverLock = lock.tookOver;
   try {
     if (source.lastPosition !== undefined) {
       const onDisk = await positionOnDisk(join(dir, SESSION_STATE_FILE));
@@ -178,8 +198,10 @@ export async function writeMemoryFiles(
     // Reported in the files' own order, whatever order they were written in.
     const order = [...contents.keys()];
     const byOrder = (a: string, b: string): number => order.indexOf(a) - order.indexOf(b);
-    return { written: result.written.sort(byOrder), unchanged: result.unchanged.sort(byOrder) };
+    result.written.sort(byOrder);
+    result.unchanged.sort(byOrder);
+    return result;
   } finally {
-    await release().catch(() => undefined);
+    await lock.release().catch(() => undefined);
   }
 }

@@ -155,12 +155,12 @@ export async function openStateFolder(options: OpenStateFolderOptions = {}): Pro
         else await fold.visitBatch(tail);
         const { writeMemoryFiles } = await import('../memory/writeMemoryFiles.js');
         const { memoryFilesOptionsFrom } = await import('../memory/memoryFiles.js');
-        result.memoryFilesWritten = (
-          await writeMemoryFiles(dir, fold.report(), {
-            ...memoryFilesOptionsFrom(engine.settings),
-            headPosition: () => engine.store.headPosition(),
-          })
-        ).written;
+        const written = await writeMemoryFiles(dir, fold.report(), {
+          ...memoryFilesOptionsFrom(engine.settings),
+          headPosition: () => engine.store.headPosition(),
+        });
+        if (written.tookOverLock !== undefined) onWarning({ code: 'MEMORY_FILES_LOCK_TAKEN_OVER', message: written.tookOverLock });
+        result.memoryFilesWritten = written.written;
       } catch (error) {
         onWarning({
           code: 'MEMORY_FILES_FAILED',

@@ -99,13 +99,15 @@ describe('memory files written by several processes', () => {
       );
       expect(results.flatMap((r) => r.errors)).toEqual([]);
       expect((await sessionState(dir)).log_position).toBe(160);
-      // No temporary file or lock is left behind.
+      // No temporary file or lock is left behind (the lock's folder stays, empty).
       expect((await readdir(join(dir, 'sessions'))).sort()).toEqual([
+        '.memory-files.lock',
         'active-tasks.md',
         'context-cache.json',
         'session-state.json',
         'token-usage.log',
       ]);
+      expect(await readdir(join(dir, 'sessions', '.memory-files.lock'))).toEqual([]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

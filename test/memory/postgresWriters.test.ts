@@ -35,7 +35,9 @@ describe.skipIf(!HAVE_POSTGRES)('CLI write commands racing on one state folder, 
       expect(sync).toMatchObject({ code: 0, stderr: '' });
       const state = JSON.parse(await readFile(join(cwd, '.moai', 'sessions', 'session-state.json'), 'utf8')) as { log_position: number };
       expect(state.log_position).toBe(7); // the start and six usage records
-      expect((await readdir(join(cwd, '.moai', 'sessions'))).filter((name) => name.startsWith('.'))).toEqual([]);
+      // No temporary file or lock is left behind (the lock's folder stays, empty).
+      expect((await readdir(join(cwd, '.moai', 'sessions'))).filter((name) => name.startsWith('.'))).toEqual(['.memory-files.lock']);
+      expect(await readdir(join(cwd, '.moai', 'sessions', '.memory-files.lock'))).toEqual([]);
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
