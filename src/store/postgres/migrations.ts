@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { StorageError } from '../../errors.js';
-import { channelOf, quoted } from './postgresTarget.js';
+import { channelOf, checkSchemaName, quoted } from './postgresTarget.js';
 
 /** One step of the store's schema, applied once, in order, in its own transaction. */
 export interface Migration {
@@ -11,6 +11,56 @@ export interface Migration {
   /** The SQL text for a schema (whose name is checked and quoted). */
   sql(schema: string): string;
 }
+
+/*
+ * The append function as migration 1 created it (the first build): one
+ * array per column, read with unnest. Migration 3 replaces it.
+ */
+const firstAppendFunction = (s: string, channel: string): string => `
+CREATE OR REPLACE FUNCTION ${s}.append_events(
+  p_streams text[], p_expected bigint[], p_counts int[],
+  p_append int[], p_ids text[], p_types text[], p_schema_versions int[], p_metas text[], p_datas text[])
+RETURNS TABLE (ordinal int, actual bigint, first_position bigint)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+  v_head bigint;
+BEGIN
+  SELECT h.position INTO v_head FROM ${s}.head h WHERE h.id = 1 FOR UPDATE;
+  RETURN QUERY
+  WITH req AS (
+    SELECT r.ord::int AS ord, r.stream, r.expected, r.n, coalesce(st.version, 0)::bigint AS version
+    FROM unnest(p_streams, p_expected, p_counts) WITH ORDINALITY AS r(stream, expected, n, ord)
+    LEFT JOIN ${s}.streams st ON st.stream = r.stream
+  ), chk AS (
+    SELECT req.*, (req.expected = -1 OR (req.expected = -2 AND req.version = 0) OR (req.expected = -3 AND req.version > 0)
+      OR req.expected = req.version) AS ok
+    FROM req
+  ), pos AS (
+    SELECT chk.*, v_head + coalesce(sum(CASE WHEN chk.ok THEN chk.n ELSE 0 END) OVER (ORDER BY chk.ord
+      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS base
+    FROM chk
+  ), ev AS (
+    SELECT e.*, row_number() OVER (PARTITION BY e.app ORDER BY e.i) AS k
+    FROM unnest(p_append, p_ids, p_types, p_schema_versions, p_metas, p_datas) WITH ORDINALITY AS e(app, id, type, sv, meta, data, i)
+  ), ins AS (
+    INSERT INTO ${s}.events (position, stream, version, id, type, schema_version, meta, data)
+    SELECT pos.base + ev.k, pos.stream, pos.version + ev.k, ev.id, ev.type, ev.sv, ev.meta::json, ev.data::json
+    FROM ev JOIN pos ON pos.ord = ev.app
+    WHERE pos.ok
+    ORDER BY pos.base + ev.k
+  ), up AS (
+    INSERT INTO ${s}.streams (stream, version, first_position, last_position)
+    SELECT pos.stream, pos.version + pos.n, pos.base + 1, pos.base + pos.n FROM pos WHERE pos.ok AND pos.n > 0
+    ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_position = excluded.last_position
+  ), hd AS (
+    UPDATE ${s}.head SET position = v_head + (SELECT coalesce(sum(pos.n), 0) FROM pos WHERE pos.ok) WHERE id = 1
+  )
+  SELECT pos.ord, pos.version, CASE WHEN pos.ok THEN pos.base + 1 END FROM pos ORDER BY pos.ord;
+  IF coalesce(array_length(p_ids, 1), 0) > 0 THEN
+    PERFORM pg_notify('${channel}', '');
+  END IF;
+END
+$fn$;`;
 
 /*
  * The append function. Every append (or a group of appends sent together)
@@ -116,11 +166,22 @@ BEGIN
 END
 $fn$;`;
 
+/*
+ * A committed migration is never edited: a schema that has applied it keeps
+ * what it made, and the version says so. Every change is a new migration
+ * (test/postgres/migrationsPinned.test.ts holds each one's checksum). Migration 1
+ * was edited in place three times during its first day (review finding R17:
+ * the append function's signature, import_events, meta and data as text), so
+ * schemas recorded at version 1 differ; it is back to its first committed
+ * text, and migrations 2 and 3 bring any of those schemas to the same place,
+ * checking what is there rather than assuming it.
+ */
+
 /** The store's migrations, oldest first. A database whose schema has a later one than the last here is refused. */
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    name: 'events, streams, head position, checkpoint documents, the append and import functions',
+    name: 'events, streams, head position, checkpoint documents and the append function',
     sql: (schema) => {
       const s = quoted(schema);
       return `
@@ -133,8 +194,8 @@ CREATE TABLE ${s}.events (
   id text NOT NULL,
   type text NOT NULL,
   schema_version int NOT NULL,
-  meta text NOT NULL,
-  data text NOT NULL,
+  meta json NOT NULL,
+  data json NOT NULL,
   recorded_at timestamptz NOT NULL DEFAULT now(),
   UNIQUE (stream, version)
 );
@@ -158,6 +219,40 @@ CREATE TABLE ${s}.checkpoints (
   archived_at timestamptz,
   PRIMARY KEY (session_id, checkpoint_id)
 );
+${firstAppendFunction(s, channelOf(schema))}`;
+    },
+  },
+  {
+    version: 2,
+    name: 'meta and data as JSON text (PostgreSQL json refuses \\u0000 and lone surrogates, which events may hold)',
+    // json keeps its input text as it came, so meta::text is the JSON that was stored. Skipped where a build
+    // that edited migration 1 already made them text (the schema's name is a checked identifier, see quoted()).
+    sql: (schema) => {
+      const s = quoted(schema);
+      return `
+DO $m$
+BEGIN
+  IF (SELECT data_type FROM information_schema.columns
+      WHERE table_schema = '${checkSchemaName(schema)}' AND table_name = 'events' AND column_name = 'meta') <> 'text' THEN
+    ALTER TABLE ${s}.events ALTER COLUMN meta TYPE text USING meta::text, ALTER COLUMN data TYPE text USING data::text;
+  END IF;
+END
+$m$;`;
+    },
+  },
+  {
+    version: 3,
+    name: 'append_events(json, json): a group of appends as two JSON documents; import_events(json): copy\'s bulk import',
+    // Drops whichever append function and input types the schema has (the first build's arrays, or a later
+    // build's JSON one with json or text meta), then creates the current ones.
+    sql: (schema) => {
+      const s = quoted(schema);
+      return `
+DROP FUNCTION IF EXISTS ${s}.append_events(text[], bigint[], int[], int[], text[], text[], int[], text[], text[]);
+DROP FUNCTION IF EXISTS ${s}.append_events(json, json);
+DROP FUNCTION IF EXISTS ${s}.import_events(json);
+DROP TYPE IF EXISTS ${s}.append_input;
+DROP TYPE IF EXISTS ${s}.event_input;
 CREATE TYPE ${s}.append_input AS (o int, s text, e bigint, n int);
 CREATE TYPE ${s}.event_input AS (a int, k int, i text, t text, v int, m text, d text);
 ${appendFunction(s, channelOf(schema))}
