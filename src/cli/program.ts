@@ -439,7 +439,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         });
       handoff
         .command('validate')
-        .description("check a handoff package against its schema and the config's handoff rules (exit 1 listing every problem)")
+        .description(
+          "check a handoff package against its schema and the config's handoff rules (exit 1 listing every problem; " +
+            'too little free context, which accept --package takes, is a note to compact, exit 0)',
+        )
         .argument('<file>', 'the package, a JSON file, or - for stdin')
         .action(function (this: Commander.Command, file: string) {
           return run(async () => (await import('./commands/handoff.js')).handoffValidateCommand({ ...globals(this), file }, io))();

@@ -90,9 +90,10 @@ export async function acceptHandoffPackage(
   options: AcceptHandoffPackageOptions = {},
 ): Promise<AcceptedHandoffPackage> {
   const validation = validateHandoffPackage(value, engine.settings.handoff);
-  const refusing = validation.problems.filter((problem) => problem.code !== 'NOT_ENOUGH_TOKENS');
   const handoffId = typeof (value as { handoff_id?: unknown } | null)?.handoff_id === 'string' ? (value as { handoff_id: string }).handoff_id : undefined;
-  if (refusing.length > 0) {
+  if (!validation.acceptable) {
+    // Too little free context refuses nothing: it is said as needsCompaction.
+    const refusing = validation.problems.filter((problem) => problem.code !== 'NOT_ENOUGH_TOKENS');
     throw new HandoffValidationError(refusing, { ...(handoffId === undefined ? {} : { handoffId }) });
   }
   const pkg = value as HandoffPackage;

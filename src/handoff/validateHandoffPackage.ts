@@ -53,6 +53,14 @@ export interface HandoffValidation {
   /** True when too few tokens are available: compact the context, then make the package again. */
   needsCompaction: boolean;
   /**
+   * True when a receiver may accept the package as it stands: it has no
+   * problem but, at most, too little free context (`NOT_ENOUGH_TOKENS`),
+   * which calls for a compaction, not a refusal (as the product document's
+   * `validate_handoff` triggers a compression and goes on).
+   * `acceptHandoffPackage` and `moai-session handoff validate` give this verdict.
+   */
+  acceptable: boolean;
+  /**
    * What the package does not say that accepting it needs, and where the
    * engine takes it from instead (the session's log), one sentence each:
    * `session_context.available_tokens is not given: the free context is taken from the session's log`.
@@ -275,7 +283,9 @@ function ruleProblems(
  * - `session_context.available_tokens` (or the engine's older
  *   `tokens_available`; both given, they agree) at least
  *   `rules.minAvailableTokens` (and no more than the window minus the tokens
- *   used); below it, `NOT_ENOUGH_TOKENS` and `needsCompaction: true`.
+ *   used); below it, `NOT_ENOUGH_TOKENS` and `needsCompaction: true`, but
+ *   the package stays `acceptable` (a receiver compacts; a sender compacts
+ *   before making it).
  * - `from_agent` and `to_agent` differ (`SAME_AGENT`).
  * - When `rules.compatibleAgents` has `from_agent` as a key, its list names
  *   `to_agent` (`INCOMPATIBLE_AGENTS`). An agent that is not a key may hand
@@ -297,7 +307,13 @@ export function validateHandoffPackage(value: unknown, rules: HandoffRules): Han
   const flawed = new Set(problems.map((problem) => problem.path));
   const rulesResult = ruleProblems(value, rules, flawed);
   problems.push(...rulesResult.problems);
-  return { ok: problems.length === 0, problems, needsCompaction: rulesResult.needsCompaction, derived: derivedFields(value) };
+  return {
+    ok: problems.length === 0,
+    problems,
+    needsCompaction: rulesResult.needsCompaction,
+    acceptable: problems.every((problem) => problem.code === 'NOT_ENOUGH_TOKENS'),
+    derived: derivedFields(value),
+  };
 }
 
 /**

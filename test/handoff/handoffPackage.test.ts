@@ -164,7 +164,7 @@ describe('building a handoff package from a session view', () => {
     expect(pkg.recovery_info.instructions).toContain('continue task build');
 
     const result = validateHandoffPackage(JSON.parse(JSON.stringify(pkg)), RULES);
-    expect(result).toEqual({ ok: true, problems: [], needsCompaction: false, derived: [] });
+    expect(result).toEqual({ ok: true, problems: [], needsCompaction: false, acceptable: true, derived: [] });
     expect(assertValidHandoff(pkg, RULES)).toBe(pkg);
   });
 
@@ -292,6 +292,7 @@ describe('validating a handoff package', () => {
       ok: true,
       problems: [],
       needsCompaction: false,
+      acceptable: true,
       derived: [],
     });
   });

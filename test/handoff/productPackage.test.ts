@@ -128,6 +128,10 @@ describe("the product document's handoff package", () => {
     expect(documentValidateHandoff(pkg)).toEqual({ compress: true });
     expect(result.needsCompaction).toBe(true);
     expect(result.problems.map((p) => [p.code, p.path])).toEqual([['NOT_ENOUGH_TOKENS', 'session_context.available_tokens']]);
+    // A compaction to do, not a refusal: validate_handoff goes on and returns True.
+    expect(result.acceptable).toBe(true);
+    pkg['to_agent'] = pkg['from_agent'];
+    expect(validateHandoffPackage(pkg, RULES).acceptable).toBe(false);
   });
 
   it('still names a wrong value in a field the document has', () => {
@@ -163,7 +167,7 @@ describe('a package this engine writes', () => {
     const pkg = await writtenPackage();
     const written = new Set(keyPaths(pkg));
     expect(keyPaths(DOCUMENT_PACKAGE).filter((path) => !written.has(path))).toEqual([]);
-    expect(validateHandoffPackage(pkg, RULES)).toEqual({ ok: true, problems: [], needsCompaction: false, derived: [] });
+    expect(validateHandoffPackage(pkg, RULES)).toEqual({ ok: true, problems: [], needsCompaction: false, acceptable: true, derived: [] });
   });
 });
 
@@ -372,6 +376,33 @@ describe('moai-session handoff validate and accept --package', () => {
       expect(again.code).toBe(1);
       expect(again.stderr).toContain('already has a handoff uuid-v4');
       expect((await runInProcess(['handoff', 'accept', 'sess_uuid'], cwd)).code).toBe(2);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('gives one verdict in validate and accept for a package with little free context: valid, with the note to compact', async () => {
+    const cwd = await tempDir('moai-handoff-low-');
+    try {
+      const low = copy();
+      low['session_context'].available_tokens = 1_000;
+      const text = JSON.stringify(low);
+      const note = 'The package says too little context is free: compact the session soon (`moai-session compact`).';
+      const validated = await runInProcess(['handoff', 'validate', '-'], cwd, { stdin: text });
+      expect(validated).toMatchObject({ code: 0, stderr: '' });
+      expect(validated.stdout).toContain('Handoff uuid-v4 (stdin) is valid.');
+      expect(validated.stdout).toContain(note);
+      const json = await runInProcess(['handoff', 'validate', '-', '--json'], cwd, { stdin: text });
+      expect(json.code).toBe(0);
+      expect(JSON.parse(json.stdout)).toMatchObject({ acceptable: true, needsCompaction: true });
+      const accepted = await runInProcess(['handoff', 'accept', '--package', '-'], cwd, { stdin: text });
+      expect(accepted).toMatchObject({ code: 0, stderr: '' });
+      expect(accepted.stdout).toContain(note);
+      // A package with another problem as well is still refused by both.
+      const both = { ...low, to_agent: low['from_agent'] };
+      const refused = await runInProcess(['handoff', 'validate', '-'], cwd, { stdin: JSON.stringify(both) });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('is not valid (2 problems: session_context.available_tokens, to_agent)');
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }

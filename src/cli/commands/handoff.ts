@@ -130,10 +130,15 @@ export interface HandoffValidateCommandOptions extends GlobalOptions {
   file: string;
 }
 
+/** What `handoff validate` and `handoff accept --package` say of a package with too little free context. */
+const COMPACT_SOON = 'The package says too little context is free: compact the session soon (`moai-session compact`).';
+
 /**
  * `moai-session handoff validate <file|->`: check a handoff package against
  * its schema and the handoff rules of the state folder's config. Exit 0 when
- * valid; exit 1 listing every problem.
+ * `handoff accept --package` would take it (one with too little free context
+ * too, with the note to compact that accepting prints); exit 1 listing every
+ * problem.
  */
 export async function handoffValidateCommand(options: HandoffValidateCommandOptions, io: CliIo): Promise<number> {
   const { value, name } = await readPackage(options.file, io);
@@ -146,8 +151,15 @@ export async function handoffValidateCommand(options: HandoffValidateCommandOpti
   const subject = handoffId === undefined ? `The handoff package in ${name}` : `Handoff ${handoffId} (${name})`;
   if (options.json) {
     io.stdout(`${JSON.stringify({ file: name, ...result }, null, 2)}\n`);
-  } else if (result.ok) {
-    io.stdout([`${subject} is valid.`, ...result.derived.map((note) => `  note: ${note}.`), ''].join('\n'));
+  } else if (result.acceptable) {
+    io.stdout(
+      [
+        `${subject} is valid.`,
+        ...result.derived.map((note) => `  note: ${note}.`),
+        ...(result.needsCompaction ? [COMPACT_SOON] : []),
+        '',
+      ].join('\n'),
+    );
   } else {
     io.stdout(
       [
@@ -158,7 +170,7 @@ export async function handoffValidateCommand(options: HandoffValidateCommandOpti
       ].join('\n'),
     );
   }
-  if (result.ok) return EXIT.ok;
+  if (result.acceptable) return EXIT.ok;
   io.stderr(
     `moai-session: ${subject} is not valid (${result.problems.length} problem${result.problems.length === 1 ? '' : 's'}: ` +
       `${result.problems.map((p) => p.path || 'package').join(', ')}).\n`,
@@ -217,7 +229,7 @@ export async function handoffAcceptPackageCommand(options: HandoffAcceptPackageC
     ];
     if (accepted.carriedTags.length > 0) lines.push(`Recorded what it carried as context items: ${accepted.carriedTags.join(', ')}.`);
     for (const note of accepted.derived) lines.push(`Note: ${note}.`);
-    if (accepted.needsCompaction) lines.push('The package says too little context is free: compact the session soon (`moai-session compact`).');
+    if (accepted.needsCompaction) lines.push(COMPACT_SOON);
     printWrite(options, io, run, lines, {
       sessionId: session.sessionId,
       handoffId: accepted.handoffId,
