@@ -7,6 +7,7 @@ import { indexFileOf } from './segmentIndexFile.js';
 import { surveyLog, type DamagedLine, type LogSurvey, type MissingLines, type SoundLine } from './repairSurvey.js';
 import { unacknowledgedTornLine, unfinishedAppend } from './repairSalvage.js';
 import { looksLikeOurStart } from './openScan.js';
+import { REPAIR_MARK_NAME, type RepairMark } from './repairMark.js';
 import { acquireWriterLock } from './writerLock.js';
 
 /*
@@ -457,6 +458,9 @@ async function applyPlan(survey: LogSurvey, plan: RepairPlan, repairDir: string,
 /** Put a staged repair in place (again: each file is renamed whole), then mark its plan and report done. */
 async function finishRepair(repairDir: string): Promise<void> {
   const plan = JSON.parse(await readFile(join(repairDir, 'plan.json'), 'utf8')) as StagedPlan;
+  // Readers following the log are told first, before any file they read is replaced.
+  const mark: RepairMark = { at: new Date().toISOString(), report: join(repairDir, 'report.json') };
+  await writeSynced(join(plan.dir, REPAIR_MARK_NAME), `${JSON.stringify(mark)}\n`);
   await rm(join(plan.dir, ACK_RECORD_NAME), { force: true });
   for (const { name, action } of plan.segments) {
     const file = join(plan.dir, name);

@@ -3,6 +3,7 @@ import type { StoreWarning } from './fileEventStore.js';
 import type { FileLog } from './fileLog.js';
 import type { LogRewrites } from './liveFollower.js';
 import type { Segment } from './segmentCatalog.js';
+import { readRepairMark, type RepairMark } from './repairMark.js';
 
 /*
  * A reader's watch on the tail of a log another process writes. It reads
@@ -20,6 +21,8 @@ export class TailWatch implements LogRewrites {
   count = 0;
   /** The first position it forgot the last time. */
   from = 0;
+  /** The repair mark as first seen (null: not looked at yet). */
+  private repairMark: string | undefined | null = null;
 
   constructor(
     private readonly log: FileLog,
@@ -33,12 +36,18 @@ export class TailWatch implements LogRewrites {
    */
   async refresh(): Promise<void> {
     const { catalog } = this.log;
-    const last = catalog.last;
-    if (last !== undefined) {
-      last.scanned = false;
-      await this.forgetTailIfRewritten(catalog.segments.length - 1);
+    await this.checkNotRepaired();
+    try {
+      const last = catalog.last;
+      if (last !== undefined) {
+        last.scanned = false;
+        await this.forgetTailIfRewritten(catalog.segments.length - 1);
+      }
+      await catalog.discover();
+    } catch (error) {
+      await this.checkNotRepaired(); // files a repair replaced while this look read them: say that, not "corrupt"
+      throw error;
     }
-    await catalog.discover();
   }
 
   /**
@@ -55,10 +64,32 @@ export class TailWatch implements LogRewrites {
         yield item;
       }
     } catch (error) {
+      await this.checkNotRepaired();
       // Whatever went wrong reading lines that changed under the read is the rewrite's doing.
       if (this.count !== rewrites && !isLogRewrittenError(error)) throw new LogRewrittenError(this.log.catalog.dir, this.from);
       throw error;
     }
+  }
+
+  /** A repair that put rewritten segments in place since this reader first looked: it stops with an error saying so. */
+  private async checkNotRepaired(): Promise<void> {
+    const mark = await readRepairMark(this.log.catalog.dir);
+    if (this.repairMark === null) {
+      this.repairMark = mark;
+      return;
+    }
+    if (mark === this.repairMark) return;
+    let said: Partial<RepairMark> = {};
+    try {
+      said = JSON.parse(mark ?? '{}') as RepairMark;
+    } catch {
+      // being written: the change is what counts
+    }
+    throw new StorageError(
+      `The event log in ${this.log.catalog.dir} was repaired${said.at === undefined ? '' : ` at ${said.at}`} while this reader was reading it ` +
+        `(segment files replaced${said.report === undefined ? '' : `; report: ${said.report}`}): start reading again. ` +
+        'Positions did not change: a follower can resume after the last position it delivered.',
+    );
   }
 
   /** A read stopped by a rewrite only has to be started again. */

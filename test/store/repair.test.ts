@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { appendFile, cp, mkdir, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openFileEventStore, repairLog, type StoredEvent } from '../../src/index.js';
 import { readRepairReports } from '../../src/store/repairLog.js';
 import { sampleEvent } from '../../src/testing/index.js';
@@ -387,5 +387,37 @@ describe('repair and --skip-damaged give one verdict (R20)', () => {
     const dry = await runInProcess(['repair', '--dry-run'], disk);
     expect(dry.stdout).toMatch(/Gone from .*segment-000001\.jsonl from line \d+: 1 event at positions? \d+ \(an unknown stream\), which the writer's record \(writer\.acked\) shows were acknowledged/);
     expect(dry.stdout).not.toContain('which its index file recorded');
+  });
+});
+
+describe('a live follower across a repair (R23)', () => {
+  it('stops with an error naming the repair, never skipping silently; positions are unchanged for it to resume', async () => {
+    const root = await tempDir('moai-repair-follow-');
+    const dir = join(root, 'events');
+    const writer = await openFileEventStore({ dir });
+    for (let i = 1; i <= 6; i++) await writer.append('session-a', [sampleEvent(`t${i}`)]);
+    await writer.close();
+    const reader = await openFileEventStore({ dir, readOnly: true, followIntervalMs: 10 });
+    const seen: number[] = [];
+    let failure: Error | undefined;
+    reader.subscribe().subscribe({ next: (e) => seen.push(e.position), error: (e: Error) => (failure = e) });
+    await vi.waitFor(() => expect(seen).toEqual([1, 2, 3, 4, 5, 6]));
+    const segment = join(dir, 'segment-000001.jsonl');
+    await writeFile(segment, (await readFile(segment, 'utf8')).replace('"Task t3"', '"Tusk t3"')); // a flipped byte: the same length
+    const report = await repairLog({ dir, repairRoot: join(root, 'repair'), lockWaitMs: 0 });
+    expect(report.lostPositions).toEqual([3]);
+    const next = await openFileEventStore({ dir });
+    await next.append('session-a', [sampleEvent('t7')]);
+    await next.close();
+    await vi.waitFor(() => expect(failure).toBeDefined(), { timeout: 5_000 });
+    expect(failure!.message, failure!.message).toMatch(/was repaired at .* while this reader was reading it .*report: .*report\.json/);
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    await reader.close();
+    // Started again after its last position, it gets the new event at the next position: none was used again.
+    const again = await openFileEventStore({ dir, readOnly: true });
+    const after: StoredEvent[] = [];
+    for await (const event of again.readAll({ fromPosition: 7 })) after.push(event);
+    await again.close();
+    expect(after.map((e) => [e.position, (e.data as { taskId: string }).taskId])).toEqual([[7, 't7']]);
   });
 });
