@@ -1,5 +1,6 @@
 import { access, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { CheckpointStore } from '../checkpoints/checkpointStore.js';
 import { isCheckpointIntact, stateChecksum } from '../checkpoints/checkpointDocument.js';
 import type { Engine } from '../engine/createEngine.js';
 import { sessionStream } from '../events/envelope.js';
@@ -300,13 +301,11 @@ async function viewsAtVersions(engine: Engine, stream: string, versions: Readonl
   return found;
 }
 
-async function checkCheckpoint(
-  dir: string,
-  { sessionId, view, ref }: CheckpointToVerify,
-  logView: SessionView | undefined,
-  out: MemoryDifference[],
-  checked: Set<string>,
-): Promise<void> {
+/** A checkpoint's document as found: where (for messages), and what it holds; undefined when a difference says why there is none. */
+type FoundDocument = { file: string; document: unknown } | undefined;
+
+/** A checkpoint's file under `<dir>/sessions/checkpoints/`, where a file checkpoint store of this folder keeps it. */
+async function checkpointFile(dir: string, { sessionId, ref }: CheckpointToVerify, out: MemoryDifference[], checked: Set<string>): Promise<FoundDocument> {
   // The layout before a folder per session is still read: a document there is where the engine finds it.
   const legacy = legacyCheckpointFilePath(ref.checkpointId);
   const current = checkpointFilePath(sessionId, ref.checkpointId);
@@ -317,10 +316,39 @@ async function checkCheckpoint(
   }
   checked.add(file);
   const text = await readText(dir, file, out, MISSING_CHECKPOINT);
-  if (text === undefined) return;
+  if (text === undefined) return undefined;
   const parsed = parseJson(file, text, out);
-  if (parsed === undefined) return;
-  const document = parsed.value;
+  return parsed === undefined ? undefined : { file, document: parsed.value };
+}
+
+/** A checkpoint's document in the engine's checkpoint store when it keeps them elsewhere (PostgreSQL, memory, another folder). */
+async function storedCheckpoint(store: CheckpointStore, { sessionId, ref }: CheckpointToVerify, out: MemoryDifference[]): Promise<FoundDocument> {
+  const where = store.fileOf?.(sessionId, ref.checkpointId) ?? `${store.location} (${sessionId}, ${ref.checkpointId})`;
+  let loaded;
+  try {
+    loaded = await store.load(sessionId, ref.checkpointId);
+  } catch (error) {
+    out.push({ file: where, message: `${where}: cannot be read: ${(error as Error).message}` });
+    return undefined;
+  }
+  if (loaded === undefined) {
+    out.push({ file: where, message: `${where}: missing; the log records the checkpoint, but the checkpoint store has no document of it: a resume skips it (take a new checkpoint)` });
+    return undefined;
+  }
+  if (!loaded.ok) {
+    out.push({ file: loaded.file, message: `${loaded.file}: cannot be read: ${loaded.reason}` });
+    return undefined;
+  }
+  return { file: loaded.file, document: loaded.document };
+}
+
+function checkCheckpoint(
+  found: { file: string; document: unknown },
+  { sessionId, view, ref }: CheckpointToVerify,
+  logView: SessionView | undefined,
+  out: MemoryDifference[],
+): void {
+  const { file, document } = found;
   if (!isRecord(document) || !isRecord(document.state) || typeof document.checksum !== 'string') {
     out.push({ file, message: `${file}: not a checkpoint document (it needs a "state" object and a "checksum" string)` });
     return;
@@ -401,10 +429,13 @@ async function checkCheckpoint(
  * a missing or extra session, each differing JSON field (with its path) and
  * each differing text line (with its number) is one difference; invalid JSON
  * is a difference, never a crash. Every checkpoint the log records (and has
- * not archived) must have its file (`sessions/checkpoints/<sessionId>/<id>.json`,
- * or the layout before a folder per session), intact, with the state the log
- * gives at its version; a file in `sessions/` or `sessions/checkpoints/` that
- * the log does not explain is reported too. The `archive/` folder is not
+ * not archived) must have its document, intact, with the state the log gives
+ * at its version: its file (`sessions/checkpoints/<sessionId>/<id>.json`, or
+ * the layout before a folder per session) when the engine's checkpoint store
+ * keeps them in this folder, else the document in that store (the
+ * `checkpoints` table beside a PostgreSQL log); a file in `sessions/` (or, with
+ * the documents here, in `sessions/checkpoints/`) that the log does not
+ * explain is reported too. The `archive/` folder is not
  * checked. Text files are compared with a true line diff; a compressed
  * context is compared as its text. Options not given come from the engine's
  * settings (`memoryFilesOptionsFrom`).
@@ -437,7 +468,9 @@ export async function checkMemorySync(
     else checkJsonFile(file, expected, jsonData.get(file), text, differences);
   }
 
-  // Checkpoints, session by session in start order, each in log order.
+  // Checkpoints, session by session in start order, each in log order: the files under
+  // sessions/checkpoints/ when the engine keeps them there, else the documents of its store.
+  const filesHere = resolve(engine.checkpoints.location) === resolve(dir, CHECKPOINTS_FOLDER);
   // By session, then id: `<sessionId>/<checkpointId>`.
   const recorded = new Set<string>();
   const archived = new Set<string>();
@@ -457,7 +490,8 @@ export async function checkMemorySync(
     const stream = view.session.stream === '' ? sessionStream(sessionId) : view.session.stream;
     const logViews = await viewsAtVersions(engine, stream, new Set(toVerify.map((c) => c.ref.version)));
     for (const checkpoint of toVerify) {
-      await checkCheckpoint(dir, checkpoint, logViews.get(checkpoint.ref.version), differences, checked);
+      const found = filesHere ? await checkpointFile(dir, checkpoint, differences, checked) : await storedCheckpoint(engine.checkpoints, checkpoint, differences);
+      if (found !== undefined) checkCheckpoint(found, checkpoint, logViews.get(checkpoint.ref.version), differences);
     }
   }
 
@@ -480,7 +514,8 @@ export async function checkMemorySync(
     });
   };
   const jsonId = (name: string): string | undefined => (name.endsWith('.json') ? name.slice(0, -'.json'.length) : undefined);
-  for (const name of (await listFolder(dir, CHECKPOINTS_FOLDER, differences)).sort()) {
+  // With the documents elsewhere, files in sessions/checkpoints/ are none of the engine's: not checked.
+  for (const name of filesHere ? (await listFolder(dir, CHECKPOINTS_FOLDER, differences)).sort() : []) {
     const file = `${CHECKPOINTS_FOLDER}/${name}`;
     if (name.endsWith('/')) {
       // A session's folder: every document in it is a checkpoint its log records.
