@@ -35,7 +35,7 @@ export const callKey = (call: ApiCallRecord): string | undefined =>
  * (a split reply's first line carries a placeholder output count), and on a
  * tie the main chain's (a `/btw` sidechain replays a parent message).
  */
-export function betterCall(candidate: ApiCallRecord, kept: ApiCallRecord): boolean {
+export function betterCall(candidate: Pick<ApiCallRecord, 'usage' | 'isSidechain'>, kept: Pick<ApiCallRecord, 'usage' | 'isSidechain'>): boolean {
   const a = totalOf(candidate.usage);
   const b = totalOf(kept.usage);
   return a > b || (a === b && kept.isSidechain && !candidate.isSidechain);
