@@ -55,7 +55,7 @@ async function fileLogOf(dir: string, io: CliIo, command: string): Promise<strin
 /** A repair report as lines for a reader. */
 export function describeRepair(report: RepairReport): string[] {
   const lines: string[] = [];
-  for (const earlier of report.finished) lines.push(`Finished an interrupted repair first: ${earlier}.`);
+  for (const earlier of report.finished) lines.push(`${report.dryRun ? 'Would finish' : 'Finished'} an interrupted repair first: ${earlier}.`);
   if (!report.damaged) {
     lines.push(`The event log in ${report.dir} is sound: nothing to repair, nothing changed.`);
     for (const u of report.unacknowledged) lines.push(`  (Its last append is unfinished at ${u.file}:${u.line}, never acknowledged: the next write command cuts it.)`);
