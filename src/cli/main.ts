@@ -7,7 +7,7 @@ if (argv[0] === 'hook' || argv[0] === 'statusline') {
   const { loadHookBundle } = await import('./hookBundle.js');
   const run = loadHookBundle() ?? (await import('./hookEntry.js')).runFastCommand;
   exitCode = await run(argv[0], argv.slice(1));
-} else if (argv.includes('state')) {
+} else if (argv.find((arg, i) => !arg.startsWith('-') && argv[i - 1] !== '--dir' && argv[i - 1] !== '--wait') === 'state') {
   // `state` too (a read an agent's tools may run often): its plain command lines, from the build's bundle of it.
   const { loadBundle } = await import('./bundleLoader.js');
   const bundle = loadBundle('state');
