@@ -35,7 +35,7 @@ export async function requireStateFolder(dir: string, env?: Readonly<Record<stri
   if (!info.isDirectory()) throw notAFolderError(dir);
   // A state folder of the file store holds its log, its config, or both: any other folder (a project's own,
   // say, with a sessions/ folder of its own) is a wrong --dir, not an empty log, and nothing in it is touched.
-  if (!(await exists(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json')))) {
+  if (!(await holdsOurLog(join(dir, 'events'))) && !(await exists(join(dir, 'config', 'config.json')))) {
     const inside = join(dir, '.moai');
     throw new StorageError(
       `${dir} is not a moai-session state folder (it has no events/ or config/config.json in it)` +
@@ -69,6 +69,25 @@ export async function refuseForeignFolder(dir: string, env: Readonly<Record<stri
 }
 
 const notAFolderError = (dir: string): StorageError => new StorageError(`${dir} is not a folder; --dir must name a .moai state folder.`);
+
+/** A file only the file store writes in its log folder: a segment, its index file, the writer's lock or record. */
+const OUR_LOG_FILE = /^(segment-\d{6,}\.(jsonl|idx)|writer\.(lock|acked|json)|repaired\.json)$/;
+
+/**
+ * Whether `eventsDir` is a log folder of ours: one that holds a file only
+ * the file store writes, or nothing yet. A folder named `events/` of a
+ * project's own (a common name) is not.
+ */
+async function holdsOurLog(eventsDir: string): Promise<boolean> {
+  let entries: string[];
+  try {
+    entries = await readdir(eventsDir);
+  } catch (error) {
+    // Missing: no log. There but unreadable (not a folder, no permission): the store names the problem.
+    return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+  }
+  return entries.length === 0 || entries.some((entry) => OUR_LOG_FILE.test(entry));
+}
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(

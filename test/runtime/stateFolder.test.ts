@@ -23,6 +23,32 @@ describe('which folders are state folders', () => {
   });
 });
 
+describe('a project folder with an events/ folder of its own', () => {
+  it('is not taken for a state folder, by a write, a read or a copy into it, and keeps its files', async () => {
+    const project = await mkdtemp(join(tmpdir(), 'moai-project-'));
+    await mkdir(join(project, 'events'));
+    await mkdir(join(project, 'sessions'));
+    await writeFile(join(project, 'events', '2024-01-01.json'), '{"my":"event"}\n');
+    await writeFile(join(project, 'sessions', 'active-tasks.md'), 'my own notes\n');
+    for (const args of [['start', '--agent', 'a', '--model', 'claude-sonnet-4-5'], ['events']]) {
+      const result = await runInProcess(['--dir', '.', ...args], project);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/is not a moai-session state folder/);
+    }
+    const source = await mkdtemp(join(tmpdir(), 'moai-source-'));
+    expect((await runInProcess(['start', '--agent', 'a', '--model', 'claude-sonnet-4-5', '--session', 's1'], source)).code).toBe(0);
+    const copy = await runInProcess(['copy', '--from', join(source, '.moai'), '--to', project], source);
+    expect(copy.code).toBe(1);
+    expect(copy.stderr).toMatch(/is not a moai-session state folder/);
+    expect((await readdir(project)).sort()).toEqual(['events', 'sessions']);
+    expect(await readdir(join(project, 'events'))).toEqual(['2024-01-01.json']);
+    expect(await readFile(join(project, 'sessions', 'active-tasks.md'), 'utf8')).toBe('my own notes\n');
+    // A new folder, or one of ours, is still a fine target.
+    const fresh = join(await mkdtemp(join(tmpdir(), 'moai-target-')), '.moai');
+    expect((await runInProcess(['copy', '--from', join(source, '.moai'), '--to', fresh], source)).code).toBe(0);
+  });
+});
+
 describe.skipIf(!HAVE_POSTGRES)('a state folder when the log is in PostgreSQL', () => {
   afterAll(dropTestSchemas);
 

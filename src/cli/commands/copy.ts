@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { createFileCheckpointStore, type CheckpointStore } from '../../checkpoints/checkpointStore.js';
 import type { EventStore } from '../../store/eventStore.js';
+import { refuseForeignFolder, requireStateFolder } from '../../runtime/stateFolder.js';
 import { openEventStore, storeKindOfUrl } from '../../store/openEventStore.js';
 import { redactUrlPassword } from '../../util/describeValue.js';
 import { groupDigits } from '../../util/groupDigits.js';
@@ -60,6 +61,9 @@ export async function copyCommand(options: CopyCommandOptions, io: CliIo): Promi
   if (from.kind === to.kind && (from.kind === 'file' ? from.dir === (to as { dir: string }).dir : from.url === (to as { url: string }).url)) {
     throw new CliUsageError('--from and --to name the same store.');
   }
+  // A folder side must be a state folder to copy from, and one of ours (or new, or empty) to copy into.
+  if (from.kind === 'file') await requireStateFolder(from.dir, {});
+  if (to.kind === 'file') await refuseForeignFolder(to.dir, {});
   const { copyLog } = await import('../../store/postgres/copyLog.js');
   const source = await open(from, 'read');
   try {
