@@ -278,7 +278,7 @@ export class ReplayFold {
     // What sessionViewProjection.evolve does, into the fold's own record.
     view.version = event.version;
     view.position = event.position;
-    view.updatedAt = event.meta.at;
+    if (type !== 'EventLost') view.updatedAt = event.meta.at;
     view.session = sessionSummaryProjection.evolve(view.session, event);
     view.tasks = tasksProjection.evolve(view.tasks, event);
     view.tokens = tokenBudgetProjection.evolve(view.tokens, event);

@@ -1,5 +1,5 @@
 import type { SessionStatus } from '../../machines/session.js';
-import type { StoredEvent } from '../events/envelope.js';
+import { sessionIdOfStream, type StoredEvent } from '../events/envelope.js';
 import { Immer } from 'immer';
 import type { Projection } from './projection.js';
 
@@ -34,6 +34,14 @@ export interface SessionSummary {
    * one. Absent from a view restored from a checkpoint written before it was kept.
    */
   activatedPosition?: number;
+  /**
+   * True when the session's first event (its `SessionStarted` or
+   * `SessionForked`) was lost to damage and `moai-session repair` put an
+   * `EventLost` line in its place: the session is a placeholder named by its
+   * stream, its agent, model and start time taken from the events after the
+   * hole (empty until one tells them), and a lost fork has no parent's state.
+   */
+  startLost?: true;
 }
 
 /** A handoff and its outcome. */
@@ -75,6 +83,11 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
     handoffs: {},
   }),
   evolve(state, event: StoredEvent) {
+    if (state.status === 'none' && event.type !== 'SessionStarted' && event.type !== 'SessionForked') {
+      // A stream that does not begin with its start lost it (a repair's EventLost, or a line --skip-damaged left out).
+      const placeholder = placeholderStart(state, event);
+      if (placeholder !== state) return sessionSummaryProjection.evolve(placeholder, event);
+    }
     switch (event.type) {
       case 'SessionStarted':
       case 'SessionForked': {
@@ -161,7 +174,11 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
           draft.status = 'active';
           delete draft.recoveryId;
         });
+      case 'EventLost':
+        // The repair's mark of a hole: no agent worked here and nothing happened then.
+        return state;
       default: {
+        if (state.startLost === true && (state.agent === '' || state.model === '' || state.startedAt === '')) return fillPlaceholder(state, event);
         // The hot path (task and usage events): no change unless a new agent shows up.
         const agent = event.meta.agent;
         if (agent === undefined || state.agents.includes(agent)) return state;
@@ -172,3 +189,24 @@ export const sessionSummaryProjection: Projection<SessionSummary> = {
     }
   },
 };
+
+/** The start of a session stream whose first event is not its start: named by the stream, the rest unknown until later events tell it. */
+function placeholderStart(state: SessionSummary, event: StoredEvent): SessionSummary {
+  const sessionId = sessionIdOfStream(event.stream);
+  if (sessionId === undefined) return state;
+  return { ...sessionSummaryProjection.initialState(), sessionId, stream: event.stream, status: 'active', startLost: true, activatedPosition: event.position };
+}
+
+/** A placeholder start (its start lost in a repair) takes the agent, model and start time it lacks from the first events that tell them. */
+function fillPlaceholder(state: SessionSummary, event: StoredEvent): SessionSummary {
+  if (state.startLost !== true || event.type === 'EventLost') return state;
+  return immer.produce(state, (draft) => {
+    const agent = event.meta.agent;
+    if (agent !== undefined) {
+      if (draft.agent === '') draft.agent = agent;
+      if (!draft.agents.includes(agent)) draft.agents.push(agent);
+    }
+    if (draft.startedAt === '') draft.startedAt = event.meta.at;
+    if (draft.model === '' && event.type === 'TokenUsageRecorded') draft.model = event.data.model;
+  });
+}

@@ -46,7 +46,8 @@ export const sessionViewProjection: Projection<SessionView> = {
     return {
       version: event.version,
       position: event.position,
-      updatedAt: event.meta.at,
+      // The repair's mark of a hole is no activity: the view's time stays that of the last event that happened.
+      updatedAt: event.type === 'EventLost' ? state.updatedAt : event.meta.at,
       session: sessionSummaryProjection.evolve(state.session, event),
       tasks: tasksProjection.evolve(state.tasks, event),
       tokens: tokenBudgetProjection.evolve(state.tokens, event),
