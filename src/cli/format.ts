@@ -102,6 +102,7 @@ export function formatSessionView(view: SessionView, budget?: BudgetSettings, pr
     `  started   ${s.startedAt}${s.resumes > 0 ? `, resumed ${s.resumes} time${s.resumes === 1 ? '' : 's'}` : ''}`,
   ];
   if (s.parent) lines.push(`  forked    from ${s.parent.sessionId} at v${s.parent.version}`);
+  if (s.startLost) lines.push('  start     lost (its first event is not in the log: lost in a repair, or left out by --skip-damaged); agent, model and start are from the events after it');
   if (s.endedAt) lines.push(`  ended     ${s.endedAt}${s.endReason ? ` (${s.endReason})` : ''}`);
   const tasks = tasksInOrder(view);
   lines.push('', `Tasks (${tasks.length})`);

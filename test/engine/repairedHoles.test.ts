@@ -82,6 +82,9 @@ describe('a session whose start was lost in a repair (R33)', () => {
     expect((demo.session['agents'] as string[])[0]).toBe(firstAgent);
     expect(demo.session['agents']).not.toContain('moai-session repair');
     expect(demo.version).toBe(66);
+    const readable = await run('state', 'demo');
+    expect(readable.code, readable.stderr).toBe(0);
+    expect(readable.stdout).toContain('start     lost (its first event is not in the log: lost in a repair');
     // The undamaged fork reads as it did.
     expect(await json(run('state', 'demo-r1-alt', '--json'))).toEqual(forkBefore);
 
