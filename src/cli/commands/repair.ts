@@ -98,8 +98,11 @@ function describeLine(q: RepairReport['quarantined'][number]): string {
 
 /** One stream's loss in a sentence. */
 export function describeStreamLoss(stream: RepairReport['streams'][number]): string {
-  const inferred = stream.inferredVersions.length === 0 ? '' : ` (${range(stream.inferredVersions)} worked out from the hole, not shown by the damaged line)`;
-  return `${stream.stream}: ${stream.lostVersions.length === 1 ? 'version' : 'versions'} ${range(stream.lostVersions)} lost${inferred}: its history has a hole (EventLost).`;
+  // A report of an earlier version (which renumbered) has no inferredVersions.
+  const inferredVersions = stream.inferredVersions ?? [];
+  const inferred = inferredVersions.length === 0 ? '' : ` (${range(inferredVersions)} worked out from the hole, not shown by the damaged line)`;
+  const lost = stream.lostVersions.length === 0 ? 'events lost' : `${stream.lostVersions.length === 1 ? 'version' : 'versions'} ${range(stream.lostVersions)} lost`;
+  return `${stream.stream}: ${lost}${inferred}: its history has a hole (EventLost).`;
 }
 
 /** `1-3, 7, 9-10` for a sorted list of numbers. */
