@@ -7,6 +7,8 @@ import type { CommandRunner } from './commandRunner.js';
 import { windowOf } from './decideBudget.js';
 import { loadSessionView, type LoadWarning } from './loadSessionView.js';
 import { groupDigits } from '../util/groupDigits.js';
+import { sessionStream } from '../events/envelope.js';
+import type { EventStore } from '../store/eventStore.js';
 
 /** Options of a recovery. */
 export interface RecoverOptions {
@@ -87,6 +89,13 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
   const interrupted = full.view.session.status === 'recovering' ? full.view.session.recoveryId : undefined;
   const recoveryId = interrupted ?? `recovery-${context.newId()}`;
   const checkpoint = fromCheckpoint.checkpoint;
+  // A checkpoint taken before a repair may hold what the log lost since: the versions it covers that hold an EventLost line now.
+  const lostBefore = !agrees && checkpoint !== undefined ? await lostVersions(store, sessionId, checkpoint.version) : [];
+  const covers =
+    lostBefore.length === 0
+      ? ''
+      : ` It covers ${lostBefore.length === 1 ? 'version' : 'versions'} ${lostBefore.join(', ')}, lost to damage and marked by a repair (EventLost): ` +
+        'the checkpoint still holds what the log lost there (its document keeps it).';
 
   return runner.serialise(async () => {
     // Every handle of the session sees the state recovery works from (and catches up if the log moved since).
@@ -124,7 +133,7 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
     if (!agrees) {
       context.onWarning({
         code: 'CHECKPOINT_DISAGREES',
-        message: `Checkpoint ${checkpoint?.checkpointId ?? '(none)'} plus the events after it does not give the state the whole log gives; using the whole log.`,
+        message: `Checkpoint ${checkpoint?.checkpointId ?? '(none)'} plus the events after it does not give the state the whole log gives; using the whole log.${covers}`,
         sessionId,
       });
     }
@@ -134,7 +143,8 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
         ? 'nothing to validate: the log alone was used'
         : agrees
           ? `checkpoint ${checkpoint.checkpointId} matches its checksum, the log records it, and with the events after it gives the state the whole log gives`
-          : `checkpoint ${checkpoint.checkpointId} disagrees with the log; the whole log was used instead`,
+          : `checkpoint ${checkpoint.checkpointId} disagrees with the log; the whole log was used instead` +
+            (lostBefore.length === 0 ? '' : ` (it covers lost version${lostBefore.length === 1 ? '' : 's'} ${lostBefore.join(', ')}, marked by a repair; the checkpoint still holds what the log lost)`),
     );
     await step('replay', `replayed ${fromCheckpoint.eventsFolded} events${checkpoint ? ` after version ${checkpoint.version}` : ''}`);
 
@@ -166,6 +176,7 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
         ? 'No valid checkpoint: the whole log was replayed.'
         : `Restored checkpoint ${checkpoint.checkpointId} at version ${checkpoint.version} and replayed ${fromCheckpoint.eventsFolded} events after it.`,
       ...skipped.map((message) => `Warning: ${message}`),
+      ...(covers === '' ? [] : [`Warning: checkpoint ${checkpoint!.checkpointId} disagrees with the log; the whole log was used.${covers}`]),
       ...(git?.message === undefined ? [] : [`Git: ${git.message}.`]),
       `Completed: ${completed.length > 0 ? completed.join(', ') : 'none'}.`,
       `Open: ${open.length > 0 ? open.map((t) => `${t.taskId} (${t.state})`).join(', ') : 'none'}.`,
@@ -191,4 +202,13 @@ export async function recoverSession(runner: CommandRunner, options: RecoverOpti
       report: text,
     } satisfies RecoveryReport;
   });
+}
+
+/** The versions of a session up to `toVersion` that hold an `EventLost` line (a repair's mark of an event lost to damage). */
+async function lostVersions(store: EventStore, sessionId: string, toVersion: number): Promise<number[]> {
+  const lost: number[] = [];
+  for await (const event of store.readStream(sessionStream(sessionId), { toVersion })) {
+    if (event.type === 'EventLost') lost.push(event.version);
+  }
+  return lost;
 }

@@ -139,6 +139,19 @@ describe('EventLost marks a hole and changes nothing else (R34)', () => {
     expect(recovered.stderr).not.toContain('CHECKPOINT_DISAGREES');
   });
 
+  it('says, when the newest checkpoint disagrees, that it covers a lost version and still holds what the log lost', async () => {
+    const { segment, run } = await demoFolder();
+    const events = await logEvents(segment);
+    // Line 30: a CheckpointCreated, whose loss changes the checkpoints every later one records.
+    expect(events[29]).toMatchObject({ stream: 'session-demo', version: 30, type: 'CheckpointCreated' });
+    await damageLine(segment, 30);
+    expect((await run('repair')).code).toBe(0);
+    const recovered = await run('recover', 'demo');
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(recovered.stdout).toContain('disagrees with the log; the whole log was used instead (it covers lost version 30, marked by a repair');
+    expect(recovered.stdout).toContain('It covers version 30, lost to damage and marked by a repair (EventLost)');
+  });
+
   it('does not take the time of a hole at the end of a stream as its last activity', async () => {
     const { dir, segment, run } = await demoFolder();
     const events = await logEvents(segment);
