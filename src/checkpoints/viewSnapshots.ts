@@ -10,7 +10,7 @@ import { isValidId } from '../validation/ids.js';
  * instead), so an upgrade never starts from a view the new code would not
  * have built.
  */
-export const VIEW_SNAPSHOT_FORMAT = 3;
+export const VIEW_SNAPSHOT_FORMAT = 4;
 
 /** What a snapshot file says of itself, on its first line. */
 interface SnapshotHeader {
