@@ -140,12 +140,16 @@ describe('EventLost marks a hole and changes nothing else (R34)', () => {
   });
 
   it('says, when the newest checkpoint disagrees, that it covers a lost version and still holds what the log lost', async () => {
-    const { segment, run } = await demoFolder();
+    const { dir, segment, run } = await demoFolder();
     const events = await logEvents(segment);
     // Line 30: a CheckpointCreated, whose loss changes the checkpoints every later one records.
     expect(events[29]).toMatchObject({ stream: 'session-demo', version: 30, type: 'CheckpointCreated' });
     await damageLine(segment, 30);
     expect((await run('repair')).code).toBe(0);
+    // No view cached before the repair answers for the log after it: state is the fold of the repaired log.
+    const answered = await json(run('state', 'demo', '--json'));
+    await rm(join(dir, 'cache'), { recursive: true, force: true });
+    expect(answered).toEqual(await json(run('state', 'demo', '--json')));
     const recovered = await run('recover', 'demo');
     expect(recovered.code, recovered.stderr).toBe(0);
     expect(recovered.stdout).toContain('disagrees with the log; the whole log was used instead (it covers lost version 30, marked by a repair');

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { requireStateFolder, storeTargetOfFolder } from '../../runtime/stateFolder.js';
@@ -34,6 +35,8 @@ export async function repairCommand(options: RepairCommandOptions, io: CliIo): P
     lockWaitMs: parseWaitMs('--wait', options.wait) ?? DEFAULT_WAIT_MS,
     dryRun: options.dryRun === true,
   });
+  // The views cached from the log before the repair fold events it no longer holds: drop them (a cache; the log is folded again).
+  if (!report.dryRun && report.damaged) await rm(join(dir, 'cache', 'views'), { recursive: true, force: true });
   if (options.json) {
     io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     return EXIT.ok;
