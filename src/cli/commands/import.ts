@@ -139,6 +139,9 @@ export async function importClaudeCodeCommand(options: ImportClaudeCodeCommandOp
           `$${r.costUsd.toFixed(2)}; ${plural(r.compactions.length, 'compaction')}, ${plural(r.subagents.length, 'subagent')}, ${plural(r.tasks.length, 'task')}; ` +
           `context peak ${tokens(r.peakContextTokens)}, last ${tokens(r.finalContextTokens)}.`,
       );
+      if (r.pendingCalls > 0) {
+        lines.push(`  Not final: ${plural(r.pendingCalls, 'reply', 'replies')} still open in ${r.files[0] ?? 'the transcript'} (changed in the last minute), left for the next import.`);
+      }
       for (const skipped of r.skippedLines) io.stderr(`moai-session: skipped ${skipped.file}:${skipped.line}: ${skipped.reason}\n`);
     }
     const appended = run.appended.length;

@@ -71,6 +71,12 @@ export interface ClaudeCodeImportResult {
   subagents: { agentId: string; apiCalls: number; tokens: ImportTokens }[];
   tasks: { id: string; title: string; state: string }[];
   skippedLines: ImportSkippedLine[];
+  /**
+   * API calls left out of these figures because their reply may still grow (a
+   * file changed in the last minute whose last reply has neither a stop reason
+   * nor a later turn end): recorded by the next import. 0 when the figures are final.
+   */
+  pendingCalls: number;
 }
 
 /** Options of {@link importClaudeCodeTranscript}. */
@@ -581,6 +587,7 @@ function figuresOfView(figures: EventFigures, view: SessionView, extra: FiguresE
       .sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)),
     tasks,
     skippedLines: extra.skippedLines,
+    pendingCalls: Object.values(view.ingest.transcripts).reduce((sum, cursor) => sum + cursor.open.filter((item) => item.kind === 'call').length, 0),
   };
 }
 

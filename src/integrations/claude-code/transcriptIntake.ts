@@ -212,6 +212,10 @@ export class TranscriptIntake {
       case 'end':
         this.end = { checkpoint: record.checkpoint, line: record.checkpoint.line };
         return;
+      case 'turn-end':
+        // The turn is over: nothing more of the replies before it can come.
+        this.completeCalls(this.file.role === 'main' && !record.isSidechain ? undefined : this.chainOf(record), record.line);
+        return;
       case 'summary':
         return;
     }
@@ -249,6 +253,11 @@ export class TranscriptIntake {
   /** What stays open past this read (for the cursor). */
   get openItems(): Record<string, unknown>[] {
     return this.open as unknown as Record<string, unknown>[];
+  }
+
+  /** API calls held open past this read (a reply whose last line may still come). */
+  get pendingCalls(): number {
+    return this.open.filter((item) => item.kind === 'call').length;
   }
 
   /** The call keys this file recorded last. */
@@ -296,11 +305,18 @@ export class TranscriptIntake {
         if (record.timestamp !== undefined) open.timestamp = record.timestamp;
       }
       open.line = record.line;
+      if (record.stopReason !== undefined) {
+        this.drop(open);
+        this.recordCall(open);
+      }
       return;
     }
     // A new call on this chain: the one before it is complete.
     this.completeCalls(chain, record.line);
-    this.open.push(this.openCall(record, key, chain));
+    const call = this.openCall(record, key, chain);
+    // A line that sets its stop reason is the reply's last: complete now.
+    if (record.stopReason !== undefined) this.recordCall(call);
+    else this.open.push(call);
   }
 
   private openCall(record: ApiCallRecord, key: string, chain: string): OpenCall {

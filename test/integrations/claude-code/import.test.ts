@@ -108,6 +108,7 @@ describe.each([
       'subagents',
       'tasks',
       'skippedLines',
+      'pendingCalls',
     ]);
     expect(result.sessionId).toBe(plain.sessionId);
     expect(result.files).toEqual([file]);

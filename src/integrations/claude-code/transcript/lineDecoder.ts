@@ -261,6 +261,8 @@ export class TranscriptLineDecoder {
       if (model !== undefined) call.model = model;
       const sessionId = this.session.sessionId;
       if (sessionId !== undefined) call.sessionId = sessionId;
+      const stopReason = asString(message.stop_reason);
+      if (stopReason !== undefined) call.stopReason = stopReason;
       out.push(call);
     }
     const content = message.content;
@@ -375,6 +377,10 @@ export class TranscriptLineDecoder {
   }
 
   private decodeSystem(record: Json, line: number, endOffset: number, out: TranscriptRecord[]): void {
+    if (record.subtype === 'turn_duration' || record.subtype === 'stop_hook_summary') {
+      out.push({ kind: 'turn-end', line, endOffset, ...this.origin(record) });
+      return;
+    }
     if (record.subtype !== 'compact_boundary') return;
     const compaction: TranscriptRecord = { kind: 'compaction', line, endOffset, ...this.origin(record) };
     this.summaryWindow = SUMMARY_WINDOW;

@@ -38,6 +38,13 @@ export interface ApiCallRecord extends RecordPosition, RecordOrigin {
   model?: string;
   usage: TokenCounts;
   sessionId?: string;
+  /** `message.stop_reason` when the line sets it: the reply's last line (nothing more of it can come). */
+  stopReason?: string;
+}
+
+/** A `system` record Claude Code writes once a turn is over (`turn_duration`, `stop_hook_summary`): the replies before it are complete. */
+export interface TurnEndRecord extends RecordPosition, RecordOrigin {
+  kind: 'turn-end';
 }
 
 /** A `system`/`compact_boundary` record: the context was compacted. */
@@ -192,6 +199,7 @@ export type TranscriptRecord =
   | SubagentLinkRecord
   | SessionInfoRecord
   | SummaryRecord
+  | TurnEndRecord
   | SkippedLineRecord
   | ScanEndRecord;
 
