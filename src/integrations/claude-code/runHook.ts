@@ -20,7 +20,8 @@ import { writeHookLog, type HookLogLevel } from './hookLog.js';
 import { recordsNothing, ruleOf, type HookPlan } from './hookMapping.js';
 import { payloadOf, parseHookPayload, HookInputError, type HookPayload } from './hookPayload.js';
 import { listSpool, readSpoolEntry, removeSpoolEntry, setSpoolEntryAside, spoolPayload } from './hookSpool.js';
-import { readTranscriptCommands } from './readTranscript.js';
+import { commandsOfRead, nothingToRead, planTranscriptRead } from './readTranscript.js';
+import { scanTranscriptSync } from './transcript/scanTranscript.js';
 import { MAIN_TRANSCRIPT, subagentTranscriptKey } from './transcriptIntake.js';
 
 /** The agent Claude Code sessions are recorded under. */
@@ -212,13 +213,13 @@ export async function applyPayload(
   // What the main transcript adds and what the payload says go in one append (all of it or nothing).
   const commands: SessionCommand[] = [];
   if (plan.transcript !== 'none' && payload.transcriptPath !== undefined) {
-    commands.push(...readCommands(handle, { key: MAIN_TRANSCRIPT, path: payload.transcriptPath, role: 'main' }, plan.transcript === 'flush', payload, log));
+    commands.push(...(await readCommands(engine, handle, { key: MAIN_TRANSCRIPT, path: payload.transcriptPath, role: 'main' }, plan.transcript === 'flush', payload, log)));
   }
   if (plan.subagentTranscript !== undefined) {
     // Read against the view the main transcript's calls leave (a call both files hold is recorded once).
     if (commands.length > 0) await appendCommands(handle, commands.splice(0));
     const { agentId, path } = plan.subagentTranscript;
-    commands.push(...readCommands(handle, { key: subagentTranscriptKey(agentId), path, role: 'subagent', agentId }, true, payload, log));
+    commands.push(...(await readCommands(engine, handle, { key: subagentTranscriptKey(agentId), path, role: 'subagent', agentId }, true, payload, log)));
   }
   commands.push(...plan.commands);
   if (commands.length > 0) await appendCommands(handle, commands);
@@ -240,16 +241,23 @@ export const contextOutput = (text: string): string =>
   `${JSON.stringify({ hookSpecificOutput: { hookEventName: 'SessionStart', additionalContext: text } })}\n`;
 
 /** The commands that record what is new in one transcript since the session's cursor (the cursor's move last). */
-function readCommands(
+async function readCommands(
+  engine: Engine,
   handle: SessionHandle,
   file: { key: string; path: string; role: 'main' | 'subagent'; agentId?: string },
   flush: boolean,
   payload: HookPayload,
   log: (level: HookLogLevel, message: string, about?: HookPayload) => void,
-): SessionCommand[] {
-  let read: ReturnType<typeof readTranscriptCommands>;
+): Promise<SessionCommand[]> {
+  let read: ReturnType<typeof commandsOfRead>;
   try {
-    read = readTranscriptCommands(handle.state, file, { flush });
+    let plan = planTranscriptRead(handle.state, file, { flush });
+    // Read again from the start (rare), or read on after such a read: the cursor remembers only its last calls, so
+    // check against every call the session recorded (a file cut short, then whole again, repeats calls past the cursor).
+    const checkAll = plan.rewritten || plan.cursor?.recentKeys.includes(CHECK_ALL_KEYS) === true;
+    if (checkAll && !nothingToRead(plan)) plan = planTranscriptRead(handle.state, file, { flush, recordedKeys: await recordedCallKeysOf(engine, handle.sessionId) });
+    read = plan.size === undefined ? commandsOfRead(handle.state, plan, []) : commandsOfRead(handle.state, plan, scanTranscriptSync(file.path, plan.scan));
+    if (checkAll) markCheckAll(read.commands);
   } catch (error) {
     // The transcript is only where usage comes from: what the payload says is recorded without it, and the cursor stays for the next read.
     log('warn', `${file.path} could not be read (${transcriptProblem(error)}): its new calls are not recorded this time; the rest of the payload is`, payload);
@@ -258,6 +266,30 @@ function readCommands(
   for (const line of read.skipped) log('warn', `${file.path} line ${line.line} skipped: ${line.reason}`, payload);
   if (read.rewritten) log('warn', `${file.path} was rewritten since it was last read: read again from the start (calls already recorded are not recorded again)`, payload);
   return read.commands;
+}
+
+/**
+ * The mark a cursor's `recentKeys` carries once its file was rewritten: every
+ * later read of it checks its calls against all the session recorded, not
+ * only the cursor's last 256 (no call key has this form: a key is
+ * `messageId\0requestId`).
+ */
+export const CHECK_ALL_KEYS = 'moai:check-all-recorded-keys';
+
+/** Put the {@link CHECK_ALL_KEYS} mark first in the cursor's move among `commands` (within its 256 keys). */
+function markCheckAll(commands: SessionCommand[]): void {
+  const read = commands.find((command): command is SessionCommand & { type: 'RecordTranscriptRead' } => command.type === 'RecordTranscriptRead');
+  if (read === undefined) return;
+  read.recentKeys = [CHECK_ALL_KEYS, ...read.recentKeys.filter((key) => key !== CHECK_ALL_KEYS).slice(-255)];
+}
+
+/** Call keys (`messageId\0requestId`) of every call a session's stream records (its `TokenUsageRecorded` events). */
+async function recordedCallKeysOf(engine: Engine, sessionId: string): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for await (const event of engine.store.readStream(sessionStream(sessionId))) {
+    if (event.type === 'TokenUsageRecorded' && event.data.messageId !== undefined) keys.add(`${event.data.messageId}\u0000${event.data.requestId ?? ''}`);
+  }
+  return keys;
 }
 
 /**
