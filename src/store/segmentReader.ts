@@ -157,7 +157,11 @@ export class SegmentReader {
           const blockChecked = nextChecked < checked.length && checked[nextChecked]!.from <= j;
           const position = positionAt(j);
           const offset = lineStart(position);
-          events[j - k] = this.decodeAt(current.segment, position, buffer, offset, offset + index.length(position), text, blockChecked);
+          try {
+            events[j - k] = this.decodeAt(current.segment, position, buffer, offset, offset + index.length(position), text, blockChecked);
+          } catch (error) {
+            throw await this.explainUnreadable(current.segment, position, error);
+          }
         }
         yield events;
       }
@@ -255,7 +259,11 @@ export class SegmentReader {
           }
           while (nextChecked < checked.length && checked[nextChecked]!.to <= j) nextChecked++;
           const blockChecked = nextChecked < checked.length && checked[nextChecked]!.from <= j;
-          events[j - k] = this.decodeAt(segment, position, buffer, offset, lineEndAt, text, blockChecked);
+          try {
+            events[j - k] = this.decodeAt(segment, position, buffer, offset, lineEndAt, text, blockChecked);
+          } catch (error) {
+            throw await this.explainUnreadable(segment, position, error);
+          }
         }
         yield events;
       }
@@ -329,6 +337,64 @@ export class SegmentReader {
       if (entry.users > 0) continue;
       this.readHandles.delete(number);
       void entry.handle.then((handle) => handle.close()).catch(() => {});
+    }
+  }
+
+  /**
+   * The error to give for the line of `position` that could not be read at
+   * the offset and length the index recorded (`error`). When the bytes there
+   * fail their checksum, the line that actually starts at that offset is read
+   * to its newline: when it is itself sound, it was not damaged but moved (two
+   * sound lines swapped, say), and the error says which position it holds —
+   * and, when the next line holds `position`, that the two are out of order —
+   * instead of calling a good line a checksum mismatch.
+   */
+  private async explainUnreadable(segment: Segment, position: number, error: unknown): Promise<unknown> {
+    if (!(error instanceof CorruptLogError) || error.reason !== 'checksum mismatch') return error;
+    try {
+      const offset = this.index.offset(position);
+      const found = await this.soundLineAt(segment, offset);
+      if (found === undefined || found.header.position === position) return error;
+      const line = error.line;
+      const next = await this.soundLineAt(segment, offset + found.length + 1);
+      const reason =
+        next !== undefined && next.header.position === position
+          ? `line ${line} holds position ${found.header.position} and line ${line + 1} position ${position}: out of order ` +
+            '(both lines are sound, their checksums hold; they are not where the index file recorded them)'
+          : `line ${line} holds position ${found.header.position} where ${position} was expected ` +
+            '(the line is sound, its checksum holds; it is not where the index file recorded it)';
+      return new CorruptLogError(segment.path, line, reason, { cause: error });
+    } catch {
+      return error;
+    }
+  }
+
+  /** The sound line that starts at `offset` of `segment` (read up to its newline), with its length; undefined when there is none. */
+  private async soundLineAt(segment: Segment, offset: number): Promise<{ header: LineHeader; length: number } | undefined> {
+    let size = 64 << 10;
+    for (;;) {
+      const bytes = await this.readUpTo(segment, offset, size);
+      const newline = bytes.indexOf(NEWLINE);
+      if (newline !== -1) {
+        const decoded = decodeLine(bytes, 0, newline);
+        if (!decoded.ok) return undefined;
+        const header = readLineHeader(bytes, 0, newline);
+        return header === undefined ? undefined : { header, length: newline };
+      }
+      if (bytes.length < size || size >= 64 << 20) return undefined;
+      size *= 4;
+    }
+  }
+
+  /** Up to `size` bytes of `segment` from `start` (fewer at the end of the file). */
+  private async readUpTo(segment: Segment, start: number, size: number): Promise<Buffer> {
+    const handle = await open(segment.path, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(size);
+      const { bytesRead } = await handle.read(buffer, 0, size, start);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
     }
   }
 
