@@ -112,6 +112,8 @@ export interface StartSessionOptions {
   commands?: readonly SessionCommand[];
   /** Who that append is attributed to (its events' `meta.agent`); defaults to `agent`. */
   actor?: string;
+  /** With `commands`: leave out a command the session refuses instead of refusing the whole append (the start is never left out). */
+  skipRefused?: boolean;
 }
 
 /** Options of {@link Engine.resumeSession}. */
@@ -451,7 +453,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     const command = start.title === undefined ? base : { ...base, title: start.title };
     const actor = start.actor ?? start.agent;
     if (start.actor !== undefined) checkId('agent', actor);
-    await runner.execute(start.commands === undefined ? command : { type: 'RunBatch', commands: [command, ...start.commands] }, actor);
+    await runner.execute(start.commands === undefined ? command : { type: 'RunBatch', commands: [command, ...start.commands], ...(start.skipRefused === true ? { skipRefused: true } : {}) }, actor);
     if (windowOf(start.model, settings.budget) === undefined) {
       warn({
         code: 'NO_CONTEXT_WINDOW',

@@ -12,6 +12,8 @@ import type { SessionCommand } from '../../engine/commands.js';
 import { executeSessionCommand, type SessionHandle } from '../../engine/sessionHandle.js';
 import { sessionStream, type StoredEvent } from '../../events/envelope.js';
 import { isUnknownSessionError } from '../../errors.js';
+import { decide } from '../../engine/decide.js';
+import { sessionViewProjection } from '../../projections/sessionView.js';
 import type { SessionView } from '../../projections/sessionView.js';
 import { isValidId } from '../../validation/ids.js';
 import { commandsOfRead, nothingToRead, planTranscriptRead, type TranscriptReadPlan } from './readTranscript.js';
@@ -192,14 +194,51 @@ export async function applyReadCommands(handle: SessionHandle, commands: readonl
   return appended;
 }
 
-/** The session a transcript belongs to: opened, or started on the transcript's first model. */
-async function sessionFor(engine: Engine, sessionId: string, model: string | undefined): Promise<SessionHandle> {
-  try {
-    return await engine.openSession(sessionId);
-  } catch (error) {
-    if (!isUnknownSessionError(error)) throw error;
-    return engine.startSession({ sessionId, agent: CLAUDE_CODE_AGENT, model: model ?? UNKNOWN_MODEL, title: `Claude Code ${sessionId}` });
+/**
+ * A session of an import: the log's (opened), or one the log does not have
+ * yet, started only with what its first read adds, in one append (so a failed
+ * import leaves no session without its calls); until then its view is the one
+ * its start would give.
+ */
+interface ImportSession {
+  handle: SessionHandle | undefined;
+  model: string;
+  /** The view of the session not started yet: its start folded on an empty view. */
+  scratch: SessionView | undefined;
+}
+
+/** The view a session would have once started on `model` (nothing appended). */
+function startedView(sessionId: string, model: string): SessionView {
+  const command = { type: 'StartSession' as const, sessionId, agent: CLAUDE_CODE_AGENT, model, title: `Claude Code ${sessionId}` };
+  let view = sessionViewProjection.initialState();
+  for (const body of decide(undefined, command)) {
+    view = sessionViewProjection.evolve(view, { type: body.type, data: body.data, id: '', stream: '', version: view.version + 1, position: 0, schemaVersion: 1, meta: { at: '' } } as StoredEvent);
   }
+  return view;
+}
+
+const viewOf = (session: ImportSession): SessionView => session.handle?.state ?? session.scratch!;
+
+/**
+ * Record `commands` (one read's, the cursor's move last) in `session`: an
+ * existing one by {@link applyReadCommands}; one not started yet is started
+ * with the first append's worth of them, in that same append.
+ */
+async function recordIn(engine: Engine, sessionId: string, session: ImportSession, commands: readonly SessionCommand[]): Promise<void> {
+  if (session.handle !== undefined) {
+    await applyReadCommands(session.handle, commands);
+    return;
+  }
+  const first = commands.length <= COMMANDS_PER_BATCH + 1 ? commands : commands.slice(0, COMMANDS_PER_BATCH);
+  session.handle = await engine.startSession({
+    sessionId,
+    agent: CLAUDE_CODE_AGENT,
+    model: session.model,
+    title: `Claude Code ${sessionId}`,
+    ...(first.length === 0 ? {} : { commands: first, skipRefused: true }),
+  });
+  session.scratch = undefined;
+  if (first.length < commands.length) await applyReadCommands(session.handle, commands.slice(first.length));
 }
 
 /**
@@ -237,7 +276,7 @@ export interface ImportClaudeCodeTranscriptsOptions extends Omit<ImportClaudeCod
 /** One session of an import: its files, and how each is to be read. */
 interface SessionPlan {
   sessionId: string;
-  handle: SessionHandle;
+  session: ImportSession;
   /** Started by this import: its events so far are the ones this import appends. */
   isNew: boolean;
   files: IntakeFile[];
@@ -266,7 +305,7 @@ export async function importClaudeCodeTranscripts(
   const planned = new Set<string>();
   // The sessions: each opened, or started when the log has none yet. The starts are made together (each its own
   // append, in order), so that they share the log's writes instead of each waiting for the one before.
-  const sessions = new Map<string, Promise<{ handle: SessionHandle; isNew: boolean }>>();
+  const sessions = new Map<string, Promise<{ session: ImportSession; isNew: boolean }>>();
   for (const mainPath of mainPaths) {
     if (planned.has(mainPath)) continue;
     const sessionId = sessionIdOfTranscript(mainPath, transcriptSessionId(mainPath));
@@ -288,20 +327,20 @@ export async function importClaudeCodeTranscripts(
     if (files.length === 0) continue;
     named.push({ sessionId, files });
     if (sessions.has(sessionId)) continue;
-    let session: Promise<{ handle: SessionHandle; isNew: boolean }>;
+    let session: Promise<{ session: ImportSession; isNew: boolean }>;
     try {
-      session = Promise.resolve({ handle: await engine.openSession(sessionId), isNew: false });
+      const handle = await engine.openSession(sessionId);
+      session = Promise.resolve({ session: { handle, model: handle.state.session.model, scratch: undefined }, isNew: false });
     } catch (error) {
       if (!isUnknownSessionError(error)) throw error;
       // A subagent's file holds only sidechain calls: its model is the session's first one then.
       const model = transcriptIdentity(mainPath, { sidechains: agentOfPath !== undefined }).model;
-      session = sessionFor(engine, sessionId, model).then((handle) => ({ handle, isNew: true }));
-      // Awaited below, with the others: a refusal is not left unhandled meanwhile.
-      session.catch(() => undefined);
+      const startModel = model ?? UNKNOWN_MODEL;
+      session = Promise.resolve({ session: { handle: undefined, model: startModel, scratch: startedView(sessionId, startModel) }, isNew: true });
     }
     sessions.set(sessionId, session);
   }
-  const handles = new Map<string, { handle: SessionHandle; isNew: boolean }>();
+  const handles = new Map<string, { session: ImportSession; isNew: boolean }>();
   const outcomes = await Promise.allSettled([...sessions].map(async ([sessionId, session]) => handles.set(sessionId, await session)));
   const refused = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
   if (refused !== undefined) throw refused.reason;
@@ -311,17 +350,17 @@ export async function importClaudeCodeTranscripts(
   const readPlans: TranscriptReadPlan[] = [];
   const seen = new Set<string>();
   for (const { sessionId, files } of named) {
-    const { handle, isNew: started } = handles.get(sessionId)!;
+    const { session, isNew: started } = handles.get(sessionId)!;
     // Only the first of a session's plans starts on what this import started: a later one reads what the first recorded.
     const isNew = started && !seen.has(sessionId);
     seen.add(sessionId);
-    const plan: SessionPlan = { sessionId, handle, isNew, files, live: [], jobs: [] };
+    const plan: SessionPlan = { sessionId, session, isNew, files, live: [], jobs: [] };
     for (const file of files) {
       const info = statOf(file.path);
       // A file at rest is read to its end; one still being written keeps what may yet grow (a reply's last line) for the next import.
       const live = info !== undefined && now - info.mtimeMs < LIVE_WINDOW_MS;
       plan.live.push(live);
-      const read = planTranscriptRead(handle.state, file, { flush: !live });
+      const read = planTranscriptRead(viewOf(session), file, { flush: !live });
       if (nothingToRead(read)) {
         plan.jobs.push(-1);
         continue;
@@ -405,11 +444,11 @@ export async function importClaudeCodeTranscripts(
 
   /** One session recorded: each of its files from where the session last read it, then its figures. */
   const record = async (plan: SessionPlan): Promise<ClaudeCodeImportResult> => {
-    const { handle } = plan;
+    const { session } = plan;
     // Nothing to read, and the view the cached figures were worked out at: those figures.
-    const cached = cache?.entries[plan.sessionId];
-    if (cached !== undefined && plan.jobs.every((job) => job < 0) && cached.stamp === viewStamp(handle.state)) {
-      return figuresOfView(cached.figures, handle.state, extraOf(plan, []));
+    const cached = session.handle === undefined ? undefined : cache?.entries[plan.sessionId];
+    if (cached !== undefined && plan.jobs.every((job) => job < 0) && cached.stamp === viewStamp(session.handle!.state)) {
+      return figuresOfView(cached.figures, session.handle!.state, extraOf(plan, []));
     }
     // An existing session's events: the calls it recorded (a file read from its start is checked against them) and its figures.
     const before = plan.isNew ? [] : await readSession(engine, plan.sessionId);
@@ -424,12 +463,17 @@ export async function importClaudeCodeTranscripts(
       if (job < 0) continue;
       const digest = await digestOf(job);
       // Planned against the view before the files read ahead of this one were recorded: planned again on the view now (the same cursor: no other writer moves it).
-      const read = planTranscriptRead(handle.state, file, { flush: !plan.live[place]!, recordedKeys: keys });
-      const result = commandsOfRead(handle.state, { ...read, scan: readPlans[job]!.scan }, digest.records);
+      const read = planTranscriptRead(viewOf(session), file, { flush: !plan.live[place]!, recordedKeys: keys });
+      const result = commandsOfRead(viewOf(session), { ...read, scan: readPlans[job]!.scan }, digest.records);
       for (const line of result.skipped) skipped.push({ file: line.file, line: line.line, reason: line.reason });
-      appended.push(...(await applyReadCommands(handle, result.commands)));
+      if (session.handle === undefined) await recordIn(engine, plan.sessionId, session, result.commands);
+      else appended.push(...(await applyReadCommands(session.handle, result.commands)));
     }
-    const figures = eventFigures([...before, ...appended]);
+    // A session with nothing to read is still started (its start alone).
+    if (session.handle === undefined) await recordIn(engine, plan.sessionId, session, []);
+    const handle = session.handle!;
+    // A session this import started: its events are the log's (its first read went in with its start).
+    const figures = eventFigures(plan.isNew ? await readSession(engine, plan.sessionId) : [...before, ...appended]);
     if (cache !== undefined) {
       cache.entries[plan.sessionId] = { stamp: viewStamp(handle.state), figures };
       cache.changed = true;
