@@ -103,6 +103,8 @@ export interface RepairReport {
   unacknowledged: QuarantinedLine[];
   /** Index files that could not be read or disagree with their segment: removed, rebuilt by the next open. */
   indexFilesRebuilt: string[];
+  /** Sound lines found out of order (two lines swapped, say), put back at their positions: nothing of them is lost (absent in reports of earlier versions). */
+  reordered?: { file: string; line: number; position: number; stream: string; version: number }[];
   /** Earlier repairs found interrupted and finished first (their folders). */
   finished: string[];
   /** Events in the log after the repair (`EventLost` lines not counted). */
@@ -133,7 +135,9 @@ export async function repairLog(options: RepairLogOptions): Promise<RepairReport
     const repairDir = join(options.repairRoot, at.replace(/[:.]/g, '-'));
     const plan = planRepair(survey, join(repairDir, 'quarantine.jsonl'), at);
     // Only an unfinished last append (never acknowledged) is no damage: the store leaves it out and its next writer cuts it.
-    const damaged = survey.damaged && (plan.quarantined.length > 0 || plan.missing.length > 0 || plan.indexFilesRebuilt.length > 0 || plan.lostEvents.length > 0);
+    const damaged =
+      survey.damaged &&
+      (plan.quarantined.length > 0 || plan.missing.length > 0 || plan.indexFilesRebuilt.length > 0 || plan.lostEvents.length > 0 || plan.reordered.length > 0);
     const report: RepairReport = {
       at,
       dir: options.dir,
@@ -147,6 +151,7 @@ export async function repairLog(options: RepairLogOptions): Promise<RepairReport
       streams: plan.streams,
       unacknowledged: plan.unacknowledged.map(quarantinedLine),
       indexFilesRebuilt: plan.indexFilesRebuilt,
+      reordered: plan.reordered,
       finished: interrupted,
       eventsKept: plan.kept,
       rewritten: [],
@@ -184,6 +189,8 @@ interface RepairPlan {
   lostEvents: LostEventLine[];
   streams: StreamLoss[];
   indexFilesRebuilt: string[];
+  /** Sound lines put back in order (see `SegmentSurvey.reordered`). */
+  reordered: { file: string; line: number; position: number; stream: string; version: number }[];
   kept: number;
 }
 
@@ -232,6 +239,7 @@ function planRepair(survey: LogSurvey, quarantineFile: string, at: string): Repa
     pendingExact = new Map();
   };
   segments.forEach((segment, s) => {
+    if (segment.reordered !== undefined) changed.add(s); // sound lines put back in order: the file is rewritten with them in place
     for (const entry of segment.entries) {
       if (entry.kind === 'missing') {
         missing.push(entry);
@@ -316,6 +324,7 @@ function planRepair(survey: LogSurvey, quarantineFile: string, at: string): Repa
     lostEvents: [...lostEvents.values()].sort((a, b) => a.position - b.position),
     streams: [...byStream.values()],
     indexFilesRebuilt: [...changed].filter((s) => segments[s]!.indexFile !== 'missing').map((s) => indexFileOf(segments[s]!.file)),
+    reordered: segments.flatMap((segment) => segment.reordered ?? []),
     kept: planned.reduce((n, lines) => n + lines.filter((l) => l.kind === 'kept').length, 0),
   };
 }

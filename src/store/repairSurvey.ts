@@ -73,6 +73,12 @@ export interface SegmentSurvey {
   /** The lines a sound index file records as written and acknowledged (from line 1), when it has one. */
   recordedLines?: number;
   entries: (SoundLine | DamagedLine | MissingLines)[];
+  /**
+   * Sound lines found out of order (two lines swapped, say) whose position and
+   * stream version fit a hole before them: put back in order in `entries`, so
+   * the segment is rewritten with them in place and nothing of them is lost.
+   */
+  reordered?: { file: string; line: number; position: number; stream: string; version: number }[];
 }
 
 /** What the survey found in a log folder. */
@@ -112,6 +118,8 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
   const survey: LogSurvey = { dir, segments: [], damaged: false };
   let lastPosition = 0;
   const versions = new Map<string, number>();
+  const keptPositions = new Set<number>();
+  const keptOfStream = new Map<string, { position: number; version: number }[]>();
   for (const number of [...numbers, ...orphans].sort((a, b) => a - b)) {
     const file = join(dir, `segment-${String(number).padStart(6, '0')}.jsonl`);
     if (orphans.includes(number)) {
@@ -145,7 +153,13 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
       if (entry.kind === 'sound') {
         const { position, stream, version } = entry.event;
         const expectedVersion = (versions.get(stream) ?? 0) + 1;
-        if (position <= lastPosition) {
+        const before = position <= lastPosition ? fitsHole(segment, entry, keptPositions, keptOfStream) : undefined;
+        if (before !== undefined) {
+          segment.entries.splice(before, 0, entry);
+          (segment.reordered ??= []).push({ file, line, position, stream, version });
+          keptPositions.add(position);
+          keptOfStream.set(stream, [...(keptOfStream.get(stream) ?? []), { position, version }]);
+        } else if (position <= lastPosition) {
           segment.entries.push(damagedFrom(entry, `position ${position} appears twice in the log (or out of order): the last one kept is ${lastPosition}`));
         } else if (version < expectedVersion) {
           segment.entries.push(damagedFrom(entry, `${stream} version ${version} appears twice in the log: the last one kept is ${expectedVersion - 1}`));
@@ -153,6 +167,8 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
           segment.entries.push(entry);
           lastPosition = position;
           versions.set(stream, version);
+          keptPositions.add(position);
+          keptOfStream.set(stream, [...(keptOfStream.get(stream) ?? []), { position, version }]);
         }
       } else {
         segment.entries.push(entry);
@@ -216,7 +232,9 @@ export async function surveyLog(dir: string, upcasters: UpcasterRegistry = new U
       recordedBy: 'writer.acked',
     });
   }
-  survey.damaged = survey.segments.some((s) => s.indexFile === 'unreadable' || s.indexFile === 'disagrees' || s.entries.some((e) => e.kind !== 'sound'));
+  survey.damaged = survey.segments.some(
+    (s) => s.indexFile === 'unreadable' || s.indexFile === 'disagrees' || s.reordered !== undefined || s.entries.some((e) => e.kind !== 'sound'),
+  );
   // Positions skipped between kept lines are damage too, even when no line of them is left to set aside.
   let expected = 1;
   for (const segment of survey.segments) {
@@ -249,6 +267,28 @@ function surveyLine(
     if (!isCorruptLogError(error)) throw error;
     return { kind: 'damaged', file, line, bytes: Buffer.from(lineBytes), reason: error.reason, ended, ...headerGuess(lineBytes) };
   }
+}
+
+/**
+ * Where in `segment.entries` a sound line that comes after a later position
+ * goes back in order, when it fits a hole: its position is not kept yet, its
+ * stream's version is not kept yet and sits between the versions of the
+ * stream's kept lines around it, and a kept line of the same segment comes
+ * after it. Undefined when it does not fit (a second copy, say): it is damage.
+ */
+function fitsHole(
+  segment: SegmentSurvey,
+  entry: SoundLine,
+  keptPositions: Set<number>,
+  keptOfStream: Map<string, { position: number; version: number }[]>,
+): number | undefined {
+  const { position, stream, version } = entry.event;
+  if (keptPositions.has(position)) return undefined;
+  for (const kept of keptOfStream.get(stream) ?? []) {
+    if (kept.version === version || kept.position < position !== kept.version < version) return undefined;
+  }
+  const at = segment.entries.findIndex((e) => e.kind === 'sound' && e.event.position > position);
+  return at === -1 ? undefined : at;
 }
 
 function damagedFrom(entry: SoundLine, reason: string): DamagedLine {

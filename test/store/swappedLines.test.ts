@@ -47,4 +47,29 @@ describe('two sound lines swapped', () => {
     expect(scanned.code).toBe(4);
     expect(scanned.stderr).toContain(`position ${second} where ${first} was expected`);
   });
+
+  it('repair puts both back at their positions: nothing quarantined, nothing lost, every event as before', async () => {
+    const { cwd, segment, before, swapped } = await folderWithSwappedLines();
+    const [first] = swapped;
+    const dry = await runInProcess(['repair', '--dry-run'], cwd);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain(`Would put back in order: ${segment}:${first + 1} (position ${first}, session-s1 v${first})`);
+    const repaired = await runInProcess(['repair'], cwd);
+    expect(repaired.code, repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain(`Put back in order: ${segment}:${first + 1} (position ${first}`);
+    expect(repaired.stdout).not.toMatch(/Positions lost|version \d+ lost|Quarantined/);
+    const repairRoot = join(cwd, '.moai', 'repair');
+    const [run] = await readdir(repairRoot);
+    const report = JSON.parse(await readFile(join(repairRoot, run!, 'report.json'), 'utf8'));
+    expect(report.lostPositions).toEqual([]);
+    expect(report.quarantined).toEqual([]);
+    expect(await readFile(join(repairRoot, run!, 'quarantine.jsonl'), 'utf8')).toBe('');
+    // Every event at its own position and version, as before the swap.
+    const after = await runInProcess(['events', '--json'], cwd);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout.trim().split('\n')).toEqual(before);
+    // And writes go on.
+    const added = await runInProcess(['task', 'add', 's1', 't5', '--title', 'Task 5'], cwd);
+    expect(added.code, added.stderr).toBe(0);
+  });
 });

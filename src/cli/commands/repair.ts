@@ -82,6 +82,11 @@ export function describeRepair(report: RepairReport): string[] {
     const recorded = m.recordedBy === 'writer.acked' ? "which the writer's record (writer.acked) shows were acknowledged" : 'which its index file recorded';
     lines.push(`  Gone from ${m.file} from line ${m.line}: ${plural(m.positions.length, 'event')} at positions ${range(m.positions)} (${[...new Set(m.streams)].join(', ')}), ${recorded}.`);
   }
+  for (const r of report.reordered ?? []) {
+    lines.push(
+      `  ${report.dryRun ? 'Would put back' : 'Put back'} in order: ${r.file}:${r.line} (position ${r.position}, ${r.stream} v${r.version}), a sound line found after a later position; nothing of it is lost.`,
+    );
+  }
   for (const file of report.indexFilesRebuilt) lines.push(`  ${report.dryRun ? 'Would replace' : 'Replaced'} the index file ${file} (the next open rebuilds it from the segment).`);
   if (report.lostPositions.length > 0) {
     lines.push(
