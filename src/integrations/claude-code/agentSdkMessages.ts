@@ -85,6 +85,24 @@ export function sdkUsage(value: unknown): SdkTokens | undefined {
   };
 }
 
+const USAGE_FIELDS = ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const;
+const isCount = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/**
+ * Why a `usage` object cannot be read as an API call's counts (a count that
+ * is not a non-negative number, or neither input nor output counted), or
+ * undefined when it can.
+ */
+export function sdkUsageProblem(value: unknown): string | undefined {
+  const usage = asObject(value);
+  if (usage === undefined) return 'usage is not an object';
+  for (const field of USAGE_FIELDS) {
+    if (usage[field] !== undefined && usage[field] !== null && !isCount(usage[field])) return `usage.${field} is ${JSON.stringify(usage[field])?.slice(0, 40)}, not a count of tokens`;
+  }
+  if (!isCount(usage.input_tokens) && !isCount(usage.output_tokens)) return 'usage has neither input_tokens nor output_tokens';
+  return undefined;
+}
+
 const total = (t: SdkTokens): number => t.input + t.output + t.cacheCreation + t.cacheRead;
 const add = (into: SdkTokens, t: SdkTokens): void => KINDS.forEach((k) => (into[k] += t[k]));
 const cut = (text: string, max = 200): string => (text.length <= max ? text : text.slice(0, max));
@@ -187,6 +205,9 @@ export class AgentSdkIntake {
     if (body === undefined || usage === undefined || messageId === undefined) return;
     const model = asString(body.model);
     if (model === SYNTHETIC_MODEL || this.recorded.has(messageId)) return;
+    // A usage that cannot be read is no call of 0 tokens: left out, and said (the caller's onError).
+    const problem = sdkUsageProblem(body.usage);
+    if (problem !== undefined) throw new Error(`Assistant message ${cut(messageId, 100)} not recorded: ${problem}.`);
     const chain = chainOf(message);
     const open = this.open.get(messageId);
     if (open !== undefined) {
