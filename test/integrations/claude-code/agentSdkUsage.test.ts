@@ -33,7 +33,7 @@ describe('recordAgentSdk and an unusable usage', () => {
     engines.push(engine);
     const errors: string[] = [];
     const passed: string[] = [];
-    for await (const message of recordAgentSdk(stream() as never, { engine, onError: (error) => errors.push(error.message) })) passed.push((message as { type: string }).type);
+    for await (const message of recordAgentSdk(stream() as unknown as Parameters<typeof recordAgentSdk>[0], { engine, onError: (error) => errors.push(error.message) })) passed.push((message as { type: string }).type);
     expect(passed).toEqual(['system', 'assistant', 'assistant', 'assistant', 'assistant', 'assistant', 'assistant', 'result']);
     const session = await engine.openSession(SID);
     // msg_1 once (its fuller message: 10 + 50 + 100) and msg_2 (20 + 5 + 100); nothing for msg_3, msg_4, msg_5.
