@@ -29,12 +29,14 @@ export interface SkippedPart {
 export interface SalvagedLog {
   store: EventStore;
   skipped: SkippedPart[];
+  /** Sound lines found out of order (two lines swapped, say), read at their own positions: nothing of them skipped. */
+  reordered: { file: string; line: number; position: number; stream: string; version: number }[];
 }
 
 /** Read the sound events of the log in `dir` (see the file comment); nothing is written. */
 export async function openSalvagedLog(dir: string): Promise<SalvagedLog> {
   const survey = await surveyLog(dir);
-  return { store: salvagedStore(dir, soundEvents(survey)), skipped: skippedParts(survey) };
+  return { store: salvagedStore(dir, soundEvents(survey)), skipped: skippedParts(survey), reordered: survey.segments.flatMap((s) => s.reordered ?? []) };
 }
 
 /**

@@ -51,6 +51,12 @@ describe('two sound lines swapped', () => {
   it('repair puts both back at their positions: nothing quarantined, nothing lost, every event as before', async () => {
     const { cwd, segment, before, swapped } = await folderWithSwappedLines();
     const [first] = swapped;
+    // --skip-damaged reads both, each at its own position, and says the line is out of order.
+    const skipping = await runInProcess(['events', '--json', '--skip-damaged'], cwd);
+    expect(skipping.code, skipping.stderr).toBe(0);
+    expect(skipping.stdout.trim().split('\n')).toEqual(before);
+    expect(skipping.stderr).toContain(`${segment}:${first + 1} (position ${first}, session-s1 v${first}) is a sound line found after a later position`);
+    expect(skipping.stderr).not.toContain('the log is sound');
     const dry = await runInProcess(['repair', '--dry-run'], cwd);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`Would put back in order: ${segment}:${first + 1} (position ${first}, session-s1 v${first})`);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from '../../errors.js';
 import { requireStateFolder, storeTargetOfFolder } from '../../runtime/stateFolder.js';
 import { readRepairReports, repairLog, REPAIR_STREAM, type RepairReport } from '../../store/repairLog.js';
-import { openSalvagedLog, type SkippedPart } from '../../store/repairSalvage.js';
+import { openSalvagedLog, type SalvagedLog, type SkippedPart } from '../../store/repairSalvage.js';
 import type { EventStore } from '../../store/eventStore.js';
 import { plural } from '../../util/plural.js';
 import { EXIT } from '../exitCodes.js';
@@ -133,12 +133,12 @@ function range(numbers: readonly number[]): string {
 export async function openSkippingDamaged(options: GlobalOptions, io: CliIo): Promise<EventStore> {
   const dir = stateFolder(options, io);
   const events = await fileLogOf(dir, io, '--skip-damaged');
-  const { store, skipped } = await openSalvagedLog(events);
-  io.stderr(`${describeSkipped(skipped)}\n`);
+  const { store, skipped, reordered } = await openSalvagedLog(events);
+  io.stderr(`${describeSkipped(skipped, reordered)}\n`);
   return store;
 }
 
-function describeSkipped(skipped: readonly SkippedPart[]): string {
+function describeSkipped(skipped: readonly SkippedPart[], reordered: SalvagedLog['reordered']): string {
   const damaged = skipped.filter((part) => !part.unacknowledged);
   const unfinished = skipped.filter((part) => part.unacknowledged);
   const where = (part: SkippedPart): string => {
@@ -146,11 +146,17 @@ function describeSkipped(skipped: readonly SkippedPart[]): string {
     return `  ${part.file}:${part.line}${at}: ${part.reason}`;
   };
   const lines: string[] = [];
-  if (damaged.length === 0) lines.push('moai-session: --skip-damaged: the log is sound; nothing damaged was skipped.');
+  if (damaged.length === 0 && reordered.length === 0) lines.push('moai-session: --skip-damaged: the log is sound; nothing damaged was skipped.');
+  else if (damaged.length === 0) lines.push('moai-session: --skip-damaged: nothing damaged was skipped.');
   else {
     lines.push(`moai-session: warning: --skip-damaged: skipped ${plural(damaged.length, 'damaged part')} of the log (run \`moai-session repair\` to set them aside for good):`);
     for (const part of damaged.slice(0, 20)) lines.push(where(part));
     if (damaged.length > 20) lines.push(`  ... and ${damaged.length - 20} more`);
+  }
+  for (const r of reordered.slice(0, 20)) {
+    lines.push(
+      `moai-session: warning: --skip-damaged: ${r.file}:${r.line} (position ${r.position}, ${r.stream} v${r.version}) is a sound line found after a later position: read in its place (\`moai-session repair\` puts it back in order).`,
+    );
   }
   if (unfinished.length > 0) {
     lines.push(`moai-session: --skip-damaged: left out ${plural(unfinished.length, 'line')} of an unfinished last append (never acknowledged, not damage: the next write command cuts ${unfinished.length === 1 ? 'it' : 'them'}):`);
