@@ -223,6 +223,13 @@ export interface MoveTask {
   title?: string;
   assignee?: string;
   reason?: string;
+  /**
+   * The move is one of a whole list of the tasks whose ids begin with this
+   * prefix (a `TodoWrite` list: `todo-`): a task with that prefix, not
+   * completed, that no move of the same command names, is no longer in the
+   * list and is deleted (`TaskDeleted`).
+   */
+  list?: string;
   /** The tool call that caused the move, recorded on each event; one already recorded moves nothing. */
   toolUseId?: string;
 }

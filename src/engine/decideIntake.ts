@@ -115,6 +115,23 @@ export function decideTaskMoves(
     states.set(move.taskId, state);
     deleted.delete(move.taskId);
   }
+  bodies.push(...droppedFromLists(view, moves, deleted, toolUseId));
+  return bodies;
+}
+
+/** A whole list's tasks ({@link TaskMove.list}) that the list no longer names and that are not done: deleted. */
+function droppedFromLists(view: SessionView, moves: readonly TaskMove[], deleted: ReadonlySet<string>, toolUseId: string | undefined): SessionEventBody[] {
+  const prefixes = new Set(moves.flatMap((move) => (move.list === undefined ? [] : [move.list])));
+  if (prefixes.size === 0) return [];
+  const named = new Set(moves.map((move) => move.taskId));
+  const bodies: SessionEventBody[] = [];
+  for (const task of view.tasks.byId.values()) {
+    if (named.has(task.taskId) || deleted.has(task.taskId) || task.state === 'completed') continue;
+    if (![...prefixes].some((prefix) => task.taskId.startsWith(prefix))) continue;
+    const body: SessionEventBody & { type: 'TaskDeleted' } = { type: 'TaskDeleted', data: { taskId: task.taskId, state: task.state, reason: 'no longer in the list' } };
+    if (toolUseId !== undefined) body.data.toolUseId = toolUseId;
+    bodies.push(body);
+  }
   return bodies;
 }
 

@@ -80,13 +80,21 @@ export function unusableTodos(list: unknown): number {
   return list.filter((item: unknown) => typeof item !== 'object' || item === null || !usableContent((item as { content?: unknown }).content)).length;
 }
 
-/** The moves a TodoWrite list asks for: every item to its status (the whole list comes every time); an item without usable content is skipped. */
+/** The prefix of TodoWrite items' task ids: the tasks one TodoWrite list stands for whole. */
+export const TODO_LIST = 'todo-';
+
+/**
+ * The moves a TodoWrite list asks for: every item to its status; an item
+ * without usable content is skipped. The whole list comes every time, so each
+ * move says so ({@link TaskMove.list}): a TodoWrite task not completed that
+ * the list no longer holds is deleted with them.
+ */
 export function todoMoves(todos: readonly TodoItem[]): TaskMove[] {
   const moves: TaskMove[] = [];
   for (const todo of todos) {
     if (!usableContent(todo.content)) continue;
     const to = stateOfStatus(todo.status) ?? 'pending';
-    moves.push({ taskId: todoTaskId(todo.content), to, title: title(todo.content, todo.content) });
+    moves.push({ taskId: todoTaskId(todo.content), to, title: title(todo.content, todo.content), list: TODO_LIST });
   }
   return moves;
 }
