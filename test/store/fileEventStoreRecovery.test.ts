@@ -612,9 +612,9 @@ describe('file store writer lock', () => {
     await vi.waitFor(() => expect(everything).toHaveLength(1));
     await writer.append('session-a', [sampleEvent('t2'), sampleEvent('t3')]);
     await writer.append('session-b', [sampleEvent('t4')]);
-    await vi.waitFor(() => expect(everything.map((e) => e.position)).toEqual([1, 2, 3, 4]), { timeout: 5_000 });
-    await vi.waitFor(() => expect(fromNow.map((e) => e.position)).toEqual([2, 3, 4]), { timeout: 5_000 });
-    await vi.waitFor(() => expect(onlyB.map((e) => e.position)).toEqual([4]), { timeout: 5_000 });
+    await vi.waitFor(() => expect(everything.map((e) => e.position)).toEqual([1, 2, 3, 4]), { timeout: 15_000 });
+    await vi.waitFor(() => expect(fromNow.map((e) => e.position)).toEqual([2, 3, 4]), { timeout: 15_000 });
+    await vi.waitFor(() => expect(onlyB.map((e) => e.position)).toEqual([4]), { timeout: 15_000 });
     await reader.close();
     expect(completed).toBe(true);
     await writer.append('session-a', [sampleEvent('t5')]);
