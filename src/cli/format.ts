@@ -33,7 +33,7 @@ export function describeEvent(event: StoredEvent): string {
     case 'BudgetThresholdCleared':
       return `${event.data.level} cleared at ${event.data.percent.toFixed(1)}% (${event.data.contextTokens}/${event.data.contextWindow})`;
     case 'ContextCompacted':
-      return `${event.data.tokensBefore} -> ${event.data.tokensAfter} tokens`;
+      return event.data.tokensAfter === undefined ? `${event.data.tokensBefore} -> ? tokens (size after not reported)` : `${event.data.tokensBefore} -> ${event.data.tokensAfter} tokens`;
     case 'CheckpointCreated':
       return `${event.data.checkpointId} (${event.data.reason}) at v${event.data.version}`;
     case 'CheckpointArchived':

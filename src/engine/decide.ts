@@ -219,15 +219,18 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       }
       const body: SessionEventBody & { type: 'ContextCompacted' } = {
         type: 'ContextCompacted',
-        data: { tokensBefore, tokensAfter: command.tokensAfter, trigger: command.trigger },
+        data: { tokensBefore, trigger: command.trigger },
       };
+      // A size after that nobody reported is left out (not a made-up 0), and no threshold moves on it: the next call's usage decides.
+      const afterKnown = command.tokensAfterKnown !== false;
+      if (afterKnown) body.data.tokensAfter = command.tokensAfter;
       if (command.summary !== undefined) body.data.summary = command.summary;
       if (command.compactionId !== undefined) body.data.compactionId = command.compactionId;
       if (command.tokensAfterKnown !== undefined) body.data.tokensAfterKnown = command.tokensAfterKnown;
       if (command.at !== undefined) body.data.at = command.at;
       // Critical and supporting items are kept; temporary ones go; the summary becomes a supporting item.
       const items = compactionContextEvents(view.context, command.trigger, command.summary, command.summaryItemId, command.keepTemporary);
-      return [body, ...items, ...budgetEvents(view, view.session.model, command.tokensAfter, context.budget)];
+      return [body, ...items, ...(afterKnown ? budgetEvents(view, view.session.model, command.tokensAfter, context.budget) : [])];
     }
     case 'SwitchModel': {
       checkModel(command.model, 'Name the model to switch to.');

@@ -144,12 +144,13 @@ export const BudgetThresholdClearedData = Type.Object(
 export const ContextCompactedData = Type.Object(
   {
     tokensBefore: Count,
-    tokensAfter: Count,
+    /** The context left, when known; absent when nobody reported it (the next call's usage then shows it). */
+    tokensAfter: Type.Optional(Count),
     trigger: Type.Optional(Type.String()),
     summary: Type.Optional(Text),
     /** What identifies the compaction outside (a transcript's `compact_boundary` uuid), so it is recorded once. */
     compactionId: Type.Optional(ExternalKey),
-    /** False when the context left was not reported (`tokensAfter` is 0 until the next call shows it). */
+    /** False when the context left was not reported (`tokensAfter` absent; 0 in events of earlier builds). */
     tokensAfterKnown: Type.Optional(Type.Boolean()),
     /** When the compaction happened (the boundary's timestamp), when that is not when it was recorded. */
     at: Type.Optional(Type.String({ maxLength: 64 })),

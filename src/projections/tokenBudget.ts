@@ -96,7 +96,8 @@ export const tokenBudgetProjection: Projection<TokenBudget> = {
           compactionPending: state.compactionPending && event.data.level !== 'emergency',
         };
       case 'ContextCompacted':
-        return { ...state, contextTokens: event.data.tokensAfter, compactionPending: false };
+        // A size after not reported keeps the last known figure until the next call shows the new one.
+        return { ...state, contextTokens: event.data.tokensAfter ?? state.contextTokens, compactionPending: false };
       default:
         return state;
     }

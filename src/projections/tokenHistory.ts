@@ -76,7 +76,7 @@ export const tokenHistoryProjection: Projection<TokenHistory> = {
       case 'ContextCompacted':
         return {
           ...state,
-          contextTokens: event.data.tokensAfter,
+          contextTokens: event.data.tokensAfter ?? state.contextTokens,
           marks: state.marks.append({ kind: 'compaction', at: event.meta.at, version: event.version, ...event.data }),
         };
       default:

@@ -254,7 +254,7 @@ function narrate(events: readonly StoredEvent[], say: Say): void {
         say(`  checkpoint   ${event.data.checkpointId} (${event.data.reason}) at v${event.data.version}`);
         break;
       case 'ContextCompacted':
-        say(`  compaction   ${tokens(event.data.tokensBefore)} -> ${tokens(event.data.tokensAfter)} tokens by the summariser`);
+        say(`  compaction   ${tokens(event.data.tokensBefore)} -> ${tokens(event.data.tokensAfter ?? 0)} tokens by the summariser`);
         break;
       case 'ContextItemRecorded':
         say(
@@ -314,7 +314,7 @@ async function budgetStep(run: EngineRun, session: SessionHandle, round: number,
     checkpoints: budgetEvents.flatMap((e) => (e.type === 'CheckpointCreated' ? [e.data.checkpointId] : [])),
     compaction:
       compaction?.type === 'ContextCompacted'
-        ? { tokensBefore: compaction.data.tokensBefore, tokensAfter: compaction.data.tokensAfter }
+        ? { tokensBefore: compaction.data.tokensBefore, tokensAfter: compaction.data.tokensAfter ?? 0 }
         : null,
   };
 }

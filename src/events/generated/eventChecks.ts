@@ -418,8 +418,7 @@ export const checkStoredEvent: { readonly [K in EventType]: Check } = {
         (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
         Number.isInteger(value['data']['tokensBefore']) &&
         value['data']['tokensBefore'] >= 0 &&
-        Number.isInteger(value['data']['tokensAfter']) &&
-        value['data']['tokensAfter'] >= 0 &&
+        (value['data']['tokensAfter'] !== undefined ? (Number.isInteger(value['data']['tokensAfter']) && value['data']['tokensAfter'] >= 0) : true) &&
         (value['data']['trigger'] !== undefined ? ((typeof value['data']['trigger'] === 'string')) : true) &&
         (value['data']['summary'] !== undefined ? ((typeof value['data']['summary'] === 'string') && value['data']['summary'].length <= 10000) : true) &&
         (value['data']['compactionId'] !== undefined ? ((typeof value['data']['compactionId'] === 'string') && value['data']['compactionId'].length <= 200 && value['data']['compactionId'].length >= 1) : true) &&
@@ -1392,8 +1391,7 @@ export const checkNewEvent: { readonly [K in EventType]: Check } = {
         (typeof value['data'] === 'object' && value['data'] !== null && !Array.isArray(value['data'])) &&
         Number.isInteger(value['data']['tokensBefore']) &&
         value['data']['tokensBefore'] >= 0 &&
-        Number.isInteger(value['data']['tokensAfter']) &&
-        value['data']['tokensAfter'] >= 0 &&
+        (value['data']['tokensAfter'] !== undefined ? (Number.isInteger(value['data']['tokensAfter']) && value['data']['tokensAfter'] >= 0) : true) &&
         (value['data']['trigger'] !== undefined ? ((typeof value['data']['trigger'] === 'string')) : true) &&
         (value['data']['summary'] !== undefined ? ((typeof value['data']['summary'] === 'string') && value['data']['summary'].length <= 10000) : true) &&
         (value['data']['compactionId'] !== undefined ? ((typeof value['data']['compactionId'] === 'string') && value['data']['compactionId'].length <= 200 && value['data']['compactionId'].length >= 1) : true) &&
@@ -2174,8 +2172,7 @@ export const checkEventData: { readonly [K in EventType]: Check } = {
         (typeof value === 'object' && value !== null && !Array.isArray(value)) &&
         Number.isInteger(value['tokensBefore']) &&
         value['tokensBefore'] >= 0 &&
-        Number.isInteger(value['tokensAfter']) &&
-        value['tokensAfter'] >= 0 &&
+        (value['tokensAfter'] !== undefined ? (Number.isInteger(value['tokensAfter']) && value['tokensAfter'] >= 0) : true) &&
         (value['trigger'] !== undefined ? ((typeof value['trigger'] === 'string')) : true) &&
         (value['summary'] !== undefined ? ((typeof value['summary'] === 'string') && value['summary'].length <= 10000) : true) &&
         (value['compactionId'] !== undefined ? ((typeof value['compactionId'] === 'string') && value['compactionId'].length <= 200 && value['compactionId'].length >= 1) : true) &&
@@ -3208,7 +3205,6 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
       "type": "object",
       "required": [
         "tokensBefore",
-        "tokensAfter",
       ],
       "properties": {
         "tokensBefore": {
@@ -3220,6 +3216,7 @@ export function eventDataSchemas(): { readonly [K in EventType]: JsonSchema } {
           "minimum": 0,
           "type": "integer",
           [Symbol.for("TypeBox.Kind")]: "Integer",
+          [Symbol.for("TypeBox.Optional")]: "Optional",
         },
         "trigger": {
           "type": "string",
