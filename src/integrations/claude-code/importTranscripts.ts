@@ -303,8 +303,8 @@ export async function importClaudeCodeTranscripts(
   const named: { sessionId: string; files: IntakeFile[] }[] = [];
   // A file is read once per import, whichever way it was named (given twice, or a subagent's given and found beside its main one).
   const planned = new Set<string>();
-  // The sessions: each opened, or started when the log has none yet. The starts are made together (each its own
-  // append, in order), so that they share the log's writes instead of each waiting for the one before.
+  // The sessions: each opened, or (the log has none yet) planned on the view its start would give, and started
+  // later in the append of its first read (see recordIn).
   const sessions = new Map<string, Promise<{ session: ImportSession; isNew: boolean }>>();
   for (const mainPath of mainPaths) {
     if (planned.has(mainPath)) continue;
