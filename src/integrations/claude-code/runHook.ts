@@ -31,6 +31,16 @@ const UNKNOWN_MODEL = 'unknown';
 /** How long a hook waits for another writer's lock before it leaves its payload in the spool, in ms. */
 export const HOOK_LOCK_WAIT_MS = 300;
 
+/**
+ * How many transcript bytes one hook run reads at most (8 MiB, a few seconds
+ * even under load): a longer read (the first of a long transcript) records
+ * that part and its cursor, and the next runs go on from there.
+ */
+export const HOOK_READ_BYTES = 8 * 1024 * 1024;
+
+/** What is left of this run's transcript bytes ({@link RunHookOptions.maxReadBytes}). */
+let readBudget = HOOK_READ_BYTES;
+
 /** Options of {@link runHook}. */
 export interface RunHookOptions {
   /** The state folder as given (`--dir`); else `$CLAUDE_PROJECT_DIR/.moai`, else the payload's `cwd`, else `cwd`'s. */
@@ -39,6 +49,8 @@ export interface RunHookOptions {
   env: Readonly<Record<string, string | undefined>>;
   /** Only apply what waits in the spool (no payload on standard input). */
   drain?: boolean;
+  /** The most transcript bytes one run reads, over all its payloads (default {@link HOOK_READ_BYTES}; a `--drain` run: no bound). */
+  maxReadBytes?: number;
   /** How long to wait for the writer lock; {@link HOOK_LOCK_WAIT_MS} by default (`--drain`: the config's wait). */
   lockWaitMs?: number;
   /** The clock (tests). */
@@ -80,6 +92,7 @@ export async function runHook(text: string, options: RunHookOptions): Promise<Ho
       parseProblem = error instanceof HookInputError ? error.message : String(error);
     }
   }
+  readBudget = options.maxReadBytes ?? (options.drain === true ? Infinity : HOOK_READ_BYTES);
   const dir = hookStateFolder(options, payload?.cwd);
   const result: HookRunResult = { stdout: '', dir, applied: 0, spooled: false };
   const log = (level: HookLogLevel, message: string, about?: HookPayload): void =>
@@ -256,8 +269,19 @@ async function readCommands(
     // check against every call the session recorded (a file cut short, then whole again, repeats calls past the cursor).
     const checkAll = plan.rewritten || plan.cursor?.recentKeys.includes(CHECK_ALL_KEYS) === true;
     if (checkAll && !nothingToRead(plan)) plan = planTranscriptRead(handle.state, file, { flush, recordedKeys: await recordedCallKeysOf(engine, handle.sessionId) });
-    read = plan.size === undefined ? commandsOfRead(handle.state, plan, []) : commandsOfRead(handle.state, plan, scanTranscriptSync(file.path, plan.scan));
+    // A bounded run: past this run's budget the read stops (the rest for the next runs), holding open what may go on past it.
+    const left = plan.size === undefined ? 0 : plan.size - (plan.cursor?.offset ?? 0);
+    const cut = left > readBudget;
+    if (cut) plan = planTranscriptRead(handle.state, file, { ...plan.options, flush: false });
+    if (cut && readBudget <= 0) {
+      log('info', `${file.path}: this run read its ${HOOK_READ_BYTES} bytes already; the next runs read on`, payload);
+      return [];
+    }
+    const scan = cut ? { ...plan.scan, maxBytes: readBudget } : plan.scan;
+    readBudget -= Math.min(left, readBudget);
+    read = plan.size === undefined ? commandsOfRead(handle.state, plan, []) : commandsOfRead(handle.state, plan, scanTranscriptSync(file.path, scan));
     if (checkAll) markCheckAll(read.commands);
+    if (cut) log('info', `${file.path}: ${left} bytes to read, more than one run reads: read part of it (${read.calls} calls); the next runs read on`, payload);
   } catch (error) {
     // The transcript is only where usage comes from: what the payload says is recorded without it, and the cursor stays for the next read.
     log('warn', `${file.path} could not be read (${transcriptProblem(error)}): its new calls are not recorded this time; the rest of the payload is`, payload);
@@ -294,8 +318,9 @@ async function recordedCallKeysOf(engine: Engine, sessionId: string): Promise<Se
 
 /**
  * Append commands as one batch (all of it or none, so a run cut off in the
- * middle of a long first read records nothing, and the next reads it again
- * from the same cursor), leaving out what the session refuses.
+ * middle of a read records nothing, and the next reads it again from the same
+ * cursor; a read is at most {@link HOOK_READ_BYTES} per run), leaving out
+ * what the session refuses.
  */
 async function appendCommands(handle: SessionHandle, commands: readonly SessionCommand[]): Promise<void> {
   await executeSessionCommand(handle, { type: 'RunBatch', commands, skipRefused: true }, CLAUDE_CODE_AGENT);

@@ -17,6 +17,8 @@ export interface ScanTranscriptOptions {
   agentId?: string;
   /** Bytes per read (default 256 KiB). */
   chunkSize?: number;
+  /** Read at most this many bytes past the start ({@link scanTranscriptSync} only): the scan ends there as if the file did (a partial last line is read next time). */
+  maxBytes?: number;
 }
 
 const AGENT_FILE = /^agent-(.+)\.jsonl$/;
@@ -76,9 +78,11 @@ export function* scanTranscriptSync(path: string, options: ScanTranscriptOptions
     };
     const { start, checkpoint } = startOfSync(options, size, read, path, out);
     const lines = new ChunkedLines(decoderFor(path, options, checkpoint), start, options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    const limit = options.maxBytes === undefined ? Infinity : start.offset + options.maxBytes;
     for (;;) {
       const target = lines.target();
-      const bytesRead = readSync(fd, target.buffer, target.offset, target.length, target.position);
+      const length = Math.max(0, Math.min(target.length, limit - target.position));
+      const bytesRead = length === 0 ? 0 : readSync(fd, target.buffer, target.offset, length, target.position);
       lines.consume(bytesRead, out);
       if (out.length > 0) {
         yield* out;
