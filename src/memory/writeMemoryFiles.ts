@@ -68,7 +68,9 @@ export async function writeTextFileAtomic(file: string, content: string): Promis
  * `session-state.json` was built at and writes only when its own is not
  * older. The lock alone would let an older projection that took the lock
  * last win; the position alone would leave a gap between the comparison and
- * the rename. Temporary files are named per process and write.
+ * the rename. Under the lock, lowdb's atomic write (whose temporary name is
+ * the same in every process) is safe: it was the cause of the ENOENT races
+ * before the lock.
  *
  * A lock whose owner is gone (a process killed while it wrote the files) is
  * taken at once and said so (`tookOverLock`); one from another host or PID
@@ -137,8 +139,8 @@ async function readIfExists(file: string): Promise<string | undefined> {
  * Write the memory files of the sessions (views and token histories) under `dir`,
  * the `.moai` folder: `sessions/session-state.json`, `sessions/context-cache.json`,
  * `sessions/token-usage.log` and `sessions/active-tasks.md`, each atomically
- * (a temporary file named for this process, then a rename). A file already
- * holding exactly the expected content is not rewritten.
+ * through lowdb's text adapter (a temporary file, then a rename), under the
+ * lock. A file already holding exactly the expected content is not rewritten.
  *
  * Safe across processes: the write holds the lock in `sessions/.memory-files.lock/`
  * (one left by a process that is gone is taken at once, said in `tookOverLock`), and
@@ -169,6 +171,7 @@ export async function writeMemoryFiles(
   }
   const lock = await lockMemoryFiles(sessionsDir);
   if (lock.tookOver !== undefined) result.tookOverLock = lock.tookOver;
+  const { TextFile } = await import('lowdb/node');
   try {
     if (source.lastPosition !== undefined) {
       const onDisk = await positionOnDisk(join(dir, SESSION_STATE_FILE));
@@ -185,7 +188,9 @@ export async function writeMemoryFiles(
           result.unchanged.push(path);
           continue;
         }
-        await writeTextFileAtomic(file, content);
+        // lowdb's text adapter writes a temporary file and renames it (steno). Its temporary name
+        // (`.<name>.tmp`) is the same in every process, which the lock above makes safe: one writer at a time.
+        await new TextFile(file).write(content);
         result.written.push(path);
       } catch (error) {
         throw new StorageError(
