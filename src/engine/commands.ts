@@ -242,6 +242,8 @@ export interface MoveTasks {
   type: 'MoveTasks';
   moves: readonly Omit<MoveTask, 'type' | 'toolUseId'>[];
   toolUseId?: string;
+  /** The moves are the whole list of the tasks with this prefix, an empty list too (see {@link MoveTask.list}). */
+  list?: string;
 }
 
 /** Record a failed tool call against a task (default: the task in progress last), without failing it. */

@@ -373,7 +373,7 @@ export function decide(view: SessionView | undefined, command: SessionCommand, c
       return decideTaskMoves(view, [move], toolUseId, taskMachine);
     }
     case 'MoveTasks':
-      return decideTaskMoves(view, command.moves, command.toolUseId, taskMachine);
+      return decideTaskMoves(view, command.moves, command.toolUseId, taskMachine, command.list);
     case 'RecordToolFailure':
       return decideToolFailure(view, command);
     case 'RecordTranscriptRead':

@@ -61,13 +61,16 @@ export function taskPath(table: TransitionTable, from: string, to: string): stri
 /**
  * The events that bring each task of `moves` to its state (see
  * {@link MoveTask}), in order, each carrying `toolUseId`. A tool call already
- * recorded (one of the session's recent ones) moves nothing.
+ * recorded (one of the session's recent ones) moves nothing. With `list` (or a
+ * move's `list`), the moves are that whole list: its tasks they do not name,
+ * not completed, are deleted.
  */
 export function decideTaskMoves(
   view: SessionView,
   moves: readonly TaskMove[],
   toolUseId: string | undefined,
   taskMachine: AnyStateMachine,
+  list?: string,
 ): SessionEventBody[] {
   if (toolUseId !== undefined && view.ingest.recentToolUses.includes(toolUseId)) return [];
   const table = transitionTableFor(taskMachine);
@@ -115,13 +118,14 @@ export function decideTaskMoves(
     states.set(move.taskId, state);
     deleted.delete(move.taskId);
   }
-  bodies.push(...droppedFromLists(view, moves, deleted, toolUseId));
+  bodies.push(...droppedFromLists(view, moves, deleted, toolUseId, list));
   return bodies;
 }
 
 /** A whole list's tasks ({@link TaskMove.list}) that the list no longer names and that are not done: deleted. */
-function droppedFromLists(view: SessionView, moves: readonly TaskMove[], deleted: ReadonlySet<string>, toolUseId: string | undefined): SessionEventBody[] {
+function droppedFromLists(view: SessionView, moves: readonly TaskMove[], deleted: ReadonlySet<string>, toolUseId: string | undefined, list: string | undefined): SessionEventBody[] {
   const prefixes = new Set(moves.flatMap((move) => (move.list === undefined ? [] : [move.list])));
+  if (list !== undefined) prefixes.add(list);
   if (prefixes.size === 0) return [];
   const named = new Set(moves.map((move) => move.taskId));
   const bodies: SessionEventBody[] = [];

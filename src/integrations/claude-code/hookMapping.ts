@@ -17,6 +17,7 @@ import {
   taskCreateMove,
   taskUpdateMove,
   todoMoves,
+  TODO_LIST,
   toolTaskId,
   unusableTodos,
 } from './taskTools.js';
@@ -79,7 +80,8 @@ export function toolUseCommands(payload: HookPayload): SessionCommand[] {
   switch (tool) {
     case 'TodoWrite': {
       const todos = todoItems(asObject(response)?.newTodos) ?? todoItems(input.todos);
-      return todos === undefined ? [] : moves(todoMoves(todos), key);
+      // The whole list, an empty one too (every open item dropped).
+      return todos === undefined ? [] : [{ type: 'MoveTasks', moves: todoMoves(todos), toolUseId: key, list: TODO_LIST }];
     }
     case 'TaskCreate': {
       const facts = taskResultFacts('TaskCreate', response, textOf(response));

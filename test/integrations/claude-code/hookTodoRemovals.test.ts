@@ -42,6 +42,21 @@ describe('hook: TodoWrite items dropped from the next list (review R36)', () => 
   });
 });
 
+describe('hook: an empty TodoWrite list (review R36)', () => {
+  it('deletes every open item', async () => {
+    const project = tempProject();
+    try {
+      await fire(project.dir, todoWrite([{ content: 'Plan A', status: 'in_progress', activeForm: 'A' }, { content: 'Done C', status: 'completed', activeForm: 'C' }], 'e1'));
+      await fire(project.dir, todoWrite([], 'e2'));
+      const { events, view } = await readSession(project.dir, SID);
+      expect([...view!.tasks.byId.values()].map((task) => `${task.title}:${task.state}`)).toEqual(['Done C:completed']);
+      expect(events.filter((event) => event.type === 'TaskDeleted').map((event) => event.data.toolUseId)).toEqual(['e2']);
+    } finally {
+      project.remove();
+    }
+  });
+});
+
 describe('import: TodoWrite items dropped from the next list (review R36)', () => {
   it('deletes them as the hook does', async () => {
     const project = tempProject('moai-import-todo-');
