@@ -12,6 +12,8 @@ function files(dir: string): string[] {
   });
 }
 
+if (!existsSync(SHARED)) console.warn(`Fixture comparison skipped: no shared fixtures at ${SHARED} (they sit beside the repository in the development checkout).`);
+
 describe("the repository's copy of the Claude Code fixtures", () => {
   it.skipIf(!existsSync(SHARED))('is byte for byte the shared fixtures (where they are beside the repository)', () => {
     const shared = files(SHARED).map((f) => relative(SHARED, f)).sort();
