@@ -1,8 +1,7 @@
-import type { TaskState } from '../../machines/taskLifecycleNames.js';
 import { contextWindowFor } from '../budget/contextWindows.js';
 import { DEFAULT_THRESHOLDS, levelOf, type BudgetLevel, type BudgetThresholds } from '../budget/thresholds.js';
 import { contextItemsInOrder, contextItemText, type ContextItem, type ContextTier, type LastHandoff } from '../projections/contextItems.js';
-import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
+import { openTaskSummaries, type OpenTaskSummary, type SessionView } from '../projections/sessionView.js';
 import { groupDigits } from '../util/groupDigits.js';
 import { clipText, wellFormed } from '../util/clipText.js';
 
@@ -24,16 +23,8 @@ export interface SessionContextItem {
 }
 
 /** An open task as the re-injectable context lists it. */
-export interface SessionContextTask {
-  id: string;
-  title: string;
-  state: TaskState;
-  phase: string | null;
-  /** The reason given with its last move, if any. */
-  lastReason: string | null;
-  /** Why it last failed (kept through the recovery after it), if it did. */
-  failureReason: string | null;
-}
+/** A task not yet completed, in the context. */
+export type SessionContextTask = OpenTaskSummary;
 
 /** Everything the re-injectable context holds, as data, in the order it is written. */
 export interface SessionContext {
@@ -137,16 +128,7 @@ export function buildSessionContext(view: SessionView, options: SessionContextOp
     version: view.version,
     objectives: critical.filter((item) => item.kind === 'objective').map(itemOf),
     constraints: critical.filter((item) => item.kind === 'constraint').map(itemOf),
-    openTasks: tasksInOrder(view)
-      .filter((task) => task.state !== 'completed')
-      .map((task) => ({
-        id: task.taskId,
-        title: task.title,
-        state: task.state,
-        phase: task.phase ?? null,
-        lastReason: task.lastReason ?? null,
-        failureReason: task.failureReason ?? null,
-      })),
+    openTasks: openTaskSummaries(view),
     budget: {
       contextTokens,
       contextWindow,

@@ -3,7 +3,7 @@ import { contextWindowFor } from '../budget/contextWindows.js';
 import { percentOfWindow } from '../budget/usage.js';
 import type { SessionStatus } from '../../machines/session.js';
 import type { CheckpointRef } from '../projections/checkpoints.js';
-import { tasksInOrder, type SessionView } from '../projections/sessionView.js';
+import { openTaskSummaries, tasksInOrder, type OpenTaskSummary, type SessionView } from '../projections/sessionView.js';
 import type { TokenSpend } from '../projections/tokenBudget.js';
 import type { TokenHistory, TokenUsageEntry } from '../projections/tokenHistory.js';
 import { contextItemsInOrder, type ContextKind } from '../projections/contextItems.js';
@@ -143,15 +143,8 @@ export interface SessionStateDocument {
 }
 
 /** An open task in `context-cache.json`. */
-export interface ContextCacheTask {
-  id: string;
-  title: string;
-  state: TaskState;
-  phase: string | null;
-  lastReason: string | null;
-  /** Why the task last failed, kept through the recovery that followed; null when it never failed with a reason. */
-  failureReason: string | null;
-}
+/** An open task in `context-cache.json`. */
+export type ContextCacheTask = OpenTaskSummary;
 
 /** A critical context item in `context-cache.json`: what names it (its text is in `critical_context`). */
 export interface ContextCacheItem {
@@ -361,16 +354,7 @@ export function buildContextCache(
       agent: view.session.agent,
       model: view.session.model,
       version: view.version,
-      openTasks: tasksInOrder(view)
-        .filter((task) => task.state !== 'completed')
-        .map((task) => ({
-          id: task.taskId,
-          title: task.title,
-          state: task.state,
-          phase: task.phase ?? null,
-          lastReason: task.lastReason ?? null,
-          failureReason: task.failureReason ?? null,
-        })),
+      openTasks: openTaskSummaries(view),
       checkpoint:
         checkpoint === undefined
           ? null

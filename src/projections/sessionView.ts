@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../events/envelope.js';
+import type { TaskState } from '../../machines/taskLifecycleNames.js';
 import { AppendOnlyList } from './appendOnlyList.js';
 import { PersistentMap, PersistentSet } from './persistentMap.js';
 import { checkpointsProjection, type CheckpointRef, type CheckpointsState } from './checkpoints.js';
@@ -60,6 +61,31 @@ export const sessionViewProjection: Projection<SessionView> = {
 
 /** The tasks of a view in the order they were added. */
 export const tasksInOrder = (view: SessionView) => view.tasks.order.toArray().map((id) => view.tasks.byId.get(id)!);
+
+/** A task not yet completed, as the re-injectable context and `context-cache.json` give it. */
+export interface OpenTaskSummary {
+  id: string;
+  title: string;
+  state: TaskState;
+  phase: string | null;
+  /** The reason given with its last move, if any. */
+  lastReason: string | null;
+  /** Why it last failed, kept through the recovery that followed; null when it never failed with a reason. */
+  failureReason: string | null;
+}
+
+/** The session's tasks that are not completed, in the order they were added. */
+export const openTaskSummaries = (view: SessionView): OpenTaskSummary[] =>
+  tasksInOrder(view)
+    .filter((task) => task.state !== 'completed')
+    .map((task) => ({
+      id: task.taskId,
+      title: task.title,
+      state: task.state,
+      phase: task.phase ?? null,
+      lastReason: task.lastReason ?? null,
+      failureReason: task.failureReason ?? null,
+    }));
 
 /**
  * A view as plain JSON data: the persistent lists and maps become arrays and
