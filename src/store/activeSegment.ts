@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { syncFolder as syncDirectory } from './syncedFiles.js';
 import type { FileLog } from './fileLog.js';
 
 /*
@@ -89,12 +90,3 @@ export class ActiveSegment {
   }
 }
 
-/** fsync a folder, so a new file's name survives a crash. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -1,4 +1,5 @@
 import { copyFile, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { syncFolder, writeFileSynced as writeSynced } from './syncedFiles.js';
 import { basename, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StorageError } from '../errors.js';
@@ -516,24 +517,6 @@ async function copySynced(from: string, to: string): Promise<void> {
   }
 }
 
-async function writeSynced(path: string, content: string | Buffer): Promise<void> {
-  const handle = await open(path, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncFolder(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 /** The reports of the repairs done on a state folder's log (`<repairRoot>/<time>/report.json`), oldest first. */
 export async function readRepairReports(repairRoot: string): Promise<RepairReport[]> {

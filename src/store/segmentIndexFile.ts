@@ -1,4 +1,5 @@
 import { open, readFile, rename, stat } from 'node:fs/promises';
+import { writeFileSynced } from './syncedFiles.js';
 import { dirname } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { LineBlock } from './lineBlocks.js';
@@ -70,13 +71,7 @@ export async function writeSegmentIndex(segmentPath: string, index: SegmentIndex
   const temporary = `${path}.${process.pid}.tmp`;
   // Synced before the rename, and the folder after: a power cut never leaves an empty or partial index
   // file in place (which would then be kept as evidence, and every open would scan the segment).
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(buffer);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await writeFileSynced(temporary, buffer);
   await rename(temporary, path);
   const folder = await open(dirname(path), 'r');
   try {
